@@ -1,0 +1,96 @@
+// Every setting of the server, read from the environment in one place, typed and validated.
+// A bad value stops the start with one line naming the variable.
+import { z } from 'zod';
+import { DEFAULT_MAX_TEXT_LENGTH } from './protocol';
+
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const settings = {
+  PORT: { schema: integer(0, 65535), default: '8888', help: 'TCP port to listen on (0 picks a free one)' },
+  HOST: { schema: z.string().min(1), default: '127.0.0.1', help: 'address to listen on; 0.0.0.0 for every interface' },
+  STORE: {
+    schema: z.enum(['auto', 'embedded', 'mongodb']),
+    default: 'auto',
+    help: 'auto: MongoDB if MONGODB_URI is set or a mongod answers on 127.0.0.1:27017, else embedded',
+  },
+  MONGODB_URI: { schema: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(), default: undefined, help: 'MongoDB connection string; when set, MongoDB must answer' },
+  DATA_DIR: { schema: z.string().min(1), default: './data', help: 'where the embedded store and the session secret live' },
+  LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', help: 'pino log level' },
+  SESSION_SECRET: { schema: z.string().min(32, 'must be at least 32 characters').optional(), default: undefined, help: 'signs session cookies; default: a random secret kept in DATA_DIR' },
+  WAIT_TIMEOUT_MS: { schema: integer(100, 29_000), default: '25000', help: 'how long GET /wait holds before answering empty (under 30 s for proxies)' },
+  MAX_TEXT_LENGTH: { schema: integer(1, 100_000), default: String(DEFAULT_MAX_TEXT_LENGTH), help: 'longest message text, in characters' },
+  HISTORY_PAGE_SIZE: { schema: integer(1, 1000), default: '50', help: 'messages in a history page when the client does not say' },
+  MAX_HISTORY_PAGE_SIZE: { schema: integer(1, 1000), default: '200', help: 'most messages a client may ask for in one history page' },
+  MAX_REPLAY: { schema: integer(1, 100_000), default: '1000', help: 'most messages replayed to a cursor; further behind gets a reset' },
+  MAX_FRAME_BYTES: { schema: integer(1024, 16 * 1024 * 1024), default: String(64 * 1024), help: 'largest WebSocket frame or HTTP body a client may send' },
+  MAX_BUFFERED_BYTES: { schema: integer(1024, 1024 * 1024 * 1024), default: String(1024 * 1024), help: 'unsent bytes a WebSocket may hold before it is closed as a slow reader' },
+  HEARTBEAT_MS: { schema: integer(100, 600_000), default: '30000', help: 'WebSocket ping interval; a peer silent for two intervals is dropped' },
+} as const;
+
+type Settings = typeof settings;
+type Raw = { [K in keyof Settings]: z.infer<Settings[K]['schema']> };
+
+export interface Config {
+  port: number;
+  host: string;
+  store: 'auto' | 'embedded' | 'mongodb';
+  mongodbUri: string | undefined;
+  dataDir: string;
+  logLevel: Raw['LOG_LEVEL'];
+  sessionSecret: string | undefined;
+  waitTimeoutMs: number;
+  maxTextLength: number;
+  historyPageSize: number;
+  maxHistoryPageSize: number;
+  maxReplay: number;
+  maxFrameBytes: number;
+  maxBufferedBytes: number;
+  heartbeatMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the config from an environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(settings)) {
+    const given = env[name] === '' ? undefined : env[name];
+    const parsed = setting.schema.safeParse(given ?? setting.default);
+    if (!parsed.success) {
+      const reason = parsed.error.issues[0]?.message ?? 'invalid value';
+      throw new ConfigError(`${name}=${JSON.stringify(given)} is not valid: ${reason} (${setting.help})`);
+    }
+    raw[name] = parsed.data;
+  }
+  const r = raw as Raw;
+  if (r.HISTORY_PAGE_SIZE > r.MAX_HISTORY_PAGE_SIZE) {
+    throw new ConfigError(`HISTORY_PAGE_SIZE=${r.HISTORY_PAGE_SIZE} is larger than MAX_HISTORY_PAGE_SIZE=${r.MAX_HISTORY_PAGE_SIZE}`);
+  }
+  return {
+    port: r.PORT,
+    host: r.HOST,
+    store: r.STORE,
+    mongodbUri: r.MONGODB_URI,
+    dataDir: r.DATA_DIR,
+    logLevel: r.LOG_LEVEL,
+    sessionSecret: r.SESSION_SECRET,
+    waitTimeoutMs: r.WAIT_TIMEOUT_MS,
+    maxTextLength: r.MAX_TEXT_LENGTH,
+    historyPageSize: r.HISTORY_PAGE_SIZE,
+    maxHistoryPageSize: r.MAX_HISTORY_PAGE_SIZE,
+    maxReplay: r.MAX_REPLAY,
+    maxFrameBytes: r.MAX_FRAME_BYTES,
+    maxBufferedBytes: r.MAX_BUFFERED_BYTES,
+    heartbeatMs: r.HEARTBEAT_MS,
+  };
+}
+
+/** The --help text: every variable, its default and what it does. */
+export function configHelp(): string {
+  const lines = Object.entries(settings).map(
+    ([name, s]) => `  ${name.padEnd(22)} ${s.help}${s.default === undefined ? '' : ` (default ${s.default})`}`,
+  );
+  return ['Parley reads its settings from the environment:', ...lines].join('\n');
+}

@@ -1,0 +1,14 @@
+// What every handler is given: the config, the store, the hub, the session signer and the logger.
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import type { Hub } from './hub';
+import type { SessionSigner } from './session';
+import type { MessageStore } from './store/store';
+
+export interface AppContext {
+  readonly config: Config;
+  readonly store: MessageStore;
+  readonly hub: Hub;
+  readonly sessions: SessionSigner;
+  readonly logger: Logger;
+}

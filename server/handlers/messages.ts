@@ -1,0 +1,24 @@
+// Sending over plain HTTP (the long-poll client's way to send) and reading a page of history.
+import { validate } from '../errors';
+import { HistoryQuery, RoomName, SendRequest, type HistoryResponse, type SendResponse } from '../protocol';
+import { appendMessage } from '../roomlog';
+import type { HttpHandler } from './http';
+
+/** POST /api/rooms/:room/messages: stores the message; 201 when new, 200 when it is a resend of one stored. */
+export const sendMessage: HttpHandler = async (ctx, req, res) => {
+  const room = validate(RoomName, req.params.room);
+  const { clientId, text } = validate(SendRequest, req.body);
+  const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
+  const { message, duplicate } = await appendMessage(ctx, session, room, clientId, text);
+  res.status(duplicate ? 200 : 201).json({ message, duplicate } satisfies SendResponse);
+};
+
+/** GET /api/rooms/:room/messages?before=N&limit=L: the page of messages before seq N, oldest first. */
+export const readHistory: HttpHandler = async (ctx, req, res) => {
+  const room = validate(RoomName, req.params.room);
+  const query = validate(HistoryQuery, req.query);
+  const limit = Math.min(query.limit ?? ctx.config.historyPageSize, ctx.config.maxHistoryPageSize);
+  const messages = await ctx.store.readBefore(room, query.before, limit);
+  const hasOlder = (messages[0]?.seq ?? 1) > 1;
+  res.json({ room, epoch: ctx.store.epoch, messages, hasOlder } satisfies HistoryResponse);
+};

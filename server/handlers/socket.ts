@@ -1,0 +1,169 @@
+// One WebSocket connection: subscriptions to rooms (replay from a cursor, then live), sends with acks,
+// and pings. Everything a client sends is validated; a bad frame gets an error frame, never a crash.
+import type { IncomingMessage } from 'node:http';
+import type { RawData, WebSocket } from 'ws';
+import type { AppContext } from '../context';
+import { ApiError, toApiError, validate } from '../errors';
+import type { EncodedMessage, RoomReader } from '../hub';
+import { ClientFrame, CloseCode, ErrorCode, type ServerFrame, type SubscribeFrame } from '../protocol';
+import { appendMessage, readFromCursor, readLatest } from '../roomlog';
+import type { Session } from '../session';
+
+/** One room this socket reads: live messages wait in `held` until the replay from the store is sent. */
+class Subscription implements RoomReader {
+  /** The last seq sent to the client; nothing at or below it is sent again. */
+  lastSeq = 0;
+  private held: EncodedMessage[] | undefined = [];
+
+  constructor(
+    readonly room: string,
+    private readonly socket: SocketSession,
+  ) {}
+
+  deliver(encoded: EncodedMessage): void {
+    if (this.held) this.held.push(encoded);
+    else this.forward(encoded);
+  }
+
+  /** The replay has been sent up to `lastSeq`: release what arrived meanwhile, then go live. */
+  goLive(lastSeq: number): void {
+    this.lastSeq = lastSeq;
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const encoded of held) this.forward(encoded);
+  }
+
+  private forward(encoded: EncodedMessage): void {
+    if (encoded.message.seq <= this.lastSeq) return;
+    this.lastSeq = encoded.message.seq;
+    this.socket.sendBytes(encoded.frame);
+  }
+}
+
+export class SocketSession {
+  private readonly subscriptions = new Map<string, Subscription>();
+  /** Set by every pong; the heartbeat sweep drops a socket that has not answered since the last ping. */
+  alive = true;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly ws: WebSocket,
+    private readonly session: Session | undefined,
+  ) {
+    ws.on('message', (data, isBinary) => void this.receive(data, isBinary));
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('close', () => this.closed());
+    ws.on('error', (error) => ctx.logger.debug({ err: error }, 'socket error'));
+  }
+
+  /** Sends pre-encoded bytes, unless the client has stopped reading: then it is closed as a slow reader. */
+  sendBytes(bytes: Buffer): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > this.ctx.config.maxBufferedBytes) {
+      this.close(CloseCode.slowReader, 'too slow: reconnect and resume from your last seq');
+      return;
+    }
+    this.ws.send(bytes, { binary: false });
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  /** Called by the heartbeat sweep: drop the socket if it did not answer the last ping, else ping again. */
+  heartbeat(): void {
+    if (!this.alive) {
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  private send(frame: ServerFrame): void {
+    this.sendBytes(Buffer.from(JSON.stringify(frame)));
+  }
+
+  private async receive(data: RawData, isBinary: boolean): Promise<void> {
+    this.alive = true;
+    let frame: ClientFrame | undefined;
+    try {
+      frame = this.parse(data, isBinary);
+      switch (frame.type) {
+        case 'subscribe':
+          return await this.subscribe(frame);
+        case 'unsubscribe':
+          return this.unsubscribe(frame.room);
+        case 'send': {
+          const { message } = await appendMessage(this.ctx, this.session, frame.room, frame.clientId, frame.text);
+          return this.send({ type: 'ack', clientId: frame.clientId, message });
+        }
+        case 'ping':
+          return this.send({ type: 'pong' });
+      }
+    } catch (error) {
+      const apiError = toApiError(error);
+      if (apiError.code === ErrorCode.internal) this.ctx.logger.error({ err: error }, 'socket frame failed');
+      this.send({
+        type: 'error',
+        code: apiError.code,
+        message: apiError.message,
+        retryable: apiError.retryable,
+        ...(frame && 'clientId' in frame ? { clientId: frame.clientId } : {}),
+        ...(frame && 'room' in frame ? { room: frame.room } : {}),
+      });
+    }
+  }
+
+  private parse(data: RawData, isBinary: boolean): ClientFrame {
+    if (isBinary) throw new ApiError(ErrorCode.invalidFrame, 'frames are JSON text; binary frames are not accepted');
+    let json: unknown;
+    try {
+      json = JSON.parse(data.toString());
+    } catch {
+      throw new ApiError(ErrorCode.invalidJson, 'the frame is not valid JSON');
+    }
+    return validate(ClientFrame, json, ErrorCode.invalidFrame);
+  }
+
+  /** Replays the room from the cursor (or its latest page), then streams it live with no gap and no repeat. */
+  private async subscribe({ room, after, epoch }: SubscribeFrame): Promise<void> {
+    this.unsubscribe(room);
+    const subscription = new Subscription(room, this);
+    // Join before reading: whatever is stored while we read is held, and the seq check drops the overlap.
+    this.subscriptions.set(room, subscription);
+    this.ctx.hub.join(room, subscription);
+    try {
+      const read = after === undefined ? { kind: 'messages' as const, ...(await readLatest(this.ctx, room)) } : await readFromCursor(this.ctx, room, after, epoch);
+      if (this.subscriptions.get(room) !== subscription) return; // unsubscribed or closed meanwhile
+      if (read.kind === 'reset') {
+        this.unsubscribe(room);
+        this.send({ type: 'reset', room, epoch: this.ctx.store.epoch, reason: read.reason });
+        return;
+      }
+      this.send({ type: 'subscribed', room, epoch: this.ctx.store.epoch, messages: read.messages, hasOlder: read.hasOlder });
+      subscription.goLive(read.messages.at(-1)?.seq ?? after ?? 0);
+    } catch (error) {
+      if (this.subscriptions.get(room) === subscription) this.unsubscribe(room);
+      throw error;
+    }
+  }
+
+  private unsubscribe(room: string): void {
+    const subscription = this.subscriptions.get(room);
+    if (!subscription) return;
+    this.subscriptions.delete(room);
+    this.ctx.hub.leave(room, subscription);
+  }
+
+  private closed(): void {
+    for (const room of [...this.subscriptions.keys()]) this.unsubscribe(room);
+  }
+}
+
+/** Serves the WebSocket path: one SocketSession per connection, for the visitor its cookie names. */
+export function acceptSocket(ctx: AppContext, ws: WebSocket, req: IncomingMessage): SocketSession {
+  return new SocketSession(ctx, ws, ctx.sessions.fromCookieHeader(req.headers.cookie));
+}

@@ -1,0 +1,58 @@
+// Long-poll, for clients whose WebSocket cannot get through. The cursor travels in the request, so
+// any instance can answer it and a lost answer loses nothing: the client asks again from the same seq.
+import { validate } from '../errors';
+import type { EncodedMessage, Waiter } from '../hub';
+import { WaitQuery, type WaitResponse } from '../protocol';
+import { readFromCursor, readLatest } from '../roomlog';
+import type { HttpHandler } from './http';
+
+/**
+ * GET /wait?room=R&after=N&epoch=E: answers at once with what follows N (or a reset), else holds until
+ * the next message arrives or WAIT_TIMEOUT_MS pass, then answers with no messages.
+ */
+export const waitForMessages: HttpHandler = async (ctx, req, res) => {
+  const { room, after, epoch } = validate(WaitQuery, req.query);
+  res.setHeader('Cache-Control', 'no-store');
+  const reply = (body: WaitResponse) => res.json(body);
+  if (after === undefined) {
+    const { messages, hasOlder } = await readLatest(ctx, room);
+    reply({ type: 'messages', room, epoch: ctx.store.epoch, messages, hasOlder });
+    return;
+  }
+
+  // Wait first, read second: a message stored while we read still wakes us, so none slips between the two.
+  let answered = false;
+  const finish = (send: () => void) => {
+    if (answered) return;
+    answered = true;
+    ctx.hub.removeWaiter(waiter);
+    send();
+  };
+  const waiter: Waiter = {
+    room,
+    after,
+    deadline: Date.now() + ctx.config.waitTimeoutMs,
+    answer: (arrived: EncodedMessage | undefined) =>
+      finish(() =>
+        arrived
+          ? res.type('json').end(arrived.waitBody)
+          : reply({ type: 'messages', room, epoch: ctx.store.epoch, messages: [] }),
+      ),
+  };
+  ctx.hub.addWaiter(waiter);
+  res.on('close', () => finish(() => undefined));
+
+  try {
+    const read = await readFromCursor(ctx, room, after, epoch);
+    if (read.kind === 'reset') {
+      finish(() => reply({ type: 'reset', room, epoch: ctx.store.epoch, reason: read.reason }));
+    } else if (read.messages.length > 0) {
+      finish(() => reply({ type: 'messages', room, epoch: ctx.store.epoch, messages: read.messages }));
+    }
+  } catch (error) {
+    if (answered) return;
+    answered = true;
+    ctx.hub.removeWaiter(waiter);
+    throw error;
+  }
+};

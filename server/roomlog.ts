@@ -1,0 +1,61 @@
+// The two things every transport does with a room's log: read from a reader's cursor, and append a
+// message. WebSocket and HTTP handlers both come here, so both answer the same way.
+import type { AppContext } from './context';
+import { ApiError } from './errors';
+import { ErrorCode, type ChatMessage, type ResetReason } from './protocol';
+import type { Session } from './session';
+import type { AppendResult } from './store/store';
+
+export interface Page {
+  messages: ChatMessage[];
+  /** Whether the log holds messages older than the first of this page. */
+  hasOlder: boolean;
+}
+
+export type CursorRead = ({ kind: 'messages' } & Page) | { kind: 'reset'; reason: ResetReason };
+
+/** The room's latest page: what a reader without a cursor starts from. */
+export async function readLatest({ store, config }: AppContext, room: string): Promise<Page> {
+  const messages = await store.readBefore(room, undefined, config.historyPageSize);
+  return { messages, hasOlder: (messages[0]?.seq ?? 1) > 1 };
+}
+
+/**
+ * What a reader at `after` should receive: every message after it. A cursor the log cannot serve
+ * (ahead of it, from another epoch, or too far behind to replay) gets a reset, never a silent skip.
+ */
+export async function readFromCursor(
+  { store, config }: AppContext,
+  room: string,
+  after: number,
+  epoch: string | undefined,
+): Promise<CursorRead> {
+  if (after > 0 && epoch !== undefined && epoch !== store.epoch) return { kind: 'reset', reason: 'epoch' };
+  const head = await store.head(room);
+  if (after > head) return { kind: 'reset', reason: 'ahead' };
+  if (head - after > config.maxReplay) return { kind: 'reset', reason: 'behind' };
+  const messages = after === head ? [] : await store.readAfter(room, after, config.maxReplay);
+  return { kind: 'messages', messages, hasOlder: (messages[0]?.seq ?? after + 1) > 1 };
+}
+
+/** Stores a message from `session`, after checking what the protocol schema cannot (the configured length). */
+export async function appendMessage(
+  { store, config }: AppContext,
+  session: Session | undefined,
+  room: string,
+  clientId: string,
+  text: string,
+): Promise<AppendResult> {
+  if (!session) throw new ApiError(ErrorCode.unauthenticated, 'pick a nickname before sending (POST /api/session)');
+  const length = countCharacters(text);
+  if (length > config.maxTextLength) {
+    throw new ApiError(ErrorCode.tooLarge, `a message has at most ${config.maxTextLength} characters (this one has ${length})`);
+  }
+  return store.append({ room, clientId, author: session.nick, text });
+}
+
+function countCharacters(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}

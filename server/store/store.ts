@@ -1,0 +1,40 @@
+// The one interface every message store implements; the contract suite (store.contract.ts) holds them to it.
+import type { ChatMessage } from '../protocol';
+
+export interface NewMessage {
+  room: string;
+  clientId: string;
+  author: string;
+  text: string;
+}
+
+export interface AppendResult {
+  message: ChatMessage;
+  /** The (room, clientId) pair was already stored: `message` is the original, nothing new was written. */
+  duplicate: boolean;
+}
+
+/** Called with every newly stored message, per room in seq order, once each. */
+export type AppendListener = (message: ChatMessage) => void;
+
+export interface MessageStore {
+  readonly kind: 'embedded' | 'mongodb';
+  /** Identifies this log's lifetime: a wiped store has a new epoch, so old cursors get a reset. */
+  readonly epoch: string;
+  /** Stores a message, giving it the room's next seq; resolves only once it is durable. */
+  append(message: NewMessage): Promise<AppendResult>;
+  /** Up to `limit` messages with seq > after, oldest first. */
+  readAfter(room: string, after: number, limit: number): Promise<ChatMessage[]>;
+  /** Up to `limit` messages with seq < before (or the newest, when before is undefined), oldest first. */
+  readBefore(room: string, before: number | undefined, limit: number): Promise<ChatMessage[]>;
+  /** The room's last seq (0 for an empty room). */
+  head(room: string): Promise<number>;
+  /** Subscribes to the feed of new messages; returns the unsubscribe function. */
+  onAppend(listener: AppendListener): () => void;
+  close(): Promise<void>;
+}
+
+/** The store failed or is unreachable; the request may be retried. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}

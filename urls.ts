@@ -1,0 +1,28 @@
+// The whole surface of the server on one screen: every HTTP route and socket path, and what serves it.
+import { liveness } from './server/handlers/health';
+import type { HttpHandler } from './server/handlers/http';
+import { readHistory, sendMessage } from './server/handlers/messages';
+import { createSession, showSession } from './server/handlers/session';
+import { acceptSocket } from './server/handlers/socket';
+import { waitForMessages } from './server/handlers/wait';
+import { SOCKET_PATH } from './server/protocol';
+
+export interface HttpRoute {
+  method: 'get' | 'post';
+  path: string;
+  handler: HttpHandler;
+}
+
+export const httpRoutes: readonly HttpRoute[] = [
+  { method: 'get', path: '/healthz', handler: liveness },
+  { method: 'get', path: '/api/session', handler: showSession },
+  { method: 'post', path: '/api/session', handler: createSession },
+  { method: 'get', path: '/api/rooms/:room/messages', handler: readHistory },
+  { method: 'post', path: '/api/rooms/:room/messages', handler: sendMessage },
+  { method: 'get', path: '/wait', handler: waitForMessages },
+];
+
+export const socketRoutes = [{ path: SOCKET_PATH, handler: acceptSocket }] as const;
+
+/** Pages the browser client serves itself (index.html, then the client reads the room from the URL). */
+export const clientPages: readonly string[] = ['/', '/r/:room'];
