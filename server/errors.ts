@@ -1,6 +1,7 @@
 // One error vocabulary for HTTP answers and WebSocket error frames: a stable code and a human message.
 import type { ZodType } from 'zod';
-import { describeIssues, ErrorCode, RETRYABLE_ERRORS, type ErrorResponse } from './protocol';
+import { ErrorCode, RETRYABLE_ERRORS, type ErrorResponse } from './protocol';
+import { describeIssues } from './validation';
 import { StoreUnavailableError } from './store/store';
 
 const STATUS: Record<ErrorCode, number> = {

@@ -1,8 +1,15 @@
-// The wire protocol: every frame and body that crosses between client and server, typed once.
-// The server validates what clients send with the zod schemas below; the client imports the types
-// (and the few constants) from this same file, so the two cannot drift apart. docs/protocol.md
-// describes it with examples.
-import { z } from 'zod';
+// The wire protocol: every frame and body that crosses between client and server, typed once, with
+// the constants both sides need. What clients send is validated by the schemas in validation.ts, and
+// its types are inferred from them and re-exported here, so server and client cannot drift apart.
+// This file has no runtime dependencies, so the browser bundle stays small. docs/protocol.md
+// describes the protocol with examples.
+export type {
+  ClientFrame,
+  SendFrame,
+  SendRequest,
+  SessionRequest,
+  SubscribeFrame,
+} from './validation';
 
 /** Room names: lowercase ASCII letters, digits, '-' and '_', so that they read well in a URL. */
 export const ROOM_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
@@ -46,31 +53,6 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 /** Error codes a client should retry after a while rather than give up on. */
 export const RETRYABLE_ERRORS: ReadonlySet<ErrorCode> = new Set([ErrorCode.storeUnavailable, ErrorCode.internal]);
 
-// ---- values ---------------------------------------------------------------------------------
-
-export const RoomName = z
-  .string()
-  .min(1, 'a room name is required')
-  .max(MAX_ROOM_LENGTH, `a room name has at most ${MAX_ROOM_LENGTH} characters`)
-  .regex(ROOM_PATTERN, 'a room name uses lowercase letters, digits, "-" and "_", starting with a letter or digit');
-
-export const Nickname = z
-  .string()
-  .trim()
-  .min(1, 'a nickname is required')
-  .max(MAX_NICK_LENGTH, `a nickname has at most ${MAX_NICK_LENGTH} characters`)
-  .regex(NICK_PATTERN, 'a nickname uses letters, digits, spaces and . _ \' -, starting with a letter or digit');
-
-export const ClientId = z.string().regex(CLIENT_ID_PATTERN, 'clientId is 8 to 64 characters of A-Z a-z 0-9 _ -');
-
-/** A position in a room's log: the last seq the reader has seen (0 = before the first message). */
-export const Cursor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-
-/** The text of a message; its length cap is applied by the server from its config. */
-export const MessageText = z
-  .string()
-  .refine((text) => text.trim().length > 0, 'a message cannot be empty');
-
 /** A stored message, as the server sends it. */
 export interface ChatMessage {
   room: string;
@@ -84,38 +66,6 @@ export interface ChatMessage {
   /** When the server stored it, in milliseconds since the epoch. */
   at: number;
 }
-
-// ---- WebSocket: client -> server --------------------------------------------------------------
-
-export const SubscribeFrame = z.strictObject({
-  type: z.literal('subscribe'),
-  room: RoomName,
-  /** Replay what follows this seq, then stream live. Omitted: the latest page, then live. */
-  after: Cursor.optional(),
-  /** The log's epoch the cursor belongs to; a different epoch (store wiped) gets a reset. */
-  epoch: z.string().max(64).optional(),
-});
-
-export const UnsubscribeFrame = z.strictObject({
-  type: z.literal('unsubscribe'),
-  room: RoomName,
-});
-
-export const SendFrame = z.strictObject({
-  type: z.literal('send'),
-  room: RoomName,
-  clientId: ClientId,
-  text: MessageText,
-});
-
-export const PingFrame = z.strictObject({
-  type: z.literal('ping'),
-});
-
-export const ClientFrame = z.discriminatedUnion('type', [SubscribeFrame, UnsubscribeFrame, SendFrame, PingFrame]);
-export type ClientFrame = z.infer<typeof ClientFrame>;
-export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
-export type SendFrame = z.infer<typeof SendFrame>;
 
 // ---- WebSocket: server -> client --------------------------------------------------------------
 
@@ -134,11 +84,8 @@ export type ServerFrame =
   | { type: 'error'; code: ErrorCode; message: string; clientId?: string; room?: string; retryable: boolean }
   | { type: 'pong' };
 
-// ---- HTTP -------------------------------------------------------------------------------------
+// ---- HTTP answers -------------------------------------------------------------------------
 
-/** POST /api/session */
-export const SessionRequest = z.strictObject({ nick: Nickname });
-export type SessionRequest = z.infer<typeof SessionRequest>;
 /** GET or POST /api/session answers with the session's nickname and the server's limits. */
 export interface SessionResponse {
   nick: string;
@@ -146,8 +93,6 @@ export interface SessionResponse {
 }
 
 /** POST /api/rooms/:room/messages */
-export const SendRequest = z.strictObject({ clientId: ClientId, text: MessageText });
-export type SendRequest = z.infer<typeof SendRequest>;
 export interface SendResponse {
   message: ChatMessage;
   /** True when this clientId was already stored: the answer is the original message. */
@@ -155,10 +100,6 @@ export interface SendResponse {
 }
 
 /** GET /api/rooms/:room/messages?before=N&limit=L: a page of history, oldest first. */
-export const HistoryQuery = z.strictObject({
-  before: z.coerce.number().pipe(Cursor).optional(),
-  limit: z.coerce.number().pipe(z.number().int().min(1)).optional(),
-});
 export interface HistoryResponse {
   room: string;
   epoch: string;
@@ -168,11 +109,6 @@ export interface HistoryResponse {
 }
 
 /** GET /wait?room=R&after=N&epoch=E: long-poll. Without `after`: the latest page at once. */
-export const WaitQuery = z.strictObject({
-  room: RoomName,
-  after: z.coerce.number().pipe(Cursor).optional(),
-  epoch: z.string().max(64).optional(),
-});
 export type WaitResponse =
   | { type: 'messages'; room: string; epoch: string; messages: ChatMessage[]; hasOlder?: boolean }
   | { type: 'reset'; room: string; epoch: string; reason: ResetReason };
@@ -180,11 +116,4 @@ export type WaitResponse =
 /** Every HTTP error body. */
 export interface ErrorResponse {
   error: { code: ErrorCode; message: string; retryable: boolean };
-}
-
-/** Turns a zod failure into one readable sentence naming the field. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
 }

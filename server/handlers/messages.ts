@@ -1,6 +1,7 @@
 // Sending over plain HTTP (the long-poll client's way to send) and reading a page of history.
 import { validate } from '../errors';
-import { HistoryQuery, RoomName, SendRequest, type HistoryResponse, type SendResponse } from '../protocol';
+import type { HistoryResponse, SendResponse } from '../protocol';
+import { HistoryQuery, RoomName, SendRequest } from '../validation';
 import { appendMessage } from '../roomlog';
 import type { HttpHandler } from './http';
 

@@ -1,6 +1,7 @@
 // Picking a nickname: the server remembers it in a signed cookie and stamps it on every message sent.
 import { ApiError, validate } from '../errors';
-import { ErrorCode, SessionRequest, type SessionResponse } from '../protocol';
+import { ErrorCode, type SessionResponse } from '../protocol';
+import { SessionRequest } from '../validation';
 import type { HttpHandler } from './http';
 
 /** POST /api/session: binds the nickname to this browser. */

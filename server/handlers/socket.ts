@@ -5,7 +5,8 @@ import type { RawData, WebSocket } from 'ws';
 import type { AppContext } from '../context';
 import { ApiError, toApiError, validate } from '../errors';
 import type { EncodedMessage, RoomReader } from '../hub';
-import { ClientFrame, CloseCode, ErrorCode, type ServerFrame, type SubscribeFrame } from '../protocol';
+import { CloseCode, ErrorCode, type ServerFrame } from '../protocol';
+import { ClientFrame, type SubscribeFrame } from '../validation';
 import { appendMessage, readFromCursor, readLatest } from '../roomlog';
 import type { Session } from '../session';
 

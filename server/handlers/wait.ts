@@ -2,7 +2,8 @@
 // any instance can answer it and a lost answer loses nothing: the client asks again from the same seq.
 import { validate } from '../errors';
 import type { EncodedMessage, Waiter } from '../hub';
-import { WaitQuery, type WaitResponse } from '../protocol';
+import type { WaitResponse } from '../protocol';
+import { WaitQuery } from '../validation';
 import { readFromCursor, readLatest } from '../roomlog';
 import type { HttpHandler } from './http';
 

@@ -1,0 +1,76 @@
+// The HTTP side of the protocol, as the browser calls it. Every failure becomes an ApiFailure with the
+// server's error code, or `network` when no answer came back at all.
+import type {
+  ErrorCode,
+  ErrorResponse,
+  HistoryResponse,
+  SendResponse,
+  SessionResponse,
+  WaitResponse,
+} from '../../server/protocol';
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly code: ErrorCode | 'network',
+    message: string,
+    readonly retryable: boolean,
+    readonly status = 0,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, { credentials: 'same-origin', ...init });
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    throw new ApiFailure('network', 'the server could not be reached', true);
+  }
+  const body: unknown = await response.json().catch(() => undefined);
+  if (response.ok) return body as T;
+  const error = (body as Partial<ErrorResponse> | undefined)?.error;
+  if (error) throw new ApiFailure(error.code, error.message, error.retryable, response.status);
+  // No JSON error body: a proxy or a server that is starting up answered. Worth another try.
+  throw new ApiFailure('network', `the server answered ${response.status}`, response.status >= 500, response.status);
+}
+
+function postJson<T>(path: string, body: unknown): Promise<T> {
+  return call<T>(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/** The session this browser has, or undefined if it has not picked a nickname. */
+export async function getSession(): Promise<SessionResponse | undefined> {
+  try {
+    return await call<SessionResponse>('/api/session');
+  } catch (error) {
+    if (error instanceof ApiFailure && error.code === 'unauthenticated') return undefined;
+    throw error;
+  }
+}
+
+export function createSession(nick: string): Promise<SessionResponse> {
+  return postJson<SessionResponse>('/api/session', { nick });
+}
+
+export function postMessage(room: string, clientId: string, text: string): Promise<SendResponse> {
+  return postJson<SendResponse>(`/api/rooms/${encodeURIComponent(room)}/messages`, { clientId, text });
+}
+
+export function fetchHistory(room: string, before: number | undefined): Promise<HistoryResponse> {
+  const query = before === undefined ? '' : `?before=${before}`;
+  return call<HistoryResponse>(`/api/rooms/${encodeURIComponent(room)}/messages${query}`);
+}
+
+export function waitForMessages(
+  room: string,
+  after: number | undefined,
+  epoch: string | undefined,
+  signal: AbortSignal,
+): Promise<WaitResponse> {
+  const query = new URLSearchParams({ room });
+  if (after !== undefined) query.set('after', String(after));
+  if (epoch !== undefined) query.set('epoch', epoch);
+  return call<WaitResponse>(`/wait?${query}`, { signal });
+}

@@ -1,0 +1,68 @@
+// The page: pick a nickname once, then the room named by the URL.
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { SessionResponse } from '../../server/protocol';
+import { createSession, getSession } from './api';
+import { ChatRoom } from './components/chat-room';
+import { NickForm } from './components/nick-form';
+import { pathForRoom, roomFromPath } from './routes';
+
+const NICK_KEY = 'parley.nick';
+
+export function App() {
+  const [session, setSession] = useState<SessionResponse | null | undefined>(undefined);
+  const [room, setRoom] = useState(() => roomFromPath(location.pathname));
+  const [problem, setProblem] = useState<string>();
+
+  const restoreSession = useCallback(async () => {
+    try {
+      let current = await getSession();
+      // The server forgot us (its data was reset): sign in again with the nickname this browser used.
+      const remembered = localStorage.getItem(NICK_KEY);
+      if (!current && remembered) current = await createSession(remembered).catch(() => undefined);
+      setSession(current ?? null);
+      setProblem(undefined);
+    } catch {
+      setProblem('Cannot reach the server. Retrying…');
+      setTimeout(() => void restoreSession(), 2000);
+    }
+  }, []);
+
+  useEffect(() => {
+    void restoreSession();
+    const onPop = () => setRoom(roomFromPath(location.pathname));
+    addEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+  }, [restoreSession]);
+
+  useEffect(() => {
+    document.title = `#${room} · Parley`;
+  }, [room]);
+
+  const joined = (next: SessionResponse) => {
+    localStorage.setItem(NICK_KEY, next.nick);
+    setSession(next);
+  };
+
+  const goToRoom = (next: string) => {
+    if (next === room) return;
+    history.pushState(null, '', pathForRoom(next));
+    setRoom(next);
+  };
+
+  if (session === undefined) {
+    return <div class="splash">{problem ?? 'Loading…'}</div>;
+  }
+  if (session === null) {
+    return <NickForm room={room} onJoined={joined} />;
+  }
+  return (
+    <ChatRoom
+      key={`${room}:${session.nick}`}
+      room={room}
+      session={session}
+      onRoomChange={goToRoom}
+      onChangeNick={() => setSession(null)}
+      onSessionLost={() => void restoreSession()}
+    />
+  );
+}

@@ -1,0 +1,55 @@
+// Where you type. Enter sends, Shift+Enter starts a new line; a message sent while offline waits in
+// the outbox and goes out when the connection is back.
+import { useRef, useState } from 'preact/hooks';
+
+export function Composer({ room, maxLength, onSend }: { room: string; maxLength: number; onSend: (text: string) => void }) {
+  const [text, setText] = useState('');
+  const input = useRef<HTMLTextAreaElement>(null);
+  const length = [...text].length;
+  const tooLong = length > maxLength;
+  const empty = text.trim().length === 0;
+
+  const send = () => {
+    if (empty || tooLong) return;
+    onSend(text);
+    setText('');
+    input.current?.focus();
+  };
+
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        send();
+      }}
+    >
+      <label for="composer-input" class="visually-hidden">
+        Message #{room}
+      </label>
+      <textarea
+        id="composer-input"
+        ref={input}
+        rows={Math.min(6, text.split('\n').length)}
+        placeholder={`Message #${room}`}
+        value={text}
+        autoFocus
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            send();
+          }
+        }}
+        aria-invalid={tooLong ? 'true' : undefined}
+        aria-describedby="composer-count"
+      />
+      <span id="composer-count" class={`count${tooLong ? ' over' : ''}`} aria-live="polite">
+        {length > maxLength * 0.9 ? `${length} / ${maxLength}` : ''}
+      </span>
+      <button type="submit" disabled={empty || tooLong}>
+        Send
+      </button>
+    </form>
+  );
+}

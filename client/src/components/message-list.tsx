@@ -1,0 +1,157 @@
+// The room's messages, oldest at the top: grouped by author, with older pages loaded on demand and
+// your own unacknowledged messages shown greyed at the bottom until the server has them.
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { ChatMessage } from '../../../server/protocol';
+import type { OutgoingMessage } from '../outbox';
+import type { RoomModel } from '../use-room';
+import { Linkified } from './linkified';
+
+/** Messages from one author within this long of each other share one header. */
+const GROUP_GAP_MS = 5 * 60_000;
+
+export function MessageList({ room, model, me }: { room: string; model: RoomModel; me: string }) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  /** Distance from the bottom before an older page is added, to keep the reader's place. */
+  const anchor = useRef<number | undefined>(undefined);
+  const [unseen, setUnseen] = useState(0);
+  const seen = useRef(0);
+  const count = model.messages.length + model.outgoing.length;
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    if (anchor.current !== undefined) {
+      el.scrollTop = el.scrollHeight - anchor.current;
+      anchor.current = undefined;
+    } else if (atBottom.current) {
+      el.scrollTop = el.scrollHeight;
+      seen.current = count;
+    } else if (count > seen.current) {
+      setUnseen(count - seen.current);
+    }
+  });
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+    if (atBottom.current) {
+      seen.current = count;
+      setUnseen(0);
+    }
+  };
+
+  const loadOlder = async () => {
+    const el = scroller.current;
+    if (el) anchor.current = el.scrollHeight - el.scrollTop;
+    await model.loadOlder();
+  };
+
+  const jumpToLatest = () => {
+    const el = scroller.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  };
+
+  return (
+    <div class="messages-wrap">
+      <div class="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={`Messages in #${room}`}>
+        {model.hasOlder && (
+          <button type="button" class="load-older" onClick={() => void loadOlder()} disabled={model.loadingOlder}>
+            {model.loadingOlder ? 'Loading…' : 'Load older messages'}
+          </button>
+        )}
+        {model.loaded && !model.hasOlder && (
+          <p class="room-start">This is the start of #{room}.</p>
+        )}
+        {!model.loaded && <p class="room-start">Loading messages…</p>}
+        {groupByAuthor(model.messages).map((group) => (
+          <MessageGroup key={group[0]?.seq} messages={group} mine={group[0]?.author === me} />
+        ))}
+        {model.outgoing.map((entry) => (
+          <Outgoing key={entry.clientId} entry={entry} retry={model.retry} discard={model.discard} />
+        ))}
+      </div>
+      {unseen > 0 && (
+        <button type="button" class="jump" onClick={jumpToLatest}>
+          {unseen === 1 ? '1 new message' : `${unseen} new messages`} ↓
+        </button>
+      )}
+    </div>
+  );
+}
+
+function MessageGroup({ messages, mine }: { messages: ChatMessage[]; mine: boolean }) {
+  const first = messages[0];
+  if (!first) return null;
+  return (
+    <article class={`group${mine ? ' mine' : ''}`} aria-label={`Messages from ${first.author}`}>
+      <header class="group-header">
+        <span class="author" style={{ color: authorColor(first.author) }}>
+          {first.author}
+        </span>
+        <Time at={first.at} />
+      </header>
+      {messages.map((message) => (
+        <p class="text" key={message.seq} data-seq={message.seq}>
+          <Linkified text={message.text} />
+        </p>
+      ))}
+    </article>
+  );
+}
+
+function Outgoing({ entry, retry, discard }: { entry: OutgoingMessage; retry: (id: string) => void; discard: (id: string) => void }) {
+  return (
+    <article class={`group mine outgoing ${entry.state}`} aria-label="Your message, not yet delivered">
+      <header class="group-header">
+        <span class="author">{entry.author}</span>
+        <span class="time">{entry.state === 'pending' ? 'Sending…' : 'Not sent'}</span>
+      </header>
+      <p class="text">
+        <Linkified text={entry.text} />
+      </p>
+      {entry.state === 'failed' && (
+        <p class="send-error" role="alert">
+          {entry.error?.message ?? 'The server refused this message.'}{' '}
+          <button type="button" class="link-button" onClick={() => retry(entry.clientId)}>
+            Retry
+          </button>{' '}
+          <button type="button" class="link-button" onClick={() => discard(entry.clientId)}>
+            Discard
+          </button>
+        </p>
+      )}
+    </article>
+  );
+}
+
+function Time({ at }: { at: number }) {
+  const date = new Date(at);
+  return (
+    <time class="time" dateTime={date.toISOString()} title={date.toLocaleString()}>
+      {date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
+    </time>
+  );
+}
+
+function groupByAuthor(messages: readonly ChatMessage[]): ChatMessage[][] {
+  const groups: ChatMessage[][] = [];
+  for (const message of messages) {
+    const group = groups.at(-1);
+    const previous = group?.at(-1);
+    if (group && previous && previous.author === message.author && message.at - previous.at < GROUP_GAP_MS) {
+      group.push(message);
+    } else {
+      groups.push([message]);
+    }
+  }
+  return groups;
+}
+
+/** A stable colour per nickname, readable on light and dark backgrounds. */
+function authorColor(nick: string): string {
+  let hash = 0;
+  for (const char of nick) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) >>> 0;
+  return `hsl(${hash % 360} 60% var(--author-lightness))`;
+}

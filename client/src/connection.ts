@@ -1,0 +1,346 @@
+// Keeps one room live, whatever the network allows. It prefers a WebSocket; when one cannot be opened
+// (blocked, refused, closed at once) it long-polls GET /wait and sends over HTTP, while it keeps trying
+// the WebSocket in the background with backoff and jitter. Both transports resume from the cursor the
+// page holds, so a switch, a reconnect or a server restart loses nothing and repeats nothing.
+import { CloseCode, SOCKET_PATH, type ChatMessage, type ClientFrame, type ErrorCode, type ServerFrame } from '../../server/protocol';
+import { ApiFailure, postMessage, waitForMessages } from './api';
+
+export type ConnectionState = 'connecting' | 'live-ws' | 'live-poll' | 'reconnecting' | 'offline';
+
+export interface Position {
+  /** The last seq the page holds; undefined when it holds nothing yet (or after a reset). */
+  after: number | undefined;
+  epoch: string | undefined;
+}
+
+export interface ConnectionEvents {
+  /** Where the page stands in the room's log. */
+  position(): Position;
+  /** The room's latest page, to show instead of whatever was shown (first load, or after a reset). */
+  snapshot(messages: ChatMessage[], hasOlder: boolean, epoch: string): void;
+  /** Messages after the position. */
+  messages(messages: ChatMessage[]): void;
+  /** The server refused the cursor: forget the room's messages, a fresh page follows. */
+  reset(): void;
+  /** Messages typed and not yet acknowledged, to (re)send whenever a transport is up. */
+  pendingSends(): { clientId: string; text: string }[];
+  acked(clientId: string, message: ChatMessage): void;
+  /** The server refused a message for good (too long, say); retrying it unchanged would not help. */
+  refused(clientId: string, error: { code: ErrorCode; message: string }): void;
+  /** The session is gone (the server's data was wiped): pick the nickname again. */
+  unauthenticated(): void;
+  state(state: ConnectionState): void;
+}
+
+export interface ConnectionOptions {
+  socketUrl: string;
+  /** How often a live socket pings the server (ms). */
+  pingMs: number;
+  /** A socket silent this long is taken for dead and replaced (ms). */
+  silenceMs: number;
+  /** A socket that has not subscribed within this time is given up on (ms). */
+  openTimeoutMs: number;
+}
+
+const defaults = (): ConnectionOptions => ({
+  socketUrl: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${SOCKET_PATH}`,
+  pingMs: 15_000,
+  silenceMs: 40_000,
+  openTimeoutMs: 5_000,
+});
+
+/** Exponential backoff from 0.5 s to 30 s, with jitter so that a restarted server is not hit all at once. */
+function backoff(attempt: number): number {
+  const ceiling = Math.min(30_000, 500 * 2 ** Math.max(0, attempt - 1));
+  return ceiling / 2 + (Math.random() * ceiling) / 2;
+}
+
+export class RoomConnection {
+  private readonly options: ConnectionOptions;
+  private socket: WebSocket | undefined;
+  private socketLive = false;
+  /** Consecutive sockets that closed (or never opened); resets once one subscribes. */
+  private socketFailures = 0;
+  private socketTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private lastFrameAt = 0;
+  /** What the last subscribe asked for: without a cursor, its answer replaces the view. */
+  private subscribedFrom: number | undefined;
+
+  private polling = false;
+  private pollLive = false;
+  private pollAbort: AbortController | undefined;
+
+  /** clientIds sent on the current transport and not yet answered: not sent again meanwhile. */
+  private readonly inFlight = new Set<string>();
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private everLive = false;
+  private lastState: ConnectionState | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly room: string,
+    private readonly events: ConnectionEvents,
+    options: Partial<ConnectionOptions> = {},
+  ) {
+    this.options = { ...defaults(), ...options };
+  }
+
+  start(): void {
+    this.openSocket();
+    this.updateState();
+    addEventListener('online', this.onOnline);
+    addEventListener('offline', this.onOffline);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    removeEventListener('online', this.onOnline);
+    removeEventListener('offline', this.onOffline);
+    clearTimeout(this.socketTimer);
+    clearTimeout(this.retryTimer);
+    this.stopHeartbeat();
+    this.stopPolling();
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.close(1000, 'leaving the room');
+  }
+
+  /** Sends every pending message that is not already on its way, over whichever transport is up. */
+  flush(): void {
+    if (this.stopped) return;
+    for (const { clientId, text } of this.events.pendingSends()) {
+      if (this.inFlight.has(clientId)) continue;
+      if (this.socketLive && this.socket) {
+        this.inFlight.add(clientId);
+        this.sendFrame(this.socket, { type: 'send', room: this.room, clientId, text });
+      } else {
+        void this.postOverHttp(clientId, text);
+      }
+    }
+  }
+
+  // ---- WebSocket --------------------------------------------------------------------------
+
+  private openSocket(): void {
+    clearTimeout(this.socketTimer);
+    if (this.stopped || this.socket) return;
+    const socket = new WebSocket(this.options.socketUrl);
+    this.socket = socket;
+    let subscribed = false;
+    const giveUp = setTimeout(() => this.socketClosed(socket, subscribed), this.options.openTimeoutMs);
+    socket.onopen = () => this.subscribe(socket);
+    socket.onmessage = (event) => {
+      this.lastFrameAt = Date.now();
+      const frame = parseFrame(event.data);
+      if (!frame) return;
+      if (frame.type === 'subscribed' && !subscribed) {
+        subscribed = true;
+        clearTimeout(giveUp);
+        this.socketWentLive();
+      }
+      this.receive(socket, frame);
+    };
+    socket.onclose = (event) => {
+      clearTimeout(giveUp);
+      if (event.code === CloseCode.slowReader) this.socketFailures = Math.max(this.socketFailures, 1);
+      this.socketClosed(socket, subscribed);
+    };
+  }
+
+  private subscribe(socket: WebSocket): void {
+    const { after, epoch } = this.events.position();
+    this.subscribedFrom = after;
+    this.sendFrame(socket, { type: 'subscribe', room: this.room, ...(after === undefined ? {} : { after }), ...(epoch === undefined ? {} : { epoch }) });
+  }
+
+  private socketWentLive(): void {
+    this.socketLive = true;
+    this.everLive = true;
+    this.socketFailures = 0;
+    this.stopPolling();
+    this.inFlight.clear();
+    this.startHeartbeat();
+    this.updateState();
+  }
+
+  private receive(socket: WebSocket, frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'subscribed':
+        if (frame.room !== this.room) return;
+        if (this.subscribedFrom === undefined) this.events.snapshot(frame.messages, frame.hasOlder, frame.epoch);
+        else this.events.messages(frame.messages);
+        this.flush();
+        return;
+      case 'message': {
+        if (frame.message.room !== this.room) return;
+        const { after } = this.events.position();
+        // A hole would mean we missed something: ask again from what we hold rather than show a gap.
+        if (after !== undefined && frame.message.seq > after + 1) this.subscribe(socket);
+        else this.events.messages([frame.message]);
+        return;
+      }
+      case 'reset':
+        this.events.reset();
+        this.subscribe(socket);
+        return;
+      case 'ack':
+        this.inFlight.delete(frame.clientId);
+        this.events.acked(frame.clientId, frame.message);
+        return;
+      case 'error':
+        this.failed(frame.clientId, frame);
+        if (!frame.clientId && frame.room === this.room) this.retryLater(() => this.subscribe(socket));
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  private socketClosed(socket: WebSocket, wasSubscribed: boolean): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
+    this.socketLive = false;
+    this.inFlight.clear();
+    this.stopHeartbeat();
+    socket.onclose = null;
+    socket.onmessage = null;
+    if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) socket.close();
+    if (this.stopped) return;
+    this.socketFailures++;
+    if (wasSubscribed && this.socketFailures === 1) {
+      // A live socket dropped (a server restart, say): try again at once, with a little jitter.
+      this.socketTimer = setTimeout(() => this.openSocket(), 100 + Math.random() * 400);
+    } else {
+      // The socket cannot get through: long-poll meanwhile, and keep trying the socket in the background.
+      this.startPolling();
+      this.socketTimer = setTimeout(() => this.openSocket(), backoff(this.socketFailures));
+    }
+    this.updateState();
+  }
+
+  private startHeartbeat(): void {
+    this.stopHeartbeat();
+    this.lastFrameAt = Date.now();
+    this.heartbeatTimer = setInterval(() => {
+      const socket = this.socket;
+      if (!socket) return;
+      if (Date.now() - this.lastFrameAt > this.options.silenceMs) this.socketClosed(socket, true);
+      else this.sendFrame(socket, { type: 'ping' });
+    }, this.options.pingMs);
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  private sendFrame(socket: WebSocket, frame: ClientFrame): void {
+    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  }
+
+  // ---- long-poll and HTTP sends -----------------------------------------------------------
+
+  private startPolling(): void {
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    void this.pollLoop();
+  }
+
+  private stopPolling(): void {
+    this.polling = false;
+    this.pollLive = false;
+    this.pollAbort?.abort();
+    this.pollAbort = undefined;
+  }
+
+  private async pollLoop(): Promise<void> {
+    let failures = 0;
+    while (this.polling && !this.stopped) {
+      const { after, epoch } = this.events.position();
+      const abort = new AbortController();
+      this.pollAbort = abort;
+      try {
+        const answer = await waitForMessages(this.room, after, epoch, abort.signal);
+        if (!this.polling) return;
+        failures = 0;
+        const wasLive = this.pollLive;
+        this.pollLive = true;
+        this.everLive = true;
+        if (answer.type === 'reset') this.events.reset();
+        else if (after === undefined) this.events.snapshot(answer.messages, answer.hasOlder ?? false, answer.epoch);
+        else this.events.messages(answer.messages);
+        if (!wasLive) {
+          this.updateState();
+          this.flush();
+        }
+      } catch {
+        if (!this.polling) return;
+        failures++;
+        this.pollLive = false;
+        this.updateState();
+        await new Promise((resolve) => setTimeout(resolve, backoff(failures)));
+      }
+    }
+  }
+
+  private async postOverHttp(clientId: string, text: string): Promise<void> {
+    this.inFlight.add(clientId);
+    try {
+      const { message } = await postMessage(this.room, clientId, text);
+      this.events.acked(clientId, message);
+    } catch (error) {
+      const failure = error instanceof ApiFailure ? error : new ApiFailure('network', String(error), true);
+      this.failed(clientId, failure);
+    } finally {
+      this.inFlight.delete(clientId);
+    }
+  }
+
+  /** A send failed: a retryable failure stays pending and is tried again; any other is refused. */
+  private failed(clientId: string | undefined, error: { code: ErrorCode | 'network'; message: string; retryable: boolean }): void {
+    if (clientId === undefined) return;
+    this.inFlight.delete(clientId);
+    if (error.code === 'unauthenticated') this.events.unauthenticated();
+    else if (error.retryable || error.code === 'network') this.retryLater(() => this.flush());
+    else this.events.refused(clientId, { code: error.code, message: error.message });
+  }
+
+  private retryLater(action: () => void): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(action, backoff(2));
+  }
+
+  private readonly onOnline = () => {
+    if (this.socket || this.stopped) return;
+    this.socketFailures = 0;
+    this.openSocket();
+    this.updateState();
+  };
+
+  private readonly onOffline = () => this.updateState();
+
+  private updateState(): void {
+    const state: ConnectionState = this.socketLive
+      ? 'live-ws'
+      : this.pollLive
+        ? 'live-poll'
+        : navigator.onLine === false
+          ? 'offline'
+          : this.everLive
+            ? 'reconnecting'
+            : 'connecting';
+    if (state === this.lastState) return;
+    this.lastState = state;
+    this.events.state(state);
+  }
+}
+
+function parseFrame(data: unknown): ServerFrame | undefined {
+  if (typeof data !== 'string') return undefined;
+  try {
+    return JSON.parse(data) as ServerFrame;
+  } catch {
+    return undefined;
+  }
+}

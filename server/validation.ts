@@ -1,0 +1,91 @@
+// Validation of everything a client sends: WebSocket frames, HTTP bodies and queries. The wire types
+// of these are inferred here and re-exported by protocol.ts; the server's answers are typed there.
+import { z } from 'zod';
+import { CLIENT_ID_PATTERN, MAX_NICK_LENGTH, MAX_ROOM_LENGTH, NICK_PATTERN, ROOM_PATTERN } from './protocol';
+
+// ---- values ---------------------------------------------------------------------------------
+
+export const RoomName = z
+  .string()
+  .min(1, 'a room name is required')
+  .max(MAX_ROOM_LENGTH, `a room name has at most ${MAX_ROOM_LENGTH} characters`)
+  .regex(ROOM_PATTERN, 'a room name uses lowercase letters, digits, "-" and "_", starting with a letter or digit');
+
+export const Nickname = z
+  .string()
+  .trim()
+  .min(1, 'a nickname is required')
+  .max(MAX_NICK_LENGTH, `a nickname has at most ${MAX_NICK_LENGTH} characters`)
+  .regex(NICK_PATTERN, 'a nickname uses letters, digits, spaces and . _ \' -, starting with a letter or digit');
+
+export const ClientId = z.string().regex(CLIENT_ID_PATTERN, 'clientId is 8 to 64 characters of A-Z a-z 0-9 _ -');
+
+/** A position in a room's log: the last seq the reader has seen (0 = before the first message). */
+export const Cursor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** The text of a message; its length cap is applied by the server from its config. */
+export const MessageText = z
+  .string()
+  .refine((text) => text.trim().length > 0, 'a message cannot be empty');
+
+// ---- WebSocket: client -> server --------------------------------------------------------------
+
+export const SubscribeFrame = z.strictObject({
+  type: z.literal('subscribe'),
+  room: RoomName,
+  /** Replay what follows this seq, then stream live. Omitted: the latest page, then live. */
+  after: Cursor.optional(),
+  /** The log's epoch the cursor belongs to; a different epoch (store wiped) gets a reset. */
+  epoch: z.string().max(64).optional(),
+});
+
+export const UnsubscribeFrame = z.strictObject({
+  type: z.literal('unsubscribe'),
+  room: RoomName,
+});
+
+export const SendFrame = z.strictObject({
+  type: z.literal('send'),
+  room: RoomName,
+  clientId: ClientId,
+  text: MessageText,
+});
+
+export const PingFrame = z.strictObject({
+  type: z.literal('ping'),
+});
+
+export const ClientFrame = z.discriminatedUnion('type', [SubscribeFrame, UnsubscribeFrame, SendFrame, PingFrame]);
+export type ClientFrame = z.infer<typeof ClientFrame>;
+export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
+export type SendFrame = z.infer<typeof SendFrame>;
+
+// ---- HTTP -------------------------------------------------------------------------------------
+
+/** POST /api/session */
+export const SessionRequest = z.strictObject({ nick: Nickname });
+export type SessionRequest = z.infer<typeof SessionRequest>;
+
+/** POST /api/rooms/:room/messages */
+export const SendRequest = z.strictObject({ clientId: ClientId, text: MessageText });
+export type SendRequest = z.infer<typeof SendRequest>;
+
+/** GET /api/rooms/:room/messages?before=N&limit=L: a page of history, oldest first. */
+export const HistoryQuery = z.strictObject({
+  before: z.coerce.number().pipe(Cursor).optional(),
+  limit: z.coerce.number().pipe(z.number().int().min(1)).optional(),
+});
+
+/** GET /wait?room=R&after=N&epoch=E: long-poll. Without `after`: the latest page at once. */
+export const WaitQuery = z.strictObject({
+  room: RoomName,
+  after: z.coerce.number().pipe(Cursor).optional(),
+  epoch: z.string().max(64).optional(),
+});
+
+/** Turns a zod failure into one readable sentence naming the field. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+    .join('; ');
+}
