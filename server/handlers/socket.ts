@@ -6,7 +6,7 @@ import type { AppContext } from '../context';
 import { ApiError, toApiError, validate } from '../errors';
 import type { EncodedMessage, RoomReader } from '../hub';
 import { CloseCode, ErrorCode, type ServerFrame } from '../protocol';
-import { ClientFrame, type SubscribeFrame } from '../validation';
+import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
 import { appendMessage, readFromCursor, readLatest } from '../roomlog';
 import type { Session } from '../session';
 
@@ -89,9 +89,11 @@ export class SocketSession {
 
   private async receive(data: RawData, isBinary: boolean): Promise<void> {
     this.alive = true;
+    let json: unknown;
     let frame: ClientFrame | undefined;
     try {
-      frame = this.parse(data, isBinary);
+      json = this.parseJson(data, isBinary);
+      frame = validate(ClientFrame, json, ErrorCode.invalidFrame);
       switch (frame.type) {
         case 'subscribe':
           return await this.subscribe(frame);
@@ -112,21 +114,18 @@ export class SocketSession {
         code: apiError.code,
         message: apiError.message,
         retryable: apiError.retryable,
-        ...(frame && 'clientId' in frame ? { clientId: frame.clientId } : {}),
-        ...(frame && 'room' in frame ? { room: frame.room } : {}),
+        ...(frame ? namedIn(frame) : namedInSend(json)),
       });
     }
   }
 
-  private parse(data: RawData, isBinary: boolean): ClientFrame {
+  private parseJson(data: RawData, isBinary: boolean): unknown {
     if (isBinary) throw new ApiError(ErrorCode.invalidFrame, 'frames are JSON text; binary frames are not accepted');
-    let json: unknown;
     try {
-      json = JSON.parse(data.toString());
+      return JSON.parse(data.toString());
     } catch {
       throw new ApiError(ErrorCode.invalidJson, 'the frame is not valid JSON');
     }
-    return validate(ClientFrame, json, ErrorCode.invalidFrame);
   }
 
   /** Replays the room from the cursor (or its latest page), then streams it live with no gap and no repeat. */
@@ -162,6 +161,31 @@ export class SocketSession {
   private closed(): void {
     for (const room of [...this.subscriptions.keys()]) this.unsubscribe(room);
   }
+}
+
+interface Named {
+  clientId?: string;
+  room?: string;
+}
+
+/** The clientId and room a frame names: an error frame about it repeats them. */
+function namedIn(frame: ClientFrame): Named {
+  return {
+    ...('clientId' in frame ? { clientId: frame.clientId } : {}),
+    ...('room' in frame ? { room: frame.room } : {}),
+  };
+}
+
+/**
+ * The well-formed clientId and room of a send that failed validation, so that the client learns which
+ * of its messages was refused (it matches errors to its outbox by clientId) instead of waiting for an ack.
+ */
+function namedInSend(json: unknown): Named {
+  if (typeof json !== 'object' || json === null || !('type' in json) || json.type !== 'send') return {};
+  const named: Named = {};
+  if ('clientId' in json && ClientId.safeParse(json.clientId).success) named.clientId = json.clientId as string;
+  if ('room' in json && RoomName.safeParse(json.room).success) named.room = json.room as string;
+  return named;
 }
 
 /** Serves the WebSocket path: one SocketSession per connection, for the visitor its cookie names. */

@@ -13,6 +13,7 @@ import {
   type Collection,
   type Db,
   type ResumeToken,
+  type Timestamp,
   type WriteConcernSettings,
 } from 'mongodb';
 import type { Logger } from 'pino';
@@ -62,13 +63,24 @@ export async function openMongoStore(uri: string, options: MongoStoreOptions = {
       { key: { room: 1, clientId: 1 }, unique: true, name: 'room_clientId' },
     ]);
     const meta = db.collection<MetaDocument>('meta');
-    const epochDoc = await meta.findOneAndUpdate(
-      { _id: 'epoch' },
-      { $setOnInsert: { value: randomBytes(8).toString('hex') } },
-      { upsert: true, returnDocument: 'after' },
-    );
+    // The epoch is read in a session to learn the cluster time now: the feed starts from there, not from
+    // whenever the change stream's first aggregate reaches the server, or a message stored in between
+    // would never reach this instance's hub.
+    const session = client.startSession();
+    let epochDoc: MetaDocument | null;
+    let feedStart: Timestamp | undefined;
+    try {
+      epochDoc = await meta.findOneAndUpdate(
+        { _id: 'epoch' },
+        { $setOnInsert: { value: randomBytes(8).toString('hex') } },
+        { upsert: true, returnDocument: 'after', session },
+      );
+      feedStart = session.operationTime;
+    } finally {
+      await session.endSession();
+    }
     if (!epochDoc) throw new Error('could not read the epoch document');
-    return new MongoStore(client, db, epochDoc.value, replicaSet, options.logger);
+    return new MongoStore(client, db, epochDoc.value, replicaSet, options.logger, feedStart);
   } catch (error) {
     await client.close().catch(() => undefined);
     throw new StoreUnavailableError(`MongoDB did not answer at ${redactUri(uri)}: ${(error as Error).message}`);
@@ -96,6 +108,8 @@ export class MongoStore implements MessageStore {
     /** The replica set's name, or undefined on a standalone mongod. */
     readonly replicaSet: string | undefined,
     private readonly logger?: Logger,
+    /** Where the change stream starts before it has a resume token (the cluster time at open). */
+    private readonly feedStart?: Timestamp,
   ) {
     this.messages = db.collection<ChatMessage>('messages');
     // Ack only once a majority holds the write (on a replica set), or the journal does (standalone).
@@ -128,9 +142,12 @@ export class MongoStore implements MessageStore {
   }
 
   async head(room: string): Promise<number> {
-    const last = await this.guard(() =>
-      this.messages.findOne({ room }, { projection: { _id: 0, seq: 1 }, sort: { seq: -1 } }),
-    );
+    return this.guard(() => this.lastSeq(room));
+  }
+
+  /** The room's last seq in the database. Not refused after close(): appends accepted before it still finish. */
+  private async lastSeq(room: string): Promise<number> {
+    const last = await this.messages.findOne({ room }, { projection: { _id: 0, seq: 1 }, sort: { seq: -1 } });
     return last?.seq ?? 0;
   }
 
@@ -189,7 +206,7 @@ export class MongoStore implements MessageStore {
       const byClientId = new Map(stored.map((message) => [message.clientId, message]));
       const fresh: { doc: ChatMessage; i: number }[] = [];
       const firstInBatch = new Map<string, number>();
-      let seq = this.heads.get(room) ?? (await this.head(room));
+      let seq = this.heads.get(room) ?? (await this.lastSeq(room));
       for (const { message, i } of pending) {
         const original = byClientId.get(message.clientId);
         if (original) {
@@ -233,7 +250,11 @@ export class MongoStore implements MessageStore {
     if (this.closed) return;
     const stream = this.messages.watch<ChatMessage, ChangeStreamInsertDocument<ChatMessage>>(
       [{ $match: { operationType: 'insert' } }],
-      this.resumeToken ? { resumeAfter: this.resumeToken } : {},
+      this.resumeToken
+        ? { resumeAfter: this.resumeToken }
+        : this.feedStart
+          ? { startAtOperationTime: this.feedStart }
+          : {},
     );
     this.changeStream = stream;
     stream.on('change', (change) => {

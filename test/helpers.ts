@@ -1,0 +1,364 @@
+// Test helpers for the integration suites: a real server on 127.0.0.1 (ephemeral port, fresh DATA_DIR),
+// a plain HTTP client, session cookies, and a WebSocket client whose frames are awaited by predicate
+// with a timeout. Nothing here sleeps in place of an event: every wait ends on the event it waits for,
+// or fails after its timeout with a message saying what did not come.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request, type IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach } from 'vitest';
+import WebSocket from 'ws';
+import { startServer, type ParleyServer } from '../server/app';
+import { loadConfig } from '../server/config';
+import type { ChatMessage, ClientFrame, HistoryResponse, ServerFrame } from '../server/protocol';
+import { SESSION_COOKIE } from '../server/session';
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+// ---- cleanup ------------------------------------------------------------------------------------
+
+const cleanups: (() => Promise<void>)[] = [];
+
+/** Runs `fn` after the current test, last registered first. */
+export function deferCleanup(fn: () => Promise<void>): void {
+  cleanups.push(fn);
+}
+
+/** Closes every server and socket a test opened and removes its temp dirs, after each test of the file. */
+export function autoCleanup(): void {
+  afterEach(async () => {
+    const errors: unknown[] = [];
+    while (cleanups.length > 0) {
+      const fn = cleanups.pop();
+      try {
+        await fn?.();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
+  });
+}
+
+/** A fresh empty directory under the OS temp dir, removed after the test. */
+export async function tempDir(prefix = 'parley-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  deferCleanup(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+// ---- server -------------------------------------------------------------------------------------
+
+export interface TestServer {
+  readonly server: ParleyServer;
+  /** http://127.0.0.1:port */
+  readonly url: string;
+  /** ws://127.0.0.1:port/ws */
+  readonly wsUrl: string;
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts Parley on 127.0.0.1 with an ephemeral port and the embedded store in `dataDir` (a fresh temp
+ * dir unless given). `env` overrides any setting (WAIT_TIMEOUT_MS, MAX_REPLAY, ...). Closed after the test.
+ */
+export async function startTestServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+  const dir = dataDir ?? (await tempDir());
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', STORE: 'embedded', DATA_DIR: dir, LOG_LEVEL: 'silent', ...env });
+  const server = await startServer(config, { clientDir: false, logger: pino({ level: 'silent' }) });
+  deferCleanup(() => server.close());
+  return {
+    server,
+    url: server.url,
+    wsUrl: `${server.url.replace(/^http/, 'ws')}/ws`,
+    dataDir: dir,
+    close: () => server.close(),
+  };
+}
+
+// ---- HTTP ---------------------------------------------------------------------------------------
+
+export interface HttpAnswer<T> {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  /** The body parsed as JSON (undefined when it is not JSON). */
+  body: T;
+}
+
+export interface HttpOptions {
+  /** Sent as JSON. */
+  json?: unknown;
+  /** Sent as is, with content-type application/json unless `headers` say otherwise. */
+  raw?: string;
+  cookie?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * One HTTP request on its own connection (no keep-alive, so a server can always close at once).
+ * Resolves with any status; rejects only when the connection fails.
+ */
+export function http<T = unknown>(base: string, method: string, path: string, options: HttpOptions = {}): Promise<HttpAnswer<T>> {
+  const payload = options.json !== undefined ? JSON.stringify(options.json) : options.raw;
+  const headers: Record<string, string> = {
+    ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...(options.cookie ? { cookie: options.cookie } : {}),
+    ...options.headers,
+  };
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, base), { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body: body as T });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Picks a nickname (POST /api/session) and returns the Cookie header value that carries the session. */
+export async function createSession(base: string, nick = 'alice'): Promise<string> {
+  const answer = await http(base, 'POST', '/api/session', { json: { nick } });
+  if (answer.status !== 200) throw new Error(`POST /api/session answered ${answer.status}: ${answer.text}`);
+  const setCookie = answer.headers['set-cookie']?.find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  if (!setCookie) throw new Error('POST /api/session set no session cookie');
+  return setCookie.split(';')[0] ?? '';
+}
+
+/** Sends a message over HTTP (POST /api/rooms/:room/messages). */
+export function postMessage<T = unknown>(base: string, room: string, body: unknown, cookie?: string): Promise<HttpAnswer<T>> {
+  return http<T>(base, 'POST', `/api/rooms/${encodeURIComponent(room)}/messages`, { json: body, ...(cookie ? { cookie } : {}) });
+}
+
+/** A page of history: GET /api/rooms/:room/messages with the given query. */
+export async function history(base: string, room: string, query = ''): Promise<HistoryResponse> {
+  const answer = await http<HistoryResponse>(base, 'GET', `/api/rooms/${room}/messages${query}`);
+  if (answer.status !== 200) throw new Error(`history answered ${answer.status}: ${answer.text}`);
+  return answer.body;
+}
+
+/** A fresh client id, valid for the protocol (8 to 64 of A-Z a-z 0-9 _ -). */
+export function newClientId(): string {
+  return randomUUID();
+}
+
+// ---- promises and time -------------------------------------------------------------------------
+
+/**
+ * Whether `promise` is still unsettled after `ms`. This is an assertion that something did NOT
+ * happen within a window (a long-poll holding), not a stand-in for waiting on an event.
+ */
+export async function stillPendingAfter(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false;
+  const watched = promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await Promise.race([watched, new Promise((resolve) => setTimeout(resolve, ms))]);
+  return !settled;
+}
+
+/** Rejects with `what` if `promise` has not settled within `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** [from, from+1, ..., to] (empty when to < from). */
+export function range(from: number, to: number): number[] {
+  return to < from ? [] : Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+export const seqs = (messages: readonly ChatMessage[]): number[] => messages.map((m) => m.seq);
+
+// ---- WebSocket ---------------------------------------------------------------------------------
+
+export type FrameOf<T extends ServerFrame['type']> = Extract<ServerFrame, { type: T }>;
+
+/** A predicate matching frames of one type (and, optionally, a further condition on them). */
+export function ofType<T extends ServerFrame['type']>(
+  type: T,
+  where: (frame: FrameOf<T>) => boolean = () => true,
+): (frame: ServerFrame) => frame is FrameOf<T> {
+  return (frame): frame is FrameOf<T> => frame.type === type && where(frame as FrameOf<T>);
+}
+
+interface PendingTake {
+  predicate: (frame: ServerFrame) => boolean;
+  resolve: (frame: ServerFrame) => void;
+}
+
+/**
+ * The frames a socket received, in arrival order. `next` takes the first frame matching a predicate,
+ * waiting for it if it has not come yet; frames it does not match stay queued for later calls.
+ */
+export class FrameQueue {
+  private readonly queued: ServerFrame[] = [];
+  private readonly takers: PendingTake[] = [];
+
+  push(frame: ServerFrame): void {
+    const index = this.takers.findIndex((taker) => taker.predicate(frame));
+    if (index >= 0) {
+      const [taker] = this.takers.splice(index, 1);
+      taker?.resolve(frame);
+    } else {
+      this.queued.push(frame);
+    }
+  }
+
+  next<F extends ServerFrame>(predicate: (frame: ServerFrame) => frame is F, timeoutMs?: number): Promise<F>;
+  next(predicate: (frame: ServerFrame) => boolean, timeoutMs?: number): Promise<ServerFrame>;
+  next(predicate: (frame: ServerFrame) => boolean, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ServerFrame> {
+    const index = this.queued.findIndex(predicate);
+    if (index >= 0) return Promise.resolve(this.queued.splice(index, 1)[0] as ServerFrame);
+    return new Promise((resolve, reject) => {
+      const taker: PendingTake = {
+        predicate,
+        resolve: (frame) => {
+          clearTimeout(timer);
+          resolve(frame);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.takers.splice(this.takers.indexOf(taker), 1);
+        const seen = this.queued.map((f) => f.type).join(', ') || 'nothing';
+        reject(new Error(`no matching frame within ${timeoutMs} ms (queued meanwhile: ${seen})`));
+      }, timeoutMs);
+      this.takers.push(taker);
+    });
+  }
+
+  /** Frames received and not taken yet. */
+  remaining(): readonly ServerFrame[] {
+    return [...this.queued];
+  }
+}
+
+export interface CloseEvent {
+  code: number;
+  reason: string;
+}
+
+/** A WebSocket client for tests, with its frames in a FrameQueue. */
+export class TestSocket {
+  readonly frames = new FrameQueue();
+  /** Resolves when the socket closes, with the close code the peer sent. */
+  readonly closed: Promise<CloseEvent>;
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      // The server only sends JSON text; anything else shows up as a frame no test expects.
+      this.frames.push(isBinary ? ({ type: 'binary' } as unknown as ServerFrame) : (JSON.parse(bytes.toString('utf8')) as ServerFrame));
+    });
+    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.on('error', () => undefined); // surfaced through `closed`
+  }
+
+  /**
+   * Opens a socket to `wsUrl`, with the session cookie when given. Closed after the test.
+   * `autoPong: false` makes a peer that never answers the server's pings.
+   */
+  static open(wsUrl: string, cookie?: string, options: { autoPong?: boolean } = {}): Promise<TestSocket> {
+    const ws = new WebSocket(wsUrl, { ...(cookie ? { headers: { cookie } } : {}), autoPong: options.autoPong ?? true });
+    const socket = new TestSocket(ws);
+    deferCleanup(() => socket.close());
+    return withTimeout(
+      new Promise<TestSocket>((resolve, reject) => {
+        ws.once('open', () => resolve(socket));
+        ws.once('error', reject);
+      }),
+      DEFAULT_TIMEOUT_MS,
+      `the WebSocket to ${wsUrl} to open`,
+    );
+  }
+
+  send(frame: ClientFrame | Record<string, unknown>): void {
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  sendRaw(data: string | Buffer, binary = false): void {
+    this.ws.send(data, { binary });
+  }
+
+  next<F extends ServerFrame>(predicate: (frame: ServerFrame) => frame is F, timeoutMs?: number): Promise<F> {
+    return this.frames.next(predicate, timeoutMs);
+  }
+
+  /** Subscribes and resolves with the `subscribed` or `reset` answer for that room. */
+  subscribe(room: string, after?: number, epoch?: string): Promise<FrameOf<'subscribed'> | FrameOf<'reset'>> {
+    this.send({ type: 'subscribe', room, ...(after !== undefined ? { after } : {}), ...(epoch !== undefined ? { epoch } : {}) });
+    return this.frames.next(
+      (f): f is FrameOf<'subscribed'> | FrameOf<'reset'> => (f.type === 'subscribed' || f.type === 'reset') && f.room === room,
+    );
+  }
+
+  /** Sends a message and resolves with its ack; rejects with the error frame's code if one comes instead. */
+  async sendMessage(room: string, text: string, clientId = newClientId()): Promise<FrameOf<'ack'>> {
+    this.send({ type: 'send', room, clientId, text });
+    const answer = await this.frames.next(
+      (f): f is FrameOf<'ack'> | FrameOf<'error'> => (f.type === 'ack' || f.type === 'error') && f.clientId === clientId,
+    );
+    if (answer.type === 'error') throw new Error(`send failed: ${answer.code}: ${answer.message}`);
+    return answer;
+  }
+
+  /**
+   * A ping/pong round trip: every frame the server sent before it handled the ping has arrived once
+   * this resolves (one connection delivers in order).
+   */
+  async roundTrip(): Promise<void> {
+    this.send({ type: 'ping' });
+    await this.frames.next(ofType('pong'));
+  }
+
+  /** Takes `message` frames of `room` until the one with seq `lastSeq`; returns their seqs in arrival order. */
+  async messagesUntil(room: string, lastSeq: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ChatMessage[]> {
+    const got: ChatMessage[] = [];
+    while ((got.at(-1)?.seq ?? -1) !== lastSeq) {
+      const frame = await this.frames.next(ofType('message', (f) => f.message.room === room), timeoutMs);
+      got.push(frame.message);
+      if (frame.message.seq > lastSeq) throw new Error(`got seq ${frame.message.seq} past the expected last ${lastSeq}`);
+    }
+    return got;
+  }
+
+  /** `message` frames received and not taken yet. */
+  remainingMessages(): ChatMessage[] {
+    return this.frames.remaining().flatMap((f) => (f.type === 'message' ? [f.message] : []));
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    if (this.ws.readyState !== WebSocket.CLOSING) this.ws.close(1000);
+    await withTimeout(this.closed, DEFAULT_TIMEOUT_MS, 'the socket to close').catch(() => this.ws.terminate());
+  }
+}
+
+/** Opens a socket (with the cookie when given) and subscribes it to `room` from `after`. */
+export async function subscribedSocket(
+  wsUrl: string,
+  room: string,
+  options: { cookie?: string; after?: number; epoch?: string } = {},
+): Promise<{ socket: TestSocket; subscribed: FrameOf<'subscribed'> }> {
+  const socket = await TestSocket.open(wsUrl, options.cookie);
+  const answer = await socket.subscribe(room, options.after, options.epoch);
+  if (answer.type !== 'subscribed') throw new Error(`subscribe to ${room} answered reset (${answer.reason})`);
+  return { socket, subscribed: answer };
+}
