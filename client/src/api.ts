@@ -63,6 +63,11 @@ export function fetchHistory(room: string, before: number | undefined): Promise<
   return call<HistoryResponse>(`/api/rooms/${encodeURIComponent(room)}/messages${query}`);
 }
 
+/** Answers as soon as the server does (unlike a long-poll, which a quiet room holds): is it reachable? */
+export async function checkServer(signal: AbortSignal): Promise<void> {
+  await call<unknown>('/healthz', { signal });
+}
+
 export function waitForMessages(
   room: string,
   after: number | undefined,

@@ -3,7 +3,7 @@
 // the WebSocket in the background with backoff and jitter. Both transports resume from the cursor the
 // page holds, so a switch, a reconnect or a server restart loses nothing and repeats nothing.
 import { CloseCode, SOCKET_PATH, type ChatMessage, type ClientFrame, type ErrorCode, type ServerFrame } from '../../server/protocol';
-import { ApiFailure, postMessage, waitForMessages } from './api';
+import { ApiFailure, checkServer, postMessage, waitForMessages } from './api';
 
 export type ConnectionState = 'connecting' | 'live-ws' | 'live-poll' | 'reconnecting' | 'offline';
 
@@ -261,6 +261,16 @@ export class RoomConnection {
       const abort = new AbortController();
       this.pollAbort = abort;
       try {
+        if (!this.pollLive && after !== undefined) {
+          // A wait with a cursor is held until a message comes (up to WAIT_TIMEOUT_MS in a quiet room):
+          // check first that the server answers, so the page says it is live, and sends, at once.
+          await checkServer(abort.signal);
+          if (!this.polling || abort.signal.aborted) return;
+          this.pollLive = true;
+          this.everLive = true;
+          this.updateState();
+          this.flush();
+        }
         const answer = await waitForMessages(this.room, after, epoch, abort.signal);
         if (!this.polling) return;
         failures = 0;
