@@ -130,7 +130,7 @@ function Time({ at }: { at: number }) {
   const date = new Date(at);
   return (
     <time class="time" dateTime={date.toISOString()} title={date.toLocaleString()}>
-      {date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}
+      {date.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })}
     </time>
   );
 }
@@ -149,9 +149,12 @@ function groupByAuthor(messages: readonly ChatMessage[]): ChatMessage[][] {
   return groups;
 }
 
-/** A stable colour per nickname, readable on light and dark backgrounds. */
+/** Hues far enough apart to tell authors apart at a glance. */
+const AUTHOR_HUES = [4, 28, 95, 145, 175, 205, 235, 265, 295, 325];
+
+/** A stable colour per nickname (FNV-1a hash onto the palette), readable on light and dark backgrounds. */
 function authorColor(nick: string): string {
-  let hash = 0;
-  for (const char of nick) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) >>> 0;
-  return `hsl(${hash % 360} 60% var(--author-lightness))`;
+  let hash = 0x811c9dc5;
+  for (const char of nick) hash = Math.imul(hash ^ (char.codePointAt(0) ?? 0), 0x01000193) >>> 0;
+  return `hsl(${AUTHOR_HUES[hash % AUTHOR_HUES.length]} 65% var(--author-lightness))`;
 }
