@@ -57,6 +57,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const server = createServer(app);
   if (options.beforeClient) await options.beforeClient(app, server);
   serveClient(app, options.clientDir ?? DEFAULT_CLIENT_DIR);
+  app.use((_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'nothing here')));
   app.use(answerErrors(logger));
 
   const sockets = new Set<SocketSession>();

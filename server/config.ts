@@ -65,6 +65,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     raw[name] = parsed.data;
   }
   const r = raw as Raw;
+  // A message of MAX_TEXT_LENGTH characters must fit in a frame even when JSON escapes every one of them
+  // (\u0000 is 6 bytes), or an allowed message would close the socket instead of being stored.
+  const neededFrame = r.MAX_TEXT_LENGTH * 6 + 1024;
+  if (r.MAX_FRAME_BYTES < neededFrame) {
+    throw new ConfigError(`MAX_FRAME_BYTES=${r.MAX_FRAME_BYTES} is too small for MAX_TEXT_LENGTH=${r.MAX_TEXT_LENGTH}: it needs at least ${neededFrame}`);
+  }
   if (r.HISTORY_PAGE_SIZE > r.MAX_HISTORY_PAGE_SIZE) {
     throw new ConfigError(`HISTORY_PAGE_SIZE=${r.HISTORY_PAGE_SIZE} is larger than MAX_HISTORY_PAGE_SIZE=${r.MAX_HISTORY_PAGE_SIZE}`);
   }

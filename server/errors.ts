@@ -10,7 +10,6 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
   too_large: 413,
   unauthenticated: 401,
-  not_subscribed: 400,
   not_found: 404,
   store_unavailable: 503,
   internal: 500,

@@ -30,10 +30,6 @@ export const CloseCode = {
   goingAway: 1001,
   /** The socket's unsent buffer passed its bound: reconnect and resume from your cursor. */
   slowReader: 4008,
-  /** No pong (or no frame) within the heartbeat window. */
-  heartbeatTimeout: 4009,
-  /** No valid session cookie: pick a nickname first (POST /api/session). */
-  unauthenticated: 4401,
 } as const;
 
 /** Stable error codes, shared by HTTP bodies and WebSocket error frames. */
@@ -43,7 +39,6 @@ export const ErrorCode = {
   invalidRequest: 'invalid_request',
   tooLarge: 'too_large',
   unauthenticated: 'unauthenticated',
-  notSubscribed: 'not_subscribed',
   notFound: 'not_found',
   storeUnavailable: 'store_unavailable',
   internal: 'internal',

@@ -57,11 +57,14 @@ export function loadSessionSecret(configured: string | undefined, dataDir: strin
   if (configured) return Buffer.from(configured);
   const file = join(dataDir, 'session-secret');
   try {
-    return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+    const kept = Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+    if (kept.length >= 32) return kept;
   } catch {
-    mkdirSync(dataDir, { recursive: true });
-    const secret = randomBytes(32);
-    writeFileSync(file, secret.toString('hex'), { mode: 0o600 });
-    return secret;
+    // No secret yet: make one below.
   }
+  // Missing, empty or truncated: a new secret (visitors pick their nickname again once).
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32);
+  writeFileSync(file, secret.toString('hex'), { mode: 0o600 });
+  return secret;
 }

@@ -23,6 +23,12 @@ export const ClientId = z.string().regex(CLIENT_ID_PATTERN, 'clientId is 8 to 64
 /** A position in a room's log: the last seq the reader has seen (0 = before the first message). */
 export const Cursor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
+/** A whole number in a query string: "12" is 12; "", "1e3" and "-1" are refused (not read as 0). */
+const QueryNumber = z
+  .string()
+  .regex(/^\d{1,16}$/, 'must be a whole number')
+  .transform(Number);
+
 /** The text of a message; its length cap is applied by the server from its config. */
 export const MessageText = z
   .string()
@@ -71,15 +77,16 @@ export const SendRequest = z.strictObject({ clientId: ClientId, text: MessageTex
 export type SendRequest = z.infer<typeof SendRequest>;
 
 /** GET /api/rooms/:room/messages?before=N&limit=L: a page of history, oldest first. */
-export const HistoryQuery = z.strictObject({
-  before: z.coerce.number().pipe(Cursor).optional(),
-  limit: z.coerce.number().pipe(z.number().int().min(1)).optional(),
+// Queries ignore parameters they do not know, such as a cache-buster a proxy or a client adds.
+export const HistoryQuery = z.object({
+  before: QueryNumber.pipe(Cursor).optional(),
+  limit: QueryNumber.pipe(z.number().int().min(1)).optional(),
 });
 
 /** GET /wait?room=R&after=N&epoch=E: long-poll. Without `after`: the latest page at once. */
-export const WaitQuery = z.strictObject({
+export const WaitQuery = z.object({
   room: RoomName,
-  after: z.coerce.number().pipe(Cursor).optional(),
+  after: QueryNumber.pipe(Cursor).optional(),
   epoch: z.string().max(64).optional(),
 });
 

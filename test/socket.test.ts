@@ -324,7 +324,7 @@ describe('bad input', () => {
   });
 
   it('closes a socket that sends a frame over MAX_FRAME_BYTES with 1009, and keeps serving others', async () => {
-    const { url, wsUrl } = await startTestServer({ MAX_FRAME_BYTES: '2048' });
+    const { url, wsUrl } = await startTestServer({ MAX_FRAME_BYTES: '2048', MAX_TEXT_LENGTH: '100' });
     const cookie = await createSession(url);
     const bystander = await TestSocket.open(wsUrl, cookie);
     await bystander.subscribe('lobby', 0);

@@ -143,10 +143,17 @@ describe('GET /wait', () => {
 
   it('rejects a bad query with invalid_request', async () => {
     const { url } = await startTestServer();
-    for (const query of ['', 'room=Not%20A%20Room', 'room=lobby&after=-1', 'room=lobby&after=abc', 'room=lobby&after=1.5', 'room=lobby&extra=1']) {
+    for (const query of ['', 'room=Not%20A%20Room', 'room=lobby&after=-1', 'room=lobby&after=abc', 'room=lobby&after=1.5', 'room=lobby&after=', 'room=lobby&after=1e3']) {
       const answer = await http<ErrorResponse>(url, 'GET', `/wait?${query}`);
       expect({ query, status: answer.status }).toEqual({ query, status: 400 });
       expect(answer.body.error).toMatchObject({ code: ErrorCode.invalidRequest, retryable: false });
     }
+  });
+
+  it('ignores query parameters it does not know, such as a cache-buster', async () => {
+    const { url } = await startTestServer();
+    const answer = await http<WaitResponse>(url, 'GET', '/wait?room=lobby&_=1795322653208');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ type: 'messages', room: 'lobby', messages: [] });
   });
 });

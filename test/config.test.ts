@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configHelp, loadConfig } from '../server/config';
+
+describe('config', () => {
+  it('has working defaults: port 8888 on loopback, the embedded store under ./data unless MongoDB answers', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 8888, host: '127.0.0.1', store: 'auto', dataDir: './data', maxTextLength: 4000 });
+    expect(config.mongodbUri).toBeUndefined();
+  });
+
+  it('stops on a bad value with one line naming the variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/^PORT="eighty" is not valid/);
+    expect(() => loadConfig({ MONGODB_URI: 'postgres://x' })).toThrow(/MONGODB_URI/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET.*at least 32/);
+  });
+
+  it('refuses a frame limit too small for the longest allowed message', () => {
+    expect(() => loadConfig({ MAX_TEXT_LENGTH: '20000', MAX_FRAME_BYTES: '65536' })).toThrow(/MAX_FRAME_BYTES=65536 is too small for MAX_TEXT_LENGTH=20000/);
+    expect(loadConfig({ MAX_TEXT_LENGTH: '20000', MAX_FRAME_BYTES: '200000' }).maxFrameBytes).toBe(200000);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', MONGODB_URI: '' })).toMatchObject({ port: 8888, mongodbUri: undefined });
+  });
+
+  it('--help lists every variable with its default', () => {
+    const help = configHelp();
+    for (const name of ['PORT', 'HOST', 'STORE', 'MONGODB_URI', 'DATA_DIR', 'LOG_LEVEL', 'WAIT_TIMEOUT_MS', 'MAX_TEXT_LENGTH', 'MAX_FRAME_BYTES']) {
+      expect(help).toContain(name);
+    }
+    expect(help).toMatch(/PORT .*\(default 8888\)/);
+  });
+});
