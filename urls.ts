@@ -1,5 +1,5 @@
 // The whole surface of the server on one screen: every HTTP route and socket path, and what serves it.
-import { liveness } from './server/handlers/health';
+import { liveness, readiness } from './server/handlers/health';
 import type { HttpHandler } from './server/handlers/http';
 import { readHistory, sendMessage } from './server/handlers/messages';
 import { createSession, showSession } from './server/handlers/session';
@@ -15,6 +15,7 @@ export interface HttpRoute {
 
 export const httpRoutes: readonly HttpRoute[] = [
   { method: 'get', path: '/healthz', handler: liveness },
+  { method: 'get', path: '/readyz', handler: readiness },
   { method: 'get', path: '/api/session', handler: showSession },
   { method: 'post', path: '/api/session', handler: createSession },
   { method: 'get', path: '/api/rooms/:room/messages', handler: readHistory },

@@ -108,6 +108,12 @@ export type WaitResponse =
   | { type: 'messages'; room: string; epoch: string; messages: ChatMessage[]; hasOlder?: boolean }
   | { type: 'reset'; room: string; epoch: string; reason: ResetReason };
 
+/** GET /healthz and GET /readyz */
+export interface HealthResponse {
+  status: 'ok' | 'degraded';
+  store: { kind: 'embedded' | 'mongodb'; reachable: boolean; error?: string };
+}
+
 /** Every HTTP error body. */
 export interface ErrorResponse {
   error: { code: ErrorCode; message: string; retryable: boolean };

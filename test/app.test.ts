@@ -12,7 +12,9 @@ describe('server', () => {
     const { url } = await startTestServer();
     const answer = await http(url, 'GET', '/healthz');
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ status: 'ok', store: 'embedded' });
+    expect(answer.body).toEqual({ status: 'ok', store: { kind: 'embedded', reachable: true } });
+    const ready = await http(url, 'GET', '/readyz');
+    expect(ready.status).toBe(200);
   });
 
   it('listens on the ephemeral port it reports, on 127.0.0.1', async () => {

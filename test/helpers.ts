@@ -14,6 +14,7 @@ import { startServer, type ParleyServer } from '../server/app';
 import { loadConfig } from '../server/config';
 import type { ChatMessage, ClientFrame, HistoryResponse, ServerFrame } from '../server/protocol';
 import { SESSION_COOKIE } from '../server/session';
+import type { MessageStore } from '../server/store/store';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -65,10 +66,19 @@ export interface TestServer {
  * Starts Parley on 127.0.0.1 with an ephemeral port and the embedded store in `dataDir` (a fresh temp
  * dir unless given). `env` overrides any setting (WAIT_TIMEOUT_MS, MAX_REPLAY, ...). Closed after the test.
  */
-export async function startTestServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  dataDir?: string,
+  /** Serve this store (made over the data dir) instead of the configured one. */
+  makeStore?: (dataDir: string) => MessageStore,
+): Promise<TestServer> {
   const dir = dataDir ?? (await tempDir());
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', STORE: 'embedded', DATA_DIR: dir, LOG_LEVEL: 'silent', ...env });
-  const server = await startServer(config, { clientDir: false, logger: pino({ level: 'silent' }) });
+  const server = await startServer(config, {
+    clientDir: false,
+    logger: pino({ level: 'silent' }),
+    ...(makeStore ? { store: makeStore(dir) } : {}),
+  });
   deferCleanup(() => server.close());
   return {
     server,

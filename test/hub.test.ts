@@ -21,6 +21,9 @@ class FakeStore implements MessageStore {
   head(): Promise<number> {
     throw new Error('the hub never reads the store');
   }
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
   onAppend(listener: AppendListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

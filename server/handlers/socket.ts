@@ -10,6 +10,9 @@ import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validat
 import { appendMessage, readFromCursor, readLatest } from '../roomlog';
 import type { Session } from '../session';
 
+/** How long a slow reader has to take in its buffer and the close frame before the socket is cut. */
+const SLOW_READER_GRACE_MS = 10_000;
+
 /** One room this socket reads: live messages wait in `held` until the replay from the store is sent. */
 class Subscription implements RoomReader {
   /** The last seq sent to the client; nothing at or below it is sent again. */
@@ -63,7 +66,7 @@ export class SocketSession {
   sendBytes(bytes: Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > this.ctx.config.maxBufferedBytes) {
-      this.close(CloseCode.slowReader, 'too slow: reconnect and resume from your last seq');
+      this.dropSlowReader();
       return;
     }
     this.ws.send(bytes, { binary: false });
@@ -71,6 +74,17 @@ export class SocketSession {
 
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
+  }
+
+  /**
+   * The client stopped reading and its unsent buffer passed MAX_BUFFERED_BYTES: close it (4008) rather
+   * than hold ever more of the room in memory. The close frame waits behind the buffer, so a client that
+   * never reads again is cut off after a grace period; one that does reads 4008 and resumes from its seq.
+   */
+  private dropSlowReader(): void {
+    this.closed();
+    this.close(CloseCode.slowReader, 'too slow: reconnect and resume from your last seq');
+    setTimeout(() => this.ws.terminate(), SLOW_READER_GRACE_MS).unref();
   }
 
   /** Called by the heartbeat sweep: drop the socket if it did not answer the last ping, else ping again. */

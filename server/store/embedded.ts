@@ -78,6 +78,10 @@ export class EmbeddedStore implements MessageStore {
     return this.read(() => this.heads.get(room) ?? 0);
   }
 
+  async ping(): Promise<void> {
+    this.read(() => this.heads.getStats());
+  }
+
   onAppend(listener: AppendListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

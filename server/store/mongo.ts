@@ -103,7 +103,7 @@ export class MongoStore implements MessageStore {
 
   constructor(
     private readonly client: MongoClient,
-    db: Db,
+    private readonly db: Db,
     readonly epoch: string,
     /** The replica set's name, or undefined on a standalone mongod. */
     readonly replicaSet: string | undefined,
@@ -149,6 +149,10 @@ export class MongoStore implements MessageStore {
   private async lastSeq(room: string): Promise<number> {
     const last = await this.messages.findOne({ room }, { projection: { _id: 0, seq: 1 }, sort: { seq: -1 } });
     return last?.seq ?? 0;
+  }
+
+  async ping(): Promise<void> {
+    await this.guard(() => this.db.command({ ping: 1 }));
   }
 
   onAppend(listener: AppendListener): () => void {

@@ -29,6 +29,8 @@ export interface MessageStore {
   readBefore(room: string, before: number | undefined, limit: number): Promise<ChatMessage[]>;
   /** The room's last seq (0 for an empty room). */
   head(room: string): Promise<number>;
+  /** Resolves if the store answers now; rejects with StoreUnavailableError if it does not. */
+  ping(): Promise<void>;
   /** Subscribes to the feed of new messages; returns the unsubscribe function. */
   onAppend(listener: AppendListener): () => void;
   close(): Promise<void>;

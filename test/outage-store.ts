@@ -1,0 +1,42 @@
+// A real store behind a switch: while `down`, every operation fails as an unreachable MongoDB or a
+// failing disk would, with StoreUnavailableError. It wraps our MessageStore interface, not a driver.
+import type { ChatMessage } from '../server/protocol';
+import { StoreUnavailableError, type AppendListener, type AppendResult, type MessageStore, type NewMessage } from '../server/store/store';
+
+export class OutageStore implements MessageStore {
+  down = false;
+  constructor(private readonly inner: MessageStore) {}
+
+  get kind() {
+    return this.inner.kind;
+  }
+  get epoch() {
+    return this.inner.epoch;
+  }
+  append(message: NewMessage): Promise<AppendResult> {
+    return this.whenUp(() => this.inner.append(message));
+  }
+  readAfter(room: string, after: number, limit: number): Promise<ChatMessage[]> {
+    return this.whenUp(() => this.inner.readAfter(room, after, limit));
+  }
+  readBefore(room: string, before: number | undefined, limit: number): Promise<ChatMessage[]> {
+    return this.whenUp(() => this.inner.readBefore(room, before, limit));
+  }
+  head(room: string): Promise<number> {
+    return this.whenUp(() => this.inner.head(room));
+  }
+  ping(): Promise<void> {
+    return this.whenUp(() => this.inner.ping());
+  }
+  onAppend(listener: AppendListener): () => void {
+    return this.inner.onAppend(listener);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  private async whenUp<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.down) throw new StoreUnavailableError('the store is down (simulated outage)');
+    return operation();
+  }
+}
