@@ -1,18 +1,23 @@
 // Builds the server from a config: express for HTTP, ws for WebSocket, the store, the hub; wires the
 // routes of urls.ts to their handlers; start and stop.
+import { isUtf8 } from 'node:buffer';
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { clientPages, httpRoutes, socketRoutes } from '../urls';
 import type { Config } from './config';
 import type { AppContext } from './context';
-import { ApiError, errorBody, toApiError } from './errors';
+import { ApiError, errorBody, retryAfterHeader, toApiError } from './errors';
 import type { SocketSession } from './handlers/socket';
 import { Hub } from './hub';
+import { clientIp, ClientLimits } from './limits';
+import { originAllowed } from './origin';
 import { CloseCode, ErrorCode } from './protocol';
 import { loadSessionSecret, SessionSigner } from './session';
 import { openStore } from './store/open';
@@ -28,6 +33,8 @@ export interface ServerOptions {
   clientDir?: string | false;
   /** Mounts extra middleware before the client pages (the Vite dev server in `npm run dev`). */
   beforeClient?: (app: Express, server: Server) => Promise<void>;
+  /** `npm run dev`: the Content-Security-Policy lets Vite's inline scripts and styles through. */
+  devCsp?: boolean;
 }
 
 export interface ParleyServer {
@@ -44,11 +51,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const store = options.store ?? (await openStore(config, logger));
   const hub = new Hub(store);
   const sessions = new SessionSigner(loadSessionSecret(config.sessionSecret, config.dataDir));
-  const ctx: AppContext = { config, store, hub, sessions, logger };
+  const limits = new ClientLimits(config);
+  const ctx: AppContext = { config, store, hub, sessions, limits, logger };
 
   const app = express();
   app.disable('x-powered-by');
-  app.use('/api', express.json({ limit: config.maxFrameBytes }));
+  app.use(securityHeaders(options.devCsp ?? false));
+  app.use(refuseForeignOrigins(config.allowedOrigins));
+  app.use('/api', express.json({ limit: config.maxFrameBytes, verify: requireUtf8 }));
   for (const { method, path, handler } of httpRoutes) {
     app[method](path, (req, res) => handler(ctx, req, res));
   }
@@ -70,17 +80,48 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       if (!options.beforeClient) socket.destroy();
       return;
     }
+    // Checked before the upgrade, so a refused socket costs no WebSocket: a foreign page (CSWSH) gets 403,
+    // a client past its connection rate or cap, or a full server, 429 with Retry-After.
+    if (!originAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) {
+      refuseUpgrade(socket, foreignOrigin(req.headers.origin));
+      return;
+    }
+    const ip = clientIp(req);
+    const refusal = limits.openSocket(ip);
+    if (refusal) {
+      refuseUpgrade(socket, refusal);
+      return;
+    }
+    let upgraded = false;
+    socket.once('close', () => {
+      if (!upgraded) limits.socketClosed(ip);
+    });
     wss.handleUpgrade(req, socket, head, (ws) => {
+      upgraded = true;
       const session = route.handler(ctx, ws, req);
       sockets.add(session);
-      ws.on('close', () => sockets.delete(session));
+      ws.on('close', () => {
+        sockets.delete(session);
+        limits.socketClosed(ip);
+      });
     });
   });
-  // One sweep pings every socket and drops those that did not answer the previous ping.
+  // One sweep pings every socket and drops those that did not answer the previous ping; it also lets the
+  // rate limiter forget the clients that have gone quiet.
   const heartbeat = setInterval(() => {
     for (const session of sockets) session.heartbeat();
+    limits.sweep();
   }, config.heartbeatMs);
   heartbeat.unref();
+  // One sweep closes the sockets that say nothing (see SocketSession.closeIfIdle): a timer for all, not one each.
+  const idleSweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const session of sockets) session.closeIfIdle(now);
+    },
+    Math.max(25, Math.min(1000, config.firstFrameTimeoutMs / 4, config.socketIdleMs / 4)),
+  );
+  idleSweep.unref();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -94,6 +135,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const close = () => {
     closing ??= (async () => {
       clearInterval(heartbeat);
+      clearInterval(idleSweep);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       hub.close();
       for (const session of sockets) session.close(CloseCode.goingAway, 'server shutting down');
@@ -121,23 +163,102 @@ function serveClient(app: Express, clientDir: string | false): void {
   }
 }
 
+/**
+ * The standard security headers (helmet), with a Content-Security-Policy that allows no inline script: the
+ * client is one bundled script and one stylesheet from this origin. Author colours are set by Preact through
+ * the CSSOM (element.style), which style-src does not govern. `connect-src 'self'` covers ws: and wss: to
+ * this host in current browsers (CSP level 3). In `npm run dev` Vite injects inline scripts and styles for
+ * hot reload, so those are allowed there only.
+ */
+function securityHeaders(dev: boolean): RequestHandler {
+  const inline = dev ? ["'unsafe-inline'"] : [];
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", ...inline],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'", ...inline],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // Parley may be served over plain HTTP (a LAN, a VM); HSTS is for the TLS proxy in front of it to set.
+    strictTransportSecurity: false,
+  });
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Every state-changing request from a page of another origin is refused with 403 forbidden_origin (CSRF). */
+function refuseForeignOrigins(allowed: readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    if (SAFE_METHODS.has(req.method) || originAllowed(req.headers.origin, req.headers.host, allowed)) next();
+    else next(foreignOrigin(req.headers.origin));
+  };
+}
+
+function foreignOrigin(origin: string | undefined): ApiError {
+  return new ApiError(ErrorCode.forbiddenOrigin, `requests from pages at ${origin ?? 'that origin'} are not allowed here (see ALLOWED_ORIGINS)`);
+}
+
+/** Answers an upgrade request with an HTTP error instead of a WebSocket, then closes the connection. */
+function refuseUpgrade(socket: Duplex, error: ApiError): void {
+  const body = JSON.stringify(errorBody(error));
+  const retryAfter = retryAfterHeader(error);
+  const head = [
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}`,
+    'Connection: close',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...(retryAfter ? [`Retry-After: ${retryAfter}`] : []),
+  ];
+  socket.on('error', () => undefined);
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/** express.json's `verify`: a body that is not UTF-8 is refused (body-parser would decode it with U+FFFD). */
+function requireUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
+  if (!isUtf8(body)) throw new Error('the request body is not valid UTF-8');
+}
+
 /** The last middleware: every error becomes { error: { code, message } } with its HTTP status. */
 function answerErrors(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     const apiError = fromBodyParser(error) ?? toApiError(error);
     if (apiError.code === ErrorCode.internal) logger.error({ err: error }, 'request failed');
     if (res.headersSent) return;
+    const retryAfter = retryAfterHeader(apiError);
+    if (retryAfter) res.setHeader('Retry-After', retryAfter);
     res.status(apiError.status).json(errorBody(apiError));
   };
 }
 
-/** express.json() reports unreadable bodies with a `type`; give them our codes. */
+/**
+ * express.json() reports unreadable bodies with a `type`, and express a path it cannot decode (`%ZZ`) or a
+ * body it cannot inflate with a 4xx `status`: give them our codes, not a 500.
+ */
 function fromBodyParser(error: unknown): ApiError | undefined {
-  const type = typeof error === 'object' && error !== null && 'type' in error ? error.type : undefined;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const type = 'type' in error ? error.type : undefined;
   if (type === 'entity.parse.failed') return new ApiError(ErrorCode.invalidJson, 'the request body is not valid JSON');
   if (type === 'entity.too.large') return new ApiError(ErrorCode.tooLarge, 'the request body is too large');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported' || type === 'entity.verify.failed') {
     return new ApiError(ErrorCode.invalidRequest, 'the request body must be UTF-8 JSON');
+  }
+  const status = 'status' in error && typeof error.status === 'number' ? error.status : 0;
+  if (status >= 400 && status < 500 && !(error instanceof ApiError)) {
+    if (error instanceof Error && error.message.startsWith('Failed to decode param')) {
+      return new ApiError(ErrorCode.invalidRequest, 'the path is not valid percent-encoded UTF-8');
+    }
+    const reason = error instanceof Error && 'expose' in error && error.expose === true ? `: ${error.message}` : '';
+    return new ApiError(ErrorCode.invalidRequest, `the request could not be read${reason}`);
   }
   return undefined;
 }

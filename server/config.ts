@@ -2,8 +2,22 @@
 // A bad value stops the start with one line naming the variable.
 import { z } from 'zod';
 import { DEFAULT_MAX_TEXT_LENGTH } from './protocol';
+import type { BucketRate } from './rate-limit';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** "https://chat.example.com, http://localhost:5173" -> each one's origin; empty -> none. */
+const originList = z
+  .string()
+  .transform((list) => list.split(',').map((item) => item.trim()).filter((item) => item.length > 0))
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^https?:\/\/[^/?#\s]+$/, 'each origin is scheme://host[:port], such as https://chat.example.com')
+        .transform((origin) => new URL(origin).origin),
+    ),
+  );
 
 const settings = {
   PORT: { schema: integer(0, 65535), default: '8888', help: 'TCP port to listen on (0 picks a free one)' },
@@ -25,6 +39,18 @@ const settings = {
   MAX_FRAME_BYTES: { schema: integer(1024, 16 * 1024 * 1024), default: String(64 * 1024), help: 'largest WebSocket frame or HTTP body a client may send' },
   MAX_BUFFERED_BYTES: { schema: integer(1024, 1024 * 1024 * 1024), default: String(1024 * 1024), help: 'unsent bytes a WebSocket may hold before it is closed as a slow reader' },
   HEARTBEAT_MS: { schema: integer(100, 600_000), default: '30000', help: 'WebSocket ping interval; a peer silent for two intervals is dropped' },
+  ALLOWED_ORIGINS: { schema: originList, default: '', help: 'comma-separated origins whose pages may open sockets and POST, besides the server\'s own (an Origin whose host is the request\'s Host)' },
+  SEND_BURST: { schema: integer(1, 1_000_000), default: '10', help: 'messages one session may send from one IP at once' },
+  SEND_PER_SECOND: { schema: integer(1, 1_000_000), default: '5', help: 'messages per second one session may send from one IP, after the burst' },
+  IP_SEND_BURST: { schema: integer(1, 1_000_000), default: '200', help: 'messages all sessions of one IP may send at once' },
+  IP_SEND_PER_SECOND: { schema: integer(1, 1_000_000), default: '100', help: 'messages per second all sessions of one IP may send, after the burst' },
+  CONNECT_BURST: { schema: integer(1, 1_000_000), default: '100', help: 'WebSocket connections one IP may open at once' },
+  CONNECT_PER_SECOND: { schema: integer(1, 1_000_000), default: '20', help: 'WebSocket connections per second one IP may open, after the burst' },
+  MAX_CONNECTIONS: { schema: integer(1, 10_000_000), default: '20000', help: 'open WebSockets the server holds in all' },
+  MAX_CONNECTIONS_PER_IP: { schema: integer(1, 10_000_000), default: '500', help: 'open WebSockets one IP may hold (a whole office behind one NAT shares it)' },
+  MAX_LONGPOLLS_PER_IP: { schema: integer(1, 10_000_000), default: '500', help: 'GET /wait requests one IP may have held at once' },
+  FIRST_FRAME_TIMEOUT_MS: { schema: integer(50, 600_000), default: '10000', help: 'a WebSocket that sends no frame this long after opening is closed' },
+  SOCKET_IDLE_MS: { schema: integer(50, 86_400_000), default: '120000', help: 'a WebSocket that follows no room and sends no frame this long is closed' },
 } as const;
 
 type Settings = typeof settings;
@@ -46,6 +72,16 @@ export interface Config {
   maxFrameBytes: number;
   maxBufferedBytes: number;
   heartbeatMs: number;
+  /** Origins allowed besides the server's own; see server/origin.ts. */
+  allowedOrigins: string[];
+  sendRate: BucketRate;
+  ipSendRate: BucketRate;
+  connectRate: BucketRate;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  maxLongPollsPerIp: number;
+  firstFrameTimeoutMs: number;
+  socketIdleMs: number;
 }
 
 export class ConfigError extends Error {
@@ -90,13 +126,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxFrameBytes: r.MAX_FRAME_BYTES,
     maxBufferedBytes: r.MAX_BUFFERED_BYTES,
     heartbeatMs: r.HEARTBEAT_MS,
+    allowedOrigins: r.ALLOWED_ORIGINS,
+    sendRate: { burst: r.SEND_BURST, perSecond: r.SEND_PER_SECOND },
+    ipSendRate: { burst: r.IP_SEND_BURST, perSecond: r.IP_SEND_PER_SECOND },
+    connectRate: { burst: r.CONNECT_BURST, perSecond: r.CONNECT_PER_SECOND },
+    maxConnections: r.MAX_CONNECTIONS,
+    maxConnectionsPerIp: r.MAX_CONNECTIONS_PER_IP,
+    maxLongPollsPerIp: r.MAX_LONGPOLLS_PER_IP,
+    firstFrameTimeoutMs: r.FIRST_FRAME_TIMEOUT_MS,
+    socketIdleMs: r.SOCKET_IDLE_MS,
   };
 }
 
 /** The --help text: every variable, its default and what it does. */
 export function configHelp(): string {
   const lines = Object.entries(settings).map(
-    ([name, s]) => `  ${name.padEnd(22)} ${s.help}${s.default === undefined ? '' : ` (default ${s.default})`}`,
+    ([name, s]) => `  ${name.padEnd(22)} ${s.help}${s.default ? ` (default ${s.default})` : ''}`,
   );
   return ['Parley reads its settings from the environment:', ...lines].join('\n');
 }

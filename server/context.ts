@@ -1,7 +1,9 @@
-// What every handler is given: the config, the store, the hub, the session signer and the logger.
+// What every handler is given: the config, the store, the hub, the session signer, the per-client limits
+// and the logger.
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Hub } from './hub';
+import type { ClientLimits } from './limits';
 import type { SessionSigner } from './session';
 import type { MessageStore } from './store/store';
 
@@ -10,5 +12,6 @@ export interface AppContext {
   readonly store: MessageStore;
   readonly hub: Hub;
   readonly sessions: SessionSigner;
+  readonly limits: ClientLimits;
   readonly logger: Logger;
 }

@@ -12,6 +12,7 @@ async function dev(): Promise<void> {
   const server = await startServer(config, {
     logger,
     clientDir: false,
+    devCsp: true,
     beforeClient: async (app, httpServer) => {
       vite = await createViteServer({ server: { middlewareMode: true, hmr: { server: httpServer } }, appType: 'spa' });
       app.use(vite.middlewares);

@@ -10,7 +10,9 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
   too_large: 413,
   unauthenticated: 401,
+  forbidden_origin: 403,
   not_found: 404,
+  rate_limited: 429,
   store_unavailable: 503,
   internal: 500,
 };
@@ -20,6 +22,8 @@ export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** For rate_limited: when the same request may succeed (ms). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -41,7 +45,13 @@ export function toApiError(error: unknown): ApiError {
 }
 
 export function errorBody(error: ApiError): ErrorResponse {
-  return { error: { code: error.code, message: error.message, retryable: error.retryable } };
+  const retryAfter = error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs };
+  return { error: { code: error.code, message: error.message, retryable: error.retryable, ...retryAfter } };
+}
+
+/** The Retry-After header (whole seconds, rounded up) for an error that has one. */
+export function retryAfterHeader(error: ApiError): string | undefined {
+  return error.retryAfterMs === undefined ? undefined : String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
 }
 
 /** Parses `value` with `schema`, or throws an invalid_request ApiError naming the fields at fault. */

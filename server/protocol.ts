@@ -28,6 +28,8 @@ export const SOCKET_PATH = '/ws';
 export const CloseCode = {
   /** The server is shutting down or restarting: reconnect at once. */
   goingAway: 1001,
+  /** The socket sent nothing (no first frame in time, or no frame and no subscription for long): reconnect when needed. */
+  idle: 4000,
   /** The socket's unsent buffer passed its bound: reconnect and resume from your cursor. */
   slowReader: 4008,
 } as const;
@@ -39,14 +41,16 @@ export const ErrorCode = {
   invalidRequest: 'invalid_request',
   tooLarge: 'too_large',
   unauthenticated: 'unauthenticated',
+  forbiddenOrigin: 'forbidden_origin',
   notFound: 'not_found',
+  rateLimited: 'rate_limited',
   storeUnavailable: 'store_unavailable',
   internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Error codes a client should retry after a while rather than give up on. */
-export const RETRYABLE_ERRORS: ReadonlySet<ErrorCode> = new Set([ErrorCode.storeUnavailable, ErrorCode.internal]);
+export const RETRYABLE_ERRORS: ReadonlySet<ErrorCode> = new Set([ErrorCode.rateLimited, ErrorCode.storeUnavailable, ErrorCode.internal]);
 
 /** A stored message, as the server sends it. */
 export interface ChatMessage {
@@ -76,7 +80,8 @@ export type ServerFrame =
   | { type: 'reset'; room: string; epoch: string; reason: ResetReason }
   /** The store holds the message sent with this clientId (a resend gets the original). */
   | { type: 'ack'; clientId: string; message: ChatMessage }
-  | { type: 'error'; code: ErrorCode; message: string; clientId?: string; room?: string; retryable: boolean }
+  /** `retryAfterMs` comes with `rate_limited`: send the same frame again after that long. */
+  | { type: 'error'; code: ErrorCode; message: string; clientId?: string; room?: string; retryable: boolean; retryAfterMs?: number }
   | { type: 'pong' };
 
 // ---- HTTP answers -------------------------------------------------------------------------
@@ -116,5 +121,6 @@ export interface HealthResponse {
 
 /** Every HTTP error body. */
 export interface ErrorResponse {
-  error: { code: ErrorCode; message: string; retryable: boolean };
+  /** `retryAfterMs` comes with `rate_limited` (429), as does the Retry-After header (in seconds). */
+  error: { code: ErrorCode; message: string; retryable: boolean; retryAfterMs?: number };
 }

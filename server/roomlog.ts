@@ -38,10 +38,19 @@ export async function readFromCursor(
   return { kind: 'messages', messages, hasOlder: (messages[0]?.seq ?? after + 1) > 1 };
 }
 
-/** Stores a message from `session`, after checking what the protocol schema cannot (the configured length). */
+/** Who sends: the session that authors the message, and the address the send-rate limits count. */
+export interface Sender {
+  session: Session | undefined;
+  ip: string;
+}
+
+/**
+ * Stores a message from `sender`, after checking what the protocol schema cannot (the configured length)
+ * and the sender's rate. The author is the session's nick: nothing the client sends can name another.
+ */
 export async function appendMessage(
-  { store, config }: AppContext,
-  session: Session | undefined,
+  { store, config, limits }: AppContext,
+  { session, ip }: Sender,
   room: string,
   clientId: string,
   text: string,
@@ -51,6 +60,7 @@ export async function appendMessage(
   if (length > config.maxTextLength) {
     throw new ApiError(ErrorCode.tooLarge, `a message has at most ${config.maxTextLength} characters (this one has ${length})`);
   }
+  limits.takeSend(session.nick, ip);
   return store.append({ room, clientId, author: session.nick, text });
 }
 

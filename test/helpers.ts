@@ -63,8 +63,22 @@ export interface TestServer {
 }
 
 /**
+ * Rate limits out of the way: every test client comes from 127.0.0.1, and most tests send faster than a
+ * person. The suites about limits (test/limits.test.ts, test/fuzz.test.ts) set their own.
+ */
+export const UNLIMITED: Readonly<Record<string, string>> = {
+  SEND_BURST: '1000000',
+  SEND_PER_SECOND: '1000000',
+  IP_SEND_BURST: '1000000',
+  IP_SEND_PER_SECOND: '1000000',
+  CONNECT_BURST: '1000000',
+  CONNECT_PER_SECOND: '1000000',
+};
+
+/**
  * Starts Parley on 127.0.0.1 with an ephemeral port and the embedded store in `dataDir` (a fresh temp
- * dir unless given). `env` overrides any setting (WAIT_TIMEOUT_MS, MAX_REPLAY, ...). Closed after the test.
+ * dir unless given), without rate limits (see UNLIMITED). `env` overrides any setting (WAIT_TIMEOUT_MS,
+ * MAX_REPLAY, SEND_BURST, ...). Closed after the test.
  */
 export async function startTestServer(
   env: Record<string, string> = {},
@@ -73,7 +87,7 @@ export async function startTestServer(
   makeStore?: (dataDir: string) => MessageStore,
 ): Promise<TestServer> {
   const dir = dataDir ?? (await tempDir());
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', STORE: 'embedded', DATA_DIR: dir, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', STORE: 'embedded', DATA_DIR: dir, LOG_LEVEL: 'silent', ...UNLIMITED, ...env });
   const server = await startServer(config, {
     clientDir: false,
     logger: pino({ level: 'silent' }),
@@ -102,8 +116,8 @@ export interface HttpAnswer<T> {
 export interface HttpOptions {
   /** Sent as JSON. */
   json?: unknown;
-  /** Sent as is, with content-type application/json unless `headers` say otherwise. */
-  raw?: string;
+  /** Sent as is (bytes too, for bodies that are not UTF-8), with content-type application/json unless `headers` say otherwise. */
+  raw?: string | Buffer;
   cookie?: string;
   headers?: Record<string, string>;
 }

@@ -15,6 +15,8 @@ export class ApiFailure extends Error {
     message: string,
     readonly retryable: boolean,
     readonly status = 0,
+    /** With `rate_limited`: how long to wait before trying again. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -31,7 +33,7 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   const body: unknown = await response.json().catch(() => undefined);
   if (response.ok) return body as T;
   const error = (body as Partial<ErrorResponse> | undefined)?.error;
-  if (error) throw new ApiFailure(error.code, error.message, error.retryable, response.status);
+  if (error) throw new ApiFailure(error.code, error.message, error.retryable, response.status, error.retryAfterMs);
   // No JSON error body: a proxy or a server that is starting up answered. Worth another try.
   throw new ApiFailure('network', `the server answered ${response.status}`, response.status >= 500, response.status);
 }

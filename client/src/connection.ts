@@ -307,18 +307,24 @@ export class RoomConnection {
     }
   }
 
-  /** A send failed: a retryable failure stays pending and is tried again; any other is refused. */
-  private failed(clientId: string | undefined, error: { code: ErrorCode | 'network'; message: string; retryable: boolean }): void {
+  /**
+   * A send failed: a retryable failure stays pending and is tried again (a rate_limited one after the
+   * retryAfterMs the server gave); any other is refused.
+   */
+  private failed(
+    clientId: string | undefined,
+    error: { code: ErrorCode | 'network'; message: string; retryable: boolean; retryAfterMs?: number | undefined },
+  ): void {
     if (clientId === undefined) return;
     this.inFlight.delete(clientId);
     if (error.code === 'unauthenticated') this.events.unauthenticated();
-    else if (error.retryable || error.code === 'network') this.retryLater(() => this.flush());
+    else if (error.retryable || error.code === 'network') this.retryLater(() => this.flush(), error.retryAfterMs);
     else this.events.refused(clientId, { code: error.code, message: error.message });
   }
 
-  private retryLater(action: () => void): void {
+  private retryLater(action: () => void, afterMs = backoff(2)): void {
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(action, backoff(2));
+    this.retryTimer = setTimeout(action, afterMs);
   }
 
   private readonly onOnline = () => {

@@ -2,6 +2,7 @@
 import { validate } from '../errors';
 import type { HistoryResponse, SendResponse } from '../protocol';
 import { HistoryQuery, RoomName, SendRequest } from '../validation';
+import { clientIp } from '../limits';
 import { appendMessage } from '../roomlog';
 import type { HttpHandler } from './http';
 
@@ -10,7 +11,7 @@ export const sendMessage: HttpHandler = async (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
   const { clientId, text } = validate(SendRequest, req.body);
   const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
-  const { message, duplicate } = await appendMessage(ctx, session, room, clientId, text);
+  const { message, duplicate } = await appendMessage(ctx, { session, ip: clientIp(req) }, room, clientId, text);
   res.status(duplicate ? 200 : 201).json({ message, duplicate } satisfies SendResponse);
 };
 

@@ -7,6 +7,7 @@ import { ApiError, toApiError, validate } from '../errors';
 import type { EncodedMessage, RoomReader } from '../hub';
 import { CloseCode, ErrorCode, type ServerFrame } from '../protocol';
 import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
+import { clientIp } from '../limits';
 import { appendMessage, readFromCursor, readLatest } from '../roomlog';
 import type { Session } from '../session';
 
@@ -48,11 +49,16 @@ export class SocketSession {
   private readonly subscriptions = new Map<string, Subscription>();
   /** Set by every pong; the heartbeat sweep drops a socket that has not answered since the last ping. */
   alive = true;
+  private readonly openedAt = Date.now();
+  /** When the client last sent a frame; undefined until its first. */
+  private lastFrameAt: number | undefined;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly ws: WebSocket,
     private readonly session: Session | undefined,
+    /** The client's address, for the per-IP limits. */
+    readonly ip: string,
   ) {
     ws.on('message', (data, isBinary) => void this.receive(data, isBinary));
     ws.on('pong', () => {
@@ -87,6 +93,25 @@ export class SocketSession {
     setTimeout(() => this.ws.terminate(), SLOW_READER_GRACE_MS).unref();
   }
 
+  /**
+   * Called by the idle sweep: a socket that sent no frame within FIRST_FRAME_TIMEOUT_MS of opening, or that
+   * follows no room and has sent nothing for SOCKET_IDLE_MS, costs a connection for nothing: close it.
+   */
+  closeIfIdle(now: number): void {
+    const { firstFrameTimeoutMs, socketIdleMs } = this.ctx.config;
+    if (this.lastFrameAt === undefined) {
+      if (now - this.openedAt >= firstFrameTimeoutMs) this.closeIdle(`idle: no frame within ${firstFrameTimeoutMs} ms of opening`);
+    } else if (this.subscriptions.size === 0 && now - this.lastFrameAt >= socketIdleMs) {
+      this.closeIdle(`idle: no room followed and no frame for ${socketIdleMs} ms`);
+    }
+  }
+
+  private closeIdle(reason: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.close(CloseCode.idle, reason);
+    // A peer that does not answer the close frame is cut off by ws after its closing timeout.
+  }
+
   /** Called by the heartbeat sweep: drop the socket if it did not answer the last ping, else ping again. */
   heartbeat(): void {
     if (!this.alive) {
@@ -103,6 +128,7 @@ export class SocketSession {
 
   private async receive(data: RawData, isBinary: boolean): Promise<void> {
     this.alive = true;
+    this.lastFrameAt = Date.now();
     let json: unknown;
     let frame: ClientFrame | undefined;
     try {
@@ -114,7 +140,7 @@ export class SocketSession {
         case 'unsubscribe':
           return this.unsubscribe(frame.room);
         case 'send': {
-          const { message } = await appendMessage(this.ctx, this.session, frame.room, frame.clientId, frame.text);
+          const { message } = await appendMessage(this.ctx, { session: this.session, ip: this.ip }, frame.room, frame.clientId, frame.text);
           return this.send({ type: 'ack', clientId: frame.clientId, message });
         }
         case 'ping':
@@ -128,6 +154,7 @@ export class SocketSession {
         code: apiError.code,
         message: apiError.message,
         retryable: apiError.retryable,
+        ...(apiError.retryAfterMs === undefined ? {} : { retryAfterMs: apiError.retryAfterMs }),
         ...(frame ? namedIn(frame) : namedInSend(json)),
       });
     }
@@ -204,5 +231,5 @@ function namedInSend(json: unknown): Named {
 
 /** Serves the WebSocket path: one SocketSession per connection, for the visitor its cookie names. */
 export function acceptSocket(ctx: AppContext, ws: WebSocket, req: IncomingMessage): SocketSession {
-  return new SocketSession(ctx, ws, ctx.sessions.fromCookieHeader(req.headers.cookie));
+  return new SocketSession(ctx, ws, ctx.sessions.fromCookieHeader(req.headers.cookie), clientIp(req));
 }

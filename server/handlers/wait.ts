@@ -2,6 +2,7 @@
 // any instance can answer it and a lost answer loses nothing: the client asks again from the same seq.
 import { validate } from '../errors';
 import type { EncodedMessage, Waiter } from '../hub';
+import { clientIp } from '../limits';
 import type { WaitResponse } from '../protocol';
 import { WaitQuery } from '../validation';
 import { readFromCursor, readLatest } from '../roomlog';
@@ -21,11 +22,14 @@ export const waitForMessages: HttpHandler = async (ctx, req, res) => {
     return;
   }
 
+  // A held request is a connection kept open: MAX_LONGPOLLS_PER_IP bounds them (429 rate_limited past it).
+  const release = ctx.limits.holdLongPoll(clientIp(req));
   // Wait first, read second: a message stored while we read still wakes us, so none slips between the two.
   let answered = false;
   const finish = (send: () => void) => {
     if (answered) return;
     answered = true;
+    release();
     ctx.hub.removeWaiter(waiter);
     send();
   };
@@ -53,6 +57,7 @@ export const waitForMessages: HttpHandler = async (ctx, req, res) => {
   } catch (error) {
     if (answered) return;
     answered = true;
+    release();
     ctx.hub.removeWaiter(waiter);
     throw error;
   }

@@ -1,0 +1,83 @@
+// What one client may cost: sends per session and per IP, new sockets per IP, open sockets per IP and in
+// all, held long-polls per IP. Every refusal is a rate_limited ApiError with the time to wait.
+import type { IncomingMessage } from 'node:http';
+import type { Config } from './config';
+import { ApiError } from './errors';
+import { ErrorCode } from './protocol';
+import { OpenCounts, TokenBuckets } from './rate-limit';
+
+/** How long a client refused for a full cap (not a rate) is told to wait. */
+const FULL_RETRY_AFTER_MS = 5000;
+
+export class ClientLimits {
+  private readonly sends: TokenBuckets;
+  private readonly ipSends: TokenBuckets;
+  private readonly connects: TokenBuckets;
+  private readonly sockets: OpenCounts;
+  private readonly longPolls: OpenCounts;
+
+  constructor(config: Config) {
+    this.sends = new TokenBuckets(config.sendRate);
+    this.ipSends = new TokenBuckets(config.ipSendRate);
+    this.connects = new TokenBuckets(config.connectRate);
+    this.sockets = new OpenCounts(config.maxConnectionsPerIp, config.maxConnections);
+    this.longPolls = new OpenCounts(config.maxLongPollsPerIp);
+  }
+
+  /** One message from `nick` at `ip`; throws rate_limited when the session or the IP sends too fast. */
+  takeSend(nick: string, ip: string): void {
+    const mine = this.sends.take(`${ip} ${nick}`);
+    if (!mine.ok) throw new ApiError(ErrorCode.rateLimited, `you are sending too fast; try again in ${seconds(mine.retryAfterMs)}`, mine.retryAfterMs);
+    const shared = this.ipSends.take(ip);
+    if (!shared.ok) {
+      throw new ApiError(ErrorCode.rateLimited, `too many messages from your network; try again in ${seconds(shared.retryAfterMs)}`, shared.retryAfterMs);
+    }
+  }
+
+  /** A new WebSocket from `ip`: undefined when it may open (call `socketClosed` when it closes), else why not. */
+  openSocket(ip: string): ApiError | undefined {
+    const rate = this.connects.take(ip);
+    if (!rate.ok) return new ApiError(ErrorCode.rateLimited, 'too many new connections from your network; try again shortly', rate.retryAfterMs);
+    const slot = this.sockets.open(ip);
+    if (slot === 'key-full') return new ApiError(ErrorCode.rateLimited, 'too many open connections from your network', FULL_RETRY_AFTER_MS);
+    if (slot === 'total-full') return new ApiError(ErrorCode.rateLimited, 'the server is at its connection limit; try again shortly', FULL_RETRY_AFTER_MS);
+    return undefined;
+  }
+
+  socketClosed(ip: string): void {
+    this.sockets.close(ip);
+  }
+
+  /** A held long-poll from `ip`; throws rate_limited at the cap. Returns the function that gives the slot back (once). */
+  holdLongPoll(ip: string): () => void {
+    if (this.longPolls.open(ip) !== 'ok') {
+      throw new ApiError(ErrorCode.rateLimited, 'too many waiting requests from your network; try again shortly', FULL_RETRY_AFTER_MS);
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.longPolls.close(ip);
+    };
+  }
+
+  /** Forgets refilled buckets, so memory follows the active clients only. */
+  sweep(): void {
+    this.sends.sweep();
+    this.ipSends.sweep();
+    this.connects.sweep();
+  }
+}
+
+/**
+ * The address a request came from, as the per-IP limits count it. Behind a reverse proxy every client has
+ * the proxy's address: raise the per-IP caps there, or let the proxy enforce them.
+ */
+export function clientIp(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? 'unknown';
+  return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

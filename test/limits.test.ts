@@ -1,0 +1,261 @@
+// What one client may cost, over real sockets: a flood is throttled with rate_limited and a time to wait
+// while another client keeps its latency; oversize frames and bodies are refused; sockets that say nothing
+// are dropped; connection and long-poll caps hold.
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { CloseCode } from '../server/protocol';
+import { OpenCounts, TokenBuckets } from '../server/rate-limit';
+import {
+  autoCleanup,
+  createSession,
+  DEFAULT_TIMEOUT_MS,
+  history,
+  http,
+  newClientId,
+  ofType,
+  postMessage,
+  startTestServer,
+  stillPendingAfter,
+  TestSocket,
+  withTimeout,
+  type FrameOf,
+} from './helpers';
+
+autoCleanup();
+
+/** The defaults of server/config.ts for sends, which test/helpers.ts lifts for the other suites. */
+const DEFAULT_SEND_LIMITS = { SEND_BURST: '10', SEND_PER_SECOND: '5', IP_SEND_BURST: '200', IP_SEND_PER_SECOND: '100' };
+
+/** The status of a WebSocket upgrade: 101 when it opened (then closed at once), else the refusal's. */
+function upgradeStatus(wsUrl: string): Promise<{ status: number; retryAfter?: string }> {
+  const ws = new WebSocket(wsUrl);
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      ws.once('open', () => {
+        ws.close();
+        resolve({ status: 101 });
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, ...(res.headers['retry-after'] ? { retryAfter: String(res.headers['retry-after']) } : {}) });
+      });
+      ws.once('error', reject);
+    }),
+    DEFAULT_TIMEOUT_MS,
+    'the upgrade',
+  );
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+async function ackLatencies(socket: TestSocket, count: number, label: string): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await socket.sendMessage('lobby', `${label} ${i}`);
+    latencies.push(performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 250)); // a person's pace: 4 messages a second
+  }
+  return latencies;
+}
+
+describe('send rate', () => {
+  it('throttles a flooding session with rate_limited and retryAfterMs, while another keeps its normal latency', async () => {
+    const { url, wsUrl } = await startTestServer(DEFAULT_SEND_LIMITS);
+    const flooder = await TestSocket.open(wsUrl, await createSession(url, 'flood'));
+    const calm = await TestSocket.open(wsUrl, await createSession(url, 'calm'));
+    const baseline = await ackLatencies(calm, 8, 'before');
+
+    // The flooder sends as fast as it can, for as long as the calm client sends at its pace.
+    let flooding = true;
+    let sent = 0;
+    const flood = (async () => {
+      while (flooding) {
+        for (let i = 0; i < 50; i++) flooder.send({ type: 'send', room: 'lobby', clientId: newClientId(), text: `spam ${sent++}` });
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    const started = performance.now();
+    const underFlood = await ackLatencies(calm, 12, 'during');
+    flooding = false;
+    await flood;
+    const floodSeconds = (performance.now() - started) / 1000;
+    await flooder.roundTrip();
+
+    const frames = flooder.frames.remaining();
+    const acks = frames.filter((f) => f.type === 'ack').length;
+    const limited = frames.filter((f): f is FrameOf<'error'> => f.type === 'error' && f.code === 'rate_limited');
+    console.log(`flood: ${sent} sends in ${floodSeconds.toFixed(1)} s, ${acks} acked, ${limited.length} rate_limited; calm p95 ${percentile(baseline, 95).toFixed(1)} ms before, ${percentile(underFlood, 95).toFixed(1)} ms during`);
+    expect(acks + limited.length).toBe(sent);
+    expect(acks).toBeLessThanOrEqual(10 + Math.ceil(5 * (floodSeconds + 1)));
+    expect(limited.length).toBeGreaterThan(sent / 2);
+    for (const error of limited.slice(0, 20)) {
+      expect(error.retryable).toBe(true);
+      expect(error.retryAfterMs).toBeGreaterThan(0);
+      expect(error.retryAfterMs).toBeLessThanOrEqual(200);
+      expect(error.clientId).toBeDefined();
+    }
+    // The calm client was never limited, and its latency stayed that of a quiet server.
+    expect(percentile(underFlood, 95)).toBeLessThan(Math.max(200, 5 * percentile(baseline, 95)));
+    const stored = (await history(url, 'lobby', '?limit=200')).messages;
+    expect(stored.filter((m) => m.author === 'calm')).toHaveLength(20);
+
+    // Waiting as told is enough to send again.
+    const last = limited.at(-1);
+    await new Promise((resolve) => setTimeout(resolve, last?.retryAfterMs ?? 0));
+    await flooder.sendMessage('lobby', 'after waiting');
+  });
+
+  it('answers a flood over HTTP with 429 rate_limited and a Retry-After header', async () => {
+    const { url } = await startTestServer({ ...DEFAULT_SEND_LIMITS, SEND_PER_SECOND: '1' });
+    const cookie = await createSession(url, 'flood');
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => postMessage<{ error?: { code: string; retryAfterMs: number; retryable: boolean } }>(url, 'lobby', { clientId: newClientId(), text: 'x' }, cookie)),
+    );
+    const limited = answers.filter((a) => a.status === 429);
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(10);
+    expect(limited).toHaveLength(10);
+    for (const answer of limited) {
+      expect(answer.body.error).toMatchObject({ code: 'rate_limited', retryable: true });
+      expect(answer.body.error?.retryAfterMs).toBeGreaterThan(0);
+      expect(answer.headers['retry-after']).toBe('1');
+    }
+  });
+});
+
+describe('sizes', () => {
+  it('refuses an oversize body (413 too_large) and closes a socket with an oversize frame (1009); others go on', async () => {
+    const { url, wsUrl } = await startTestServer({ MAX_TEXT_LENGTH: '100', MAX_FRAME_BYTES: '2048' });
+    const cookie = await createSession(url, 'alice');
+    const big = 'x'.repeat(3000);
+    const body = await postMessage<{ error: { code: string } }>(url, 'lobby', { clientId: newClientId(), text: big }, cookie);
+    expect(body.status).toBe(413);
+    expect(body.body.error.code).toBe('too_large');
+    const longText = await postMessage<{ error: { code: string } }>(url, 'lobby', { clientId: newClientId(), text: 'y'.repeat(101) }, cookie);
+    expect(longText.status).toBe(413);
+    const bad = await TestSocket.open(wsUrl, cookie);
+    const good = await TestSocket.open(wsUrl, cookie);
+    bad.send({ type: 'send', room: 'lobby', clientId: newClientId(), text: big });
+    expect((await bad.closed).code).toBe(1009);
+    await good.sendMessage('lobby', 'fits');
+    expect((await history(url, 'lobby')).messages.map((m) => m.text)).toEqual(['fits']);
+  });
+});
+
+describe('idle sockets', () => {
+  it('drops a socket that sends nothing after opening, within FIRST_FRAME_TIMEOUT_MS', async () => {
+    const { wsUrl } = await startTestServer({ FIRST_FRAME_TIMEOUT_MS: '300' });
+    const silent = await TestSocket.open(wsUrl);
+    const opened = Date.now();
+    const closed = await withTimeout(silent.closed, 2000, 'the silent socket to be closed');
+    expect(closed.code).toBe(CloseCode.idle);
+    expect(closed.reason).toMatch(/no frame within 300 ms/);
+    expect(Date.now() - opened).toBeGreaterThanOrEqual(250);
+  });
+
+  it('drops a socket that follows no room and says nothing for SOCKET_IDLE_MS, and keeps a subscribed one', async () => {
+    const { wsUrl } = await startTestServer({ SOCKET_IDLE_MS: '300' });
+    const idle = await TestSocket.open(wsUrl);
+    await idle.roundTrip();
+    const reader = await TestSocket.open(wsUrl);
+    await reader.subscribe('lobby');
+    const closed = await withTimeout(idle.closed, 2000, 'the idle socket to be closed');
+    expect(closed.code).toBe(CloseCode.idle);
+    expect(await stillPendingAfter(reader.closed, 600)).toBe(true);
+    await reader.roundTrip();
+  });
+});
+
+describe('connection caps', () => {
+  it('refuses sockets past MAX_CONNECTIONS_PER_IP with 429 and Retry-After, and takes one again once one closes', async () => {
+    const { wsUrl } = await startTestServer({ MAX_CONNECTIONS_PER_IP: '3' });
+    const open = [await TestSocket.open(wsUrl), await TestSocket.open(wsUrl), await TestSocket.open(wsUrl)];
+    expect(await upgradeStatus(wsUrl)).toEqual({ status: 429, retryAfter: '5' });
+    await open[0]?.close();
+    await expect.poll(async () => (await upgradeStatus(wsUrl)).status).toBe(101);
+  });
+
+  it('refuses sockets past MAX_CONNECTIONS in all', async () => {
+    const { wsUrl } = await startTestServer({ MAX_CONNECTIONS: '2' });
+    await TestSocket.open(wsUrl);
+    await TestSocket.open(wsUrl);
+    expect((await upgradeStatus(wsUrl)).status).toBe(429);
+  });
+
+  it('refuses new sockets from an IP past its connection rate (CONNECT_BURST, CONNECT_PER_SECOND)', async () => {
+    const { wsUrl } = await startTestServer({ CONNECT_BURST: '3', CONNECT_PER_SECOND: '1' });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await upgradeStatus(wsUrl)).status);
+    expect(statuses).toEqual([101, 101, 101, 429, 429]);
+  });
+
+  it('answers long-polls past MAX_LONGPOLLS_PER_IP with 429 rate_limited; a slot frees when one is answered', async () => {
+    const { url } = await startTestServer({ MAX_LONGPOLLS_PER_IP: '2', WAIT_TIMEOUT_MS: '20000' });
+    const cookie = await createSession(url, 'alice');
+    await postMessage(url, 'lobby', { clientId: newClientId(), text: 'first' }, cookie);
+    const held = [http(url, 'GET', '/wait?room=lobby&after=1'), http(url, 'GET', '/wait?room=lobby&after=1')];
+    expect(await stillPendingAfter(Promise.race(held), 200)).toBe(true);
+    const third = await http<{ error: { code: string } }>(url, 'GET', '/wait?room=lobby&after=1');
+    expect(third.status).toBe(429);
+    expect(third.body.error.code).toBe('rate_limited');
+    expect(third.headers['retry-after']).toBe('5');
+    await postMessage(url, 'lobby', { clientId: newClientId(), text: 'second' }, cookie);
+    expect((await Promise.all(held)).map((a) => a.status)).toEqual([200, 200]);
+    expect((await http(url, 'GET', '/wait?room=lobby&after=1')).status).toBe(200);
+  });
+});
+
+describe('TokenBuckets', () => {
+  it('spends the burst, then refills at the rate, saying how long to wait', () => {
+    const buckets = new TokenBuckets({ burst: 3, perSecond: 2 });
+    const t = 1_000_000;
+    expect([1, 2, 3].map(() => buckets.take('a', t).ok)).toEqual([true, true, true]);
+    expect(buckets.take('a', t)).toEqual({ ok: false, retryAfterMs: 500 });
+    expect(buckets.take('b', t).ok).toBe(true); // another key is unaffected
+    expect(buckets.take('a', t + 250)).toEqual({ ok: false, retryAfterMs: 250 });
+    expect(buckets.take('a', t + 500).ok).toBe(true);
+    expect(buckets.take('a', t + 60_000).ok).toBe(true);
+    expect([1, 2].map(() => buckets.take('a', t + 60_000).ok)).toEqual([true, true]); // refilled to the burst, no more
+    expect(buckets.take('a', t + 60_000).ok).toBe(false);
+  });
+
+  it('keeps memory bounded: at most maxKeys buckets, and a sweep forgets the full ones', () => {
+    const buckets = new TokenBuckets({ burst: 2, perSecond: 1 }, 100);
+    for (let i = 0; i < 1000; i++) buckets.take(`ip-${i}`, 0);
+    expect(buckets.size).toBe(100);
+    buckets.take('busy', 0);
+    buckets.take('busy', 0);
+    buckets.sweep(1000);
+    expect(buckets.size).toBe(1); // only 'busy' has not refilled yet
+    buckets.sweep(3000);
+    expect(buckets.size).toBe(0);
+  });
+
+  it('counts open slots per key and in all', () => {
+    const counts = new OpenCounts(2, 3);
+    expect(['a', 'a', 'a'].map((k) => counts.open(k))).toEqual(['ok', 'ok', 'key-full']);
+    expect(counts.open('b')).toBe('ok');
+    expect(counts.open('c')).toBe('total-full');
+    counts.close('a');
+    expect(counts.open('c')).toBe('ok');
+    expect(counts.count).toBe(3);
+  });
+});
+
+describe('rate_limited frames', () => {
+  it('name the refused send, so the client keeps it pending and retries it after retryAfterMs', async () => {
+    const { url, wsUrl } = await startTestServer({ ...DEFAULT_SEND_LIMITS, SEND_BURST: '1', SEND_PER_SECOND: '2' });
+    const socket = await TestSocket.open(wsUrl, await createSession(url, 'alice'));
+    await socket.sendMessage('lobby', 'one');
+    const clientId = newClientId();
+    socket.send({ type: 'send', room: 'lobby', clientId, text: 'two' });
+    const limited = await socket.next(ofType('error', (f) => f.clientId === clientId));
+    expect(limited).toMatchObject({ code: 'rate_limited', room: 'lobby', retryable: true });
+    await new Promise((resolve) => setTimeout(resolve, limited.retryAfterMs));
+    const ack = await socket.sendMessage('lobby', 'two', clientId);
+    expect(ack.message.seq).toBe(2);
+  });
+});
