@@ -22,6 +22,7 @@ import { CloseCode, ErrorCode } from './protocol';
 import { loadSessionSecret, SessionSigner } from './session';
 import { openStore } from './store/open';
 import type { MessageStore } from './store/store';
+import { InFlightWrites } from './writes';
 
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 
@@ -52,7 +53,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const hub = new Hub(store);
   const sessions = new SessionSigner(loadSessionSecret(config.sessionSecret, config.dataDir));
   const limits = new ClientLimits(config);
-  const ctx: AppContext = { config, store, hub, sessions, limits, logger };
+  const writes = new InFlightWrites();
+  const ctx: AppContext = { config, store, hub, sessions, limits, logger, writes };
 
   const app = express();
   app.disable('x-powered-by');
@@ -137,6 +139,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clearInterval(heartbeat);
       clearInterval(idleSweep);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Sends already being written finish, and their acks go out before the sockets close.
+      await writes.drain(2000);
       hub.close();
       for (const session of sockets) session.close(CloseCode.goingAway, 'server shutting down');
       server.closeIdleConnections();

@@ -1,11 +1,12 @@
-// What every handler is given: the config, the store, the hub, the session signer, the per-client limits
-// and the logger.
+// What every handler is given: the config, the store, the hub, the session signer, the per-client limits,
+// the logger and the writes under way.
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Hub } from './hub';
 import type { ClientLimits } from './limits';
 import type { SessionSigner } from './session';
 import type { MessageStore } from './store/store';
+import type { InFlightWrites } from './writes';
 
 export interface AppContext {
   readonly config: Config;
@@ -14,4 +15,6 @@ export interface AppContext {
   readonly sessions: SessionSigner;
   readonly limits: ClientLimits;
   readonly logger: Logger;
+  /** Sends being written: a shutdown lets them finish before it closes the sockets. */
+  readonly writes: InFlightWrites;
 }

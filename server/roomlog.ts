@@ -49,7 +49,7 @@ export interface Sender {
  * and the sender's rate. The author is the session's nick: nothing the client sends can name another.
  */
 export async function appendMessage(
-  { store, config, limits }: AppContext,
+  { store, config, limits, writes }: AppContext,
   { session, ip }: Sender,
   room: string,
   clientId: string,
@@ -61,7 +61,7 @@ export async function appendMessage(
     throw new ApiError(ErrorCode.tooLarge, `a message has at most ${config.maxTextLength} characters (this one has ${length})`);
   }
   limits.takeSend(session.nick, ip);
-  return store.append({ room, clientId, author: session.nick, text });
+  return writes.track(() => store.append({ room, clientId, author: session.nick, text }));
 }
 
 function countCharacters(text: string): number {

@@ -1,0 +1,73 @@
+// The real server as a child process (`node --import tsx server/main.ts`), for the suites that kill it
+// (SIGKILL, SIGTERM, SIGINT) and start it again on the same port and data dir.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { http, UNLIMITED, withTimeout } from './helpers';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A port that was free a moment ago: listen on 0, note the port, close. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** One run of the server process. */
+export class ChildServer {
+  readonly exited: Promise<Exit>;
+  /** What the process wrote to stderr and stdout (LOG_LEVEL=warn keeps it short), for failure messages. */
+  output = '';
+  private constructor(readonly process: ChildProcess) {
+    process.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    process.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolve) => process.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get running(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /**
+   * Starts the server on 127.0.0.1:port with the embedded store in dataDir, without rate limits (every test
+   * client comes from 127.0.0.1); resolves once /healthz answers.
+   */
+  static async start(port: number, dataDir: string, env: Record<string, string> = {}, timeoutMs = 15_000): Promise<ChildServer> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STORE: 'embedded', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...UNLIMITED, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const server = new ChildServer(child);
+    const base = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!server.running) throw new Error(`the server exited before it answered /healthz:\n${server.output}`);
+      const answer = await http(base, 'GET', '/healthz').catch(() => undefined);
+      if (answer?.status === 200) return server;
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`the server did not answer /healthz within ${timeoutMs} ms:\n${server.output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25)); // retry interval while it starts
+    }
+  }
+
+  /** Sends `signal` and resolves with how the process ended (rejects if it has not within `timeoutMs`). */
+  async kill(signal: NodeJS.Signals, timeoutMs = 5000): Promise<Exit> {
+    if (this.running) this.process.kill(signal);
+    return withTimeout(this.exited, timeoutMs, `the server to exit after ${signal}`);
+  }
+}
