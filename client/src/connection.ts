@@ -73,6 +73,7 @@ export class RoomConnection {
 
   /** clientIds sent on the current transport and not yet answered: not sent again meanwhile. */
   private readonly inFlight = new Set<string>();
+  private posting = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private everLive = false;
   private lastState: ConnectionState | undefined;
@@ -109,14 +110,14 @@ export class RoomConnection {
   /** Sends every pending message that is not already on its way, over whichever transport is up. */
   flush(): void {
     if (this.stopped) return;
+    if (!this.socketLive || !this.socket) {
+      void this.postPending();
+      return;
+    }
     for (const { clientId, text } of this.events.pendingSends()) {
       if (this.inFlight.has(clientId)) continue;
-      if (this.socketLive && this.socket) {
-        this.inFlight.add(clientId);
-        this.sendFrame(this.socket, { type: 'send', room: this.room, clientId, text });
-      } else {
-        void this.postOverHttp(clientId, text);
-      }
+      this.inFlight.add(clientId);
+      this.sendFrame(this.socket, { type: 'send', room: this.room, clientId, text });
     }
   }
 
@@ -294,16 +295,38 @@ export class RoomConnection {
     }
   }
 
-  private async postOverHttp(clientId: string, text: string): Promise<void> {
+  /**
+   * Posts the pending messages one after another, in the order they were typed: concurrent POSTs could
+   * be stored out of order. Stops at the first failure, which schedules the retry of the rest.
+   */
+  private async postPending(): Promise<void> {
+    if (this.posting) return;
+    this.posting = true;
+    try {
+      for (;;) {
+        if (this.stopped || (this.socketLive && this.socket)) return;
+        const next = this.events.pendingSends().find(({ clientId }) => !this.inFlight.has(clientId));
+        if (!next) return;
+        if (!(await this.postOverHttp(next.clientId, next.text))) return;
+      }
+    } finally {
+      this.posting = false;
+    }
+  }
+
+  /** Sends one message over HTTP; true when it was stored (or refused for good), false when it will be retried. */
+  private async postOverHttp(clientId: string, text: string): Promise<boolean> {
     this.inFlight.add(clientId);
     try {
       const { message } = await postMessage(this.room, clientId, text);
+      this.inFlight.delete(clientId);
       this.events.acked(clientId, message);
+      return true;
     } catch (error) {
       const failure = error instanceof ApiFailure ? error : new ApiFailure('network', String(error), true);
-      this.failed(clientId, failure);
-    } finally {
       this.inFlight.delete(clientId);
+      this.failed(clientId, failure);
+      return !(failure.retryable || failure.code === 'network' || failure.code === 'unauthenticated');
     }
   }
 
