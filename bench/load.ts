@@ -1,0 +1,323 @@
+// The load: a worker process that opens the clients of one scenario against one server (Parley or the
+// floor), measures from its own clock, and reports to bench/run.ts over IPC. Senders and readers live
+// in this one process, so "send -> receipt" latency is read off a single clock.
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import type { LoadCommand, LoadReport, Target } from './scenarios';
+
+const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+
+/** The id and send time a bench message carries in its text: "b|<id>|<ms>". */
+const STAMP = /"text":"b\|(\d+)\|([\d.]+)"/;
+
+function stamp(id: number): string {
+  return `b|${id}|${performance.now().toFixed(3)}`;
+}
+
+// ---- HTTP ---------------------------------------------------------------------------------------
+
+/** A JSON request; `onSent` is called once the request has been written to the server. */
+function httpJson<T>(url: string, method: string, body?: unknown, cookie?: string, onSent?: () => void): Promise<{ status: number; body: T; setCookie?: string[] }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(url, {
+      method,
+      agent,
+      headers: {
+        ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+        ...(cookie ? { cookie } : {}),
+      },
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({ status: res.statusCode ?? 0, body: (text ? JSON.parse(text) : undefined) as T, ...(res.headers['set-cookie'] ? { setCookie: res.headers['set-cookie'] } : {}) });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (onSent) req.once('finish', onSent);
+    req.end(payload);
+  });
+}
+
+async function sessionCookie(target: Target, nick: string): Promise<string> {
+  const answer = await httpJson<unknown>(`${target.url}/api/session`, 'POST', { nick });
+  const cookie = answer.setCookie?.[0]?.split(';')[0];
+  if (answer.status !== 200 || !cookie) throw new Error(`session refused: ${answer.status}`);
+  return cookie;
+}
+
+// ---- clients ------------------------------------------------------------------------------------
+
+/** Counts, per reader, each bench id it received, and the latency of each delivery. */
+class Tally {
+  latencies: number[] = [];
+  lost = 0;
+  duplicated = 0;
+  private readonly seen: Map<number, number>[] = [];
+
+  reader(): Map<number, number> {
+    const seen = new Map<number, number>();
+    this.seen.push(seen);
+    return seen;
+  }
+
+  receive(seen: Map<number, number>, frame: string, now: number): void {
+    const match = STAMP.exec(frame);
+    if (!match) return;
+    const id = Number(match[1]);
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+    this.latencies.push(now - Number(match[2]));
+  }
+
+  /** Every reader should hold every id in `ids` exactly once. */
+  check(ids: Iterable<number>): void {
+    const expected = [...ids];
+    for (const seen of this.seen) {
+      for (const id of expected) {
+        const count = seen.get(id) ?? 0;
+        if (count === 0) this.lost++;
+        if (count > 1) this.duplicated += count - 1;
+      }
+    }
+  }
+
+  delivered(ids: Iterable<number>): boolean {
+    const expected = [...ids];
+    return this.seen.every((seen) => expected.every((id) => seen.has(id)));
+  }
+}
+
+function openSocket(url: string, cookie?: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false, ...(cookie ? { headers: { cookie } } : {}) });
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+function wsUrl(target: Target): string {
+  return target.url.replace(/^http/, 'ws') + (target.kind === 'parley' ? '/ws' : '/');
+}
+
+/** A WebSocket reader of `room`, live once this resolves. */
+async function socketReader(target: Target, room: string, onFrame: (frame: string) => void): Promise<WebSocket> {
+  const socket = await openSocket(wsUrl(target));
+  if (target.kind === 'parley') {
+    await new Promise<void>((resolve) => {
+      const first = (data: WebSocket.RawData) => {
+        if (data.toString().startsWith('{"type":"subscribed"')) {
+          socket.off('message', first);
+          resolve();
+        }
+      };
+      socket.on('message', first);
+      socket.send(JSON.stringify({ type: 'subscribe', room, after: 0 }));
+    });
+  }
+  socket.on('message', (data) => onFrame(data.toString()));
+  return socket;
+}
+
+/** A long-poll reader of `room`: GET /wait again and again from its cursor, until stopped. */
+function pollReader(target: Target, room: string, onFrame: (frame: string) => void, holding?: () => void) {
+  let stopped = false;
+  let cursor = 0;
+  let first = true;
+  const done = (async () => {
+    while (!stopped) {
+      const onSent = first ? holding : undefined;
+      first = false;
+      const answer = await httpJson<{ type: string; messages?: { seq: number }[] }>(`${target.url}/wait?room=${room}&after=${cursor}`, 'GET', undefined, undefined, onSent);
+      if (stopped) return;
+      if (answer.status !== 200) throw new Error(`/wait answered ${answer.status}`);
+      const messages = answer.body.messages ?? [];
+      for (const message of messages) onFrame(JSON.stringify(message));
+      cursor = messages.at(-1)?.seq ?? cursor;
+    }
+  })();
+  return {
+    stop: () => {
+      stopped = true;
+    },
+    done,
+  };
+}
+
+/** A sender that waits for each ack (Parley) or for its own frame back (the floor). */
+async function sender(target: Target, room: string, nick: string) {
+  const cookie = target.kind === 'parley' ? await sessionCookie(target, nick) : undefined;
+  const socket = await openSocket(wsUrl(target), cookie);
+  const waiting = new Map<string, () => void>();
+  socket.on('message', (data) => {
+    const text = data.toString();
+    const kind = target.kind === 'parley' ? '"type":"ack"' : '"type":"send"';
+    if (!text.includes(kind)) return;
+    const clientId = /"clientId":"([^"]+)"/.exec(text)?.[1];
+    const resolve = clientId ? waiting.get(clientId) : undefined;
+    if (clientId && resolve) {
+      waiting.delete(clientId);
+      resolve();
+    }
+  });
+  let counter = 0;
+  return {
+    socket,
+    /** Sends message `id`; resolves when the server has it. */
+    send(id: number): Promise<void> {
+      const clientId = `${nick}-${counter++}-xxxxxxxx`;
+      return new Promise((resolve) => {
+        waiting.set(clientId, resolve);
+        socket.send(JSON.stringify({ type: 'send', room, clientId, text: stamp(id) }));
+      });
+    },
+  };
+}
+
+/** Opens `count` clients, `parallel` at a time, reporting progress. */
+async function ramp<T>(count: number, open: (i: number) => Promise<T>, label: string, parallel = 100): Promise<T[]> {
+  const opened: T[] = new Array(count);
+  let next = 0;
+  let done = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      opened[i] = await open(i);
+      if (++done % 1000 === 0) progress(`${label}: ${done}/${count}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, count) }, lane));
+  return opened;
+}
+
+function progress(line: string): void {
+  process.send?.({ type: 'progress', line } satisfies LoadReport);
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+// ---- scenarios ----------------------------------------------------------------------------------
+
+/** Holds `count` readers open until the orchestrator has measured the server, then closes them. */
+async function hold(command: Extract<LoadCommand, { scenario: 'hold' }>): Promise<void> {
+  const { target, count, transport } = command;
+  const room = `hold-${process.pid}`;
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  process.on('message', (message: { type?: string }) => message.type === 'release' && release());
+  if (transport === 'ws') {
+    const sockets = await ramp(count, () => (target.kind === 'parley' ? socketReader(target, room, () => undefined) : openSocket(wsUrl(target))), 'connecting');
+    process.send?.({ type: 'holding' } satisfies LoadReport);
+    await released;
+    for (const socket of sockets) socket.terminate();
+  } else {
+    const pollers = await ramp(count, () => new Promise<ReturnType<typeof pollReader>>((resolve, reject) => {
+      const poller = pollReader(target, room, () => undefined, () => resolve(poller));
+      // A refused wait (a 429, say) fails the run rather than leaving it waiting for a waiter that never was.
+      poller.done.catch(reject);
+    }), 'waiting');
+    // Let the requests reach the server before it is measured.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    process.send?.({ type: 'holding' } satisfies LoadReport);
+    await released;
+    for (const poller of pollers) poller.stop();
+    agent.destroy();
+  }
+  process.send?.({ type: 'result', result: {} } satisfies LoadReport);
+}
+
+/** One sender, `messages` messages `intervalMs` apart, to `readers` readers of one room. */
+async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Promise<void> {
+  const { target, readers, messages, intervalMs, transport } = command;
+  const room = `fanout-${process.pid}`;
+  const tally = new Tally();
+  const pollers: ReturnType<typeof pollReader>[] = [];
+  const sockets = await ramp(readers, async () => {
+    const seen = tally.reader();
+    const onFrame = (frame: string) => tally.receive(seen, frame, performance.now());
+    if (transport === 'ws') return socketReader(target, room, onFrame);
+    const poller = pollReader(target, room, onFrame);
+    pollers.push(poller);
+    return undefined;
+  }, 'readers');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const send = await sender(target, room, 'fanout');
+  // The floor echoes to the sender too: it is not a reader, so its copies are not tallied.
+  const ids: number[] = [];
+  for (let id = 1; id <= messages; id++) {
+    ids.push(id);
+    void send.send(id);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  const complete = await until(() => tally.delivered(ids), 20_000);
+  tally.check(ids);
+  for (const socket of sockets) socket?.terminate();
+  send.socket.terminate();
+  for (const poller of pollers) poller.stop();
+  process.send?.({ type: 'result', result: { latencies: tally.latencies, lost: tally.lost, duplicated: tally.duplicated, complete } } satisfies LoadReport);
+}
+
+/** `senders` senders, each sending as soon as its previous message is acked, for `seconds`. */
+async function throughput(command: Extract<LoadCommand, { scenario: 'throughput' }>): Promise<void> {
+  const { target, senders, readers, seconds, transport } = command;
+  const room = `throughput-${process.pid}`;
+  const tally = new Tally();
+  const pollers: ReturnType<typeof pollReader>[] = [];
+  const sockets = await ramp(readers, async () => {
+    const seen = tally.reader();
+    const onFrame = (frame: string) => tally.receive(seen, frame, performance.now());
+    if (transport === 'ws') return socketReader(target, room, onFrame);
+    pollers.push(pollReader(target, room, onFrame));
+    return undefined;
+  }, 'readers');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const sending = await Promise.all(Array.from({ length: senders }, (_, i) => sender(target, room, `sender${i}`)));
+  const acked: number[] = [];
+  const ackLatencies: number[] = [];
+  let nextId = 1;
+  const started = performance.now();
+  const stopAt = started + seconds * 1000;
+  await Promise.all(
+    sending.map(async (s) => {
+      while (performance.now() < stopAt) {
+        const id = nextId++;
+        const sentAt = performance.now();
+        await s.send(id);
+        ackLatencies.push(performance.now() - sentAt);
+        acked.push(id);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const complete = await until(() => tally.delivered(acked), 20_000);
+  tally.check(acked);
+  for (const socket of sockets) socket?.terminate();
+  for (const s of sending) s.socket.terminate();
+  for (const poller of pollers) poller.stop();
+  process.send?.({
+    type: 'result',
+    result: { acked: acked.length, elapsed, ackLatencies, deliveries: tally.latencies.length, lost: tally.lost, duplicated: tally.duplicated, complete },
+  } satisfies LoadReport);
+}
+
+process.once('message', (command: LoadCommand) => {
+  const run = command.scenario === 'hold' ? hold(command) : command.scenario === 'fanout' ? fanout(command) : throughput(command);
+  run.then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.send?.({ type: 'error', message: String(error) } satisfies LoadReport);
+      process.exit(1);
+    },
+  );
+});

@@ -1,0 +1,395 @@
+// `npm run bench`: Parley against the floor (a bare ws broadcast that stores nothing), same load, same
+// run. Each measurement gets a fresh server process and a separate load process on loopback; this
+// process only starts them, samples the server's RSS, and prints the table. Results go to
+// bench/results/latest.json and a chart to bench/results/growth.svg.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { percentile, type FanoutResult, type LoadCommand, type LoadReport, type Target, type ThroughputResult, type Transport } from './scenarios';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', default: 'hold,fanout,throughput' },
+    hold: { type: 'string' },
+    'hold-longpoll': { type: 'string' },
+    fanout: { type: 'string' },
+    'fanout-longpoll': { type: 'string' },
+    messages: { type: 'string' },
+    senders: { type: 'string', default: '4' },
+    readers: { type: 'string', default: '100' },
+    seconds: { type: 'string' },
+    out: { type: 'string', default: join(root, 'bench', 'results') },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (flags.help) {
+  console.log(`npm run bench [-- flags]
+  --quick                    small sizes, a smoke run of every scenario (about 30 s)
+  --only=hold,fanout,throughput   which scenarios
+  --hold=1000,5000,10000     WebSocket clients held (Parley and the floor)
+  --hold-longpoll=10000      long-poll waiters held (Parley)
+  --fanout=1000,5000,10000   WebSocket readers of one room (Parley and the floor)
+  --fanout-longpoll=1000     long-poll readers of one room (Parley)
+  --messages=20              messages per fan-out run
+  --senders=4 --readers=100 --seconds=5   throughput: senders waiting for acks, readers listening
+  --out=bench/results        where latest.json and growth.svg go
+MONGODB_URI set: Parley uses MongoDB instead of the embedded store.`);
+  process.exit(0);
+}
+
+const list = (value: string | undefined, fallback: number[]) => (value ? value.split(',').map(Number) : fallback);
+const quick = flags.quick;
+const sizes = {
+  hold: list(flags.hold, quick ? [500, 1000] : [1000, 5000, 10000]),
+  holdLongpoll: list(flags['hold-longpoll'], quick ? [1000] : [10000]),
+  fanout: list(flags.fanout, quick ? [200, 1000] : [1000, 5000, 10000]),
+  fanoutLongpoll: list(flags['fanout-longpoll'], quick ? [200] : [1000]),
+  messages: Number(flags.messages ?? (quick ? 10 : 20)),
+  senders: Number(flags.senders),
+  readers: Number(flags.readers),
+  seconds: Number(flags.seconds ?? (quick ? 2 : 5)),
+};
+const only = new Set(flags.only.split(','));
+
+// ---- servers ------------------------------------------------------------------------------------
+
+interface RunningServer {
+  target: Target;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    });
+}
+
+async function startParley(): Promise<RunningServer> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      STORE: process.env.MONGODB_URI ? 'mongodb' : 'embedded',
+      LOG_LEVEL: 'warn',
+      WAIT_TIMEOUT_MS: '29000',
+      // The load comes from one address: lift the per-IP and per-session guards a public server keeps.
+      MAX_CONNECTIONS: '1000000',
+      MAX_CONNECTIONS_PER_IP: '1000000',
+      CONNECT_BURST: '1000000',
+      CONNECT_PER_SECOND: '1000000',
+      MAX_LONGPOLLS_PER_IP: '1000000',
+      SEND_BURST: '1000000',
+      SEND_PER_SECOND: '1000000',
+      IP_SEND_BURST: '1000000',
+      IP_SEND_PER_SECOND: '1000000',
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error('Parley exited at start');
+    const up = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (i > 200) throw new Error('Parley did not start');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const stop = stopper(child);
+  return { target: { kind: 'parley', url }, process: child, stop: async () => { await stop(); rmSync(dataDir, { recursive: true, force: true }); } };
+}
+
+async function startFloor(): Promise<RunningServer> {
+  const child = fork(join(root, 'bench', 'floor-server.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, PORT: '0' }, stdio: 'inherit' });
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
+  return { target: { kind: 'floor', url: `http://127.0.0.1:${port}` }, process: child, stop: stopper(child) };
+}
+
+function rssKb(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+}
+
+/** Runs one load worker; `onHolding` is called while it holds its clients open. */
+function runLoad(command: LoadCommand, onHolding?: () => Promise<void>): Promise<Partial<FanoutResult & ThroughputResult>> {
+  return new Promise((resolve, reject) => {
+    const worker = fork(join(root, 'bench', 'load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    worker.on('message', (report: LoadReport) => {
+      if (report.type === 'progress') process.stdout.write(`\r    ${report.line}            `);
+      else if (report.type === 'holding') void onHolding?.().then(() => worker.send({ type: 'release' }));
+      else if (report.type === 'result') resolve(report.result);
+      else reject(new Error(report.message));
+    });
+    // A worker that ends without a result (a crash, an unhandled error) fails the run instead of hanging it.
+    worker.once('exit', (code, signal) => reject(new Error(`load worker exited (${signal ?? code}) without a result`)));
+    worker.send(command);
+  });
+}
+
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---- scenarios ----------------------------------------------------------------------------------
+
+interface HoldRow { server: Target['kind']; transport: Transport; clients: number; rssBeforeMb: number; rssHoldingMb: number; kbPerClient: number; pageLoadMs?: number }
+interface FanoutRow { server: Target['kind']; transport: Transport; readers: number; messages: number; deliveries: number; p50: number; p99: number; max: number; lost: number; duplicated: number }
+interface ThroughputRow { server: Target['kind']; transport: Transport; senders: number; readers: number; ackedPerSecond: number; deliveriesPerSecond: number; ackP99: number; lost: number; duplicated: number }
+
+/** A page load while the server holds its clients: GET / and the script it names. */
+async function pageLoadMs(url: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const started = performance.now();
+    const html = await (await fetch(`${url}/`)).text();
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    if (script) await (await fetch(`${url}${script}`)).arrayBuffer();
+    times.push(performance.now() - started);
+  }
+  return percentile(times, 50);
+}
+
+async function hold(kind: Target['kind'], transport: Transport, clients: number): Promise<HoldRow> {
+  const server = kind === 'parley' ? await startParley() : await startFloor();
+  try {
+    await settle(500);
+    const before = rssKb(server.process.pid);
+    let holding = before;
+    let pageLoad: number | undefined;
+    await runLoad({ scenario: 'hold', target: server.target, transport, count: clients }, async () => {
+      await settle(1000);
+      holding = rssKb(server.process.pid);
+      if (kind === 'parley') pageLoad = await pageLoadMs(server.target.url);
+    });
+    return {
+      server: kind,
+      transport,
+      clients,
+      rssBeforeMb: before / 1024,
+      rssHoldingMb: holding / 1024,
+      kbPerClient: (holding - before) / clients,
+      ...(pageLoad === undefined ? {} : { pageLoadMs: pageLoad }),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function fanout(kind: Target['kind'], transport: Transport, readers: number): Promise<FanoutRow> {
+  const server = kind === 'parley' ? await startParley() : await startFloor();
+  try {
+    // Space messages so that each fan-out finishes before the next: latency, not queueing, is measured.
+    const intervalMs = Math.max(50, readers / 20);
+    const result = await runLoad({ scenario: 'fanout', target: server.target, transport, readers, messages: sizes.messages, intervalMs });
+    const latencies = result.latencies ?? [];
+    return {
+      server: kind,
+      transport,
+      readers,
+      messages: sizes.messages,
+      deliveries: latencies.length,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      max: Math.max(...latencies),
+      lost: result.lost ?? 0,
+      duplicated: result.duplicated ?? 0,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function throughput(kind: Target['kind'], transport: Transport): Promise<ThroughputRow> {
+  const server = kind === 'parley' ? await startParley() : await startFloor();
+  try {
+    const result = await runLoad({ scenario: 'throughput', target: server.target, transport, senders: sizes.senders, readers: sizes.readers, seconds: sizes.seconds });
+    const elapsed = result.elapsed ?? 1;
+    return {
+      server: kind,
+      transport,
+      senders: sizes.senders,
+      readers: sizes.readers,
+      ackedPerSecond: (result.acked ?? 0) / elapsed,
+      deliveriesPerSecond: (result.deliveries ?? 0) / elapsed,
+      ackP99: percentile(result.ackLatencies ?? [], 99),
+      lost: result.lost ?? 0,
+      duplicated: result.duplicated ?? 0,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+// ---- report -------------------------------------------------------------------------------------
+
+function table(rows: Record<string, unknown>[]): string {
+  if (rows.length === 0) return '';
+  const headers = Object.keys(rows[0] as object);
+  const cell = (value: unknown) => (typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 2 : 1)) : String(value ?? ''));
+  const body = rows.map((row) => headers.map((h) => cell(row[h])));
+  const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i] as number)).join(' | ')} |`;
+  return [line(headers), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+function growthSvg(holdRows: HoldRow[], fanoutRows: FanoutRow[]): string {
+  const series = [
+    { title: 'KB per held WebSocket', rows: holdRows.filter((r) => r.transport === 'ws'), x: (r: HoldRow | FanoutRow) => ('clients' in r ? r.clients : 0), y: (r: HoldRow | FanoutRow) => ('kbPerClient' in r ? r.kbPerClient : 0) },
+    { title: 'fan-out p99 (ms), WebSocket readers', rows: fanoutRows.filter((r) => r.transport === 'ws'), x: (r: HoldRow | FanoutRow) => ('readers' in r ? r.readers : 0), y: (r: HoldRow | FanoutRow) => ('p99' in r ? r.p99 : 0) },
+  ];
+  const width = 420;
+  const height = 240;
+  const panels = series.map((s, index) => {
+    const xs = [...new Set(s.rows.map(s.x))].sort((a, b) => a - b);
+    const maxY = Math.max(1, ...s.rows.map(s.y)) * 1.15;
+    const px = (x: number) => 50 + (xs.length > 1 ? (xs.indexOf(x) / (xs.length - 1)) * (width - 80) : (width - 80) / 2);
+    const py = (y: number) => height - 30 - (y / maxY) * (height - 60);
+    const lines = (['parley', 'floor'] as const).map((kind) => {
+      const points = s.rows.filter((r) => r.server === kind).sort((a, b) => s.x(a) - s.x(b));
+      const color = kind === 'parley' ? '#2f6fde' : '#999';
+      return `<polyline fill="none" stroke="${color}" stroke-width="2" points="${points.map((r) => `${px(s.x(r))},${py(s.y(r))}`).join(' ')}"/>` +
+        points.map((r) => `<circle cx="${px(s.x(r))}" cy="${py(s.y(r))}" r="3" fill="${color}"/><text x="${px(s.x(r)) + 5}" y="${py(s.y(r)) - 5}" font-size="10">${s.y(r).toFixed(1)}</text>`).join('');
+    });
+    const ticks = xs.map((x) => `<text x="${px(x)}" y="${height - 12}" font-size="10" text-anchor="middle">${x}</text>`).join('');
+    return `<g transform="translate(${index * width},0)"><text x="20" y="18" font-size="12" font-weight="bold">${s.title}</text>${ticks}${lines.join('')}</g>`;
+  });
+  const legend = `<text x="20" y="${height + 14}" font-size="11" fill="#2f6fde">— Parley</text><text x="100" y="${height + 14}" font-size="11" fill="#999">— floor (bare ws, nothing stored)</text>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width * 2}" height="${height + 24}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${panels.join('')}${legend}</svg>\n`;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const store = process.env.MONGODB_URI ? 'MongoDB' : 'embedded store';
+  console.log(`Parley bench: Parley (${store}) against the floor (bare ws broadcast, nothing stored), ${quick ? 'quick sizes' : 'default sizes'}`);
+  const holdRows: HoldRow[] = [];
+  const fanoutRows: FanoutRow[] = [];
+  const throughputRows: ThroughputRow[] = [];
+  const step = (label: string) => process.stdout.write(`\r  ${label}${' '.repeat(30)}\n`);
+
+  if (only.has('hold')) {
+    for (const clients of sizes.hold) {
+      for (const kind of ['floor', 'parley'] as const) {
+        step(`hold: ${kind}, ${clients} WebSocket clients`);
+        holdRows.push(await hold(kind, 'ws', clients));
+      }
+    }
+    for (const clients of sizes.holdLongpoll) {
+      step(`hold: parley, ${clients} long-poll waiters`);
+      holdRows.push(await hold('parley', 'longpoll', clients));
+    }
+  }
+  if (only.has('fanout')) {
+    for (const readers of sizes.fanout) {
+      for (const kind of ['floor', 'parley'] as const) {
+        step(`fan-out: ${kind}, ${readers} WebSocket readers`);
+        fanoutRows.push(await fanout(kind, 'ws', readers));
+      }
+    }
+    for (const readers of sizes.fanoutLongpoll) {
+      step(`fan-out: parley, ${readers} long-poll readers`);
+      fanoutRows.push(await fanout('parley', 'longpoll', readers));
+    }
+  }
+  if (only.has('throughput')) {
+    for (const kind of ['floor', 'parley'] as const) {
+      step(`throughput: ${kind}, WebSocket`);
+      throughputRows.push(await throughput(kind, 'ws'));
+    }
+    step('throughput: parley, long-poll readers (sends over WebSocket)');
+    throughputRows.push(await throughput('parley', 'longpoll'));
+  }
+
+  console.log('\nHold (server RSS per held client; page load = GET / and its script while holding)');
+  console.log(table(holdRows.map((r) => ({ ...r }))));
+  console.log('\nFan-out (latency from send to receipt, ms)');
+  console.log(table(fanoutRows.map((r) => ({ ...r }))));
+  console.log('\nThroughput (each sender waits for its ack before the next send)');
+  console.log(table(throughputRows.map((r) => ({ ...r }))));
+
+  const checks = targets(holdRows, fanoutRows, throughputRows);
+  console.log('\nTargets (ratios against the floor in this run)');
+  for (const check of checks) console.log(`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.text}`);
+
+  mkdirSync(flags.out, { recursive: true });
+  const results = { date: new Date().toISOString(), store, quick, sizes, hold: holdRows, fanout: fanoutRows, throughput: throughputRows, targets: checks };
+  writeFileSync(join(flags.out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(flags.out, 'growth.svg'), growthSvg(holdRows, fanoutRows));
+  console.log(`\nWrote ${join(flags.out, 'latest.json')} and growth.svg in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const lossy = [...fanoutRows, ...throughputRows].filter((r) => r.lost > 0 || r.duplicated > 0);
+  if (lossy.length > 0) {
+    console.error(`LOST OR DUPLICATED deliveries in ${lossy.length} runs`);
+    process.exitCode = 1;
+  }
+}
+
+function targets(holdRows: HoldRow[], fanoutRows: FanoutRow[], throughputRows: ThroughputRow[]): { ok: boolean; text: string }[] {
+  const checks: { ok: boolean; text: string }[] = [];
+  const largest = <T extends { server: string; transport: string }>(rows: T[], size: (r: T) => number, kind: string, transport: string) =>
+    rows.filter((r) => r.server === kind && r.transport === transport).sort((a, b) => size(b) - size(a))[0];
+  const heldParley = largest(holdRows, (r) => r.clients, 'parley', 'ws');
+  const heldFloor = heldParley && holdRows.find((r) => r.server === 'floor' && r.clients === heldParley.clients);
+  if (heldParley && heldFloor) {
+    const ratio = heldParley.kbPerClient / heldFloor.kbPerClient;
+    checks.push({ ok: ratio <= 1.3, text: `hold ${heldParley.clients} WebSockets: ${heldParley.kbPerClient.toFixed(1)} KB each vs floor ${heldFloor.kbPerClient.toFixed(1)} KB = ${ratio.toFixed(2)}x (target <= 1.3x)` });
+    if (heldParley.pageLoadMs !== undefined) checks.push({ ok: heldParley.pageLoadMs < 100, text: `page load while holding ${heldParley.clients}: ${heldParley.pageLoadMs.toFixed(1)} ms (target < 100 ms)` });
+  }
+  const heldPoll = largest(holdRows, (r) => r.clients, 'parley', 'longpoll');
+  if (heldPoll) checks.push({ ok: heldPoll.kbPerClient <= 10, text: `hold ${heldPoll.clients} long-poll waiters: ${heldPoll.kbPerClient.toFixed(1)} KB each (target <= 10 KB)` });
+  const fan1k = fanoutRows.find((r) => r.server === 'parley' && r.transport === 'ws' && r.readers === 1000);
+  const fan1kFloor = fanoutRows.find((r) => r.server === 'floor' && r.readers === 1000);
+  if (fan1k && fan1kFloor) {
+    const ratio = fan1k.p99 / fan1kFloor.p99;
+    checks.push({ ok: ratio <= 1.2, text: `fan-out to 1000 WebSocket readers: p99 ${fan1k.p99.toFixed(1)} ms vs floor ${fan1kFloor.p99.toFixed(1)} ms = ${ratio.toFixed(2)}x (target <= 1.2x)` });
+  }
+  const fanPoll = fanoutRows.find((r) => r.server === 'parley' && r.transport === 'longpoll' && r.readers === 1000);
+  if (fanPoll) checks.push({ ok: fanPoll.p99 < 100, text: `fan-out to 1000 long-poll readers: p99 ${fanPoll.p99.toFixed(1)} ms (target < 100 ms)` });
+  const tpParley = throughputRows.find((r) => r.server === 'parley' && r.transport === 'ws');
+  const tpFloor = throughputRows.find((r) => r.server === 'floor');
+  if (tpParley && tpFloor) {
+    const ratio = tpParley.ackedPerSecond / tpFloor.ackedPerSecond;
+    checks.push({ ok: ratio >= 0.85, text: `throughput over WebSocket, every message stored: ${tpParley.ackedPerSecond.toFixed(0)} acked/s vs floor ${tpFloor.ackedPerSecond.toFixed(0)} = ${ratio.toFixed(2)}x (target >= 0.85x)` });
+  }
+  const tpPoll = throughputRows.find((r) => r.server === 'parley' && r.transport === 'longpoll');
+  if (tpPoll) checks.push({ ok: tpPoll.ackedPerSecond >= 3 * 103, text: `throughput with long-poll readers: ${tpPoll.ackedPerSecond.toFixed(0)} acked/s (target >= 3x Tornado's 103 = 309)` });
+  for (const kind of ['parley', 'floor'] as const) {
+    const rows = holdRows.filter((r) => r.server === kind && r.transport === 'ws').sort((a, b) => a.clients - b.clients);
+    const first = rows[0];
+    const last = rows.at(-1);
+    if (first && last && rows.length > 1) {
+      const growth = (last.rssHoldingMb - last.rssBeforeMb) / (first.rssHoldingMb - first.rssBeforeMb) / (last.clients / first.clients);
+      checks.push({ ok: growth <= 1.15, text: `${kind} RSS growth ${first.clients} -> ${last.clients} clients: ${growth.toFixed(2)}x linear (target: no faster than linear)` });
+    }
+  }
+  return checks;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

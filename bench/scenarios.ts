@@ -1,0 +1,45 @@
+// What the orchestrator (run.ts) asks a load worker (load.ts) to do, and what the worker reports back.
+
+export interface Target {
+  kind: 'parley' | 'floor';
+  /** http://127.0.0.1:port */
+  url: string;
+}
+
+export type Transport = 'ws' | 'longpoll';
+
+export type LoadCommand =
+  | { scenario: 'hold'; target: Target; transport: Transport; count: number }
+  | { scenario: 'fanout'; target: Target; transport: Transport; readers: number; messages: number; intervalMs: number }
+  | { scenario: 'throughput'; target: Target; transport: Transport; senders: number; readers: number; seconds: number };
+
+export interface FanoutResult {
+  latencies: number[];
+  lost: number;
+  duplicated: number;
+  complete: boolean;
+}
+
+export interface ThroughputResult {
+  acked: number;
+  elapsed: number;
+  ackLatencies: number[];
+  deliveries: number;
+  lost: number;
+  duplicated: number;
+  complete: boolean;
+}
+
+export type LoadReport =
+  | { type: 'progress'; line: string }
+  | { type: 'holding' }
+  | { type: 'result'; result: Partial<FanoutResult & ThroughputResult> }
+  | { type: 'error'; message: string };
+
+/** The p-th percentile (0-100) of a list of numbers, by nearest rank. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
