@@ -9,7 +9,7 @@ import type { LoadCommand, LoadReport, Target } from './scenarios';
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 
 /** The id and send time a bench message carries in its text: "b|<id>|<ms>". */
-const STAMP = /"text":"b\|(\d+)\|([\d.]+)"/;
+const STAMP = /"text":"b\|(\d+)\|([\d.]+)"/g;
 
 function stamp(id: number): string {
   return `b|${id}|${performance.now().toFixed(3)}`;
@@ -66,12 +66,13 @@ class Tally {
     return seen;
   }
 
+  /** Tallies every bench message in `frame` (a Parley frame may carry several stored together). */
   receive(seen: Map<number, number>, frame: string, now: number): void {
-    const match = STAMP.exec(frame);
-    if (!match) return;
-    const id = Number(match[1]);
-    seen.set(id, (seen.get(id) ?? 0) + 1);
-    this.latencies.push(now - Number(match[2]));
+    for (const match of frame.matchAll(STAMP)) {
+      const id = Number(match[1]);
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+      this.latencies.push(now - Number(match[2]));
+    }
   }
 
   /** Every reader should hold every id in `ids` exactly once. */

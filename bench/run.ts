@@ -26,6 +26,7 @@ const { values: flags } = parseArgs({
     readers: { type: 'string', default: '100' },
     seconds: { type: 'string' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
+    profile: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -41,6 +42,7 @@ if (flags.help) {
   --messages=20              messages per fan-out run
   --senders=4 --readers=100 --seconds=5   throughput: senders waiting for acks, readers listening
   --out=bench/results        where latest.json and growth.svg go
+  --profile                  run each Parley process under node --cpu-prof and each load worker (profiles in <out>/profiles, <out>/profiles/load)
 MONGODB_URI set: Parley uses MongoDB instead of the embedded store.`);
   process.exit(0);
 }
@@ -92,7 +94,8 @@ function stopper(child: ChildProcess): () => Promise<void> {
 async function startParley(): Promise<RunningServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+  const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'server/main.ts'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
@@ -141,7 +144,8 @@ function rssKb(pid: number | undefined): number {
 /** Runs one load worker; `onHolding` is called while it holds its clients open. */
 function runLoad(command: LoadCommand, onHolding?: () => Promise<void>): Promise<Partial<FanoutResult & ThroughputResult>> {
   return new Promise((resolve, reject) => {
-    const worker = fork(join(root, 'bench', 'load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+    const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles', 'load')}`] : [];
+    const worker = fork(join(root, 'bench', 'load.ts'), [], { execArgv: [...profile, '--import', 'tsx'], stdio: 'inherit' });
     worker.on('message', (report: LoadReport) => {
       if (report.type === 'progress') process.stdout.write(`\r    ${report.line}            `);
       else if (report.type === 'holding') void onHolding?.().then(() => worker.send({ type: 'release' }));

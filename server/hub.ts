@@ -1,45 +1,86 @@
-// In-process fan-out. The store's feed hands every new message to the hub; the hub serializes it once
-// and gives the same bytes to every socket and every waiting long-poll of that room.
+// In-process fan-out. The store's feed hands new messages to the hub, those written together at once;
+// the hub serializes each room's run of them once and gives the same bytes to every socket and every
+// waiting long-poll of that room: one write per reader per group commit, not one per message.
 import type { ChatMessage, ServerFrame, WaitResponse } from './protocol';
 import type { MessageStore } from './store/store';
 
-/** A message with its wire encodings, made once for all readers. */
-export class EncodedMessage {
+/**
+ * A run of a room's messages with consecutive seqs (those stored together), with its wire encodings,
+ * made once for all readers.
+ */
+export class EncodedBatch {
+  readonly room: string;
+  /** The seq of the first and the last message of the run. */
+  readonly first: number;
+  readonly last: number;
   private frameBytes: Buffer | undefined;
   private waitBytes: Buffer | undefined;
-  constructor(
-    readonly message: ChatMessage,
-    private readonly epoch: string,
-  ) {}
 
-  /** The WebSocket `message` frame. */
+  constructor(
+    readonly messages: readonly ChatMessage[],
+    private readonly epoch: string,
+  ) {
+    const [head] = messages;
+    if (!head) throw new Error('an EncodedBatch holds at least one message');
+    this.room = head.room;
+    this.first = head.seq;
+    this.last = head.seq + messages.length - 1;
+  }
+
+  /** The WebSocket `messages` frame for a reader whose cursor is just before the run. */
   get frame(): Buffer {
-    this.frameBytes ??= Buffer.from(JSON.stringify({ type: 'message', message: this.message } satisfies ServerFrame));
+    this.frameBytes ??= encodeFrame(this.room, this.messages);
     return this.frameBytes;
   }
 
-  /** The body of a /wait answer to a reader whose cursor is just before this message. */
-  get waitBody(): Buffer {
-    const { room } = this.message;
-    this.waitBytes ??= Buffer.from(
-      JSON.stringify({ type: 'messages', room, epoch: this.epoch, messages: [this.message] } satisfies WaitResponse),
-    );
-    return this.waitBytes;
+  /**
+   * The frame for a reader at `after`: the shared bytes when it is just before the run, the tail past
+   * it when it already holds the run's start (a replay overlapped), undefined when it holds it all.
+   */
+  frameAfter(after: number): Buffer | undefined {
+    if (after < this.first) return this.frame;
+    if (after >= this.last) return undefined;
+    return encodeFrame(this.room, this.messages.slice(after - this.first + 1));
   }
+
+  /**
+   * The body of a /wait answer to a reader at `after`: the shared bytes when it is just before the run,
+   * the tail when it is inside it, undefined when it is further behind (it must read the store: the hub
+   * does not hold what came before the run) or holds the whole run already.
+   */
+  waitBodyAfter(after: number): Buffer | undefined {
+    if (after < this.first - 1 || after >= this.last) return undefined;
+    if (after === this.first - 1) {
+      this.waitBytes ??= encodeWaitBody(this.room, this.epoch, this.messages);
+      return this.waitBytes;
+    }
+    return encodeWaitBody(this.room, this.epoch, this.messages.slice(after - this.first + 1));
+  }
+}
+
+function encodeFrame(room: string, messages: readonly ChatMessage[]): Buffer {
+  return Buffer.from(JSON.stringify({ type: 'messages', room, messages: [...messages] } satisfies ServerFrame));
+}
+
+function encodeWaitBody(room: string, epoch: string, messages: readonly ChatMessage[]): Buffer {
+  return Buffer.from(JSON.stringify({ type: 'messages', room, epoch, messages: [...messages] } satisfies WaitResponse));
 }
 
 /** A live reader of a room, such as one WebSocket subscription. */
 export interface RoomReader {
-  deliver(encoded: EncodedMessage): void;
+  deliver(batch: EncodedBatch): void;
 }
 
-/** A long-poll request holding for the message after `after`. */
+/** A long-poll request holding for the messages after `after`. */
 export interface Waiter {
   readonly room: string;
   readonly after: number;
   readonly deadline: number;
-  /** Called once: with the message that arrived, or with undefined at the deadline or on shutdown. */
-  readonly answer: (arrived: EncodedMessage | undefined) => void;
+  /**
+   * Called once: with the /wait body holding what arrived after the cursor, or with undefined at the
+   * deadline, on shutdown, or when the cursor is behind what arrived (the waiter then reads the store).
+   */
+  readonly answer: (body: Buffer | undefined) => void;
 }
 
 interface Room {
@@ -53,8 +94,11 @@ export class Hub {
   /** One timer for every waiter's deadline, instead of one timer per request. */
   private readonly sweepTimer: NodeJS.Timeout;
 
+  private readonly epoch: string;
+
   constructor(store: MessageStore, sweepIntervalMs = 250) {
-    this.stopFeed = store.onAppend((message) => this.publish(new EncodedMessage(message, store.epoch)));
+    this.epoch = store.epoch;
+    this.stopFeed = store.onAppend((messages) => this.publish(messages));
     this.sweepTimer = setInterval(() => this.expireWaiters(Date.now()), sweepIntervalMs);
     this.sweepTimer.unref();
   }
@@ -94,24 +138,28 @@ export class Hub {
     this.rooms.clear();
   }
 
-  private publish(encoded: EncodedMessage): void {
-    const entry = this.rooms.get(encoded.message.room);
-    if (!entry) return;
-    for (const reader of entry.readers) reader.deliver(encoded);
-    this.wakeWaiters(entry, encoded);
-    this.forgetIfEmpty(encoded.message.room);
+  /** Hands newly stored messages to their rooms' readers and waiters: one batch per run of seqs. */
+  private publish(messages: readonly ChatMessage[]): void {
+    for (const run of runs(messages)) {
+      const entry = this.rooms.get(run[0]!.room);
+      if (!entry) continue;
+      const batch = new EncodedBatch(run, this.epoch);
+      for (const reader of entry.readers) reader.deliver(batch);
+      this.wakeWaiters(entry, batch);
+      this.forgetIfEmpty(batch.room);
+    }
   }
 
   /**
-   * Answers the waiters whose cursor is just before this message with it. A waiter further behind
-   * (a message reached it out of order) is answered empty, so that it asks again and reads the store.
+   * Answers, in one pass, the waiters whose cursor is before the end of this batch: with what follows
+   * their cursor, or empty when their cursor is behind the batch's start (they ask again and read the
+   * store). Waiters at or past its end keep waiting.
    */
-  private wakeWaiters(entry: Room, encoded: EncodedMessage): void {
-    const { seq } = encoded.message;
+  private wakeWaiters(entry: Room, batch: EncodedBatch): void {
     for (const waiter of entry.waiters) {
-      if (waiter.after >= seq) continue;
+      if (waiter.after >= batch.last) continue;
       entry.waiters.delete(waiter);
-      waiter.answer(waiter.after === seq - 1 ? encoded : undefined);
+      waiter.answer(batch.waitBodyAfter(waiter.after));
     }
   }
 
@@ -140,4 +188,21 @@ export class Hub {
     const entry = this.rooms.get(name);
     if (entry && entry.readers.size === 0 && entry.waiters.size === 0) this.rooms.delete(name);
   }
+}
+
+/** Splits messages into runs of one room with consecutive seqs, keeping their order. */
+function runs(messages: readonly ChatMessage[]): ChatMessage[][] {
+  const out: ChatMessage[][] = [];
+  const open = new Map<string, ChatMessage[]>();
+  for (const message of messages) {
+    const run = open.get(message.room);
+    if (run && run[run.length - 1]!.seq + 1 === message.seq) {
+      run.push(message);
+    } else {
+      const fresh = [message];
+      open.set(message.room, fresh);
+      out.push(fresh);
+    }
+  }
+  return out;
 }

@@ -74,8 +74,12 @@ export type ResetReason = 'ahead' | 'epoch' | 'behind';
 export type ServerFrame =
   /** Answer to subscribe: what follows the cursor (or the latest page), then live messages follow. */
   | { type: 'subscribed'; room: string; epoch: string; messages: ChatMessage[]; hasOlder: boolean }
-  /** One live message of a subscribed room. */
-  | { type: 'message'; message: ChatMessage }
+  /**
+   * Live messages of a subscribed room, consecutive seqs, oldest first. Messages stored together come
+   * in one frame (one write per socket for the lot); a first seq past the reader's cursor + 1 means it
+   * missed something, and it subscribes again from its cursor.
+   */
+  | { type: 'messages'; room: string; messages: ChatMessage[] }
   /** The cursor cannot be served: drop the room's view and subscribe again without a cursor. */
   | { type: 'reset'; room: string; epoch: string; reason: ResetReason }
   /** The store holds the message sent with this clientId (a resend gets the original). */

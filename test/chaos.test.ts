@@ -177,8 +177,8 @@ class SocketClient extends ChaosClient {
         // Everything not acknowledged goes again; the server turns a copy it has into the original.
         for (const clientId of this.outbox.keys()) this.sendNow(clientId);
         return;
-      case 'message':
-        if (this.take([frame.message]) === 'gap') this.subscribe(ws);
+      case 'messages':
+        if (this.take(frame.messages) === 'gap') this.subscribe(ws);
         return;
       case 'ack':
         this.ack(frame.clientId, frame.message);

@@ -352,20 +352,21 @@ export class TestSocket {
     await this.frames.next(ofType('pong'));
   }
 
-  /** Takes `message` frames of `room` until the one with seq `lastSeq`; returns their seqs in arrival order. */
+  /** Takes live `messages` frames of `room` until the one holding seq `lastSeq`; returns their messages in arrival order. */
   async messagesUntil(room: string, lastSeq: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ChatMessage[]> {
     const got: ChatMessage[] = [];
-    while ((got.at(-1)?.seq ?? -1) !== lastSeq) {
-      const frame = await this.frames.next(ofType('message', (f) => f.message.room === room), timeoutMs);
-      got.push(frame.message);
-      if (frame.message.seq > lastSeq) throw new Error(`got seq ${frame.message.seq} past the expected last ${lastSeq}`);
+    while ((got.at(-1)?.seq ?? -1) < lastSeq) {
+      const frame = await this.frames.next(ofType('messages', (f) => f.room === room), timeoutMs);
+      got.push(...frame.messages);
     }
+    const last = got.at(-1)?.seq ?? -1;
+    if (last !== lastSeq) throw new Error(`got seq ${last} past the expected last ${lastSeq}`);
     return got;
   }
 
-  /** `message` frames received and not taken yet. */
+  /** The messages of live `messages` frames received and not taken yet. */
   remainingMessages(): ChatMessage[] {
-    return this.frames.remaining().flatMap((f) => (f.type === 'message' ? [f.message] : []));
+    return this.frames.remaining().flatMap((f) => (f.type === 'messages' ? f.messages : []));
   }
 
   async close(): Promise<void> {

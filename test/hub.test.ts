@@ -1,7 +1,7 @@
 // The hub on its own, fed by a tiny in-memory MessageStore (a fake of our interface, not of any driver).
 import { afterEach, describe, expect, it } from 'vitest';
-import { Hub, type EncodedMessage, type RoomReader, type Waiter } from '../server/hub';
-import type { ChatMessage } from '../server/protocol';
+import { Hub, type EncodedBatch, type RoomReader, type Waiter } from '../server/hub';
+import type { ChatMessage, WaitResponse } from '../server/protocol';
 import type { AppendListener, AppendResult, MessageStore } from '../server/store/store';
 import { withTimeout } from './helpers';
 
@@ -33,21 +33,34 @@ class FakeStore implements MessageStore {
   }
   /** What the store's feed does when it has stored a message. */
   emit(room: string, seq: number): ChatMessage {
-    const message: ChatMessage = { room, seq, clientId: `client-${room}-${seq}`, author: 'alice', text: `#${seq}`, at: 1 };
-    for (const listener of this.listeners) listener(message);
-    return message;
+    return this.emitTogether([[room, seq]])[0]!;
+  }
+  /** What the feed does after a group commit: the messages written together, in one call. */
+  emitTogether(stored: [room: string, seq: number][]): ChatMessage[] {
+    const messages = stored.map(([room, seq]): ChatMessage => ({ room, seq, clientId: `client-${room}-${seq}`, author: 'alice', text: `#${seq}`, at: 1 }));
+    for (const listener of this.listeners) listener(messages);
+    return messages;
   }
 }
 
 class Reader implements RoomReader {
-  readonly got: EncodedMessage[] = [];
-  deliver(encoded: EncodedMessage): void {
-    this.got.push(encoded);
+  readonly got: EncodedBatch[] = [];
+  deliver(batch: EncodedBatch): void {
+    this.got.push(batch);
+  }
+  /** "room:first-last" for each batch delivered. */
+  runs(): string[] {
+    return this.got.map((batch) => `${batch.room}:${batch.first}-${batch.last}`);
   }
 }
 
+/** The seqs a /wait body holds (undefined for an empty answer). */
+function seqsIn(body: Buffer | undefined): number[] | undefined {
+  return body && (JSON.parse(body.toString()) as WaitResponse & { messages: ChatMessage[] }).messages.map((m) => m.seq);
+}
+
 function waiter(room: string, after: number, deadline = Date.now() + 60_000) {
-  const answers: (EncodedMessage | undefined)[] = [];
+  const answers: (Buffer | undefined)[] = [];
   let settle: () => void = () => undefined;
   const answered = new Promise<void>((resolve) => (settle = resolve));
   const w: Waiter = {
@@ -84,7 +97,7 @@ describe('Hub', () => {
     const first = frames[0];
     expect(first).toBeInstanceOf(Buffer);
     for (const frame of frames) expect(frame).toBe(first); // the same Buffer instance, not an equal copy
-    expect(JSON.parse(first?.toString() ?? '')).toEqual({ type: 'message', message });
+    expect(JSON.parse(first?.toString() ?? '')).toEqual({ type: 'messages', room: 'lobby', messages: [message] });
   });
 
   it('gives every waiter of a message the same body, with the store epoch', () => {
@@ -95,8 +108,8 @@ describe('Hub', () => {
     hub.addWaiter(b.waiter);
     const message = store.emit('lobby', 1);
     expect(a.answers).toHaveLength(1);
-    expect(a.answers[0]?.waitBody).toBe(b.answers[0]?.waitBody);
-    expect(JSON.parse(a.answers[0]?.waitBody.toString() ?? '')).toEqual({
+    expect(a.answers[0]).toBe(b.answers[0]);
+    expect(JSON.parse(a.answers[0]?.toString() ?? '')).toEqual({
       type: 'messages',
       room: 'lobby',
       epoch: 'fake-epoch',
@@ -113,8 +126,8 @@ describe('Hub', () => {
     store.emit('a', 1);
     store.emit('b', 1);
     store.emit('a', 2);
-    expect(inA.got.map((e) => `${e.message.room}${e.message.seq}`)).toEqual(['a1', 'a2']);
-    expect(inB.got.map((e) => `${e.message.room}${e.message.seq}`)).toEqual(['b1']);
+    expect(inA.runs()).toEqual(['a:1-1', 'a:2-2']);
+    expect(inB.runs()).toEqual(['b:1-1']);
     hub.leave('a', inA);
     store.emit('a', 3);
     expect(inA.got).toHaveLength(2);
@@ -130,14 +143,14 @@ describe('Hub', () => {
     const elsewhere = waiter('other', 4);
     for (const w of [next, behind, ahead, elsewhere]) hub.addWaiter(w.waiter);
     store.emit('lobby', 5);
-    expect(next.answers.map((a) => a?.message.seq)).toEqual([5]);
+    expect(next.answers.map(seqsIn)).toEqual([[5]]);
     expect(behind.answers).toEqual([undefined]);
     expect(ahead.answers).toEqual([]);
     expect(elsewhere.answers).toEqual([]);
     store.emit('lobby', 6);
     expect(next.answers).toHaveLength(1); // answered waiters are gone
     expect(behind.answers).toHaveLength(1);
-    expect(ahead.answers.map((a) => a?.message.seq)).toEqual([6]);
+    expect(ahead.answers.map(seqsIn)).toEqual([[6]]);
     expect(hub.audience('lobby')).toEqual({ readers: 0, waiters: 0 });
     expect(hub.audience('other')).toEqual({ readers: 0, waiters: 1 });
   });
@@ -153,7 +166,7 @@ describe('Hub', () => {
     expect(later.answers).toEqual([]);
     store.emit('lobby', 1);
     expect(soon.answers).toEqual([undefined]);
-    expect(later.answers.map((a) => a?.message.seq)).toEqual([1]);
+    expect(later.answers.map(seqsIn)).toEqual([[1]]);
   });
 
   it('does not answer a removed waiter', () => {
@@ -164,6 +177,50 @@ describe('Hub', () => {
     store.emit('lobby', 1);
     expect(w.answers).toEqual([]);
     expect(hub.audience('lobby')).toEqual({ readers: 0, waiters: 0 });
+  });
+
+  it('gives messages stored together to each reader as one frame, encoded once, split by room and by gaps', () => {
+    make();
+    const readers = [new Reader(), new Reader()];
+    const other = new Reader();
+    for (const reader of readers) hub.join('lobby', reader);
+    hub.join('other', other);
+    const stored = store.emitTogether([['lobby', 1], ['other', 7], ['lobby', 2], ['lobby', 3], ['lobby', 5]]);
+    for (const reader of readers) expect(reader.runs()).toEqual(['lobby:1-3', 'lobby:5-5']);
+    expect(readers[0]!.got[0]!.frame).toBe(readers[1]!.got[0]!.frame);
+    expect(JSON.parse(readers[0]!.got[0]!.frame.toString())).toEqual({
+      type: 'messages',
+      room: 'lobby',
+      messages: stored.filter((m) => m.room === 'lobby' && m.seq <= 3),
+    });
+    expect(other.runs()).toEqual(['other:7-7']);
+  });
+
+  it('sends a reader only what follows its cursor, and nothing when it holds the whole run', () => {
+    make();
+    const reader = new Reader();
+    hub.join('lobby', reader);
+    store.emitTogether([['lobby', 4], ['lobby', 5], ['lobby', 6]]);
+    const [batch] = reader.got;
+    const seqs = (frame: Buffer | undefined) => frame && (JSON.parse(frame.toString()) as { messages: ChatMessage[] }).messages.map((m) => m.seq);
+    expect(batch!.frameAfter(3)).toBe(batch!.frame);
+    expect(seqs(batch!.frameAfter(4))).toEqual([5, 6]);
+    expect(seqs(batch!.frameAfter(5))).toEqual([6]);
+    expect(batch!.frameAfter(6)).toBeUndefined();
+  });
+
+  it('answers each waiter of a run, in one pass, with what follows its own cursor', () => {
+    make();
+    const before = waiter('lobby', 3);
+    const inside = waiter('lobby', 4);
+    const behind = waiter('lobby', 1);
+    const atEnd = waiter('lobby', 6);
+    for (const w of [before, inside, behind, atEnd]) hub.addWaiter(w.waiter);
+    store.emitTogether([['lobby', 4], ['lobby', 5], ['lobby', 6]]);
+    expect(before.answers.map(seqsIn)).toEqual([[4, 5, 6]]);
+    expect(inside.answers.map(seqsIn)).toEqual([[5, 6]]);
+    expect(behind.answers).toEqual([undefined]); // it reads seqs 2-3 from the store when it asks again
+    expect(atEnd.answers).toEqual([]);
   });
 
   it('on close answers every waiter empty, once, and stops the feed', () => {

@@ -51,8 +51,8 @@ export function describeStoreContract(
     const collectFeed = (s: MessageStore) => {
       const seen: ChatMessage[] = [];
       let check: (() => void) | undefined;
-      const stop = s.onAppend((message) => {
-        seen.push(message);
+      const stop = s.onAppend((messages) => {
+        seen.push(...messages);
         check?.();
       });
       const until = (done: (seen: ChatMessage[]) => boolean, what: string): Promise<void> =>

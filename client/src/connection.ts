@@ -173,12 +173,13 @@ export class RoomConnection {
         else this.events.messages(frame.messages);
         this.flush();
         return;
-      case 'message': {
-        if (frame.message.room !== this.room) return;
+      case 'messages': {
+        if (frame.room !== this.room) return;
         const { after } = this.events.position();
+        const first = frame.messages[0]?.seq;
         // A hole would mean we missed something: ask again from what we hold rather than show a gap.
-        if (after !== undefined && frame.message.seq > after + 1) this.subscribe(socket);
-        else this.events.messages([frame.message]);
+        if (after !== undefined && first !== undefined && first > after + 1) this.subscribe(socket);
+        else this.events.messages(frame.messages);
         return;
       }
       case 'reset':

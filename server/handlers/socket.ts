@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import type { AppContext } from '../context';
 import { ApiError, toApiError, validate } from '../errors';
-import type { EncodedMessage, RoomReader } from '../hub';
+import type { EncodedBatch, RoomReader } from '../hub';
 import { CloseCode, ErrorCode, type ServerFrame } from '../protocol';
 import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
 import { clientIp } from '../limits';
@@ -18,16 +18,16 @@ const SLOW_READER_GRACE_MS = 10_000;
 class Subscription implements RoomReader {
   /** The last seq sent to the client; nothing at or below it is sent again. */
   lastSeq = 0;
-  private held: EncodedMessage[] | undefined = [];
+  private held: EncodedBatch[] | undefined = [];
 
   constructor(
     readonly room: string,
     private readonly socket: SocketSession,
   ) {}
 
-  deliver(encoded: EncodedMessage): void {
-    if (this.held) this.held.push(encoded);
-    else this.forward(encoded);
+  deliver(batch: EncodedBatch): void {
+    if (this.held) this.held.push(batch);
+    else this.forward(batch);
   }
 
   /** The replay has been sent up to `lastSeq`: release what arrived meanwhile, then go live. */
@@ -35,13 +35,14 @@ class Subscription implements RoomReader {
     this.lastSeq = lastSeq;
     const held = this.held ?? [];
     this.held = undefined;
-    for (const encoded of held) this.forward(encoded);
+    for (const batch of held) this.forward(batch);
   }
 
-  private forward(encoded: EncodedMessage): void {
-    if (encoded.message.seq <= this.lastSeq) return;
-    this.lastSeq = encoded.message.seq;
-    this.socket.sendBytes(encoded.frame);
+  private forward(batch: EncodedBatch): void {
+    const frame = batch.frameAfter(this.lastSeq);
+    if (!frame) return;
+    this.lastSeq = batch.last;
+    this.socket.sendBytes(frame);
   }
 }
 

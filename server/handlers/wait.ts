@@ -1,7 +1,7 @@
 // Long-poll, for clients whose WebSocket cannot get through. The cursor travels in the request, so
 // any instance can answer it and a lost answer loses nothing: the client asks again from the same seq.
 import { validate } from '../errors';
-import type { EncodedMessage, Waiter } from '../hub';
+import type { Waiter } from '../hub';
 import { clientIp } from '../limits';
 import type { WaitResponse } from '../protocol';
 import { WaitQuery } from '../validation';
@@ -37,12 +37,8 @@ export const waitForMessages: HttpHandler = async (ctx, req, res) => {
     room,
     after,
     deadline: Date.now() + ctx.config.waitTimeoutMs,
-    answer: (arrived: EncodedMessage | undefined) =>
-      finish(() =>
-        arrived
-          ? res.type('json').end(arrived.waitBody)
-          : reply({ type: 'messages', room, epoch: ctx.store.epoch, messages: [] }),
-      ),
+    answer: (body: Buffer | undefined) =>
+      finish(() => (body ? res.type('json').end(body) : reply({ type: 'messages', room, epoch: ctx.store.epoch, messages: [] }))),
   };
   ctx.hub.addWaiter(waiter);
   res.on('close', () => finish(() => undefined));

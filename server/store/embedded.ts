@@ -57,7 +57,9 @@ export class EmbeddedStore implements MessageStore {
     if (this.closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ message, resolve, reject });
-      this.writing ??= this.writeQueued();
+      // Start on the next turn of the event loop, not at once: sends read from many sockets in this turn
+      // then share the first transaction (a lone message waits a few microseconds, not a commit).
+      this.writing ??= new Promise<void>((started) => setImmediate(started)).then(() => this.writeQueued());
     });
   }
 
@@ -117,9 +119,8 @@ export class EmbeddedStore implements MessageStore {
         for (const queued of batch) queued.reject(failure);
         continue;
       }
-      for (const result of results) {
-        if (!result.duplicate) this.emit(result.message);
-      }
+      const stored = results.filter((result) => !result.duplicate).map((result) => result.message);
+      if (stored.length > 0) this.emit(stored);
       batch.forEach((queued, i) => queued.resolve(results[i] as AppendResult));
     }
     this.writing = undefined;
@@ -139,7 +140,7 @@ export class EmbeddedStore implements MessageStore {
     return { message, duplicate: false };
   }
 
-  private emit(message: ChatMessage): void {
-    for (const listener of this.listeners) listener(message);
+  private emit(messages: readonly ChatMessage[]): void {
+    for (const listener of this.listeners) listener(messages);
   }
 }

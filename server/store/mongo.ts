@@ -184,7 +184,8 @@ export class MongoStore implements MessageStore {
         const results = await this.appendBatch(room, batch.map((queued) => queued.message));
         if (!this.replicaSet) {
           // No change stream on a standalone: this process is the only writer, so it feeds its own hub.
-          for (const result of results) if (!result.duplicate) this.emit(result.message);
+          const stored = results.filter((result) => !result.duplicate).map((result) => result.message);
+          if (stored.length > 0) this.emit(stored);
         }
         batch.forEach((queued, i) => queued.resolve(results[i] as AppendResult));
       } catch (error) {
@@ -265,7 +266,7 @@ export class MongoStore implements MessageStore {
       this.resumeToken = change._id;
       const { _id, ...message } = change.fullDocument as ChatMessage & { _id?: unknown };
       this.heads.set(message.room, Math.max(this.heads.get(message.room) ?? 0, message.seq));
-      this.emit(message);
+      this.emit([message]);
     });
     stream.on('error', (error) => {
       if (this.closed) return;
@@ -275,8 +276,8 @@ export class MongoStore implements MessageStore {
     });
   }
 
-  private emit(message: ChatMessage): void {
-    for (const listener of this.listeners) listener(message);
+  private emit(messages: readonly ChatMessage[]): void {
+    for (const listener of this.listeners) listener(messages);
   }
 }
 

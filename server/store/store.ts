@@ -14,8 +14,11 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
-/** Called with every newly stored message, per room in seq order, once each. */
-export type AppendListener = (message: ChatMessage) => void;
+/**
+ * Called with newly stored messages, once each, per room in seq order. Messages written together (one
+ * group commit) come in one call, so that readers get them in one frame.
+ */
+export type AppendListener = (messages: readonly ChatMessage[]) => void;
 
 export interface MessageStore {
   readonly kind: 'embedded' | 'mongodb';
