@@ -195,6 +195,14 @@ async function ramp<T>(count: number, open: (i: number) => Promise<T>, label: st
   return opened;
 }
 
+/** Sends a report to the orchestrator; resolves once it is on its way (exiting before would drop it). */
+function report(message: LoadReport): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
+}
+
 function progress(line: string): void {
   process.send?.({ type: 'progress', line } satisfies LoadReport);
 }
@@ -235,7 +243,7 @@ async function hold(command: Extract<LoadCommand, { scenario: 'hold' }>): Promis
     for (const poller of pollers) poller.stop();
     agent.destroy();
   }
-  process.send?.({ type: 'result', result: {} } satisfies LoadReport);
+  await report({ type: 'result', result: {} });
 }
 
 /** One sender, `messages` messages `intervalMs` apart, to `readers` readers of one room. */
@@ -266,7 +274,7 @@ async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Pr
   for (const socket of sockets) socket?.terminate();
   send.socket.terminate();
   for (const poller of pollers) poller.stop();
-  process.send?.({ type: 'result', result: { latencies: tally.latencies, lost: tally.lost, duplicated: tally.duplicated, complete } } satisfies LoadReport);
+  await report({ type: 'result', result: { latencies: tally.latencies, lost: tally.lost, duplicated: tally.duplicated, complete } });
 }
 
 /** `senders` senders, each sending as soon as its previous message is acked, for `seconds`. */
@@ -306,19 +314,16 @@ async function throughput(command: Extract<LoadCommand, { scenario: 'throughput'
   for (const socket of sockets) socket?.terminate();
   for (const s of sending) s.socket.terminate();
   for (const poller of pollers) poller.stop();
-  process.send?.({
+  await report({
     type: 'result',
     result: { acked: acked.length, elapsed, ackLatencies, deliveries: tally.latencies.length, lost: tally.lost, duplicated: tally.duplicated, complete },
-  } satisfies LoadReport);
+  });
 }
 
 process.once('message', (command: LoadCommand) => {
   const run = command.scenario === 'hold' ? hold(command) : command.scenario === 'fanout' ? fanout(command) : throughput(command);
   run.then(
     () => process.exit(0),
-    (error: unknown) => {
-      process.send?.({ type: 'error', message: String(error) } satisfies LoadReport);
-      process.exit(1);
-    },
+    (error: unknown) => report({ type: 'error', message: String(error) }).finally(() => process.exit(1)),
   );
 });

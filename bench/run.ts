@@ -220,7 +220,7 @@ async function fanout(kind: Target['kind'], transport: Transport, readers: numbe
       deliveries: latencies.length,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
-      max: Math.max(...latencies),
+      max: latencies.length === 0 ? Number.NaN : latencies.reduce((most, value) => Math.max(most, value), -Infinity),
       lost: result.lost ?? 0,
       duplicated: result.duplicated ?? 0,
     };
@@ -254,7 +254,7 @@ async function throughput(kind: Target['kind'], transport: Transport): Promise<T
 
 function table(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return '';
-  const headers = Object.keys(rows[0] as object);
+  const headers = [...new Set(rows.flatMap((row) => Object.keys(row)))];
   const cell = (value: unknown) => (typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 2 : 1)) : String(value ?? ''));
   const body = rows.map((row) => headers.map((h) => cell(row[h])));
   const widths = headers.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] as string).length)));

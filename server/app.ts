@@ -58,6 +58,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   const app = express();
   app.disable('x-powered-by');
+  // API answers are never cached (no-store): hashing each body for an ETag would be work for nothing.
+  // Static files keep theirs (express.static sets its own).
+  app.set('etag', false);
   app.use(securityHeaders(options.devCsp ?? false));
   app.use(refuseForeignOrigins(config.allowedOrigins));
   app.use('/api', express.json({ limit: config.maxFrameBytes, verify: requireUtf8 }));
