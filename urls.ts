@@ -2,6 +2,7 @@
 import { liveness, readiness } from './server/handlers/health';
 import type { HttpHandler } from './server/handlers/http';
 import { readHistory, sendMessage } from './server/handlers/messages';
+import { metrics } from './server/handlers/metrics';
 import { createSession, showSession } from './server/handlers/session';
 import { acceptSocket } from './server/handlers/socket';
 import { waitForMessages } from './server/handlers/wait';
@@ -16,6 +17,7 @@ export interface HttpRoute {
 export const httpRoutes: readonly HttpRoute[] = [
   { method: 'get', path: '/healthz', handler: liveness },
   { method: 'get', path: '/readyz', handler: readiness },
+  { method: 'get', path: '/metrics', handler: metrics },
   { method: 'get', path: '/api/session', handler: showSession },
   { method: 'post', path: '/api/session', handler: createSession },
   { method: 'get', path: '/api/rooms/:room/messages', handler: readHistory },

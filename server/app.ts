@@ -23,6 +23,7 @@ import { loadSessionSecret, SessionSigner } from './session';
 import { openStore } from './store/open';
 import type { MessageStore } from './store/store';
 import { InFlightWrites } from './writes';
+import { Metrics } from './metrics';
 
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 
@@ -50,11 +51,16 @@ export interface ParleyServer {
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<ParleyServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const store = options.store ?? (await openStore(config, logger));
-  const hub = new Hub(store);
+  const metrics = new Metrics();
+  const hub = new Hub(store, undefined, metrics);
+  const sockets = new Set<SocketSession>();
+  /** Numbers the sockets in the log, so that an open and its close can be matched. */
+  let socketCount = 0;
+  metrics.countOpenConnections(() => ({ websocket: sockets.size, longpoll: hub.waiting() }));
   const sessions = new SessionSigner(loadSessionSecret(config.sessionSecret, config.dataDir));
   const limits = new ClientLimits(config);
   const writes = new InFlightWrites();
-  const ctx: AppContext = { config, store, hub, sessions, limits, logger, writes };
+  const ctx: AppContext = { config, store, hub, sessions, limits, logger, metrics, writes };
 
   const app = express();
   app.disable('x-powered-by');
@@ -73,9 +79,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   if (options.beforeClient) await options.beforeClient(app, server);
   serveClient(app, options.clientDir ?? DEFAULT_CLIENT_DIR);
   app.use((_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'nothing here')));
-  app.use(answerErrors(logger));
+  app.use(answerErrors(logger, metrics));
 
-  const sockets = new Set<SocketSession>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -88,13 +93,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     // Checked before the upgrade, so a refused socket costs no WebSocket: a foreign page (CSWSH) gets 403,
     // a client past its connection rate or cap, or a full server, 429 with Retry-After.
     if (!originAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) {
-      refuseUpgrade(socket, foreignOrigin(req.headers.origin));
+      refuseUpgrade(socket, foreignOrigin(req.headers.origin), metrics);
       return;
     }
     const ip = clientIp(req);
     const refusal = limits.openSocket(ip);
     if (refusal) {
-      refuseUpgrade(socket, refusal);
+      refuseUpgrade(socket, refusal, metrics);
       return;
     }
     let upgraded = false;
@@ -105,9 +110,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       upgraded = true;
       const session = route.handler(ctx, ws, req);
       sockets.add(session);
-      ws.on('close', () => {
+      const id = ++socketCount;
+      const opened = Date.now();
+      logger.info({ socket: id, ip, open: sockets.size }, 'websocket opened');
+      ws.on('close', (code) => {
         sockets.delete(session);
         limits.socketClosed(ip);
+        logger.info({ socket: id, ip, code, seconds: Math.round((Date.now() - opened) / 1000), open: sockets.size }, 'websocket closed');
       });
     });
   });
@@ -216,7 +225,8 @@ function foreignOrigin(origin: string | undefined): ApiError {
 }
 
 /** Answers an upgrade request with an HTTP error instead of a WebSocket, then closes the connection. */
-function refuseUpgrade(socket: Duplex, error: ApiError): void {
+function refuseUpgrade(socket: Duplex, error: ApiError, metrics: Metrics): void {
+  metrics.refused(error.code);
   const body = JSON.stringify(errorBody(error));
   const retryAfter = retryAfterHeader(error);
   const head = [
@@ -236,10 +246,13 @@ function requireUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
 }
 
 /** The last middleware: every error becomes { error: { code, message } } with its HTTP status. */
-function answerErrors(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, _req, res, _next) => {
+function answerErrors(logger: Logger, metrics: Metrics): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
     const apiError = fromBodyParser(error) ?? toApiError(error);
-    if (apiError.code === ErrorCode.internal) logger.error({ err: error }, 'request failed');
+    metrics.refused(apiError.code);
+    if (apiError.code === ErrorCode.internal) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    else if (apiError.code === ErrorCode.storeUnavailable) logger.warn({ method: req.method, path: req.path, reason: apiError.message }, 'request failed: store unavailable');
+    else logger.debug({ method: req.method, path: req.path, code: apiError.code }, 'request refused');
     if (res.headersSent) return;
     const retryAfter = retryAfterHeader(apiError);
     if (retryAfter) res.setHeader('Retry-After', retryAfter);

@@ -1,5 +1,6 @@
 // Every setting of the server, read from the environment in one place, typed and validated.
 // A bad value stops the start with one line naming the variable.
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_MAX_TEXT_LENGTH } from './protocol';
 import type { BucketRate } from './rate-limit';
@@ -30,6 +31,7 @@ const settings = {
   MONGODB_URI: { schema: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(), default: undefined, help: 'MongoDB connection string; when set, MongoDB must answer' },
   DATA_DIR: { schema: z.string().min(1), default: './data', help: 'where the embedded store and the session secret live' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', help: 'pino log level' },
+  LOG_FORMAT: { schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', help: 'auto: human-readable lines in a terminal, JSON lines otherwise (systemd, Docker, files)' },
   SESSION_SECRET: { schema: z.string().min(32, 'must be at least 32 characters').optional(), default: undefined, help: 'signs session cookies; default: a random secret kept in DATA_DIR' },
   WAIT_TIMEOUT_MS: { schema: integer(100, 29_000), default: '25000', help: 'how long GET /wait holds before answering empty (under 30 s for proxies)' },
   MAX_TEXT_LENGTH: { schema: integer(1, 100_000), default: String(DEFAULT_MAX_TEXT_LENGTH), help: 'longest message text, in characters' },
@@ -63,6 +65,7 @@ export interface Config {
   mongodbUri: string | undefined;
   dataDir: string;
   logLevel: Raw['LOG_LEVEL'];
+  logFormat: Raw['LOG_FORMAT'];
   sessionSecret: string | undefined;
   waitTimeoutMs: number;
   maxTextLength: number;
@@ -117,6 +120,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mongodbUri: r.MONGODB_URI,
     dataDir: r.DATA_DIR,
     logLevel: r.LOG_LEVEL,
+    logFormat: r.LOG_FORMAT,
     sessionSecret: r.SESSION_SECRET,
     waitTimeoutMs: r.WAIT_TIMEOUT_MS,
     maxTextLength: r.MAX_TEXT_LENGTH,
@@ -143,5 +147,19 @@ export function configHelp(): string {
   const lines = Object.entries(settings).map(
     ([name, s]) => `  ${name.padEnd(22)} ${s.help}${s.default ? ` (default ${s.default})` : ''}`,
   );
-  return ['Parley reads its settings from the environment:', ...lines].join('\n');
+  return ['Parley reads its settings from the environment (and from a .env file in the working directory, which the', 'environment overrides):', ...lines].join('\n');
+}
+
+/**
+ * Reads `path` (KEY=value lines) into process.env when the file exists, without overriding variables the
+ * environment already sets. Returns whether there was a file.
+ */
+export function loadDotEnv(path = '.env'): boolean {
+  if (!existsSync(path)) return false;
+  try {
+    process.loadEnvFile(path);
+  } catch (error) {
+    throw new ConfigError(`${path} could not be read: ${(error as Error).message}`);
+  }
+  return true;
 }

@@ -1,9 +1,10 @@
 // What every handler is given: the config, the store, the hub, the session signer, the per-client limits,
-// the logger and the writes under way.
+// the logger, the metrics and the writes under way.
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import type { Hub } from './hub';
 import type { ClientLimits } from './limits';
+import type { Metrics } from './metrics';
 import type { SessionSigner } from './session';
 import type { MessageStore } from './store/store';
 import type { InFlightWrites } from './writes';
@@ -15,6 +16,7 @@ export interface AppContext {
   readonly sessions: SessionSigner;
   readonly limits: ClientLimits;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   /** Sends being written: a shutdown lets them finish before it closes the sockets. */
   readonly writes: InFlightWrites;
 }

@@ -1,13 +1,14 @@
 // `npm run dev`: the real server on :8888 with Vite in middleware mode, so the client hot-reloads
 // while it talks to the real WebSocket, long-poll and store. Logs are pretty-printed.
-import { pino } from 'pino';
 import { createServer as createViteServer, type ViteDevServer } from 'vite';
 import { startServer } from './app';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, loadDotEnv } from './config';
+import { createLogger } from './logger';
 
 async function dev(): Promise<void> {
+  loadDotEnv();
   const config = loadConfig();
-  const logger = pino({ level: config.logLevel, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss' } } });
+  const logger = createLogger(config, true);
   let vite: ViteDevServer | undefined;
   const server = await startServer(config, {
     logger,

@@ -2,6 +2,7 @@
 // the hub serializes each room's run of them once and gives the same bytes to every socket and every
 // waiting long-poll of that room: one write per reader per group commit, not one per message.
 import type { ChatMessage, ServerFrame, WaitResponse } from './protocol';
+import type { Metrics } from './metrics';
 import type { MessageStore } from './store/store';
 
 /**
@@ -96,7 +97,12 @@ export class Hub {
 
   private readonly epoch: string;
 
-  constructor(store: MessageStore, sweepIntervalMs = 250) {
+  constructor(
+    store: MessageStore,
+    sweepIntervalMs = 250,
+    /** Counts long-poll deliveries and fan-out latency, when given. */
+    private readonly metrics?: Metrics,
+  ) {
     this.epoch = store.epoch;
     this.stopFeed = store.onAppend((messages) => this.publish(messages));
     this.sweepTimer = setInterval(() => this.expireWaiters(Date.now()), sweepIntervalMs);
@@ -120,6 +126,13 @@ export class Hub {
   removeWaiter(waiter: Waiter): void {
     this.rooms.get(waiter.room)?.waiters.delete(waiter);
     this.forgetIfEmpty(waiter.room);
+  }
+
+  /** How many /wait requests are held now, in every room. */
+  waiting(): number {
+    let count = 0;
+    for (const entry of this.rooms.values()) count += entry.waiters.size;
+    return count;
   }
 
   /** How many readers and waiters a room has now. */
@@ -147,6 +160,10 @@ export class Hub {
       for (const reader of entry.readers) reader.deliver(batch);
       this.wakeWaiters(entry, batch);
       this.forgetIfEmpty(batch.room);
+      if (this.metrics) {
+        const now = Date.now();
+        for (const message of run) this.metrics.fannedOut((now - message.at) / 1000);
+      }
     }
   }
 
@@ -159,7 +176,9 @@ export class Hub {
     for (const waiter of entry.waiters) {
       if (waiter.after >= batch.last) continue;
       entry.waiters.delete(waiter);
-      waiter.answer(batch.waitBodyAfter(waiter.after));
+      const body = batch.waitBodyAfter(waiter.after);
+      if (body) this.metrics?.delivered('longpoll', batch.last - waiter.after);
+      waiter.answer(body);
     }
   }
 

@@ -1,7 +1,7 @@
 // `npm start`: reads the config, starts Parley, and stops it cleanly on SIGTERM or SIGINT.
-import { pino } from 'pino';
 import { startServer } from './app';
-import { ConfigError, configHelp, loadConfig } from './config';
+import { ConfigError, configHelp, loadConfig, loadDotEnv } from './config';
+import { createLogger } from './logger';
 import { StoreUnavailableError } from './store/store';
 
 async function main(): Promise<void> {
@@ -9,8 +9,10 @@ async function main(): Promise<void> {
     console.log(configHelp());
     return;
   }
+  const dotEnv = loadDotEnv();
   const config = loadConfig();
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config);
+  if (dotEnv) logger.info('read settings from .env (the environment overrides them)');
   const server = await startServer(config, { logger });
   const stop = (signal: string) => {
     logger.info(`${signal}: finishing in-flight work and stopping`);

@@ -49,7 +49,7 @@ export interface Sender {
  * and the sender's rate. The author is the session's nick: nothing the client sends can name another.
  */
 export async function appendMessage(
-  { store, config, limits, writes }: AppContext,
+  { store, config, limits, writes, metrics }: AppContext,
   { session, ip }: Sender,
   room: string,
   clientId: string,
@@ -61,7 +61,9 @@ export async function appendMessage(
     throw new ApiError(ErrorCode.tooLarge, `a message has at most ${config.maxTextLength} characters (this one has ${length})`);
   }
   limits.takeSend(session.nick, ip);
-  return writes.track(() => store.append({ room, clientId, author: session.nick, text }));
+  const result = await writes.track(() => store.append({ room, clientId, author: session.nick, text }));
+  if (!result.duplicate) metrics.messageStored();
+  return result;
 }
 
 function countCharacters(text: string): number {

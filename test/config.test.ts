@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configHelp, loadConfig } from '../server/config';
+import { ConfigError, configHelp, loadConfig, loadDotEnv } from '../server/config';
 
 describe('config', () => {
   it('has working defaults: port 8888 on loopback, the embedded store under ./data unless MongoDB answers', () => {
@@ -13,6 +16,7 @@ describe('config', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/^PORT="eighty" is not valid/);
     expect(() => loadConfig({ MONGODB_URI: 'postgres://x' })).toThrow(/MONGODB_URI/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/^LOG_FORMAT="xml" is not valid/);
     expect(() => loadConfig({ SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET.*at least 32/);
   });
 
@@ -31,5 +35,21 @@ describe('config', () => {
       expect(help).toContain(name);
     }
     expect(help).toMatch(/PORT .*\(default 8888\)/);
+  });
+
+  it('reads a .env file, which the environment overrides; no file is no error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-env-'));
+    const names = ['PARLEY_TEST_FROM_FILE', 'PARLEY_TEST_OVERRIDDEN'];
+    try {
+      expect(loadDotEnv(join(dir, '.env'))).toBe(false);
+      await writeFile(join(dir, '.env'), 'PARLEY_TEST_FROM_FILE=file\nPARLEY_TEST_OVERRIDDEN=file\n');
+      process.env.PARLEY_TEST_OVERRIDDEN = 'environment';
+      expect(loadDotEnv(join(dir, '.env'))).toBe(true);
+      expect(process.env.PARLEY_TEST_FROM_FILE).toBe('file');
+      expect(process.env.PARLEY_TEST_OVERRIDDEN).toBe('environment');
+    } finally {
+      for (const name of names) delete process.env[name];
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type ParleyServer } from '../server/app';
@@ -85,12 +85,14 @@ export async function startTestServer(
   dataDir?: string,
   /** Serve this store (made over the data dir) instead of the configured one. */
   makeStore?: (dataDir: string) => MessageStore,
+  /** Where the server logs; by default nowhere. */
+  logger: Logger = pino({ level: 'silent' }),
 ): Promise<TestServer> {
   const dir = dataDir ?? (await tempDir());
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', STORE: 'embedded', DATA_DIR: dir, LOG_LEVEL: 'silent', ...UNLIMITED, ...env });
   const server = await startServer(config, {
     clientDir: false,
-    logger: pino({ level: 'silent' }),
+    logger,
     ...(makeStore ? { store: makeStore(dir) } : {}),
   });
   deferCleanup(() => server.close());

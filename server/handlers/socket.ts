@@ -41,6 +41,7 @@ class Subscription implements RoomReader {
   private forward(batch: EncodedBatch): void {
     const frame = batch.frameAfter(this.lastSeq);
     if (!frame) return;
+    this.socket.delivered(batch.last - Math.max(this.lastSeq, batch.first - 1));
     this.lastSeq = batch.last;
     this.socket.sendBytes(frame);
   }
@@ -70,6 +71,11 @@ export class SocketSession {
   }
 
   /** Sends pre-encoded bytes, unless the client has stopped reading: then it is closed as a slow reader. */
+  /** Counts `messages` handed to this socket (the deliveries metric). */
+  delivered(messages: number): void {
+    this.ctx.metrics.delivered('websocket', messages);
+  }
+
   sendBytes(bytes: Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > this.ctx.config.maxBufferedBytes) {
@@ -149,7 +155,9 @@ export class SocketSession {
       }
     } catch (error) {
       const apiError = toApiError(error);
+      this.ctx.metrics.refused(apiError.code);
       if (apiError.code === ErrorCode.internal) this.ctx.logger.error({ err: error }, 'socket frame failed');
+      else if (apiError.code === ErrorCode.storeUnavailable) this.ctx.logger.warn({ ip: this.ip, reason: apiError.message }, 'socket frame failed: store unavailable');
       this.send({
         type: 'error',
         code: apiError.code,
@@ -186,6 +194,7 @@ export class SocketSession {
         return;
       }
       this.send({ type: 'subscribed', room, epoch: this.ctx.store.epoch, messages: read.messages, hasOlder: read.hasOlder });
+      this.delivered(read.messages.length);
       subscription.goLive(read.messages.at(-1)?.seq ?? after ?? 0);
     } catch (error) {
       if (this.subscriptions.get(room) === subscription) this.unsubscribe(room);

@@ -18,6 +18,7 @@ export const waitForMessages: HttpHandler = async (ctx, req, res) => {
   const reply = (body: WaitResponse) => res.json(body);
   if (after === undefined) {
     const { messages, hasOlder } = await readLatest(ctx, room);
+    ctx.metrics.delivered('longpoll', messages.length);
     reply({ type: 'messages', room, epoch: ctx.store.epoch, messages, hasOlder });
     return;
   }
@@ -48,6 +49,7 @@ export const waitForMessages: HttpHandler = async (ctx, req, res) => {
     if (read.kind === 'reset') {
       finish(() => reply({ type: 'reset', room, epoch: ctx.store.epoch, reason: read.reason }));
     } else if (read.messages.length > 0) {
+      ctx.metrics.delivered('longpoll', read.messages.length);
       finish(() => reply({ type: 'messages', room, epoch: ctx.store.epoch, messages: read.messages }));
     }
   } catch (error) {
