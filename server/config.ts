@@ -1,6 +1,7 @@
 // Every setting of the server, read from the environment in one place, typed and validated.
 // A bad value stops the start with one line naming the variable.
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_MAX_TEXT_LENGTH } from './protocol';
 import type { BucketRate } from './rate-limit';
@@ -29,6 +30,7 @@ const settings = {
     help: 'auto: MongoDB if MONGODB_URI is set or a mongod answers on 127.0.0.1:27017, else embedded',
   },
   MONGODB_URI: { schema: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(), default: undefined, help: 'MongoDB connection string; when set, MongoDB must answer' },
+  INSTANCE_ID: { schema: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits and . : _ - only').optional(), default: undefined, help: 'names this instance (MongoDB replica set: where it saves its change-stream position); default: hostname:PORT' },
   DATA_DIR: { schema: z.string().min(1), default: './data', help: 'where the embedded store and the session secret live' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', help: 'pino log level' },
   LOG_FORMAT: { schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', help: 'auto: human-readable lines in a terminal, JSON lines otherwise (systemd, Docker, files)' },
@@ -63,6 +65,8 @@ export interface Config {
   host: string;
   store: 'auto' | 'embedded' | 'mongodb';
   mongodbUri: string | undefined;
+  /** Names this process among the instances sharing one MongoDB (its saved change-stream position). */
+  instanceId: string;
   dataDir: string;
   logLevel: Raw['LOG_LEVEL'];
   logFormat: Raw['LOG_FORMAT'];
@@ -118,6 +122,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: r.HOST,
     store: r.STORE,
     mongodbUri: r.MONGODB_URI,
+    instanceId: r.INSTANCE_ID ?? `${hostname()}:${r.PORT}`,
     dataDir: r.DATA_DIR,
     logLevel: r.LOG_LEVEL,
     logFormat: r.LOG_FORMAT,

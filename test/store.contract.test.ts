@@ -1,12 +1,13 @@
 // Runs the store contract against every store: the embedded one always (a fresh temp DATA_DIR per
-// store), MongoDB whenever one answers at MONGODB_URI. Without one, the MongoDB suite is reported as
+// store), MongoDB whenever one is reachable (MONGODB_URI, or a mongodb-memory-server replica set: see
+// test/mongo-setup.ts). Without one, the MongoDB suite is reported as
 // skipped with its reason, never silently and never as a failure. The driver is never mocked.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe, inject, it } from 'vitest';
 import { openEmbeddedStore } from '../server/store/embedded';
 import { openMongoStore, redactUri } from '../server/store/mongo';
 import type { MessageStore } from '../server/store/store';
@@ -39,25 +40,20 @@ describe('embedded store (lmdb)', () => {
 
 // ---- MongoDB ------------------------------------------------------------------------------------
 
-const mongoUri = process.env.MONGODB_URI;
+const mongo = inject('mongo');
+const mongoUri = mongo.uri;
 /** Every database of this run starts with this, so that one run never sees another's data. */
 const runPrefix = `parley_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 
 async function mongoSkipReason(): Promise<string | undefined> {
-  if (!mongoUri) {
-    return (
-      'MONGODB_URI is not set. Set it to a MongoDB (a replica set for the change-stream feed) to run this suite; ' +
-      'mongodb-memory-server is deliberately not a dependency: its install step downloads a mongod binary, ' +
-      'which an offline install cannot do'
-    );
-  }
+  if (!mongoUri) return mongo.skip ?? 'no MongoDB';
   try {
     const probe = await openMongoStore(mongoUri, { dbName: `${runPrefix}_probe`, serverSelectionTimeoutMS: 3000 });
     await probe.close();
     await dropDatabases([`${runPrefix}_probe`]);
     return undefined;
   } catch (error) {
-    return `MONGODB_URI is set, but ${(error as Error).message}`;
+    return `MongoDB at ${redactUri(mongoUri)} did not answer: ${(error as Error).message}`;
   }
 }
 

@@ -27,12 +27,23 @@ import {
 } from './store';
 
 const DUPLICATE_KEY = 11000;
+/** The change stream cannot resume from the saved token: the oplog no longer holds that point. */
+const HISTORY_LOST = [280, 286];
+/** How often an instance saves its change-stream position (at most). */
+const SAVE_RESUME_TOKEN_MS = 1000;
 /** How many times a batch retries after losing a seq race to another writer before giving up. */
 const MAX_SEQ_RETRIES = 50;
 
 interface MetaDocument {
   _id: string;
   value: string;
+}
+
+/** One instance's position in the change stream, saved so that a restart resumes from it. */
+interface InstanceDocument {
+  _id: string;
+  resumeToken: ResumeToken;
+  savedAt: Date;
 }
 
 interface QueuedAppend {
@@ -47,6 +58,8 @@ export interface MongoStoreOptions {
   /** Database name when the URI names none (default `parley`). */
   dbName?: string;
   logger?: Logger;
+  /** Names this instance: its change-stream position is saved under this id (default `default`). */
+  instanceId?: string;
 }
 
 /** Connects, creates the indexes, and reads (or sets) the epoch. Throws StoreUnavailableError if MongoDB does not answer. */
@@ -80,7 +93,9 @@ export async function openMongoStore(uri: string, options: MongoStoreOptions = {
       await session.endSession();
     }
     if (!epochDoc) throw new Error('could not read the epoch document');
-    return new MongoStore(client, db, epochDoc.value, replicaSet, options.logger, feedStart);
+    const instanceId = options.instanceId ?? 'default';
+    const saved = replicaSet ? await db.collection<InstanceDocument>('instances').findOne({ _id: instanceId }) : null;
+    return new MongoStore(client, db, epochDoc.value, replicaSet, options.logger, feedStart, instanceId, saved?.resumeToken);
   } catch (error) {
     await client.close().catch(() => undefined);
     throw new StoreUnavailableError(`MongoDB did not answer at ${redactUri(uri)}: ${(error as Error).message}`);
@@ -99,6 +114,10 @@ export class MongoStore implements MessageStore {
   private readonly heads = new Map<string, number>();
   private changeStream: ChangeStream<ChatMessage, ChangeStreamInsertDocument<ChatMessage>> | undefined;
   private resumeToken: ResumeToken | undefined;
+  private readonly instances: Collection<InstanceDocument>;
+  /** The token last written to `instances`, and the timer that writes the next. */
+  private savedToken: ResumeToken | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -109,9 +128,15 @@ export class MongoStore implements MessageStore {
     readonly replicaSet: string | undefined,
     private readonly logger?: Logger,
     /** Where the change stream starts before it has a resume token (the cluster time at open). */
-    private readonly feedStart?: Timestamp,
+    private feedStart?: Timestamp,
+    private readonly instanceId = 'default',
+    /** The position this instance saved before it last stopped: the change stream resumes from there. */
+    savedToken?: ResumeToken,
   ) {
     this.messages = db.collection<ChatMessage>('messages');
+    this.instances = db.collection<InstanceDocument>('instances');
+    this.resumeToken = savedToken;
+    this.savedToken = savedToken;
     // Ack only once a majority holds the write (on a replica set), or the journal does (standalone).
     this.writeConcern = replicaSet ? { w: 'majority', journal: true } : { w: 1, journal: true };
     if (replicaSet) this.watch();
@@ -164,6 +189,8 @@ export class MongoStore implements MessageStore {
     this.closed = true;
     while (this.writing.size > 0) await Promise.all(this.writing.values());
     await this.changeStream?.close().catch(() => undefined);
+    clearTimeout(this.saveTimer);
+    await this.saveResumeToken();
     await this.client.close();
   }
 
@@ -264,16 +291,38 @@ export class MongoStore implements MessageStore {
     this.changeStream = stream;
     stream.on('change', (change) => {
       this.resumeToken = change._id;
+      this.saveTimer ??= setTimeout(() => void this.saveResumeToken(), SAVE_RESUME_TOKEN_MS).unref();
       const { _id, ...message } = change.fullDocument as ChatMessage & { _id?: unknown };
       this.heads.set(message.room, Math.max(this.heads.get(message.room) ?? 0, message.seq));
       this.emit([message]);
     });
     stream.on('error', (error) => {
       if (this.closed) return;
-      this.logger?.warn({ err: error }, 'MongoDB change stream failed; resuming in 1 s');
+      if (error instanceof MongoServerError && HISTORY_LOST.includes(Number(error.code))) {
+        // The saved position fell off the oplog (a long stop): follow from now. Readers lose nothing,
+        // since they resume from their own cursors in the store; only this hub's feed skips ahead.
+        this.logger?.warn({ err: error }, 'MongoDB change stream cannot resume from the saved position; following from now');
+        this.resumeToken = undefined;
+        this.feedStart = undefined;
+      } else {
+        this.logger?.warn({ err: error }, 'MongoDB change stream failed; resuming in 1 s');
+      }
       void stream.close().catch(() => undefined);
       setTimeout(() => this.watch(), 1000).unref();
     });
+  }
+
+  /** Writes this instance's change-stream position to `instances`, if it moved since the last write. */
+  private async saveResumeToken(): Promise<void> {
+    this.saveTimer = undefined;
+    const token = this.resumeToken;
+    if (token === undefined || token === this.savedToken) return;
+    try {
+      await this.instances.updateOne({ _id: this.instanceId }, { $set: { resumeToken: token, savedAt: new Date() } }, { upsert: true });
+      this.savedToken = token;
+    } catch (error) {
+      this.logger?.warn({ err: error }, 'could not save the change-stream position; will try again');
+    }
   }
 
   private emit(messages: readonly ChatMessage[]): void {

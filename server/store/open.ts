@@ -13,7 +13,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Message
     const uri = config.mongodbUri ?? LOCAL_MONGODB_URI;
     const required = config.store === 'mongodb' || config.mongodbUri !== undefined;
     try {
-      const store = await openMongoStore(uri, { serverSelectionTimeoutMS: required ? 5000 : 300, logger });
+      const store = await openMongoStore(uri, { serverSelectionTimeoutMS: required ? 5000 : 300, logger, instanceId: config.instanceId });
       logger.info(
         { store: 'mongodb', uri: redactUri(uri), replicaSet: store.replicaSet ?? null },
         store.replicaSet
