@@ -18,12 +18,18 @@ import type { SocketSession } from './handlers/socket';
 import { Hub } from './hub';
 import { clientIp, ClientLimits } from './limits';
 import { originAllowed } from './origin';
-import { CloseCode, ErrorCode } from './protocol';
+import { CloseCode, ErrorCode, type ServerFrame } from './protocol';
+
+/** "Typing" lasts this long after the last signal (clients signal every few seconds while typing). */
+const TYPING_MS = 6000;
+/** Changes to who is in a room are published at most this often. */
+const PRESENCE_DEBOUNCE_MS = 250;
 import { loadSessionSecret, SessionSigner } from './session';
 import { openStore } from './store/open';
 import type { MessageStore } from './store/store';
 import { InFlightWrites } from './writes';
 import { Metrics } from './metrics';
+import { Presence } from './presence';
 
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 
@@ -60,7 +66,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const sessions = new SessionSigner(loadSessionSecret(config.sessionSecret, config.dataDir));
   const limits = new ClientLimits(config);
   const writes = new InFlightWrites();
-  const ctx: AppContext = { config, store, hub, sessions, limits, logger, metrics, writes };
+  const presence = new Presence(
+    { pollGraceMs: config.waitTimeoutMs + 10_000, typingMs: TYPING_MS, debounceMs: PRESENCE_DEBOUNCE_MS },
+    (room, state) => hub.broadcast(room, Buffer.from(JSON.stringify({ type: 'people', ...state } satisfies ServerFrame))),
+  );
+  const ctx: AppContext = { config, store, hub, sessions, limits, logger, metrics, presence, writes };
 
   const app = express();
   app.disable('x-powered-by');
@@ -154,6 +164,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       // Sends already being written finish, and their acks go out before the sockets close.
       await writes.drain(2000);
       hub.close();
+      presence.close();
       for (const session of sockets) session.close(CloseCode.goingAway, 'server shutting down');
       server.closeIdleConnections();
       await Promise.race([stopped, delay(2000)]);

@@ -5,6 +5,7 @@ import type { Config } from './config';
 import type { Hub } from './hub';
 import type { ClientLimits } from './limits';
 import type { Metrics } from './metrics';
+import type { Presence } from './presence';
 import type { SessionSigner } from './session';
 import type { MessageStore } from './store/store';
 import type { InFlightWrites } from './writes';
@@ -17,6 +18,8 @@ export interface AppContext {
   readonly limits: ClientLimits;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Who is in each room and who is typing (ephemeral). */
+  readonly presence: Presence;
   /** Sends being written: a shutdown lets them finish before it closes the sockets. */
   readonly writes: InFlightWrites;
 }

@@ -70,6 +70,8 @@ function encodeWaitBody(room: string, epoch: string, messages: readonly ChatMess
 /** A live reader of a room, such as one WebSocket subscription. */
 export interface RoomReader {
   deliver(batch: EncodedBatch): void;
+  /** An ephemeral frame (who is here, who is typing): sent if the reader is live, else dropped. */
+  deliverEvent(frame: Buffer): void;
 }
 
 /** A long-poll request holding for the messages after `after`. */
@@ -126,6 +128,13 @@ export class Hub {
   removeWaiter(waiter: Waiter): void {
     this.rooms.get(waiter.room)?.waiters.delete(waiter);
     this.forgetIfEmpty(waiter.room);
+  }
+
+  /** Hands an ephemeral frame, encoded once, to every live reader of the room. */
+  broadcast(room: string, frame: Buffer): void {
+    const entry = this.rooms.get(room);
+    if (!entry) return;
+    for (const reader of entry.readers) reader.deliverEvent(frame);
   }
 
   /** How many /wait requests are held now, in every room. */

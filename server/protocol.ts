@@ -71,6 +71,17 @@ export interface ChatMessage {
 /** Why a cursor cannot be served: ahead of the log, from another epoch, or too far behind to replay. */
 export type ResetReason = 'ahead' | 'epoch' | 'behind';
 
+/** Who is in a room now: present nicknames, those typing, and readers without a nickname. Never stored. */
+export interface PeopleState {
+  room: string;
+  /** Nicknames reading the room now (over WebSocket, or long-polling it in the last minute), sorted. */
+  present: string[];
+  /** Present nicknames typing now (a signal in the last few seconds, and no message since). */
+  typing: string[];
+  /** WebSocket readers without a nickname. */
+  guests: number;
+}
+
 export type ServerFrame =
   /** Answer to subscribe: what follows the cursor (or the latest page), then live messages follow. */
   | { type: 'subscribed'; room: string; epoch: string; messages: ChatMessage[]; hasOlder: boolean }
@@ -86,7 +97,9 @@ export type ServerFrame =
   | { type: 'ack'; clientId: string; message: ChatMessage }
   /** `retryAfterMs` comes with `rate_limited`: send the same frame again after that long. */
   | { type: 'error'; code: ErrorCode; message: string; clientId?: string; room?: string; retryable: boolean; retryAfterMs?: number }
-  | { type: 'pong' };
+  | { type: 'pong' }
+  /** Who is in a subscribed room: once after `subscribed`, then whenever it changes (at most every second or so). */
+  | ({ type: 'people' } & PeopleState);
 
 // ---- HTTP answers -------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ export interface Sender {
  * and the sender's rate. The author is the session's nick: nothing the client sends can name another.
  */
 export async function appendMessage(
-  { store, config, limits, writes, metrics }: AppContext,
+  { store, config, limits, writes, metrics, presence }: AppContext,
   { session, ip }: Sender,
   room: string,
   clientId: string,
@@ -63,6 +63,7 @@ export async function appendMessage(
   limits.takeSend(session.nick, ip);
   const result = await writes.track(() => store.append({ room, clientId, author: session.nick, text }));
   if (!result.duplicate) metrics.messageStored();
+  presence.sent(room, session.nick);
   return result;
 }
 

@@ -61,7 +61,13 @@ export const PingFrame = z.strictObject({
   type: z.literal('ping'),
 });
 
-export const ClientFrame = z.discriminatedUnion('type', [SubscribeFrame, UnsubscribeFrame, SendFrame, PingFrame]);
+/** "I am typing in this room": send it at most every few seconds while typing. Needs a nickname. */
+export const TypingFrame = z.strictObject({
+  type: z.literal('typing'),
+  room: RoomName,
+});
+
+export const ClientFrame = z.discriminatedUnion('type', [SubscribeFrame, UnsubscribeFrame, SendFrame, PingFrame, TypingFrame]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
 export type SendFrame = z.infer<typeof SendFrame>;

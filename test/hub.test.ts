@@ -45,8 +45,12 @@ class FakeStore implements MessageStore {
 
 class Reader implements RoomReader {
   readonly got: EncodedBatch[] = [];
+  readonly events: Buffer[] = [];
   deliver(batch: EncodedBatch): void {
     this.got.push(batch);
+  }
+  deliverEvent(frame: Buffer): void {
+    this.events.push(frame);
   }
   /** "room:first-last" for each batch delivered. */
   runs(): string[] {
@@ -221,6 +225,20 @@ describe('Hub', () => {
     expect(inside.answers.map(seqsIn)).toEqual([[5, 6]]);
     expect(behind.answers).toEqual([undefined]); // it reads seqs 2-3 from the store when it asks again
     expect(atEnd.answers).toEqual([]);
+  });
+
+  it('broadcasts an ephemeral frame to the readers of its room only, as the same bytes', () => {
+    make();
+    const [a, b, other] = [new Reader(), new Reader(), new Reader()];
+    hub.join('lobby', a);
+    hub.join('lobby', b);
+    hub.join('other', other);
+    const frame = Buffer.from('{"type":"people"}');
+    hub.broadcast('lobby', frame);
+    hub.broadcast('empty', frame);
+    expect(a.events).toEqual([frame]);
+    expect(b.events[0]).toBe(frame);
+    expect(other.events).toEqual([]);
   });
 
   it('on close answers every waiter empty, once, and stops the feed', () => {

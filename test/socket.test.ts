@@ -320,7 +320,11 @@ describe('bad input', () => {
     expect((await socket.subscribe('lobby', 0)).type).toBe('subscribed');
     const ack = await socket.sendMessage('lobby', 'still here');
     expect(ack.message.seq).toBe(1);
-    expect(socket.frames.remaining()).toEqual([{ type: 'messages', room: 'lobby', messages: [ack.message] }]);
+    // After `subscribed`: who is in the room, then the message (and nothing else: no stray answer).
+    expect(socket.frames.remaining()).toEqual([
+      { type: 'people', room: 'lobby', present: ['alice'], typing: [], guests: 0 },
+      { type: 'messages', room: 'lobby', messages: [ack.message] },
+    ]);
   });
 
   it('closes a socket that sends a frame over MAX_FRAME_BYTES with 1009, and keeps serving others', async () => {

@@ -18,6 +18,8 @@ const SLOW_READER_GRACE_MS = 10_000;
 class Subscription implements RoomReader {
   /** The last seq sent to the client; nothing at or below it is sent again. */
   lastSeq = 0;
+  /** Whether this subscription counts in the room's presence (from going live until it ends). */
+  present = false;
   private held: EncodedBatch[] | undefined = [];
 
   constructor(
@@ -28,6 +30,11 @@ class Subscription implements RoomReader {
   deliver(batch: EncodedBatch): void {
     if (this.held) this.held.push(batch);
     else this.forward(batch);
+  }
+
+  deliverEvent(frame: Buffer): void {
+    // Before going live the reader gets the current state with the replay; a change meanwhile is in it.
+    if (!this.held) this.socket.sendBytes(frame);
   }
 
   /** The replay has been sent up to `lastSeq`: release what arrived meanwhile, then go live. */
@@ -54,6 +61,8 @@ export class SocketSession {
   private readonly openedAt = Date.now();
   /** When the client last sent a frame; undefined until its first. */
   private lastFrameAt: number | undefined;
+  /** Bytes of replays still draining, which the slow-reader bound allows on top of MAX_BUFFERED_BYTES. */
+  private replayAllowance = 0;
 
   constructor(
     private readonly ctx: AppContext,
@@ -70,18 +79,26 @@ export class SocketSession {
     ws.on('error', (error) => ctx.logger.debug({ err: error }, 'socket error'));
   }
 
-  /** Sends pre-encoded bytes, unless the client has stopped reading: then it is closed as a slow reader. */
   /** Counts `messages` handed to this socket (the deliveries metric). */
   delivered(messages: number): void {
     this.ctx.metrics.delivered('websocket', messages);
   }
 
-  sendBytes(bytes: Buffer): void {
+  /**
+   * Sends pre-encoded bytes, unless the client has stopped reading: then it is closed as a slow reader.
+   * A replay the server chose to send (up to MAX_REPLAY messages at once) does not count against the
+   * bound while it drains; what piles up on top of it does.
+   */
+  sendBytes(bytes: Buffer, replay = false): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > this.ctx.config.maxBufferedBytes) {
+    const { maxBufferedBytes } = this.ctx.config;
+    const buffered = this.ws.bufferedAmount;
+    if (buffered <= maxBufferedBytes) this.replayAllowance = 0;
+    else if (buffered > maxBufferedBytes + this.replayAllowance) {
       this.dropSlowReader();
       return;
     }
+    if (replay) this.replayAllowance += bytes.length;
     this.ws.send(bytes, { binary: false });
   }
 
@@ -129,8 +146,8 @@ export class SocketSession {
     this.ws.ping();
   }
 
-  private send(frame: ServerFrame): void {
-    this.sendBytes(Buffer.from(JSON.stringify(frame)));
+  private send(frame: ServerFrame, replay = false): void {
+    this.sendBytes(Buffer.from(JSON.stringify(frame)), replay);
   }
 
   private async receive(data: RawData, isBinary: boolean): Promise<void> {
@@ -152,6 +169,10 @@ export class SocketSession {
         }
         case 'ping':
           return this.send({ type: 'pong' });
+        case 'typing':
+          if (!this.session) throw new ApiError(ErrorCode.unauthenticated, 'pick a nickname before typing (POST /api/session)');
+          this.ctx.presence.typing(frame.room, this.session.nick);
+          return;
       }
     } catch (error) {
       const apiError = toApiError(error);
@@ -193,9 +214,12 @@ export class SocketSession {
         this.send({ type: 'reset', room, epoch: this.ctx.store.epoch, reason: read.reason });
         return;
       }
-      this.send({ type: 'subscribed', room, epoch: this.ctx.store.epoch, messages: read.messages, hasOlder: read.hasOlder });
+      this.send({ type: 'subscribed', room, epoch: this.ctx.store.epoch, messages: read.messages, hasOlder: read.hasOlder }, true);
       this.delivered(read.messages.length);
       subscription.goLive(read.messages.at(-1)?.seq ?? after ?? 0);
+      subscription.present = true;
+      this.ctx.presence.joined(room, this.session?.nick);
+      this.send({ type: 'people', ...this.ctx.presence.state(room) });
     } catch (error) {
       if (this.subscriptions.get(room) === subscription) this.unsubscribe(room);
       throw error;
@@ -207,6 +231,7 @@ export class SocketSession {
     if (!subscription) return;
     this.subscriptions.delete(room);
     this.ctx.hub.leave(room, subscription);
+    if (subscription.present) this.ctx.presence.left(room, this.session?.nick);
   }
 
   private closed(): void {

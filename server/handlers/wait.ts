@@ -15,6 +15,11 @@ import type { HttpHandler } from './http';
 export const waitForMessages: HttpHandler = async (ctx, req, res) => {
   const { room, after, epoch } = validate(WaitQuery, req.query);
   res.setHeader('Cache-Control', 'no-store');
+  // A long-poll reader with a nickname is present in the room while it keeps asking.
+  if (req.headers.cookie) {
+    const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
+    if (session) ctx.presence.polled(room, session.nick);
+  }
   const reply = (body: WaitResponse) => res.json(body);
   if (after === undefined) {
     const { messages, hasOlder } = await readLatest(ctx, room);

@@ -1,0 +1,24 @@
+// Who is in a room, over HTTP: for long-poll clients, which have no socket to receive `people` frames on,
+// and their typing signal. A long-poll reader with a nickname counts as present while it keeps polling.
+import { ApiError, validate } from '../errors';
+import { ErrorCode, type PeopleState } from '../protocol';
+import { RoomName } from '../validation';
+import type { HttpHandler } from './http';
+
+/** GET /api/rooms/:room/people: who is in the room now. */
+export const showPeople: HttpHandler = (ctx, req, res) => {
+  const room = validate(RoomName, req.params.room);
+  const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
+  if (session) ctx.presence.polled(room, session.nick);
+  res.setHeader('Cache-Control', 'no-store');
+  res.json(ctx.presence.state(room) satisfies PeopleState);
+};
+
+/** POST /api/rooms/:room/typing: the session's nickname is typing in the room (204). */
+export const signalTyping: HttpHandler = (ctx, req, res) => {
+  const room = validate(RoomName, req.params.room);
+  const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
+  if (!session) throw new ApiError(ErrorCode.unauthenticated, 'pick a nickname before typing (POST /api/session)');
+  ctx.presence.typing(room, session.nick);
+  res.status(204).end();
+};

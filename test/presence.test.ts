@@ -1,0 +1,100 @@
+// Who is in a room and who is typing: over WebSocket `people` frames and over HTTP for long-poll readers.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Presence } from '../server/presence';
+import { ErrorCode, type PeopleState } from '../server/protocol';
+import { autoCleanup, createSession, http, ofType, startTestServer, subscribedSocket, TestSocket, type FrameOf } from './helpers';
+
+autoCleanup();
+
+describe('Presence', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('publishes a room only when its picture changes, coalescing changes, and expires pollers and typists', () => {
+    vi.useFakeTimers();
+    const published: PeopleState[] = [];
+    const presence = new Presence({ pollGraceMs: 30_000, typingMs: 5000, debounceMs: 250 }, (_room, state) => published.push(state));
+    presence.joined('lobby', 'Ana');
+    presence.joined('lobby', 'Ana'); // a second tab
+    presence.joined('lobby', undefined);
+    presence.polled('lobby', 'Cy');
+    vi.advanceTimersByTime(250);
+    expect(published).toEqual([{ room: 'lobby', present: ['Ana', 'Cy'], typing: [], guests: 1 }]);
+
+    presence.left('lobby', 'Ana'); // one tab of two: still present
+    presence.polled('lobby', 'Cy'); // still polling: nothing new
+    presence.typing('lobby', 'Cy');
+    presence.typing('lobby', 'Cy');
+    vi.advanceTimersByTime(250);
+    expect(published.at(-1)).toEqual({ room: 'lobby', present: ['Ana', 'Cy'], typing: ['Cy'], guests: 1 });
+    expect(published).toHaveLength(2);
+
+    presence.sent('lobby', 'Cy');
+    vi.advanceTimersByTime(250);
+    expect(published.at(-1)?.typing).toEqual([]);
+    presence.typing('lobby', 'Ana');
+    vi.advanceTimersByTime(6000); // typing lapses without a message
+    expect(published.at(-1)).toMatchObject({ present: ['Ana', 'Cy'], typing: [] });
+    vi.advanceTimersByTime(30_000); // Cy stopped polling
+    expect(published.at(-1)).toMatchObject({ present: ['Ana'], typing: [] });
+    presence.left('lobby', 'Ana');
+    presence.left('lobby', undefined);
+    vi.advanceTimersByTime(250);
+    expect(published.at(-1)).toEqual({ room: 'lobby', present: [], typing: [], guests: 0 });
+    const count = published.length;
+    vi.advanceTimersByTime(60_000);
+    expect(published).toHaveLength(count);
+    presence.close();
+  });
+});
+
+describe('people in a room, end to end', () => {
+  const nextPeople = (socket: TestSocket, check: (frame: FrameOf<'people'>) => boolean) =>
+    socket.next(ofType('people', check));
+
+  it('shows who reads the room over WebSocket and long-poll, who is typing, and who left', async () => {
+    const { url, wsUrl } = await startTestServer({ WAIT_TIMEOUT_MS: '2000' });
+    const ana = await createSession(url, 'Ana');
+    const ben = await createSession(url, 'Ben');
+    const cy = await createSession(url, 'Cy');
+    const { socket: anaSocket } = await subscribedSocket(wsUrl, 'den', { cookie: ana, after: 0 });
+    // The state comes right after `subscribed`.
+    expect(await nextPeople(anaSocket, () => true)).toMatchObject({ present: ['Ana'], typing: [], guests: 0 });
+
+    const { socket: benSocket } = await subscribedSocket(wsUrl, 'den', { cookie: ben, after: 0 });
+    await nextPeople(anaSocket, (f) => f.present.join() === 'Ana,Ben');
+
+    // Cy long-polls with her session: present too, and she can see the room over HTTP.
+    const held = http(url, 'GET', '/wait?room=den&after=0', { cookie: cy });
+    await nextPeople(anaSocket, (f) => f.present.join() === 'Ana,Ben,Cy');
+    const overHttp = await http<PeopleState>(url, 'GET', '/api/rooms/den/people', { cookie: cy });
+    expect(overHttp.body).toEqual({ room: 'den', present: ['Ana', 'Ben', 'Cy'], typing: [], guests: 0 });
+
+    // Typing, over WebSocket and over HTTP; a stored message ends it.
+    benSocket.send({ type: 'typing', room: 'den' });
+    await nextPeople(anaSocket, (f) => f.typing.join() === 'Ben');
+    expect((await http(url, 'POST', '/api/rooms/den/typing', { cookie: cy })).status).toBe(204);
+    await nextPeople(anaSocket, (f) => f.typing.join() === 'Ben,Cy');
+    await benSocket.sendMessage('den', 'done typing');
+    await nextPeople(anaSocket, (f) => f.typing.join() === 'Cy');
+
+    // Leaving is shown; nothing of this reaches the log.
+    await benSocket.close();
+    await nextPeople(anaSocket, (f) => !f.present.includes('Ben'));
+    const log = await http<{ messages: unknown[] }>(url, 'GET', '/api/rooms/den/messages');
+    expect(log.body.messages).toHaveLength(1);
+    await held;
+  });
+
+  it('refuses typing without a nickname, and typing from a page of another origin', async () => {
+    const { url, wsUrl } = await startTestServer();
+    const anonymous = await TestSocket.open(wsUrl);
+    anonymous.send({ type: 'typing', room: 'den' });
+    expect(await anonymous.next(ofType('error'))).toMatchObject({ code: ErrorCode.unauthenticated });
+    expect((await http(url, 'POST', '/api/rooms/den/typing')).status).toBe(401);
+    const cookie = await createSession(url, 'Eve');
+    const foreign = await http(url, 'POST', '/api/rooms/den/typing', { cookie, headers: { origin: 'https://evil.example' } });
+    expect(foreign.status).toBe(403);
+  });
+});
