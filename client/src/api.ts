@@ -4,6 +4,7 @@ import type {
   ErrorCode,
   ErrorResponse,
   HistoryResponse,
+  PeopleState,
   SendResponse,
   SessionResponse,
   WaitResponse,
@@ -60,9 +61,22 @@ export function postMessage(room: string, clientId: string, text: string): Promi
   return postJson<SendResponse>(`/api/rooms/${encodeURIComponent(room)}/messages`, { clientId, text });
 }
 
-export function fetchHistory(room: string, before: number | undefined): Promise<HistoryResponse> {
-  const query = before === undefined ? '' : `?before=${before}`;
-  return call<HistoryResponse>(`/api/rooms/${encodeURIComponent(room)}/messages${query}`);
+export function fetchHistory(room: string, before: number | undefined, limit?: number): Promise<HistoryResponse> {
+  const query = new URLSearchParams();
+  if (before !== undefined) query.set('before', String(before));
+  if (limit !== undefined) query.set('limit', String(limit));
+  const search = query.toString() ? `?${query}` : '';
+  return call<HistoryResponse>(`/api/rooms/${encodeURIComponent(room)}/messages${search}`);
+}
+
+/** Who is in the room (long-poll clients ask; WebSocket clients get `people` frames). */
+export function fetchPeople(room: string): Promise<PeopleState> {
+  return call<PeopleState>(`/api/rooms/${encodeURIComponent(room)}/people`);
+}
+
+/** "I am typing", over HTTP (the long-poll client's way). */
+export async function signalTyping(room: string): Promise<void> {
+  await call<unknown>(`/api/rooms/${encodeURIComponent(room)}/typing`, { method: 'POST' });
 }
 
 /** Answers as soon as the server does (unlike a long-poll, which a quiet room holds): is it reachable? */

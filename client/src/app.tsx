@@ -34,10 +34,6 @@ export function App() {
     return () => removeEventListener('popstate', onPop);
   }, [restoreSession]);
 
-  useEffect(() => {
-    document.title = `#${room} · Parley`;
-  }, [room]);
-
   const joined = (next: SessionResponse) => {
     localStorage.setItem(NICK_KEY, next.nick);
     setSession(next);

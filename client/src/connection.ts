@@ -2,8 +2,8 @@
 // (blocked, refused, closed at once) it long-polls GET /wait and sends over HTTP, while it keeps trying
 // the WebSocket in the background with backoff and jitter. Both transports resume from the cursor the
 // page holds, so a switch, a reconnect or a server restart loses nothing and repeats nothing.
-import { CloseCode, SOCKET_PATH, type ChatMessage, type ClientFrame, type ErrorCode, type ServerFrame } from '../../server/protocol';
-import { ApiFailure, checkServer, postMessage, waitForMessages } from './api';
+import { CloseCode, SOCKET_PATH, type ChatMessage, type ClientFrame, type ErrorCode, type PeopleState, type ServerFrame } from '../../server/protocol';
+import { ApiFailure, checkServer, fetchPeople, postMessage, signalTyping, waitForMessages } from './api';
 
 export type ConnectionState = 'connecting' | 'live-ws' | 'live-poll' | 'reconnecting' | 'offline';
 
@@ -30,6 +30,8 @@ export interface ConnectionEvents {
   /** The session is gone (the server's data was wiped): pick the nickname again. */
   unauthenticated(): void;
   state(state: ConnectionState): void;
+  /** Who is in the room now (pushed over WebSocket, fetched every few seconds over long-poll). */
+  people(state: PeopleState): void;
 }
 
 export interface ConnectionOptions {
@@ -40,6 +42,8 @@ export interface ConnectionOptions {
   silenceMs: number;
   /** A socket that has not subscribed within this time is given up on (ms). */
   openTimeoutMs: number;
+  /** While long-polling, how often to ask who is in the room (ms). */
+  peopleMs: number;
 }
 
 const defaults = (): ConnectionOptions => ({
@@ -47,6 +51,7 @@ const defaults = (): ConnectionOptions => ({
   pingMs: 15_000,
   silenceMs: 40_000,
   openTimeoutMs: 5_000,
+  peopleMs: 5_000,
 });
 
 /** Exponential backoff from 0.5 s to 30 s, with jitter so that a restarted server is not hit all at once. */
@@ -70,6 +75,7 @@ export class RoomConnection {
   private polling = false;
   private pollLive = false;
   private pollAbort: AbortController | undefined;
+  private peopleTimer: ReturnType<typeof setInterval> | undefined;
 
   /** clientIds sent on the current transport and not yet answered: not sent again meanwhile. */
   private readonly inFlight = new Set<string>();
@@ -119,6 +125,13 @@ export class RoomConnection {
       this.inFlight.add(clientId);
       this.sendFrame(this.socket, { type: 'send', room: this.room, clientId, text });
     }
+  }
+
+  /** Tells the room the user is typing, over whichever transport is up (the caller throttles). */
+  typing(): void {
+    if (this.stopped) return;
+    if (this.socketLive && this.socket) this.sendFrame(this.socket, { type: 'typing', room: this.room });
+    else if (this.pollLive) signalTyping(this.room).catch(() => undefined);
   }
 
   // ---- WebSocket --------------------------------------------------------------------------
@@ -196,6 +209,9 @@ export class RoomConnection {
         return;
       case 'pong':
         return;
+      case 'people':
+        if (frame.room === this.room) this.events.people(frame);
+        return;
     }
   }
 
@@ -247,9 +263,17 @@ export class RoomConnection {
     if (this.polling || this.stopped) return;
     this.polling = true;
     void this.pollLoop();
+    // No socket to push who is here: ask now and then (this also counts us as present).
+    const askPeople = () => {
+      fetchPeople(this.room).then((state) => this.polling && this.events.people(state), () => undefined);
+    };
+    askPeople();
+    this.peopleTimer = setInterval(askPeople, this.options.peopleMs);
   }
 
   private stopPolling(): void {
+    clearInterval(this.peopleTimer);
+    this.peopleTimer = undefined;
     this.polling = false;
     this.pollLive = false;
     this.pollAbort?.abort();

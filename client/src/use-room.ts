@@ -1,7 +1,7 @@
 // One room as the page sees it: its log, the outbox of messages on their way, the connection state,
 // and the actions the user can take (send, retry, load older messages).
 import { useEffect, useMemo, useReducer, useRef, useState } from 'preact/hooks';
-import type { ChatMessage } from '../../server/protocol';
+import type { ChatMessage, PeopleState } from '../../server/protocol';
 import { ApiFailure, fetchHistory } from './api';
 import { RoomConnection, type ConnectionState } from './connection';
 import { newClientId, Outbox, type OutgoingMessage } from './outbox';
@@ -15,17 +15,28 @@ export interface RoomModel {
   loaded: boolean;
   connection: ConnectionState;
   loadingOlder: boolean;
+  /** Who is in the room now, and who of them is typing; undefined until the server has said. */
+  people: PeopleState | undefined;
+  /** The last seq the page holds. */
+  lastSeq: number | undefined;
   send(text: string): void;
+  /** The user typed something: tells the room, at most every few seconds. */
+  typing(): void;
   retry(clientId: string): void;
   discard(clientId: string): void;
   loadOlder(): Promise<void>;
 }
+
+/** While the user types, the room hears "typing" at most this often (the server keeps it for 6 s). */
+const TYPING_SIGNAL_MS = 3000;
 
 export function useRoom(room: string, nick: string, onSessionLost: () => void): RoomModel {
   const view = useMemo(() => new RoomView(room), [room]);
   const outbox = useMemo(() => new Outbox(), []);
   const [connection, setConnection] = useState<ConnectionState>('connecting');
   const [loadingOlder, setLoadingOlder] = useState(false);
+  const [people, setPeople] = useState<PeopleState | undefined>(undefined);
+  const lastTypingSignal = useRef(0);
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   const connectionRef = useRef<RoomConnection | undefined>(undefined);
   const sessionLost = useRef(onSessionLost);
@@ -59,6 +70,7 @@ export function useRoom(room: string, nick: string, onSessionLost: () => void): 
       },
       unauthenticated: () => sessionLost.current(),
       state: setConnection,
+      people: setPeople,
     });
     connectionRef.current = conn;
     conn.start();
@@ -72,7 +84,16 @@ export function useRoom(room: string, nick: string, onSessionLost: () => void): 
     loaded: view.cursor !== undefined,
     connection,
     loadingOlder,
+    people,
+    lastSeq: view.cursor,
+    typing() {
+      const now = Date.now();
+      if (now - lastTypingSignal.current < TYPING_SIGNAL_MS) return;
+      lastTypingSignal.current = now;
+      connectionRef.current?.typing();
+    },
     send(text: string) {
+      lastTypingSignal.current = 0;
       outbox.add({ clientId: newClientId(), room, text, author: nick });
       rerender(0);
       connectionRef.current?.flush();

@@ -1,10 +1,12 @@
-// A room: its header (name, switcher, connection, who you are), the messages, and the composer.
-import { useState } from 'preact/hooks';
+// A room: the sidebar (rooms, people), its header (name, connection, who you are), the messages, who is
+// typing, and the composer. The tab title counts the messages that came while the tab was in the background.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { SessionResponse } from '../../../server/protocol';
-import { toRoomName } from '../routes';
+import { useRoomList } from '../rooms';
 import { useRoom } from '../use-room';
 import { Composer } from './composer';
 import { MessageList } from './message-list';
+import { Sidebar, typingLine } from './sidebar';
 import { ConnectionStatus } from './status';
 
 interface Props {
@@ -17,60 +19,78 @@ interface Props {
 
 export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionLost }: Props) {
   const model = useRoom(room, session.nick, onSessionLost);
+  const rooms = useRoomList(room, model.lastSeq);
+  const [sidebarOpen, setSidebarOpen] = useState(false);
+  const unseen = useUnseenWhileHidden(model.messages.length, model.loaded);
+  const typing = typingLine(model.people, session.nick);
+
+  useEffect(() => {
+    document.title = `${unseen > 0 ? `(${unseen}) ` : ''}#${room} · Parley`;
+  }, [room, unseen]);
+
+  const go = (next: string) => {
+    setSidebarOpen(false);
+    onRoomChange(next);
+  };
+
   return (
     <div class="shell">
-      <header class="topbar">
-        <span class="brand" aria-hidden="true">
-          Parley
-        </span>
-        <h1 class="room-title">
-          <span class="hash" aria-hidden="true">
-            #
-          </span>
-          {room}
-        </h1>
-        <RoomSwitcher onGo={onRoomChange} />
-        <ConnectionStatus state={model.connection} />
-        <span class="me">
-          <span class="me-nick" title="Your nickname">
-            {session.nick}
-          </span>
-          <button type="button" class="link-button" onClick={onChangeNick}>
-            Change
+      <Sidebar room={room} rooms={rooms} people={model.people} me={session.nick} open={sidebarOpen} onGo={go} />
+      <div class="main">
+        <header class="topbar">
+          <button
+            type="button"
+            class="menu-button"
+            aria-expanded={sidebarOpen}
+            aria-controls="sidebar"
+            onClick={() => setSidebarOpen(!sidebarOpen)}
+          >
+            <span aria-hidden="true">☰</span>
+            <span class="visually-hidden">Rooms and people</span>
           </button>
-        </span>
-      </header>
-      <MessageList room={room} model={model} me={session.nick} />
-      <Composer room={room} maxLength={session.maxTextLength} onSend={model.send} />
+          <h1 class="room-title">
+            <span class="hash" aria-hidden="true">
+              #
+            </span>
+            {room}
+          </h1>
+          <ConnectionStatus state={model.connection} />
+          <span class="me">
+            <span class="me-nick" title="Your nickname">
+              {session.nick}
+            </span>
+            <button type="button" class="link-button" onClick={onChangeNick}>
+              Change
+            </button>
+          </span>
+        </header>
+        <MessageList room={room} model={model} me={session.nick} />
+        <div class="typing-line" aria-live="polite">
+          {typing}
+        </div>
+        <Composer room={room} maxLength={session.maxTextLength} onSend={model.send} onTyping={model.typing} />
+      </div>
     </div>
   );
 }
 
-function RoomSwitcher({ onGo }: { onGo: (room: string) => void }) {
-  const [typed, setTyped] = useState('');
-  const [invalid, setInvalid] = useState(false);
-  const submit = (event: Event) => {
-    event.preventDefault();
-    const name = toRoomName(typed);
-    setInvalid(name === undefined);
-    if (name) {
-      setTyped('');
-      onGo(name);
-    }
-  };
-  return (
-    <form class="switcher" onSubmit={submit} role="search">
-      <label for="room-switch" class="visually-hidden">
-        Go to room
-      </label>
-      <input
-        id="room-switch"
-        placeholder="Go to room…"
-        value={typed}
-        onInput={(e) => setTyped(e.currentTarget.value)}
-        aria-invalid={invalid ? 'true' : undefined}
-        title="Letters, digits, - and _"
-      />
-    </form>
-  );
+/** How many messages arrived while the page was hidden (another tab in front); 0 once it is seen again. */
+function useUnseenWhileHidden(count: number, loaded: boolean): number {
+  const [unseen, setUnseen] = useState(0);
+  const seenCount = useRef(count);
+  useEffect(() => {
+    if (!loaded) return;
+    if (document.visibilityState === 'visible') seenCount.current = count;
+    else setUnseen(Math.max(0, count - seenCount.current));
+  }, [count, loaded]);
+  useEffect(() => {
+    const onVisibility = () => {
+      if (document.visibilityState !== 'visible') return;
+      seenCount.current = count;
+      setUnseen(0);
+    };
+    document.addEventListener('visibilitychange', onVisibility);
+    return () => document.removeEventListener('visibilitychange', onVisibility);
+  }, [count]);
+  return unseen;
 }

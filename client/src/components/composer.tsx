@@ -2,7 +2,15 @@
 // the outbox and goes out when the connection is back.
 import { useRef, useState } from 'preact/hooks';
 
-export function Composer({ room, maxLength, onSend }: { room: string; maxLength: number; onSend: (text: string) => void }) {
+interface Props {
+  room: string;
+  maxLength: number;
+  onSend: (text: string) => void;
+  /** Called as the user types (the room model throttles what it tells the others). */
+  onTyping?: () => void;
+}
+
+export function Composer({ room, maxLength, onSend, onTyping }: Props) {
   const [text, setText] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
   const length = [...text].length;
@@ -34,7 +42,11 @@ export function Composer({ room, maxLength, onSend }: { room: string; maxLength:
         placeholder={`Message #${room}`}
         value={text}
         autoFocus
-        onInput={(e) => setText(e.currentTarget.value)}
+        onInput={(e) => {
+          const value = e.currentTarget.value;
+          setText(value);
+          if (value.trim()) onTyping?.();
+        }}
         onKeyDown={(e) => {
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();

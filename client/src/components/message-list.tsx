@@ -1,6 +1,6 @@
 // The room's messages, oldest at the top: grouped by author, with older pages loaded on demand and
 // your own unacknowledged messages shown greyed at the bottom until the server has them.
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ChatMessage } from '../../../server/protocol';
 import type { OutgoingMessage } from '../outbox';
 import type { RoomModel } from '../use-room';
@@ -17,6 +17,7 @@ export function MessageList({ room, model, me }: { room: string; model: RoomMode
   const [unseen, setUnseen] = useState(0);
   const seen = useRef(0);
   const count = model.messages.length + model.outgoing.length;
+  const now = useNow(30_000);
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -66,7 +67,7 @@ export function MessageList({ room, model, me }: { room: string; model: RoomMode
         )}
         {!model.loaded && <p class="room-start">Loading messages…</p>}
         {groupByAuthor(model.messages).map((group) => (
-          <MessageGroup key={group[0]?.seq} messages={group} mine={group[0]?.author === me} />
+          <MessageGroup key={group[0]?.seq} messages={group} mine={group[0]?.author === me} now={now} />
         ))}
         {model.outgoing.map((entry) => (
           <Outgoing key={entry.clientId} entry={entry} retry={model.retry} discard={model.discard} />
@@ -81,7 +82,7 @@ export function MessageList({ room, model, me }: { room: string; model: RoomMode
   );
 }
 
-function MessageGroup({ messages, mine }: { messages: ChatMessage[]; mine: boolean }) {
+function MessageGroup({ messages, mine, now }: { messages: ChatMessage[]; mine: boolean; now: number }) {
   const first = messages[0];
   if (!first) return null;
   return (
@@ -90,7 +91,7 @@ function MessageGroup({ messages, mine }: { messages: ChatMessage[]; mine: boole
         <span class="author" style={{ color: authorColor(first.author) }}>
           {first.author}
         </span>
-        <Time at={first.at} />
+        <Time at={first.at} now={now} />
       </header>
       {messages.map((message) => (
         <p class="text" key={message.seq} data-seq={message.seq}>
@@ -126,13 +127,37 @@ function Outgoing({ entry, retry, discard }: { entry: OutgoingMessage; retry: (i
   );
 }
 
-function Time({ at }: { at: number }) {
+/** When a message was sent, relative while recent ("just now", "5 min ago"); the exact time on hover. */
+function Time({ at, now }: { at: number; now: number }) {
   const date = new Date(at);
   return (
-    <time class="time" dateTime={date.toISOString()} title={date.toLocaleString()}>
-      {date.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })}
+    <time class="time" dateTime={date.toISOString()} title={date.toLocaleString([], { dateStyle: 'full', timeStyle: 'medium' })}>
+      {relativeTime(date, now)}
     </time>
   );
+}
+
+export function relativeTime(date: Date, now: number): string {
+  const minutes = Math.floor((now - date.getTime()) / 60_000);
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min ago`;
+  const clock = date.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+  const today = new Date(now);
+  if (date.toDateString() === today.toDateString()) return clock;
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (date.toDateString() === yesterday.toDateString()) return `Yesterday ${clock}`;
+  const sameYear = date.getFullYear() === today.getFullYear();
+  return `${date.toLocaleDateString([], { month: 'short', day: 'numeric', ...(sameYear ? {} : { year: 'numeric' }) })}, ${clock}`;
+}
+
+/** The current time, refreshed every `everyMs`, so that relative times move on by themselves. */
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
 }
 
 function groupByAuthor(messages: readonly ChatMessage[]): ChatMessage[][] {

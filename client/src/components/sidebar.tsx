@@ -1,0 +1,84 @@
+// The side panel: the rooms this browser has visited (with unread counts), a field to join or create one,
+// and who is in the open room now. On a phone it folds away behind a button in the header.
+import type { PeopleState } from '../../../server/protocol';
+import type { RoomEntry } from '../rooms';
+import { pathForRoom } from '../routes';
+import { RoomSwitcher } from './room-switcher';
+
+interface Props {
+  room: string;
+  rooms: RoomEntry[];
+  people: PeopleState | undefined;
+  me: string;
+  open: boolean;
+  onGo: (room: string) => void;
+}
+
+export function Sidebar({ room, rooms, people, me, open, onGo }: Props) {
+  const go = (event: MouseEvent, name: string) => {
+    // A plain click stays in the page; a middle or modified click opens a tab as links do.
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    onGo(name);
+  };
+  const present = people?.present ?? [];
+  return (
+    <aside id="sidebar" class={`sidebar${open ? ' open' : ''}`} aria-label="Rooms and people">
+      <div class="brand" aria-hidden="true">
+        Parley
+      </div>
+      <nav aria-labelledby="rooms-heading">
+        <h2 id="rooms-heading">Rooms</h2>
+        <ul class="room-list">
+          {rooms.map((entry) => (
+            <li key={entry.name}>
+              <a
+                href={pathForRoom(entry.name)}
+                aria-current={entry.name === room ? 'page' : undefined}
+                onClick={(e) => go(e, entry.name)}
+                class={entry.unread > 0 ? 'has-unread' : undefined}
+              >
+                <span class="room-name"># {entry.name}</span>
+                {entry.unread > 0 && (
+                  <span class="badge" aria-label={`${entry.unread} unread`}>
+                    {entry.unread > 99 ? '99+' : entry.unread}
+                  </span>
+                )}
+              </a>
+            </li>
+          ))}
+        </ul>
+        <RoomSwitcher onGo={onGo} />
+      </nav>
+      <section aria-labelledby="people-heading" class="people">
+        <h2 id="people-heading">
+          Here now{people ? ` (${present.length + people.guests})` : ''}
+        </h2>
+        <ul class="people-list">
+          {present.map((nick) => (
+            <li key={nick}>
+              <span class="presence-dot" aria-hidden="true" />
+              {nick}
+              {nick === me && <span class="you"> (you)</span>}
+              {people?.typing.includes(nick) && nick !== me && <span class="typing-mark"> typing…</span>}
+            </li>
+          ))}
+          {people && people.guests > 0 && (
+            <li class="guests">
+              {people.guests === 1 ? '1 reader without a nickname' : `${people.guests} readers without a nickname`}
+            </li>
+          )}
+        </ul>
+      </section>
+    </aside>
+  );
+}
+
+/** "Bo is typing…", "Bo and Cy are typing…", "Several people are typing…"; empty when no one else is. */
+export function typingLine(people: PeopleState | undefined, me: string): string {
+  const others = (people?.typing ?? []).filter((nick) => nick !== me);
+  if (others.length === 0) return '';
+  if (others.length === 1) return `${others[0]} is typing…`;
+  if (others.length === 2) return `${others[0]} and ${others[1]} are typing…`;
+  return 'Several people are typing…';
+}

@@ -1,0 +1,101 @@
+// The rooms this browser has visited, for the sidebar: each with the last seq read in it, kept in
+// localStorage, and how many messages it has beyond that (asked from the server now and then).
+import { useEffect, useState } from 'preact/hooks';
+import { DEFAULT_ROOM } from '../../server/protocol';
+import { fetchHistory } from './api';
+import { isRoomName } from './routes';
+
+const ROOMS_KEY = 'parley.rooms';
+/** How often the sidebar asks how far the other rooms have gone. */
+const REFRESH_MS = 10_000;
+/** The sidebar lists at most this many rooms (the most recently visited). */
+const MAX_ROOMS = 30;
+
+interface Visited {
+  /** Last seq read in the room. */
+  read: number;
+  /** When the room was last open, for ordering and trimming. */
+  at: number;
+}
+
+function load(): Record<string, Visited> {
+  try {
+    const stored = JSON.parse(localStorage.getItem(ROOMS_KEY) ?? '{}') as Record<string, Visited>;
+    return Object.fromEntries(Object.entries(stored).filter(([name, v]) => isRoomName(name) && typeof v?.read === 'number'));
+  } catch {
+    return {};
+  }
+}
+
+function save(rooms: Record<string, Visited>): void {
+  const kept = Object.entries(rooms)
+    .sort(([, a], [, b]) => b.at - a.at)
+    .slice(0, MAX_ROOMS);
+  try {
+    localStorage.setItem(ROOMS_KEY, JSON.stringify(Object.fromEntries(kept)));
+  } catch {
+    // Storage full or denied: the sidebar just forgets.
+  }
+}
+
+/** Records that `room` is open and read up to `seq`. */
+export function markRead(room: string, seq: number | undefined): void {
+  const rooms = load();
+  const previous = rooms[room];
+  rooms[room] = { read: Math.max(previous?.read ?? 0, seq ?? 0), at: Date.now() };
+  save(rooms);
+}
+
+export interface RoomEntry {
+  name: string;
+  /** Messages past the last one read; 0 for the open room. */
+  unread: number;
+}
+
+/**
+ * The visited rooms (the open one and the default room always among them), with unread counts for the
+ * others, refreshed every few seconds while the page is visible.
+ */
+export function useRoomList(current: string, currentSeq: number | undefined): RoomEntry[] {
+  const [heads, setHeads] = useState<Record<string, number>>({});
+  const [, setTick] = useState(0);
+
+  useEffect(() => markRead(current, currentSeq), [current, currentSeq]);
+
+  useEffect(() => {
+    let stopped = false;
+    const refresh = async () => {
+      if (document.visibilityState === 'hidden') return;
+      const others = Object.keys(load()).filter((name) => name !== current);
+      const found: Record<string, number> = {};
+      await Promise.all(
+        others.map(async (name) => {
+          const page = await fetchHistory(name, undefined, 1).catch(() => undefined);
+          if (page) found[name] = page.messages.at(-1)?.seq ?? 0;
+        }),
+      );
+      if (!stopped) {
+        setHeads(found);
+        setTick((n) => n + 1);
+      }
+    };
+    void refresh();
+    const timer = setInterval(() => void refresh(), REFRESH_MS);
+    const onVisible = () => void refresh();
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  }, [current]);
+
+  const rooms = load();
+  const names = new Set([DEFAULT_ROOM, current, ...Object.keys(rooms)]);
+  return [...names]
+    .sort((a, b) => a.localeCompare(b))
+    .map((name) => ({
+      name,
+      unread: name === current ? 0 : Math.max(0, (heads[name] ?? 0) - (rooms[name]?.read ?? heads[name] ?? 0)),
+    }));
+}
