@@ -12,24 +12,32 @@ const GROUP_GAP_MS = 5 * 60_000;
 export function MessageList({ room, model, me }: { room: string; model: RoomModel; me: string }) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
-  /** Distance from the bottom before an older page is added, to keep the reader's place. */
-  const anchor = useRef<number | undefined>(undefined);
+  /**
+   * Distance from the bottom before an older page is added, and the first seq shown then: once the page
+   * is in (the first seq changed), the scroll position is set back to that distance, keeping the reader's place.
+   */
+  const anchor = useRef<{ fromBottom: number; firstSeq: number | undefined } | undefined>(undefined);
+  const firstSeq = model.messages[0]?.seq;
   const [unseen, setUnseen] = useState(0);
-  const seen = useRef(0);
-  const count = model.messages.length + model.outgoing.length;
+  /** The last seq on screen when the reader was last at the bottom: what came after it is new. */
+  const seenSeq = useRef(0);
+  const lastSeq = model.messages.at(-1)?.seq ?? 0;
   const now = useNow(30_000);
 
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
     if (anchor.current !== undefined) {
-      el.scrollTop = el.scrollHeight - anchor.current;
-      anchor.current = undefined;
+      if (anchor.current.firstSeq !== firstSeq) {
+        el.scrollTop = el.scrollHeight - anchor.current.fromBottom;
+        anchor.current = undefined;
+      }
     } else if (atBottom.current) {
       el.scrollTop = el.scrollHeight;
-      seen.current = count;
-    } else if (count > seen.current) {
-      setUnseen(count - seen.current);
+      seenSeq.current = lastSeq;
+    } else if (lastSeq > seenSeq.current) {
+      // Older pages added above do not count: only what arrived after the reader scrolled up.
+      setUnseen(countAfter(model.messages, seenSeq.current));
     }
   });
 
@@ -38,16 +46,38 @@ export function MessageList({ room, model, me }: { room: string; model: RoomMode
     if (!el) return;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
     if (atBottom.current) {
-      seen.current = count;
+      seenSeq.current = lastSeq;
       setUnseen(0);
     }
   };
 
   const loadOlder = async () => {
     const el = scroller.current;
-    if (el) anchor.current = el.scrollHeight - el.scrollTop;
+    const mine = el !== null && anchor.current === undefined;
+    if (mine) anchor.current = { fromBottom: el.scrollHeight - el.scrollTop, firstSeq };
     await model.loadOlder();
+    // Nothing came (no older page, or it failed): forget the anchor this call set.
+    if (mine && anchor.current?.firstSeq === firstSeq) anchor.current = undefined;
   };
+
+  // Scrolling up to the top loads the next older page by itself; the button stays for keyboards.
+  const olderButton = useRef<HTMLButtonElement>(null);
+  const loadOlderRef = useRef(loadOlder);
+  loadOlderRef.current = loadOlder;
+  useEffect(() => {
+    const button = olderButton.current;
+    const root = scroller.current;
+    if (!button || !root || typeof IntersectionObserver === 'undefined') return;
+    const observer = new IntersectionObserver(
+      (entries) => {
+        // Not while the page first scrolls to the bottom: only once the reader has moved up.
+        if (entries.some((entry) => entry.isIntersecting) && !atBottom.current) void loadOlderRef.current();
+      },
+      { root, rootMargin: '200px 0px 0px 0px' },
+    );
+    observer.observe(button);
+    return () => observer.disconnect();
+  }, [model.hasOlder, model.loadingOlder]);
 
   const jumpToLatest = () => {
     const el = scroller.current;
@@ -58,7 +88,7 @@ export function MessageList({ room, model, me }: { room: string; model: RoomMode
     <div class="messages-wrap">
       <div class="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={`Messages in #${room}`}>
         {model.hasOlder && (
-          <button type="button" class="load-older" onClick={() => void loadOlder()} disabled={model.loadingOlder}>
+          <button type="button" class="load-older" ref={olderButton} onClick={() => void loadOlder()} disabled={model.loadingOlder}>
             {model.loadingOlder ? 'Loading…' : 'Load older messages'}
           </button>
         )}
@@ -158,6 +188,13 @@ function useNow(everyMs: number): number {
     return () => clearInterval(timer);
   }, [everyMs]);
   return now;
+}
+
+/** How many of `messages` (in seq order) come after `seq`. */
+function countAfter(messages: readonly ChatMessage[], seq: number): number {
+  let count = 0;
+  for (let i = messages.length - 1; i >= 0 && (messages[i]?.seq ?? 0) > seq; i--) count++;
+  return count;
 }
 
 function groupByAuthor(messages: readonly ChatMessage[]): ChatMessage[][] {
