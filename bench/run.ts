@@ -27,6 +27,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
     profile: { type: 'boolean', default: false },
+    'server-node-options': { type: 'string', default: '' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -42,6 +43,7 @@ if (flags.help) {
   --messages=20              messages per fan-out run
   --senders=4 --readers=100 --seconds=5   throughput: senders waiting for acks, readers listening
   --out=bench/results        where latest.json and growth.svg go
+  --server-node-options='--max-semi-space-size=2'   node flags for the Parley process (GC tuning, say)
   --profile                  run each Parley process under node --cpu-prof and each load worker (profiles in <out>/profiles, <out>/profiles/load)
 MONGODB_URI set: Parley uses MongoDB instead of the embedded store.`);
   process.exit(0);
@@ -60,6 +62,7 @@ const sizes = {
   seconds: Number(flags.seconds ?? (quick ? 2 : 5)),
 };
 const only = new Set(flags.only.split(','));
+const serverNodeOptions = flags['server-node-options'].split(' ').filter(Boolean);
 
 // ---- servers ------------------------------------------------------------------------------------
 
@@ -95,7 +98,7 @@ async function startParley(): Promise<RunningServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'server/main.ts'], {
+  const child = spawn(process.execPath, [...profile, ...serverNodeOptions, '--import', 'tsx', 'server/main.ts'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
