@@ -1,6 +1,6 @@
 // The whole surface of the server on one screen: every HTTP route and socket path, and what serves it.
 import { liveness, readiness } from './server/handlers/health';
-import type { HttpHandler } from './server/handlers/http';
+import type { FastHandler, HttpHandler } from './server/handlers/http';
 import { readHistory, sendMessage } from './server/handlers/messages';
 import { metrics } from './server/handlers/metrics';
 import { showPeople, signalTyping } from './server/handlers/people';
@@ -25,7 +25,14 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'post', path: '/api/rooms/:room/messages', handler: sendMessage },
   { method: 'get', path: '/api/rooms/:room/people', handler: showPeople },
   { method: 'post', path: '/api/rooms/:room/typing', handler: signalTyping },
-  { method: 'get', path: '/wait', handler: waitForMessages },
+];
+
+/**
+ * Routes served on node's own request and response, before express: the long-poll, whose every round
+ * trip counts (each message wakes every waiter, and each asks again). Same headers, errors and metrics.
+ */
+export const fastRoutes: readonly { method: 'GET'; path: string; handler: FastHandler }[] = [
+  { method: 'GET', path: '/wait', handler: waitForMessages },
 ];
 
 export const socketRoutes = [{ path: SOCKET_PATH, handler: acceptSocket }] as const;

@@ -6,14 +6,15 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'n
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { clientPages, httpRoutes, socketRoutes } from '../urls';
+import { clientPages, fastRoutes, httpRoutes, socketRoutes } from '../urls';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, retryAfterHeader, toApiError } from './errors';
+import { sendJson } from './handlers/http';
 import type { SocketSession } from './handlers/socket';
 import { Hub } from './hub';
 import { clientIp, ClientLimits } from './limits';
@@ -77,7 +78,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // API answers are never cached (no-store): hashing each body for an ETag would be work for nothing.
   // Static files keep theirs (express.static sets its own).
   app.set('etag', false);
-  app.use(securityHeaders(options.devCsp ?? false));
+  const headers = securityHeaders(options.devCsp ?? false);
+  app.use(headers);
   app.use(refuseForeignOrigins(config.allowedOrigins));
   app.use('/api', express.json({ limit: config.maxFrameBytes, verify: requireUtf8 }));
   for (const { method, path, handler } of httpRoutes) {
@@ -85,7 +87,24 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }
   app.use('/api', (_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'no such API route')));
 
-  const server = createServer(app);
+  const fastHeaders = headersOf(headers);
+  const server = createServer((req, res) => {
+    const route = req.method === 'GET' ? fastRoute(req.url) : undefined;
+    if (!route) {
+      app(req, res);
+      return;
+    }
+    for (const [name, value] of fastHeaders) res.setHeader(name, value);
+    Promise.resolve()
+      .then(() => route.handler(ctx, req, res, route.query))
+      .catch((error: unknown) => {
+        const apiError = refusal(error, req.method, route.path, logger, metrics);
+        if (res.headersSent) return;
+        const retryAfter = retryAfterHeader(apiError);
+        if (retryAfter) res.setHeader('Retry-After', retryAfter);
+        sendJson(res, apiError.status, errorBody(apiError));
+      });
+  });
   if (options.beforeClient) await options.beforeClient(app, server);
   serveClient(app, options.clientDir ?? DEFAULT_CLIENT_DIR);
   app.use((_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'nothing here')));
@@ -256,14 +275,55 @@ function requireUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
   if (!isUtf8(body)) throw new Error('the request body is not valid UTF-8');
 }
 
+/** What a client is told about a failed request, counted and logged (internal errors with their stack). */
+function refusal(error: unknown, method: string | undefined, path: string, logger: Logger, metrics: Metrics): ApiError {
+  const apiError = toApiError(error);
+  metrics.refused(apiError.code);
+  if (apiError.code === ErrorCode.internal) logger.error({ err: error, method, path }, 'request failed');
+  else if (apiError.code === ErrorCode.storeUnavailable) logger.warn({ method, path, reason: apiError.message }, 'request failed: store unavailable');
+  else logger.debug({ method, path, code: apiError.code }, 'request refused');
+  return apiError;
+}
+
+/** The route of `fastRoutes` this URL names, with its query; undefined for everything express serves. */
+function fastRoute(url: string | undefined): ((typeof fastRoutes)[number] & { query: URLSearchParams }) | undefined {
+  if (!url) return undefined;
+  const mark = url.indexOf('?');
+  const path = mark === -1 ? url : url.slice(0, mark);
+  const route = fastRoutes.find((r) => r.path === path);
+  return route && { ...route, query: new URLSearchParams(mark === -1 ? '' : url.slice(mark + 1)) };
+}
+
+/**
+ * The headers a middleware (helmet) sets on every answer, read once, so that the routes served before
+ * express carry exactly the same ones.
+ */
+function headersOf(middleware: RequestHandler): [string, string | number | readonly string[]][] {
+  const set: [string, string | number | readonly string[]][] = [];
+  const recorder = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      set.push([name, value]);
+      return recorder;
+    },
+    removeHeader() {
+      return recorder;
+    },
+    getHeader() {
+      return undefined;
+    },
+  };
+  let called = false;
+  middleware({ method: 'GET', headers: {} } as unknown as Request, recorder as unknown as Response, () => {
+    called = true;
+  });
+  if (!called) throw new Error('the security headers middleware did not finish synchronously');
+  return set;
+}
+
 /** The last middleware: every error becomes { error: { code, message } } with its HTTP status. */
 function answerErrors(logger: Logger, metrics: Metrics): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const apiError = fromBodyParser(error) ?? toApiError(error);
-    metrics.refused(apiError.code);
-    if (apiError.code === ErrorCode.internal) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
-    else if (apiError.code === ErrorCode.storeUnavailable) logger.warn({ method: req.method, path: req.path, reason: apiError.message }, 'request failed: store unavailable');
-    else logger.debug({ method: req.method, path: req.path, code: apiError.code }, 'request refused');
+    const apiError = refusal(fromBodyParser(error) ?? error, req.method, req.path, logger, metrics);
     if (res.headersSent) return;
     const retryAfter = retryAfterHeader(apiError);
     if (retryAfter) res.setHeader('Retry-After', retryAfter);

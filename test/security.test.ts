@@ -178,7 +178,7 @@ describe('bytes that are not UTF-8', () => {
 describe('security headers', () => {
   it('sends a Content-Security-Policy without inline script, and the other standard headers', async () => {
     const { url } = await startTestServer();
-    for (const path of ['/healthz', '/api/rooms/lobby/messages', '/nowhere']) {
+    for (const path of ['/healthz', '/api/rooms/lobby/messages', '/nowhere', '/wait?room=lobby', '/wait?room=Not%20A%20Room']) {
       const { headers } = await http(url, 'GET', path);
       const csp = String(headers['content-security-policy']);
       expect(csp).toContain("default-src 'self'");
