@@ -393,6 +393,15 @@ function targets(holdRows: HoldRow[], fanoutRows: FanoutRow[], throughputRows: T
       checks.push({ ok: growth <= 1.15, text: `${kind} RSS growth ${first.clients} -> ${last.clients} clients: ${growth.toFixed(2)}x linear (target: no faster than linear)` });
     }
   }
+  for (const kind of ['parley', 'floor'] as const) {
+    const rows = fanoutRows.filter((r) => r.server === kind && r.transport === 'ws').sort((a, b) => a.readers - b.readers);
+    const first = rows[0];
+    const last = rows.at(-1);
+    if (first && last && rows.length > 1) {
+      const growth = last.p99 / first.p99 / (last.readers / first.readers);
+      checks.push({ ok: growth <= 1.15, text: `${kind} fan-out p99 growth ${first.readers} -> ${last.readers} readers: ${growth.toFixed(2)}x linear (target: no faster than linear)` });
+    }
+  }
   return checks;
 }
 
