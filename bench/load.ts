@@ -4,7 +4,7 @@
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import type { LoadCommand, LoadReport, Target } from './scenarios';
+import type { LoadCommand, LoadReport, Target, Transport } from './scenarios';
 
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 
@@ -246,21 +246,26 @@ async function hold(command: Extract<LoadCommand, { scenario: 'hold' }>): Promis
   await report({ type: 'result', result: {} });
 }
 
+/** Opens `count` readers of `room` over `transport`, each tallied, and lets the last requests settle. */
+async function openReaders(target: Target, room: string, count: number, transport: Transport, tally: Tally) {
+  const pollers: ReturnType<typeof pollReader>[] = [];
+  const sockets = await ramp(count, async () => {
+    const seen = tally.reader();
+    const onFrame = (frame: string) => tally.receive(seen, frame, performance.now());
+    if (transport === 'ws') return socketReader(target, room, onFrame);
+    pollers.push(pollReader(target, room, onFrame));
+    return undefined;
+  }, 'readers');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return { sockets, pollers };
+}
+
 /** One sender, `messages` messages `intervalMs` apart, to `readers` readers of one room. */
 async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Promise<void> {
   const { target, readers, messages, intervalMs, transport } = command;
   const room = `fanout-${process.pid}`;
   const tally = new Tally();
-  const pollers: ReturnType<typeof pollReader>[] = [];
-  const sockets = await ramp(readers, async () => {
-    const seen = tally.reader();
-    const onFrame = (frame: string) => tally.receive(seen, frame, performance.now());
-    if (transport === 'ws') return socketReader(target, room, onFrame);
-    const poller = pollReader(target, room, onFrame);
-    pollers.push(poller);
-    return undefined;
-  }, 'readers');
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  const { sockets, pollers } = await openReaders(target, room, readers, transport, tally);
   const send = await sender(target, room, 'fanout');
   // The floor echoes to the sender too: it is not a reader, so its copies are not tallied.
   const ids: number[] = [];
@@ -282,15 +287,7 @@ async function throughput(command: Extract<LoadCommand, { scenario: 'throughput'
   const { target, senders, readers, seconds, transport } = command;
   const room = `throughput-${process.pid}`;
   const tally = new Tally();
-  const pollers: ReturnType<typeof pollReader>[] = [];
-  const sockets = await ramp(readers, async () => {
-    const seen = tally.reader();
-    const onFrame = (frame: string) => tally.receive(seen, frame, performance.now());
-    if (transport === 'ws') return socketReader(target, room, onFrame);
-    pollers.push(pollReader(target, room, onFrame));
-    return undefined;
-  }, 'readers');
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  const { sockets, pollers } = await openReaders(target, room, readers, transport, tally);
   const sending = await Promise.all(Array.from({ length: senders }, (_, i) => sender(target, room, `sender${i}`)));
   const acked: number[] = [];
   const ackLatencies: number[] = [];
