@@ -151,6 +151,7 @@ test('messages: relative times with the exact time on hover; Enter sends, Shift+
   await expect(time).toHaveAttribute('title', new RegExp(String(new Date(await page.evaluate(() => Date.now())).getFullYear())));
   await page.clock.runFor(5 * 60_000 + 31_000); // relative times are redrawn every 30 s
   await expect(time).toHaveText('5 min ago');
+  await shot(page, 'relative-time');
 });
 
 test('on a 375 px phone the sidebar folds behind a menu button, and rooms and people are a tap away', async ({ parley, openPage }) => {
