@@ -110,6 +110,8 @@ test('presence and typing: who is here over WebSocket and long-poll, who is typi
   await expectLive(cy.page, 'live-poll');
   // Everyone is listed, long-poll readers too, and the page says who you are.
   await expect(people(ana)).toHaveText(['Ana (you)', 'Bob', 'Cy']);
+  // Arrivals are said in passing, not written into the log.
+  await expect(ana.locator('.typing-line')).toHaveText('Cy joined');
   await expect(people(cy.page)).toHaveText(['Ana', 'Bob', 'Cy (you)'], { timeout: 10_000 });
   await expect(ana.locator('#people-heading')).toHaveText('Here now (3)');
 

@@ -23,6 +23,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const unseen = useUnseenWhileHidden(model.messages.length, model.loaded);
   const typing = typingLine(model.people, session.nick);
+  const arrivals = useArrivals(model.people?.present, session.nick);
 
   useEffect(() => {
     document.title = `${unseen > 0 ? `(${unseen}) ` : ''}#${room} · Parley`;
@@ -66,12 +67,45 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
         </header>
         <MessageList room={room} model={model} me={session.nick} />
         <div class="typing-line" aria-live="polite">
-          {typing}
+          {typing || arrivals}
         </div>
         <Composer room={room} maxLength={session.maxTextLength} onSend={model.send} onTyping={model.typing} />
       </div>
     </div>
   );
+}
+
+/** How long "Bo joined" stays on screen. */
+const ARRIVAL_NOTICE_MS = 5000;
+
+/**
+ * "Bo joined", "Cy left": a line that says who came and went, for a few seconds, instead of a message in
+ * the log for each (which would flood a busy room). The people already there when the page opens are not news.
+ */
+function useArrivals(present: readonly string[] | undefined, me: string): string {
+  const [notice, setNotice] = useState('');
+  const previous = useRef<readonly string[] | undefined>(undefined);
+  const key = present?.join('\n');
+  useEffect(() => {
+    if (!present) return;
+    const before = previous.current;
+    previous.current = present;
+    if (!before) return;
+    const joined = present.filter((nick) => nick !== me && !before.includes(nick));
+    const left = before.filter((nick) => nick !== me && !present.includes(nick));
+    const parts = [...(joined.length ? [`${listNames(joined)} joined`] : []), ...(left.length ? [`${listNames(left)} left`] : [])];
+    if (parts.length > 0) setNotice(parts.join(' · '));
+  }, [key]);
+  useEffect(() => {
+    if (!notice) return;
+    const timer = setTimeout(() => setNotice(''), ARRIVAL_NOTICE_MS);
+    return () => clearTimeout(timer);
+  }, [notice]);
+  return notice;
+}
+
+function listNames(nicks: string[]): string {
+  return nicks.length <= 2 ? nicks.join(' and ') : `${nicks.length} people`;
 }
 
 /** How many messages arrived while the page was hidden (another tab in front); 0 once it is seen again. */
