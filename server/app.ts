@@ -18,19 +18,19 @@ import { sendJson } from './handlers/http';
 import type { SocketSession } from './handlers/socket';
 import { Hub } from './hub';
 import { clientIp, ClientLimits } from './limits';
+import { Metrics } from './metrics';
 import { originAllowed } from './origin';
+import { Presence } from './presence';
 import { CloseCode, ErrorCode, type ServerFrame } from './protocol';
+import { loadSessionSecret, SessionSigner } from './session';
+import { openStore } from './store/open';
+import type { MessageStore } from './store/store';
+import { InFlightWrites } from './writes';
 
 /** "Typing" lasts this long after the last signal (clients signal every few seconds while typing). */
 const TYPING_MS = 6000;
 /** Changes to who is in a room are published at most this often. */
 const PRESENCE_DEBOUNCE_MS = 250;
-import { loadSessionSecret, SessionSigner } from './session';
-import { openStore } from './store/open';
-import type { MessageStore } from './store/store';
-import { InFlightWrites } from './writes';
-import { Metrics } from './metrics';
-import { Presence } from './presence';
 
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 
@@ -126,9 +126,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       return;
     }
     const ip = clientIp(req);
-    const refusal = limits.openSocket(ip);
-    if (refusal) {
-      refuseUpgrade(socket, refusal, metrics);
+    const overLimit = limits.openSocket(ip);
+    if (overLimit) {
+      refuseUpgrade(socket, overLimit, metrics);
       return;
     }
     let upgraded = false;
