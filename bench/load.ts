@@ -246,6 +246,9 @@ async function hold(command: Extract<LoadCommand, { scenario: 'hold' }>): Promis
   await report({ type: 'result', result: {} });
 }
 
+/** Fan-out messages sent and delivered before the measured ones (see fanout). */
+const WARM_UP_MESSAGES = 5;
+
 /** Opens `count` readers of `room` over `transport`, each tallied, and lets the last requests settle. */
 async function openReaders(target: Target, room: string, count: number, transport: Transport, tally: Tally) {
   const pollers: ReturnType<typeof pollReader>[] = [];
@@ -268,6 +271,15 @@ async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Pr
   const { sockets, pollers } = await openReaders(target, room, readers, transport, tally);
   const send = await sender(target, room, 'fanout');
   // The floor echoes to the sender too: it is not a reader, so its copies are not tallied.
+  // A few messages first, not measured, so that both servers are measured warm (JIT-compiled paths,
+  // sized buffers) rather than on their first message; each must reach every reader before the next.
+  const warmUp = Array.from({ length: WARM_UP_MESSAGES }, (_, i) => messages + 1 + i);
+  for (const id of warmUp) {
+    void send.send(id);
+    await until(() => tally.delivered([id]), 20_000);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  tally.latencies = [];
   const ids: number[] = [];
   for (let id = 1; id <= messages; id++) {
     ids.push(id);
