@@ -3,7 +3,7 @@ import { liveness, readiness } from './server/handlers/health';
 import type { FastHandler, HttpHandler } from './server/handlers/http';
 import { readHistory, sendMessage } from './server/handlers/messages';
 import { metrics } from './server/handlers/metrics';
-import { showPeople, signalTyping } from './server/handlers/people';
+import { showPeople, typing } from './server/handlers/people';
 import { createSession, showSession } from './server/handlers/session';
 import { acceptSocket } from './server/handlers/socket';
 import { waitForMessages } from './server/handlers/wait';
@@ -24,7 +24,7 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'get', path: '/api/rooms/:room/messages', handler: readHistory },
   { method: 'post', path: '/api/rooms/:room/messages', handler: sendMessage },
   { method: 'get', path: '/api/rooms/:room/people', handler: showPeople },
-  { method: 'post', path: '/api/rooms/:room/typing', handler: signalTyping },
+  { method: 'post', path: '/api/rooms/:room/typing', handler: typing },
 ];
 
 /**

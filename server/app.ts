@@ -13,7 +13,7 @@ import { WebSocketServer } from 'ws';
 import { clientPages, fastRoutes, httpRoutes, socketRoutes } from '../urls';
 import type { Config } from './config';
 import type { AppContext } from './context';
-import { ApiError, errorBody, retryAfterHeader, toApiError } from './errors';
+import { ApiError, errorBody, reportRefusal, retryAfterHeader } from './errors';
 import { sendJson } from './handlers/http';
 import type { SocketSession } from './handlers/socket';
 import { Hub } from './hub';
@@ -89,16 +89,17 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   const fastHeaders = headersOf(headers);
   const server = createServer((req, res) => {
-    const route = req.method === 'GET' ? fastRoute(req.url) : undefined;
-    if (!route) {
+    const fast = req.method === 'GET' ? fastRoute(req.url) : undefined;
+    if (!fast) {
       app(req, res);
       return;
     }
+    const { route, query } = fast;
     for (const [name, value] of fastHeaders) res.setHeader(name, value);
     Promise.resolve()
-      .then(() => route.handler(ctx, req, res, route.query))
+      .then(() => route.handler(ctx, req, res, query))
       .catch((error: unknown) => {
-        const apiError = refusal(error, req.method, route.path, logger, metrics);
+        const apiError = reportRefusal(error, { method: req.method, path: route.path }, logger, metrics);
         if (res.headersSent) return;
         const retryAfter = retryAfterHeader(apiError);
         if (retryAfter) res.setHeader('Retry-After', retryAfter);
@@ -275,23 +276,13 @@ function requireUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
   if (!isUtf8(body)) throw new Error('the request body is not valid UTF-8');
 }
 
-/** What a client is told about a failed request, counted and logged (internal errors with their stack). */
-function refusal(error: unknown, method: string | undefined, path: string, logger: Logger, metrics: Metrics): ApiError {
-  const apiError = toApiError(error);
-  metrics.refused(apiError.code);
-  if (apiError.code === ErrorCode.internal) logger.error({ err: error, method, path }, 'request failed');
-  else if (apiError.code === ErrorCode.storeUnavailable) logger.warn({ method, path, reason: apiError.message }, 'request failed: store unavailable');
-  else logger.debug({ method, path, code: apiError.code }, 'request refused');
-  return apiError;
-}
-
 /** The route of `fastRoutes` this URL names, with its query; undefined for everything express serves. */
-function fastRoute(url: string | undefined): ((typeof fastRoutes)[number] & { query: URLSearchParams }) | undefined {
+function fastRoute(url: string | undefined): { route: (typeof fastRoutes)[number]; query: URLSearchParams } | undefined {
   if (!url) return undefined;
   const mark = url.indexOf('?');
   const path = mark === -1 ? url : url.slice(0, mark);
   const route = fastRoutes.find((r) => r.path === path);
-  return route && { ...route, query: new URLSearchParams(mark === -1 ? '' : url.slice(mark + 1)) };
+  return route && { route, query: new URLSearchParams(mark === -1 ? '' : url.slice(mark + 1)) };
 }
 
 /**
@@ -323,7 +314,7 @@ function headersOf(middleware: RequestHandler): [string, string | number | reado
 /** The last middleware: every error becomes { error: { code, message } } with its HTTP status. */
 function answerErrors(logger: Logger, metrics: Metrics): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const apiError = refusal(fromBodyParser(error) ?? error, req.method, req.path, logger, metrics);
+    const apiError = reportRefusal(fromBodyParser(error) ?? error, { method: req.method, path: req.path }, logger, metrics);
     if (res.headersSent) return;
     const retryAfter = retryAfterHeader(apiError);
     if (retryAfter) res.setHeader('Retry-After', retryAfter);

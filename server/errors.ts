@@ -2,6 +2,8 @@
 import type { ZodType } from 'zod';
 import { ErrorCode, RETRYABLE_ERRORS, type ErrorResponse } from './protocol';
 import { describeIssues } from './validation';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics';
 import { StoreUnavailableError } from './store/store';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -42,6 +44,19 @@ export function toApiError(error: unknown): ApiError {
     return new ApiError(ErrorCode.storeUnavailable, 'the message store is unavailable; try again shortly');
   }
   return new ApiError(ErrorCode.internal, 'the server failed to handle this request');
+}
+
+/**
+ * What a client is told about a request or frame that failed, counted by code and logged: internal errors
+ * with their stack, store outages as warnings, refusals of bad input at debug. `where` says what failed.
+ */
+export function reportRefusal(error: unknown, where: Record<string, unknown>, logger: Logger, metrics: Metrics): ApiError {
+  const apiError = toApiError(error);
+  metrics.refused(apiError.code);
+  if (apiError.code === ErrorCode.internal) logger.error({ err: error, ...where }, 'request failed');
+  else if (apiError.code === ErrorCode.storeUnavailable) logger.warn({ ...where, reason: apiError.message }, 'request failed: store unavailable');
+  else logger.debug({ ...where, code: apiError.code }, 'request refused');
+  return apiError;
 }
 
 export function errorBody(error: ApiError): ErrorResponse {

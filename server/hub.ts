@@ -41,7 +41,7 @@ export class EncodedBatch {
   frameAfter(after: number): Buffer | undefined {
     if (after < this.first) return this.frame;
     if (after >= this.last) return undefined;
-    return encodeFrame(this.room, this.messages.slice(after - this.first + 1));
+    return encodeFrame(this.room, this.tailAfter(after));
   }
 
   /**
@@ -55,7 +55,12 @@ export class EncodedBatch {
       this.waitBytes ??= encodeWaitBody(this.room, this.epoch, this.messages);
       return this.waitBytes;
     }
-    return encodeWaitBody(this.room, this.epoch, this.messages.slice(after - this.first + 1));
+    return encodeWaitBody(this.room, this.epoch, this.tailAfter(after));
+  }
+
+  /** The run's messages after seq `after` (which lies inside the run). */
+  private tailAfter(after: number): readonly ChatMessage[] {
+    return this.messages.slice(after - this.first + 1);
   }
 }
 
@@ -69,7 +74,8 @@ function encodeWaitBody(room: string, epoch: string, messages: readonly ChatMess
 
 /** A live reader of a room, such as one WebSocket subscription. */
 export interface RoomReader {
-  deliver(batch: EncodedBatch): void;
+  /** Hands over a batch; returns how many of its messages went out to the reader now (for the metrics). */
+  deliver(batch: EncodedBatch): number;
   /** An ephemeral frame (who is here, who is typing): sent if the reader is live, else dropped. */
   deliverEvent(frame: Buffer): void;
 }
@@ -102,7 +108,7 @@ export class Hub {
   constructor(
     store: MessageStore,
     sweepIntervalMs = 250,
-    /** Counts long-poll deliveries and fan-out latency, when given. */
+    /** Counts deliveries and fan-out latency, when given. */
     private readonly metrics?: Metrics,
   ) {
     this.epoch = store.epoch;
@@ -166,10 +172,13 @@ export class Hub {
       const entry = this.rooms.get(run[0]!.room);
       if (!entry) continue;
       const batch = new EncodedBatch(run, this.epoch);
-      for (const reader of entry.readers) reader.deliver(batch);
+      let delivered = 0;
+      for (const reader of entry.readers) delivered += reader.deliver(batch);
       this.wakeWaiters(entry, batch);
       this.forgetIfEmpty(batch.room);
       if (this.metrics) {
+        // Counted once per batch, not once per reader.
+        this.metrics.delivered('websocket', delivered);
         const now = Date.now();
         for (const message of run) this.metrics.fannedOut((now - message.at) / 1000);
       }
@@ -182,13 +191,15 @@ export class Hub {
    * store). Waiters at or past its end keep waiting.
    */
   private wakeWaiters(entry: Room, batch: EncodedBatch): void {
+    let delivered = 0;
     for (const waiter of entry.waiters) {
       if (waiter.after >= batch.last) continue;
       entry.waiters.delete(waiter);
       const body = batch.waitBodyAfter(waiter.after);
-      if (body) this.metrics?.delivered('longpoll', batch.last - waiter.after);
+      if (body) delivered += batch.last - waiter.after;
       waiter.answer(body);
     }
+    this.metrics?.delivered('longpoll', delivered);
   }
 
   private expireWaiters(now: number): void {

@@ -1,5 +1,5 @@
-// The two things every transport does with a room's log: read from a reader's cursor, and append a
-// message. WebSocket and HTTP handlers both come here, so both answer the same way.
+// What every transport does with a room: read its log from a reader's cursor, append a message, and say
+// someone is typing. WebSocket and HTTP handlers both come here, so both answer the same way.
 import type { AppContext } from './context';
 import { ApiError } from './errors';
 import { ErrorCode, type ChatMessage, type ResetReason } from './protocol';
@@ -65,6 +65,12 @@ export async function appendMessage(
   if (!result.duplicate) metrics.messageStored();
   presence.sent(room, session.nick);
   return result;
+}
+
+/** `session` is typing in `room` (ephemeral: see Presence). Like a send, it needs a nickname. */
+export function signalTyping({ presence }: AppContext, session: Session | undefined, room: string): void {
+  if (!session) throw new ApiError(ErrorCode.unauthenticated, 'pick a nickname before typing (POST /api/session)');
+  presence.typing(room, session.nick);
 }
 
 function countCharacters(text: string): number {

@@ -46,8 +46,9 @@ class FakeStore implements MessageStore {
 class Reader implements RoomReader {
   readonly got: EncodedBatch[] = [];
   readonly events: Buffer[] = [];
-  deliver(batch: EncodedBatch): void {
+  deliver(batch: EncodedBatch): number {
     this.got.push(batch);
+    return batch.messages.length;
   }
   deliverEvent(frame: Buffer): void {
     this.events.push(frame);

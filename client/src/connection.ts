@@ -349,25 +349,31 @@ export class RoomConnection {
       return true;
     } catch (error) {
       const failure = error instanceof ApiFailure ? error : new ApiFailure('network', String(error), true);
-      this.inFlight.delete(clientId);
-      this.failed(clientId, failure);
-      return !(failure.retryable || failure.code === 'network' || failure.code === 'unauthenticated');
+      return this.failed(clientId, failure);
     }
   }
 
   /**
    * A send failed: a retryable failure stays pending and is tried again (a rate_limited one after the
-   * retryAfterMs the server gave); any other is refused.
+   * retryAfterMs the server gave); any other is refused. Returns true when the message is settled (refused
+   * for good), false when it stays pending.
    */
   private failed(
     clientId: string | undefined,
     error: { code: ErrorCode | 'network'; message: string; retryable: boolean; retryAfterMs?: number | undefined },
-  ): void {
-    if (clientId === undefined) return;
+  ): boolean {
+    if (clientId === undefined) return false;
     this.inFlight.delete(clientId);
-    if (error.code === 'unauthenticated') this.events.unauthenticated();
-    else if (error.retryable || error.code === 'network') this.retryLater(() => this.flush(), error.retryAfterMs);
-    else this.events.refused(clientId, { code: error.code, message: error.message });
+    if (error.code === 'unauthenticated') {
+      this.events.unauthenticated();
+      return false;
+    }
+    if (error.retryable || error.code === 'network') {
+      this.retryLater(() => this.flush(), error.retryAfterMs);
+      return false;
+    }
+    this.events.refused(clientId, { code: error.code, message: error.message });
+    return true;
   }
 
   private retryLater(action: () => void, afterMs = backoff(2)): void {

@@ -1,6 +1,6 @@
 // The rooms this browser has visited, for the sidebar: each with the last seq read in it, kept in
 // localStorage, and how many messages it has beyond that (asked from the server now and then).
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { DEFAULT_ROOM } from '../../server/protocol';
 import { fetchHistory } from './api';
 import { isRoomName } from './routes';
@@ -38,12 +38,13 @@ function save(rooms: Record<string, Visited>): void {
   }
 }
 
-/** Records that `room` is open and read up to `seq`. */
-export function markRead(room: string, seq: number | undefined): void {
+/** Records that `room` is open and read up to `seq`; returns the visited rooms with it. */
+export function markRead(room: string, seq: number | undefined): Record<string, Visited> {
   const rooms = load();
   const previous = rooms[room];
   rooms[room] = { read: Math.max(previous?.read ?? 0, seq ?? 0), at: Date.now() };
   save(rooms);
+  return rooms;
 }
 
 export interface RoomEntry {
@@ -58,9 +59,10 @@ export interface RoomEntry {
  */
 export function useRoomList(current: string, currentSeq: number | undefined): RoomEntry[] {
   const [heads, setHeads] = useState<Record<string, number>>({});
-  const [, setTick] = useState(0);
+  // Read from storage when the open room moves on, not on every render.
+  const [visited, setVisited] = useState(load);
 
-  useEffect(() => markRead(current, currentSeq), [current, currentSeq]);
+  useEffect(() => setVisited(markRead(current, currentSeq)), [current, currentSeq]);
 
   useEffect(() => {
     let stopped = false;
@@ -74,10 +76,7 @@ export function useRoomList(current: string, currentSeq: number | undefined): Ro
           if (page) found[name] = page.messages.at(-1)?.seq ?? 0;
         }),
       );
-      if (!stopped) {
-        setHeads(found);
-        setTick((n) => n + 1);
-      }
+      if (!stopped) setHeads(found);
     };
     void refresh();
     const timer = setInterval(() => void refresh(), REFRESH_MS);
@@ -90,12 +89,13 @@ export function useRoomList(current: string, currentSeq: number | undefined): Ro
     };
   }, [current]);
 
-  const rooms = load();
-  const names = new Set([DEFAULT_ROOM, current, ...Object.keys(rooms)]);
-  return [...names]
-    .sort((a, b) => a.localeCompare(b))
-    .map((name) => ({
-      name,
-      unread: name === current ? 0 : Math.max(0, (heads[name] ?? 0) - (rooms[name]?.read ?? heads[name] ?? 0)),
-    }));
+  return useMemo(() => {
+    const names = new Set([DEFAULT_ROOM, current, ...Object.keys(visited)]);
+    return [...names]
+      .sort((a, b) => a.localeCompare(b))
+      .map((name) => ({
+        name,
+        unread: name === current ? 0 : Math.max(0, (heads[name] ?? 0) - (visited[name]?.read ?? heads[name] ?? 0)),
+      }));
+  }, [current, visited, heads]);
 }

@@ -1,7 +1,8 @@
 // Who is in a room, over HTTP: for long-poll clients, which have no socket to receive `people` frames on,
 // and their typing signal. A long-poll reader with a nickname counts as present while it keeps polling.
-import { ApiError, validate } from '../errors';
-import { ErrorCode, type PeopleState } from '../protocol';
+import { validate } from '../errors';
+import type { PeopleState } from '../protocol';
+import { signalTyping } from '../roomlog';
 import { RoomName } from '../validation';
 import type { HttpHandler } from './http';
 
@@ -15,10 +16,8 @@ export const showPeople: HttpHandler = (ctx, req, res) => {
 };
 
 /** POST /api/rooms/:room/typing: the session's nickname is typing in the room (204). */
-export const signalTyping: HttpHandler = (ctx, req, res) => {
+export const typing: HttpHandler = (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
-  const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
-  if (!session) throw new ApiError(ErrorCode.unauthenticated, 'pick a nickname before typing (POST /api/session)');
-  ctx.presence.typing(room, session.nick);
+  signalTyping(ctx, ctx.sessions.fromCookieHeader(req.headers.cookie), room);
   res.status(204).end();
 };

@@ -3,12 +3,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { RawData, WebSocket } from 'ws';
 import type { AppContext } from '../context';
-import { ApiError, toApiError, validate } from '../errors';
+import { ApiError, reportRefusal, validate } from '../errors';
 import type { EncodedBatch, RoomReader } from '../hub';
 import { CloseCode, ErrorCode, type ServerFrame } from '../protocol';
 import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
 import { clientIp } from '../limits';
-import { appendMessage, readFromCursor, readLatest } from '../roomlog';
+import { appendMessage, readFromCursor, readLatest, signalTyping } from '../roomlog';
 import type { Session } from '../session';
 
 /** How long a slow reader has to take in its buffer and the close frame before the socket is cut. */
@@ -18,8 +18,6 @@ const SLOW_READER_GRACE_MS = 10_000;
 class Subscription implements RoomReader {
   /** The last seq sent to the client; nothing at or below it is sent again. */
   lastSeq = 0;
-  /** Whether this subscription counts in the room's presence (from going live until it ends). */
-  present = false;
   private held: EncodedBatch[] | undefined = [];
 
   constructor(
@@ -27,30 +25,43 @@ class Subscription implements RoomReader {
     private readonly socket: SocketSession,
   ) {}
 
-  deliver(batch: EncodedBatch): void {
-    if (this.held) this.held.push(batch);
-    else this.forward(batch);
+  /** Live: the replay has been sent, and the subscription counts in the room's presence. */
+  get live(): boolean {
+    return this.held === undefined;
+  }
+
+  deliver(batch: EncodedBatch): number {
+    if (!this.held) return this.forward(batch);
+    this.held.push(batch);
+    return 0;
   }
 
   deliverEvent(frame: Buffer): void {
     // Before going live the reader gets the current state with the replay; a change meanwhile is in it.
-    if (!this.held) this.socket.sendBytes(frame);
+    if (this.live) this.socket.sendBytes(frame);
   }
 
-  /** The replay has been sent up to `lastSeq`: release what arrived meanwhile, then go live. */
-  goLive(lastSeq: number): void {
+  /**
+   * The replay has been sent up to `lastSeq`: release what arrived meanwhile, then go live. Returns how
+   * many messages it released.
+   */
+  goLive(lastSeq: number): number {
     this.lastSeq = lastSeq;
     const held = this.held ?? [];
     this.held = undefined;
-    for (const batch of held) this.forward(batch);
+    let released = 0;
+    for (const batch of held) released += this.forward(batch);
+    return released;
   }
 
-  private forward(batch: EncodedBatch): void {
+  /** Sends what of `batch` follows `lastSeq`; returns how many messages that is. */
+  private forward(batch: EncodedBatch): number {
     const frame = batch.frameAfter(this.lastSeq);
-    if (!frame) return;
-    this.socket.delivered(batch.last - Math.max(this.lastSeq, batch.first - 1));
+    if (!frame) return 0;
+    const sent = batch.last - Math.max(this.lastSeq, batch.first - 1);
     this.lastSeq = batch.last;
     this.socket.sendBytes(frame);
+    return sent;
   }
 }
 
@@ -77,11 +88,6 @@ export class SocketSession {
     });
     ws.on('close', () => this.closed());
     ws.on('error', (error) => ctx.logger.debug({ err: error }, 'socket error'));
-  }
-
-  /** Counts `messages` handed to this socket (the deliveries metric). */
-  delivered(messages: number): void {
-    this.ctx.metrics.delivered('websocket', messages);
   }
 
   /**
@@ -170,15 +176,10 @@ export class SocketSession {
         case 'ping':
           return this.send({ type: 'pong' });
         case 'typing':
-          if (!this.session) throw new ApiError(ErrorCode.unauthenticated, 'pick a nickname before typing (POST /api/session)');
-          this.ctx.presence.typing(frame.room, this.session.nick);
-          return;
+          return signalTyping(this.ctx, this.session, frame.room);
       }
     } catch (error) {
-      const apiError = toApiError(error);
-      this.ctx.metrics.refused(apiError.code);
-      if (apiError.code === ErrorCode.internal) this.ctx.logger.error({ err: error }, 'socket frame failed');
-      else if (apiError.code === ErrorCode.storeUnavailable) this.ctx.logger.warn({ ip: this.ip, reason: apiError.message }, 'socket frame failed: store unavailable');
+      const apiError = reportRefusal(error, { frame: frame?.type ?? 'unreadable', ip: this.ip }, this.ctx.logger, this.ctx.metrics);
       this.send({
         type: 'error',
         code: apiError.code,
@@ -215,9 +216,8 @@ export class SocketSession {
         return;
       }
       this.send({ type: 'subscribed', room, epoch: this.ctx.store.epoch, messages: read.messages, hasOlder: read.hasOlder }, true);
-      this.delivered(read.messages.length);
-      subscription.goLive(read.messages.at(-1)?.seq ?? after ?? 0);
-      subscription.present = true;
+      const released = subscription.goLive(read.messages.at(-1)?.seq ?? after ?? 0);
+      this.ctx.metrics.delivered('websocket', read.messages.length + released);
       this.ctx.presence.joined(room, this.session?.nick);
       this.send({ type: 'people', ...this.ctx.presence.state(room) });
     } catch (error) {
@@ -231,7 +231,7 @@ export class SocketSession {
     if (!subscription) return;
     this.subscriptions.delete(room);
     this.ctx.hub.leave(room, subscription);
-    if (subscription.present) this.ctx.presence.left(room, this.session?.nick);
+    if (subscription.live) this.ctx.presence.left(room, this.session?.nick);
   }
 
   private closed(): void {

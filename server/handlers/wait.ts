@@ -67,9 +67,7 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query) => {
     }
   } catch (error) {
     if (answered) return;
-    answered = true;
-    release();
-    ctx.hub.removeWaiter(waiter);
+    finish(() => undefined); // the error answer is the caller's
     throw error;
   }
 };

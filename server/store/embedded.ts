@@ -11,6 +11,7 @@ import {
   type AppendResult,
   type MessageStore,
   type NewMessage,
+  newlyStored,
 } from './store';
 
 interface QueuedAppend {
@@ -119,7 +120,7 @@ export class EmbeddedStore implements MessageStore {
         for (const queued of batch) queued.reject(failure);
         continue;
       }
-      const stored = results.filter((result) => !result.duplicate).map((result) => result.message);
+      const stored = newlyStored(results);
       if (stored.length > 0) this.emit(stored);
       batch.forEach((queued, i) => queued.resolve(results[i] as AppendResult));
     }

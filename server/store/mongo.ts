@@ -24,6 +24,7 @@ import {
   type AppendResult,
   type MessageStore,
   type NewMessage,
+  newlyStored,
 } from './store';
 
 const DUPLICATE_KEY = 11000;
@@ -211,7 +212,7 @@ export class MongoStore implements MessageStore {
         const results = await this.appendBatch(room, batch.map((queued) => queued.message));
         if (!this.replicaSet) {
           // No change stream on a standalone: this process is the only writer, so it feeds its own hub.
-          const stored = results.filter((result) => !result.duplicate).map((result) => result.message);
+          const stored = newlyStored(results);
           if (stored.length > 0) this.emit(stored);
         }
         batch.forEach((queued, i) => queued.resolve(results[i] as AppendResult));

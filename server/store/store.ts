@@ -20,6 +20,11 @@ export interface AppendResult {
  */
 export type AppendListener = (messages: readonly ChatMessage[]) => void;
 
+/** The messages a batch of appends newly stored (resends of stored ones left out), in order: what the feed hands on. */
+export function newlyStored(results: readonly AppendResult[]): ChatMessage[] {
+  return results.filter((result) => !result.duplicate).map((result) => result.message);
+}
+
 export interface MessageStore {
   readonly kind: 'embedded' | 'mongodb';
   /** Identifies this log's lifetime: a wiped store has a new epoch, so old cursors get a reset. */

@@ -112,19 +112,22 @@ function listNames(nicks: string[]): string {
 function useUnseenWhileHidden(count: number, loaded: boolean): number {
   const [unseen, setUnseen] = useState(0);
   const seenCount = useRef(count);
+  const latestCount = useRef(count);
+  latestCount.current = count;
   useEffect(() => {
     if (!loaded) return;
     if (document.visibilityState === 'visible') seenCount.current = count;
     else setUnseen(Math.max(0, count - seenCount.current));
   }, [count, loaded]);
+  // One listener for the page's life, not one per message.
   useEffect(() => {
     const onVisibility = () => {
       if (document.visibilityState !== 'visible') return;
-      seenCount.current = count;
+      seenCount.current = latestCount.current;
       setUnseen(0);
     };
     document.addEventListener('visibilitychange', onVisibility);
     return () => document.removeEventListener('visibilitychange', onVisibility);
-  }, [count]);
+  }, []);
   return unseen;
 }
