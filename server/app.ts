@@ -15,10 +15,10 @@ import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, reportRefusal, retryAfterHeader } from './errors';
 import { sendJson } from './handlers/http';
-import type { SocketSession } from './handlers/socket';
 import { Hub } from './hub';
 import { clientIp, ClientLimits } from './limits';
 import { Metrics } from './metrics';
+import { OpenSockets } from './open-sockets';
 import { originAllowed } from './origin';
 import { Presence } from './presence';
 import { CloseCode, ErrorCode, type ServerFrame } from './protocol';
@@ -29,8 +29,10 @@ import { InFlightWrites } from './writes';
 
 /** "Typing" lasts this long after the last signal (clients signal every few seconds while typing). */
 const TYPING_MS = 6000;
-/** Changes to who is in a room are published at most this often. */
+/** Changes to who is in a room are published at most this often... */
 const PRESENCE_DEBOUNCE_MS = 250;
+/** ...and a big room's at most as often as this many frames a second allow (see PresenceOptions). */
+const PRESENCE_FRAMES_PER_SECOND = 4000;
 
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 
@@ -60,18 +62,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const store = options.store ?? (await openStore(config, logger));
   const metrics = new Metrics();
   const hub = new Hub(store, undefined, metrics);
-  const sockets = new Set<SocketSession>();
-  /** Numbers the sockets in the log, so that an open and its close can be matched. */
-  let socketCount = 0;
-  metrics.countOpenConnections(() => ({ websocket: sockets.size, longpoll: hub.waiting() }));
   const sessions = new SessionSigner(loadSessionSecret(config.sessionSecret, config.dataDir));
   const limits = new ClientLimits(config);
+  const sockets = new OpenSockets(logger, limits);
+  metrics.countOpenConnections(() => ({ websocket: sockets.size, longpoll: hub.waiting() }));
   const writes = new InFlightWrites();
   const presence = new Presence(
-    { pollGraceMs: config.waitTimeoutMs + 10_000, typingMs: TYPING_MS, debounceMs: PRESENCE_DEBOUNCE_MS },
+    { pollGraceMs: config.waitTimeoutMs + 10_000, typingMs: TYPING_MS, debounceMs: PRESENCE_DEBOUNCE_MS, maxFramesPerSecond: PRESENCE_FRAMES_PER_SECOND },
     (room, state) => hub.broadcast(room, Buffer.from(JSON.stringify({ type: 'people', ...state } satisfies ServerFrame))),
   );
-  const ctx: AppContext = { config, store, hub, sessions, limits, logger, metrics, presence, writes };
+  const ctx: AppContext = { config, store, hub, sessions, limits, logger, metrics, presence, writes, sockets };
 
   const app = express();
   app.disable('x-powered-by');
@@ -132,22 +132,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       refuseUpgrade(socket, overLimit, metrics);
       return;
     }
-    let upgraded = false;
-    socket.once('close', () => {
-      if (!upgraded) limits.socketClosed(ip);
-    });
+    const slot = holdSocketSlot(socket, ip, limits);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      upgraded = true;
-      const session = route.handler(ctx, ws, req);
-      sockets.add(session);
-      const id = ++socketCount;
-      const opened = Date.now();
-      logger.info({ socket: id, ip, open: sockets.size }, 'websocket opened');
-      ws.on('close', (code) => {
-        sockets.delete(session);
-        limits.socketClosed(ip);
-        logger.info({ socket: id, ip, code, seconds: Math.round((Date.now() - opened) / 1000), open: sockets.size }, 'websocket closed');
-      });
+      slot.upgraded();
+      route.handler(ctx, ws, req);
     });
   });
   // One sweep pings every socket and drops those that did not answer the previous ping; it also lets the
@@ -253,6 +241,17 @@ function refuseForeignOrigins(allowed: readonly string[]): RequestHandler {
 
 function foreignOrigin(origin: string | undefined): ApiError {
   return new ApiError(ErrorCode.forbiddenOrigin, `requests from pages at ${origin ?? 'that origin'} are not allowed here (see ALLOWED_ORIGINS)`);
+}
+
+/**
+ * The connection slot `limits.openSocket` gave an upgrade: given back if the connection closes before it
+ * becomes a WebSocket. Once it is one, OpenSockets gives it back, and this listener goes: it would hold
+ * its scope for the socket's whole life.
+ */
+function holdSocketSlot(socket: Duplex, ip: string, limits: ClientLimits): { upgraded(): void } {
+  const closedEarly = () => limits.socketClosed(ip);
+  socket.once('close', closedEarly);
+  return { upgraded: () => socket.off('close', closedEarly) };
 }
 
 /** Answers an upgrade request with an HTTP error instead of a WebSocket, then closes the connection. */

@@ -70,6 +70,8 @@ export class SocketSession {
   /** Set by every pong; the heartbeat sweep drops a socket that has not answered since the last ping. */
   alive = true;
   private readonly openedAt = Date.now();
+  /** Its number in the log. */
+  private readonly id: number;
   /** When the client last sent a frame; undefined until its first. */
   private lastFrameAt: number | undefined;
   /** Bytes of replays still draining, which the slow-reader bound allows on top of MAX_BUFFERED_BYTES. */
@@ -86,8 +88,12 @@ export class SocketSession {
     ws.on('pong', () => {
       this.alive = true;
     });
-    ws.on('close', () => this.closed());
+    ws.on('close', (code) => {
+      this.closed();
+      ctx.sockets.delete(this, this.id, code, Math.round((Date.now() - this.openedAt) / 1000));
+    });
     ws.on('error', (error) => ctx.logger.debug({ err: error }, 'socket error'));
+    this.id = ctx.sockets.add(this);
   }
 
   /**
