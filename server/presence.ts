@@ -2,7 +2,8 @@
 // is present while subscribed; a long-poll reader while it keeps polling (it counts until POLL_GRACE after
 // its last request). "Typing" lasts a few seconds after the last typing signal, or until that person's
 // message is stored. Changes are coalesced per room and published at most every `debounceMs`, and only
-// when the picture changed, so a busy room does not flood its readers.
+// when the picture changed, so a busy room does not flood its readers; a room of thousands is published
+// less often still, so that its presence costs at most `maxFramesPerSecond` frames a second.
 import type { PeopleState } from './protocol';
 
 export interface PresenceOptions {
@@ -12,6 +13,12 @@ export interface PresenceOptions {
   typingMs: number;
   /** Changes to one room are published at most this often. */
   debounceMs: number;
+  /**
+   * Each publication is one frame per reader: a room of N readers is published at most every
+   * N / maxFramesPerSecond seconds (10,000 readers at 4,000 frames/s: every 2.5 s), when that is longer
+   * than debounceMs. Default: no bound beyond debounceMs.
+   */
+  maxFramesPerSecond?: number;
 }
 
 interface RoomPeople {
@@ -19,6 +26,10 @@ interface RoomPeople {
   readonly sockets: Map<string, number>;
   /** Subscriptions without a session (reading without a nickname). */
   guests: number;
+  /** WebSocket subscriptions, with a nickname or not: the readers a publication goes to. */
+  subscribers: number;
+  /** When this room may be published next. */
+  nextPublishAt: number;
   /** nick -> when that nick's long-poll reader stops counting as present. */
   readonly polling: Map<string, number>;
   /** nick -> when that nick stops counting as typing. */
@@ -31,6 +42,8 @@ export class Presence {
   private readonly rooms = new Map<string, RoomPeople>();
   private readonly dirty = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
+  /** When flushTimer fires. */
+  private flushDueAt = 0;
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(
@@ -46,6 +59,7 @@ export class Presence {
   /** A WebSocket subscribed to `room`, for `nick` (undefined: a reader without a nickname). */
   joined(room: string, nick: string | undefined): void {
     const people = this.room(room);
+    people.subscribers++;
     if (nick === undefined) people.guests++;
     else people.sockets.set(nick, (people.sockets.get(nick) ?? 0) + 1);
     this.changed(room);
@@ -54,6 +68,7 @@ export class Presence {
   left(room: string, nick: string | undefined): void {
     const people = this.rooms.get(room);
     if (!people) return;
+    people.subscribers = Math.max(0, people.subscribers - 1);
     if (nick === undefined) {
       people.guests = Math.max(0, people.guests - 1);
     } else {
@@ -119,28 +134,53 @@ export class Presence {
 
   private changed(room: string): void {
     this.dirty.add(room);
-    this.flushTimer ??= setTimeout(() => this.flush(), this.options.debounceMs);
+    const now = Date.now();
+    const due = Math.max(now + this.options.debounceMs, this.rooms.get(room)?.nextPublishAt ?? 0);
+    // One timer for every room, set for the room due first: a big room's wait does not delay a small one.
+    if (this.flushTimer === undefined || due < this.flushDueAt) this.scheduleFlush(due, now);
   }
 
-  private flush(): void {
+  private scheduleFlush(at: number, now: number): void {
+    clearTimeout(this.flushTimer);
+    this.flushDueAt = at;
+    this.flushTimer = setTimeout(() => this.flush(), Math.max(1, at - now));
+  }
+
+  /** Publishes the changed rooms that are due; those that are not stay dirty for a later flush. */
+  private flush(now = Date.now()): void {
     this.flushTimer = undefined;
+    let nextDue = Infinity;
     for (const room of this.dirty) {
-      const state = this.state(room);
       const people = this.rooms.get(room);
+      if (people && people.nextPublishAt > now) {
+        nextDue = Math.min(nextDue, people.nextPublishAt);
+        continue;
+      }
+      this.dirty.delete(room);
+      if (!people) continue;
+      const state = this.state(room);
       const key = `${state.present.join('\n')}|${state.typing.join('\n')}|${state.guests}`;
-      if (people && people.published !== key) {
+      if (people.published !== key) {
         people.published = key;
+        people.nextPublishAt = now + this.publishInterval(people);
         this.publish(room, state);
       }
-      if (people && people.sockets.size === 0 && people.polling.size === 0 && people.guests === 0) this.rooms.delete(room);
+      if (people.sockets.size === 0 && people.polling.size === 0 && people.guests === 0) this.rooms.delete(room);
     }
-    this.dirty.clear();
+    if (nextDue !== Infinity) this.scheduleFlush(nextDue, now);
+  }
+
+  /** How long after a publication the room may be published again. */
+  private publishInterval(people: RoomPeople): number {
+    const { debounceMs, maxFramesPerSecond } = this.options;
+    const readers = people.subscribers;
+    return maxFramesPerSecond ? Math.max(debounceMs, (readers / maxFramesPerSecond) * 1000) : debounceMs;
   }
 
   private room(name: string): RoomPeople {
     let people = this.rooms.get(name);
     if (!people) {
-      people = { sockets: new Map(), guests: 0, polling: new Map(), typing: new Map(), published: '||0' };
+      people = { sockets: new Map(), guests: 0, subscribers: 0, nextPublishAt: 0, polling: new Map(), typing: new Map(), published: '||0' };
       this.rooms.set(name, people);
     }
     return people;

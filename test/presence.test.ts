@@ -47,6 +47,28 @@ describe('Presence', () => {
     expect(published).toHaveLength(count);
     presence.close();
   });
+
+  it('publishes a room of thousands less often, without delaying a small room', () => {
+    vi.useFakeTimers();
+    const published: { room: string; at: number; guests: number }[] = [];
+    const presence = new Presence({ pollGraceMs: 30_000, typingMs: 5000, debounceMs: 250, maxFramesPerSecond: 4000 }, (room, state) =>
+      published.push({ room, at: Date.now(), guests: state.guests }),
+    );
+    const start = Date.now();
+    for (let i = 0; i < 10_000; i++) presence.joined('big', undefined);
+    vi.advanceTimersByTime(250);
+    expect(published).toEqual([{ room: 'big', at: start + 250, guests: 10_000 }]);
+    // 10,000 readers at 4,000 frames a second: the next picture of 'big' waits 2.5 s; 'small' does not.
+    presence.joined('big', undefined);
+    presence.joined('small', 'Ana');
+    vi.advanceTimersByTime(250);
+    expect(published.at(-1)).toEqual({ room: 'small', at: start + 500, guests: 0 });
+    vi.advanceTimersByTime(2000);
+    expect(published.filter((p) => p.room === 'big')).toHaveLength(1);
+    vi.advanceTimersByTime(250);
+    expect(published.at(-1)).toEqual({ room: 'big', at: start + 2750, guests: 10_001 });
+    presence.close();
+  });
 });
 
 describe('people in a room, end to end', () => {
