@@ -2,7 +2,7 @@
 // routes of urls.ts to their handlers; start and stop.
 import { isUtf8 } from 'node:buffer';
 import { existsSync } from 'node:fs';
-import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { clientPages, fastRoutes, httpRoutes, socketRoutes } from '../urls';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, reportRefusal, retryAfterHeader } from './errors';
-import { sendJson } from './handlers/http';
+import { sendJson, type HeaderList } from './handlers/http';
 import { Hub } from './hub';
 import { clientIp, ClientLimits } from './limits';
 import { Metrics } from './metrics';
@@ -87,7 +87,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }
   app.use('/api', (_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'no such API route')));
 
-  const fastHeaders = headersOf(headers);
+  // The fast routes answer what is new (the long-poll): never to be cached.
+  const fastHeaders = [...headersOf(headers), 'Cache-Control', 'no-store'];
   const server = createServer((req, res) => {
     const fast = req.method === 'GET' ? fastRoute(req.url) : undefined;
     if (!fast) {
@@ -95,15 +96,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       return;
     }
     const { route, query } = fast;
-    for (const [name, value] of fastHeaders) res.setHeader(name, value);
     Promise.resolve()
-      .then(() => route.handler(ctx, req, res, query))
+      .then(() => route.handler(ctx, req, res, query, fastHeaders))
       .catch((error: unknown) => {
         const apiError = reportRefusal(error, { method: req.method, path: route.path }, logger, metrics);
         if (res.headersSent) return;
         const retryAfter = retryAfterHeader(apiError);
-        if (retryAfter) res.setHeader('Retry-After', retryAfter);
-        sendJson(res, apiError.status, errorBody(apiError));
+        sendJson(res, apiError.status, errorBody(apiError), retryAfter ? [...fastHeaders, 'Retry-After', retryAfter] : fastHeaders);
       });
   });
   if (options.beforeClient) await options.beforeClient(app, server);
@@ -288,11 +287,11 @@ function fastRoute(url: string | undefined): { route: (typeof fastRoutes)[number
  * The headers a middleware (helmet) sets on every answer, read once, so that the routes served before
  * express carry exactly the same ones.
  */
-function headersOf(middleware: RequestHandler): [string, string | number | readonly string[]][] {
-  const set: [string, string | number | readonly string[]][] = [];
+function headersOf(middleware: RequestHandler): HeaderList {
+  const set: OutgoingHttpHeader[] = [];
   const recorder = {
-    setHeader(name: string, value: string | number | readonly string[]) {
-      set.push([name, value]);
+    setHeader(name: string, value: OutgoingHttpHeader) {
+      set.push(name, value);
       return recorder;
     },
     removeHeader() {

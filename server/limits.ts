@@ -48,17 +48,15 @@ export class ClientLimits {
     this.sockets.close(ip);
   }
 
-  /** A held long-poll from `ip`; throws rate_limited at the cap. Returns the function that gives the slot back (once). */
-  holdLongPoll(ip: string): () => void {
+  /** A held long-poll from `ip`; throws rate_limited at the cap. Call `longPollEnded` once when it ends. */
+  holdLongPoll(ip: string): void {
     if (this.longPolls.open(ip) !== 'ok') {
       throw new ApiError(ErrorCode.rateLimited, 'too many waiting requests from your network; try again shortly', FULL_RETRY_AFTER_MS);
     }
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.longPolls.close(ip);
-    };
+  }
+
+  longPollEnded(ip: string): void {
+    this.longPolls.close(ip);
   }
 
   /** Forgets refilled buckets, so memory follows the active clients only. */

@@ -60,7 +60,10 @@ describe('GET /wait', () => {
     const sent = await postMessage<{ message: { seq: number } }>(url, 'lobby', { clientId: 'arrival-01', text: 'here I am' }, cookie);
     expect(sent.status).toBe(201);
     const raw = await pending;
+    // A held answer writes its headers when it goes: the same security headers as every other answer.
     expect(raw.headers['cache-control']).toBe('no-store');
+    expect(raw.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(raw.headers['x-content-type-options']).toBe('nosniff');
     const answer = messagesOf(raw);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(answer.messages).toHaveLength(1);

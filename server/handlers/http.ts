@@ -1,6 +1,6 @@
 // The shapes of HTTP handlers: most get the app's context with express's request and response; the few
 // on the hot path (`fastRoutes` in urls.ts) get node's own, with the query already parsed.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import type { AppContext } from '../context';
 
@@ -11,11 +11,19 @@ export type FastHandler = (
   req: IncomingMessage,
   res: ServerResponse,
   query: URLSearchParams,
+  /** The headers every answer carries (the security headers express's routes get from helmet). */
+  headers: HeaderList,
 ) => Promise<void> | void;
 
-/** Answers with JSON: `body` is encoded here, or sent as is when it is already bytes. */
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/**
+ * Headers as a flat list, name, value, name, value..., written with the status line when the answer goes:
+ * a held long-poll that set its headers on arrival would keep them, about 1.6 KB, for as long as it waits.
+ */
+export type HeaderList = readonly OutgoingHttpHeader[];
+
+/** Answers with JSON, with `headers` (if any): `body` is encoded here, or sent as is when it is already bytes. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: HeaderList = []): void {
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': bytes.length });
+  res.writeHead(status, [...headers, 'Content-Type', 'application/json; charset=utf-8', 'Content-Length', bytes.length]);
   res.end(bytes);
 }

@@ -4,70 +4,93 @@
 // This is the hot path of a long-poll room (every message wakes every waiter, and each asks again), so it
 // runs on node's own request and response, ahead of express (see urls.ts `fastRoutes`): express's router
 // and response helpers doubled the cost of each round trip in `npm run bench`.
+import type { ServerResponse } from 'node:http';
+import type { AppContext } from '../context';
 import { validate } from '../errors';
 import type { Waiter } from '../hub';
 import { clientIp } from '../limits';
 import type { WaitResponse } from '../protocol';
 import { readFromCursor, readLatest } from '../roomlog';
 import { WaitQuery } from '../validation';
-import { sendJson, type FastHandler } from './http';
+import { sendJson, type FastHandler, type HeaderList } from './http';
 
 /**
  * GET /wait?room=R&after=N&epoch=E: answers at once with what follows N (or a reset), else holds until
  * the next message arrives or WAIT_TIMEOUT_MS pass, then answers with no messages.
  */
-export const waitForMessages: FastHandler = async (ctx, req, res, query) => {
+export const waitForMessages: FastHandler = async (ctx, req, res, query, headers) => {
   const { room, after, epoch } = validate(WaitQuery, {
     room: query.get('room') ?? undefined,
     after: query.get('after') ?? undefined,
     epoch: query.get('epoch') ?? undefined,
   });
-  res.setHeader('Cache-Control', 'no-store');
   // A long-poll reader with a nickname is present in the room while it keeps asking.
   if (req.headers.cookie) {
     const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
     if (session) ctx.presence.polled(room, session.nick);
   }
-  const reply = (body: WaitResponse) => sendJson(res, 200, body);
   if (after === undefined) {
     const { messages, hasOlder } = await readLatest(ctx, room);
     ctx.metrics.delivered('longpoll', messages.length);
-    reply({ type: 'messages', room, epoch: ctx.store.epoch, messages, hasOlder });
+    sendJson(res, 200, { type: 'messages', room, epoch: ctx.store.epoch, messages, hasOlder } satisfies WaitResponse, headers);
     return;
   }
 
   // A held request is a connection kept open: MAX_LONGPOLLS_PER_IP bounds them (429 rate_limited past it).
-  const release = ctx.limits.holdLongPoll(clientIp(req));
+  const held = new HeldWait(ctx, res, headers, room, after, clientIp(req));
   // Wait first, read second: a message stored while we read still wakes us, so none slips between the two.
-  let answered = false;
-  const finish = (send: () => void) => {
-    if (answered) return;
-    answered = true;
-    release();
-    ctx.hub.removeWaiter(waiter);
-    send();
-  };
-  const waiter: Waiter = {
-    room,
-    after,
-    deadline: Date.now() + ctx.config.waitTimeoutMs,
-    answer: (body: Buffer | undefined) =>
-      finish(() => (body ? sendJson(res, 200, body) : reply({ type: 'messages', room, epoch: ctx.store.epoch, messages: [] }))),
-  };
-  ctx.hub.addWaiter(waiter);
-  res.on('close', () => finish(() => undefined));
-
+  ctx.hub.addWaiter(held);
+  res.on('close', () => held.end());
   try {
     const read = await readFromCursor(ctx, room, after, epoch);
     if (read.kind === 'reset') {
-      finish(() => reply({ type: 'reset', room, epoch: ctx.store.epoch, reason: read.reason }));
+      held.reply({ type: 'reset', room, epoch: ctx.store.epoch, reason: read.reason });
     } else if (read.messages.length > 0) {
       ctx.metrics.delivered('longpoll', read.messages.length);
-      finish(() => reply({ type: 'messages', room, epoch: ctx.store.epoch, messages: read.messages }));
+      held.reply({ type: 'messages', room, epoch: ctx.store.epoch, messages: read.messages });
     }
   } catch (error) {
-    if (answered) return;
-    finish(() => undefined); // the error answer is the caller's
-    throw error;
+    if (!held.end()) return;
+    throw error; // the error answer is the caller's
   }
 };
+
+/**
+ * A /wait request held until it is answered, once: by the hub (a message arrived), by the deadline sweep,
+ * by its own read of the store, or not at all when its client goes away. One object per held request,
+ * rather than a closure for each of those, since 10,000 of them may wait at once.
+ */
+class HeldWait implements Waiter {
+  readonly deadline: number;
+  private answered = false;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly res: ServerResponse,
+    private readonly headers: HeaderList,
+    readonly room: string,
+    readonly after: number,
+    private readonly ip: string,
+  ) {
+    ctx.limits.holdLongPoll(ip);
+    this.deadline = Date.now() + ctx.config.waitTimeoutMs;
+  }
+
+  /** The hub's answer: the /wait body of what arrived, or undefined for an empty answer. */
+  answer(body: Buffer | undefined): void {
+    this.reply(body ?? { type: 'messages', room: this.room, epoch: this.ctx.store.epoch, messages: [] });
+  }
+
+  reply(body: WaitResponse | Buffer): void {
+    if (this.end()) sendJson(this.res, 200, body, this.headers);
+  }
+
+  /** Stops waiting and gives the slot back; false if it had already ended. */
+  end(): boolean {
+    if (this.answered) return false;
+    this.answered = true;
+    this.ctx.limits.longPollEnded(this.ip);
+    this.ctx.hub.removeWaiter(this);
+    return true;
+  }
+}
