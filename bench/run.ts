@@ -2,7 +2,7 @@
 // run. Each measurement gets a fresh server process and a separate load process on loopback; this
 // process only starts them, samples the server's RSS, and prints the table. Results go to
 // bench/results/latest.json and a chart to bench/results/growth.svg.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -98,7 +98,8 @@ async function startParley(): Promise<RunningServer> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`] : [];
-  const child = spawn(process.execPath, [...profile, ...serverNodeOptions, '--import', 'tsx', 'server/main.ts'], {
+  // What `npm start` runs: the server bundle (built by main() before the first scenario).
+  const child = spawn(process.execPath, [...profile, ...serverNodeOptions, 'dist/server.js'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
@@ -294,6 +295,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   const store = process.env.MONGODB_URI ? 'MongoDB' : 'embedded store';
   console.log(`Parley bench: Parley (${store}) against the floor (bare ws broadcast, nothing stored), ${quick ? 'quick sizes' : 'default sizes'}`);
+  // Parley runs as `npm start` runs it: built first, client and server bundle.
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (build.status !== 0) throw new Error('npm run build failed');
   const holdRows: HoldRow[] = [];
   const fanoutRows: FanoutRow[] = [];
   const throughputRows: ThroughputRow[] = [];

@@ -197,7 +197,7 @@ Environment=PORT=${PORT}
 Environment="MONGODB_URI=mongodb://127.0.0.1:27017/parley?replicaSet=${REPLICA_SET}"
 Environment=LOG_LEVEL=info
 Environment=DATA_DIR=${STATE_DIR}
-ExecStart=/usr/bin/node --import tsx server/main.ts
+ExecStart=/usr/bin/node dist/server.js
 Restart=on-failure
 RestartSec=3
 NoNewPrivileges=true

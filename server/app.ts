@@ -34,6 +34,7 @@ const PRESENCE_DEBOUNCE_MS = 250;
 /** ...and a big room's at most as often as this many frames a second allow (see PresenceOptions). */
 const PRESENCE_FRAMES_PER_SECOND = 4000;
 
+/** dist/client, found from this module both as the source (server/app.ts) and in the bundle (dist/server.js). */
 export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url));
 
 export interface ServerOptions {
