@@ -212,7 +212,7 @@ async function hold(kind: Target['kind'], transport: Transport, clients: number)
 async function fanout(kind: Target['kind'], transport: Transport, readers: number): Promise<FanoutRow> {
   const server = kind === 'parley' ? await startParley() : await startFloor();
   try {
-    // Space messages so that each fan-out finishes before the next: latency, not queueing, is measured.
+    // A pause after each message has reached every reader (see load.ts fanout), longer for more readers.
     const intervalMs = Math.max(50, readers / 20);
     const result = await runLoad({ scenario: 'fanout', target: server.target, transport, readers, messages: sizes.messages, intervalMs });
     const latencies = result.latencies ?? [];
