@@ -2,6 +2,7 @@
 // floor), measures from its own clock, and reports to bench/run.ts over IPC. Senders and readers live
 // in this one process, so "send -> receipt" latency is read off a single clock.
 import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import type { LoadCommand, LoadReport, Target, Transport } from './scenarios';
@@ -124,8 +125,65 @@ async function socketReader(target: Target, room: string, onFrame: (frame: strin
   return socket;
 }
 
+/**
+ * A keep-alive HTTP/1.1 connection that sends GETs one at a time and reads answers with a Content-Length
+ * (all Parley's /wait answers have one). node's http client costs this process about three times what
+ * each request costs the server, so with 1,000 long-poll readers in one process the bench measured its
+ * own client; a browser spends its own CPU. This is just enough HTTP for that and no more.
+ */
+class LeanHttpConnection {
+  private readonly socket: Socket;
+  private buffered: Buffer = Buffer.alloc(0);
+  private pending: { resolve: (answer: { status: number; body: string }) => void; reject: (error: Error) => void } | undefined;
+
+  constructor(private readonly host: string, port: number) {
+    this.socket = connect(port, host);
+    this.socket.setNoDelay(true);
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
+    this.socket.on('error', (error) => this.fail(error));
+    this.socket.on('close', () => this.fail(new Error('the server closed the connection')));
+  }
+
+  /** GET `path`; `onSent` is called once the request is written. */
+  get(path: string, onSent?: () => void): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.socket.write(`GET ${path} HTTP/1.1\r\nHost: ${this.host}\r\n\r\n`, 'latin1', onSent && (() => onSent()));
+    });
+  }
+
+  close(): void {
+    this.pending = undefined;
+    this.socket.destroy();
+  }
+
+  private read(chunk: Buffer): void {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    const headEnd = this.buffered.indexOf('\r\n\r\n');
+    if (headEnd === -1) return;
+    const head = this.buffered.toString('latin1', 0, headEnd);
+    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? Number.NaN);
+    if (Number.isNaN(length)) return this.fail(new Error(`an answer without Content-Length: ${head.split('\r\n')[0]}`));
+    const end = headEnd + 4 + length;
+    if (this.buffered.length < end) return;
+    const body = this.buffered.toString('utf8', headEnd + 4, end);
+    this.buffered = this.buffered.subarray(end);
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.resolve({ status: Number(head.slice(9, 12)), body });
+  }
+
+  private fail(error: Error): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.reject(error);
+  }
+}
+
 /** A long-poll reader of `room`: GET /wait again and again from its cursor, until stopped. */
 function pollReader(target: Target, room: string, onFrame: (frame: string) => void, holding?: () => void) {
+  const { hostname, port } = new URL(target.url);
+  const connection = new LeanHttpConnection(hostname, Number(port));
   let stopped = false;
   let cursor = 0;
   let first = true;
@@ -133,10 +191,10 @@ function pollReader(target: Target, room: string, onFrame: (frame: string) => vo
     while (!stopped) {
       const onSent = first ? holding : undefined;
       first = false;
-      const answer = await httpJson<{ type: string; messages?: { seq: number }[] }>(`${target.url}/wait?room=${room}&after=${cursor}`, 'GET', undefined, undefined, onSent);
+      const answer = await connection.get(`/wait?room=${room}&after=${cursor}`, onSent);
       if (stopped) return;
       if (answer.status !== 200) throw new Error(`/wait answered ${answer.status}`);
-      const messages = answer.body.messages ?? [];
+      const messages = (JSON.parse(answer.body) as { messages?: { seq: number }[] }).messages ?? [];
       for (const message of messages) onFrame(JSON.stringify(message));
       cursor = messages.at(-1)?.seq ?? cursor;
     }
@@ -144,6 +202,7 @@ function pollReader(target: Target, room: string, onFrame: (frame: string) => vo
   return {
     stop: () => {
       stopped = true;
+      connection.close();
     },
     done,
   };
@@ -241,7 +300,6 @@ async function hold(command: Extract<LoadCommand, { scenario: 'hold' }>): Promis
     process.send?.({ type: 'holding' } satisfies LoadReport);
     await released;
     for (const poller of pollers) poller.stop();
-    agent.destroy();
   }
   await report({ type: 'result', result: {} });
 }
