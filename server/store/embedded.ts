@@ -1,6 +1,9 @@
 // The embedded store: each room's log in LMDB under DATA_DIR, for a single process without MongoDB.
-// Sends that arrive together are written in one transaction (group commit): a lone message is written
-// at once, and while a write is on disk the next ones queue and go in the following transaction.
+// Sends that arrive together are written in one transaction (group commit): those read in one turn of
+// the event loop share it, and a lone message is written at once. Transactions are pipelined: the next
+// one starts while the one before is still being flushed to disk (LMDB's overlapping sync). Each is
+// acknowledged and announced to readers only once it is durable, in order; messages of transactions that
+// land together are announced together.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -13,6 +16,9 @@ import {
   type NewMessage,
   newlyStored,
 } from './store';
+
+/** Stored messages held back to be announced with those of the transactions still landing, at most. */
+const MAX_UNANNOUNCED = 256;
 
 interface QueuedAppend {
   message: NewMessage;
@@ -38,7 +44,16 @@ export class EmbeddedStore implements MessageStore {
   private readonly heads: Database<number, string>;
   private readonly listeners = new Set<AppendListener>();
   private queue: QueuedAppend[] = [];
-  private writing: Promise<void> | undefined;
+  /** Set while a transaction for the queue is due on the next turn of the event loop. */
+  private scheduled: NodeJS.Immediate | undefined;
+  /** Settles when the last transaction started has settled. */
+  private lastCommit: Promise<void> = Promise.resolve();
+  /** Transactions started that have not settled. */
+  private inFlight = 0;
+  /** Stored messages that readers have not been handed yet, in order. */
+  private unannounced: ChatMessage[] = [];
+  /** Set while an announcement is due on the next turn of the event loop. */
+  private announcing: NodeJS.Immediate | undefined;
   private closed = false;
 
   constructor(private readonly root: RootDatabase) {
@@ -59,8 +74,8 @@ export class EmbeddedStore implements MessageStore {
     return new Promise((resolve, reject) => {
       this.queue.push({ message, resolve, reject });
       // Start on the next turn of the event loop, not at once: sends read from many sockets in this turn
-      // then share the first transaction (a lone message waits a few microseconds, not a commit).
-      this.writing ??= new Promise<void>((started) => setImmediate(started)).then(() => this.writeQueued());
+      // then share one transaction (a lone message waits a few microseconds, not a commit).
+      this.scheduled ??= setImmediate(() => this.commitQueued());
     });
   }
 
@@ -92,7 +107,19 @@ export class EmbeddedStore implements MessageStore {
 
   async close(): Promise<void> {
     this.closed = true;
-    while (this.writing) await this.writing;
+    if (this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.commitQueued();
+    }
+    await this.lastCommit;
+    // Every transaction has settled: what waits to be announced goes out now.
+    if (this.announcing) {
+      clearImmediate(this.announcing);
+      this.announcing = undefined;
+    }
+    const stored = this.unannounced;
+    this.unannounced = [];
+    if (stored.length > 0) this.emit(stored);
     await this.root.close();
   }
 
@@ -105,26 +132,47 @@ export class EmbeddedStore implements MessageStore {
     }
   }
 
-  /** Writes everything queued, a transaction per turn, until the queue is empty. */
-  private async writeQueued(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue;
-      this.queue = [];
-      let results: AppendResult[] = [];
-      try {
-        await this.root.transaction(() => {
-          results = batch.map(({ message }) => this.appendInTransaction(message));
-        });
-      } catch (error) {
-        const failure = new StoreUnavailableError(`writing to the embedded store failed: ${(error as Error).message}`);
+  /**
+   * Writes everything queued in one transaction, without waiting for the transactions before it to be
+   * flushed. Once it is durable, and the one before has settled, its appends resolve (the senders' acks);
+   * its messages are announced then too, unless more transactions are about to land: those are announced
+   * together, so that readers get one frame for them all instead of one each (MAX_UNANNOUNCED bounds how
+   * many wait). Readers get each room's seqs in order, and nothing before the disk has it.
+   */
+  private commitQueued(): void {
+    this.scheduled = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    let results: AppendResult[] = [];
+    this.inFlight++;
+    const committed = this.root.transaction(() => {
+      results = batch.map(({ message }) => this.appendInTransaction(message));
+    });
+    const previous = this.lastCommit;
+    this.lastCommit = Promise.allSettled([committed, previous]).then(([outcome]) => {
+      this.inFlight--;
+      if (outcome.status === 'rejected') {
+        const failure = new StoreUnavailableError(`writing to the embedded store failed: ${(outcome.reason as Error).message}`);
         for (const queued of batch) queued.reject(failure);
-        continue;
+      } else {
+        this.unannounced.push(...newlyStored(results));
+        batch.forEach((queued, i) => queued.resolve(results[i] as AppendResult));
       }
-      const stored = newlyStored(results);
+      if (this.inFlight === 0 || this.unannounced.length >= MAX_UNANNOUNCED) this.announceSoon();
+    });
+  }
+
+  /**
+   * Announces the stored messages on the next turn of the event loop: after the acks, which the resolved
+   * appends send from their own callbacks, so that a sender is not kept waiting behind the fan-out.
+   */
+  private announceSoon(): void {
+    this.announcing ??= setImmediate(() => {
+      this.announcing = undefined;
+      const stored = this.unannounced;
+      this.unannounced = [];
       if (stored.length > 0) this.emit(stored);
-      batch.forEach((queued, i) => queued.resolve(results[i] as AppendResult));
-    }
-    this.writing = undefined;
+    });
   }
 
   private appendInTransaction({ room, clientId, author, text }: NewMessage): AppendResult {
