@@ -95,6 +95,8 @@ export interface Waiter {
 interface Room {
   readers: Set<RoomReader>;
   waiters: Set<Waiter>;
+  /** The last batch published to this room, kept to answer the long-polls that ask again just behind it. */
+  latest?: EncodedBatch;
 }
 
 export class Hub {
@@ -143,6 +145,18 @@ export class Hub {
     for (const reader of entry.readers) reader.deliverEvent(frame);
   }
 
+  /**
+   * The /wait body for a reader at `after` from the last batch published to the room, when `after` lies
+   * just before or inside it: a long-poll asking again right after its answer, while the next messages
+   * were being published. The same bytes for each such reader, and no read of the store. Undefined when
+   * the hub cannot answer (a cursor further behind, or nothing newer than it here).
+   */
+  latestAfter(room: string, after: number): { body: Buffer; count: number } | undefined {
+    const latest = this.rooms.get(room)?.latest;
+    const body = latest?.waitBodyAfter(after);
+    return latest && body ? { body, count: latest.last - after } : undefined;
+  }
+
   /** How many /wait requests are held now, in every room. */
   waiting(): number {
     let count = 0;
@@ -172,6 +186,7 @@ export class Hub {
       const entry = this.rooms.get(run[0]!.room);
       if (!entry) continue;
       const batch = new EncodedBatch(run, this.epoch);
+      entry.latest = batch;
       let delivered = 0;
       for (const reader of entry.readers) delivered += reader.deliver(batch);
       this.wakeWaiters(entry, batch);

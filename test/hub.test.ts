@@ -228,6 +228,21 @@ describe('Hub', () => {
     expect(atEnd.answers).toEqual([]);
   });
 
+  it('answers a long-poll asking again just behind the last batch from it, and leaves the rest to the store', () => {
+    make();
+    hub.join('lobby', new Reader()); // someone follows the room, so the hub keeps it
+    expect(hub.latestAfter('lobby', 3)).toBeUndefined(); // nothing published yet: the store answers
+    store.emitTogether([['lobby', 4], ['lobby', 5], ['lobby', 6]]);
+    const justBefore = hub.latestAfter('lobby', 3);
+    expect(seqsIn(justBefore?.body)).toEqual([4, 5, 6]);
+    expect(justBefore?.count).toBe(3);
+    expect(hub.latestAfter('lobby', 3)?.body).toBe(justBefore?.body); // the same bytes for every such reader
+    expect(seqsIn(hub.latestAfter('lobby', 5)?.body)).toEqual([6]);
+    expect(hub.latestAfter('lobby', 2)).toBeUndefined(); // seq 3 is not in the hub: the store has it
+    expect(hub.latestAfter('lobby', 6)).toBeUndefined(); // nothing newer: it waits
+    expect(hub.latestAfter('other', 3)).toBeUndefined();
+  });
+
   it('broadcasts an ephemeral frame to the readers of its room only, as the same bytes', () => {
     make();
     const [a, b, other] = [new Reader(), new Reader(), new Reader()];
