@@ -239,7 +239,7 @@ async function sender(target: Target, room: string, nick: string) {
 }
 
 /** Opens `count` clients, `parallel` at a time, reporting progress. */
-async function ramp<T>(count: number, open: (i: number) => Promise<T>, label: string, parallel = 100): Promise<T[]> {
+async function ramp<T>(count: number, open: (i: number) => Promise<T>, label: string, parallel = 200): Promise<T[]> {
   const opened: T[] = new Array(count);
   let next = 0;
   let done = 0;

@@ -40,8 +40,8 @@ if (flags.help) {
   --hold-longpoll=10000      long-poll waiters held (Parley)
   --fanout=1000,5000,10000   WebSocket readers of one room (Parley and the floor)
   --fanout-longpoll=1000     long-poll readers of one room (Parley)
-  --messages=20              messages per fan-out run
-  --senders=4 --readers=100 --seconds=5   throughput: senders waiting for acks, readers listening
+  --messages=20              messages per fan-out run (default: 20, and 10 for 5,000 readers or more)
+  --senders=4 --readers=100 --seconds=4   throughput: senders waiting for acks, readers listening
   --out=bench/results        where latest.json and growth.svg go
   --server-node-options='--max-semi-space-size=2'   node flags for the Parley process (GC tuning, say)
   --profile                  run each Parley process under node --cpu-prof and each load worker (profiles in <out>/profiles, <out>/profiles/load)
@@ -56,12 +56,17 @@ const sizes = {
   holdLongpoll: list(flags['hold-longpoll'], quick ? [1000] : [10000]),
   fanout: list(flags.fanout, quick ? [200, 1000] : [1000, 5000, 10000]),
   fanoutLongpoll: list(flags['fanout-longpoll'], quick ? [200] : [1000]),
-  messages: Number(flags.messages ?? (quick ? 10 : 20)),
+  messages: flags.messages === undefined ? undefined : Number(flags.messages),
   senders: Number(flags.senders),
   readers: Number(flags.readers),
-  seconds: Number(flags.seconds ?? (quick ? 2 : 5)),
+  seconds: Number(flags.seconds ?? (quick ? 2 : 4)),
 };
 const only = new Set(flags.only.split(','));
+
+/** Messages per fan-out run: each gives a latency per reader, so big rooms need fewer for a steady p99. */
+function messagesFor(readers: number): number {
+  return sizes.messages ?? (quick || readers >= 5000 ? 10 : 20);
+}
 const serverNodeOptions = flags['server-node-options'].split(' ').filter(Boolean);
 
 // ---- servers ------------------------------------------------------------------------------------
@@ -186,12 +191,12 @@ async function pageLoadMs(url: string): Promise<number> {
 async function hold(kind: Target['kind'], transport: Transport, clients: number): Promise<HoldRow> {
   const server = kind === 'parley' ? await startParley() : await startFloor();
   try {
-    await settle(500);
+    await settle(300);
     const before = rssKb(server.process.pid);
     let holding = before;
     let pageLoad: number | undefined;
     await runLoad({ scenario: 'hold', target: server.target, transport, count: clients }, async () => {
-      await settle(1000);
+      await settle(500);
       holding = rssKb(server.process.pid);
       if (kind === 'parley') pageLoad = await pageLoadMs(server.target.url);
     });
@@ -213,14 +218,15 @@ async function fanout(kind: Target['kind'], transport: Transport, readers: numbe
   const server = kind === 'parley' ? await startParley() : await startFloor();
   try {
     // A pause after each message has reached every reader (see load.ts fanout), longer for more readers.
-    const intervalMs = Math.max(50, readers / 20);
-    const result = await runLoad({ scenario: 'fanout', target: server.target, transport, readers, messages: sizes.messages, intervalMs });
+    const intervalMs = Math.max(50, readers / 100);
+    const messages = messagesFor(readers);
+    const result = await runLoad({ scenario: 'fanout', target: server.target, transport, readers, messages, intervalMs });
     const latencies = result.latencies ?? [];
     return {
       server: kind,
       transport,
       readers,
-      messages: sizes.messages,
+      messages,
       deliveries: latencies.length,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
@@ -301,7 +307,7 @@ async function main(): Promise<void> {
   const holdRows: HoldRow[] = [];
   const fanoutRows: FanoutRow[] = [];
   const throughputRows: ThroughputRow[] = [];
-  const step = (label: string) => process.stdout.write(`\r  ${label}${' '.repeat(30)}\n`);
+  const step = (label: string) => process.stdout.write(`\r  ${label} (at ${((Date.now() - started) / 1000).toFixed(0)} s)${' '.repeat(30)}\n`);
 
   if (only.has('hold')) {
     for (const clients of sizes.hold) {
