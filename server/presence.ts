@@ -26,8 +26,6 @@ interface RoomPeople {
   readonly sockets: Map<string, number>;
   /** Subscriptions without a session (reading without a nickname). */
   guests: number;
-  /** WebSocket subscriptions, with a nickname or not: the readers a publication goes to. */
-  subscribers: number;
   /** When this room may be published next. */
   nextPublishAt: number;
   /** nick -> when that nick's long-poll reader stops counting as present. */
@@ -59,7 +57,6 @@ export class Presence {
   /** A WebSocket subscribed to `room`, for `nick` (undefined: a reader without a nickname). */
   joined(room: string, nick: string | undefined): void {
     const people = this.room(room);
-    people.subscribers++;
     if (nick === undefined) people.guests++;
     else people.sockets.set(nick, (people.sockets.get(nick) ?? 0) + 1);
     this.changed(room);
@@ -68,7 +65,6 @@ export class Presence {
   left(room: string, nick: string | undefined): void {
     const people = this.rooms.get(room);
     if (!people) return;
-    people.subscribers = Math.max(0, people.subscribers - 1);
     if (nick === undefined) {
       people.guests = Math.max(0, people.guests - 1);
     } else {
@@ -173,14 +169,17 @@ export class Presence {
   /** How long after a publication the room may be published again. */
   private publishInterval(people: RoomPeople): number {
     const { debounceMs, maxFramesPerSecond } = this.options;
-    const readers = people.subscribers;
-    return maxFramesPerSecond ? Math.max(debounceMs, (readers / maxFramesPerSecond) * 1000) : debounceMs;
+    if (!maxFramesPerSecond) return debounceMs;
+    // The readers a publication goes to: every WebSocket subscription, with a nickname or not.
+    let readers = people.guests;
+    for (const count of people.sockets.values()) readers += count;
+    return Math.max(debounceMs, (readers / maxFramesPerSecond) * 1000);
   }
 
   private room(name: string): RoomPeople {
     let people = this.rooms.get(name);
     if (!people) {
-      people = { sockets: new Map(), guests: 0, subscribers: 0, nextPublishAt: 0, polling: new Map(), typing: new Map(), published: '||0' };
+      people = { sockets: new Map(), guests: 0, nextPublishAt: 0, polling: new Map(), typing: new Map(), published: '||0' };
       this.rooms.set(name, people);
     }
     return people;

@@ -4,7 +4,7 @@ import type { AppContext } from './context';
 import { ApiError } from './errors';
 import { ErrorCode, type ChatMessage, type ResetReason } from './protocol';
 import type { Session } from './session';
-import type { AppendResult } from './store/store';
+import type { AppendResult, MessageStore } from './store/store';
 
 export interface Page {
   messages: ChatMessage[];
@@ -30,12 +30,17 @@ export async function readFromCursor(
   after: number,
   epoch: string | undefined,
 ): Promise<CursorRead> {
-  if (after > 0 && epoch !== undefined && epoch !== store.epoch) return { kind: 'reset', reason: 'epoch' };
+  if (fromAnotherEpoch(store, after, epoch)) return { kind: 'reset', reason: 'epoch' };
   const head = await store.head(room);
   if (after > head) return { kind: 'reset', reason: 'ahead' };
   if (head - after > config.maxReplay) return { kind: 'reset', reason: 'behind' };
   const messages = after === head ? [] : await store.readAfter(room, after, config.maxReplay);
   return { kind: 'messages', messages, hasOlder: (messages[0]?.seq ?? after + 1) > 1 };
+}
+
+/** A cursor the client got from an earlier life of the log (the store was wiped since): it gets a reset. */
+export function fromAnotherEpoch(store: MessageStore, after: number, epoch: string | undefined): boolean {
+  return after > 0 && epoch !== undefined && epoch !== store.epoch;
 }
 
 /** Who sends: the session that authors the message, and the address the send-rate limits count. */

@@ -10,7 +10,7 @@ import { validate } from '../errors';
 import type { Waiter } from '../hub';
 import { clientIp } from '../limits';
 import type { WaitResponse } from '../protocol';
-import { readFromCursor, readLatest } from '../roomlog';
+import { fromAnotherEpoch, readFromCursor, readLatest } from '../roomlog';
 import { WaitQuery } from '../validation';
 import { sendJson, type FastHandler, type HeaderList } from './http';
 
@@ -37,7 +37,7 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
   }
 
   // Asking again just behind what was last published (the usual re-poll of a busy room): the hub has it.
-  if (epoch === undefined || epoch === ctx.store.epoch) {
+  if (!fromAnotherEpoch(ctx.store, after, epoch)) {
     const latest = ctx.hub.latestAfter(room, after);
     if (latest) {
       ctx.metrics.delivered('longpoll', latest.count);

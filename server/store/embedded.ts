@@ -113,13 +113,8 @@ export class EmbeddedStore implements MessageStore {
     }
     await this.lastCommit;
     // Every transaction has settled: what waits to be announced goes out now.
-    if (this.announcing) {
-      clearImmediate(this.announcing);
-      this.announcing = undefined;
-    }
-    const stored = this.unannounced;
-    this.unannounced = [];
-    if (stored.length > 0) this.emit(stored);
+    clearImmediate(this.announcing);
+    this.announce();
     await this.root.close();
   }
 
@@ -167,12 +162,14 @@ export class EmbeddedStore implements MessageStore {
    * appends send from their own callbacks, so that a sender is not kept waiting behind the fan-out.
    */
   private announceSoon(): void {
-    this.announcing ??= setImmediate(() => {
-      this.announcing = undefined;
-      const stored = this.unannounced;
-      this.unannounced = [];
-      if (stored.length > 0) this.emit(stored);
-    });
+    this.announcing ??= setImmediate(() => this.announce());
+  }
+
+  private announce(): void {
+    this.announcing = undefined;
+    const stored = this.unannounced;
+    this.unannounced = [];
+    if (stored.length > 0) this.emit(stored);
   }
 
   private appendInTransaction({ room, clientId, author, text }: NewMessage): AppendResult {
