@@ -95,14 +95,21 @@ export interface Waiter {
 interface Room {
   readers: Set<RoomReader>;
   waiters: Set<Waiter>;
-  /** The last batch published to this room, kept to answer the long-polls that ask again just behind it. */
+  /**
+   * The last batch published to this room, kept to answer the long-polls that ask again just behind it,
+   * and to let those that hold it all wait without reading the store.
+   */
   latest?: EncodedBatch;
 }
 
 export class Hub {
   private readonly rooms = new Map<string, Room>();
   private readonly stopFeed: () => void;
-  /** One timer for every waiter's deadline, instead of one timer per request. */
+  /**
+   * One timer for every waiter's deadline, instead of one timer per request. The same sweep forgets the
+   * rooms nobody reads or waits on: not at once, since a long-poll room is empty between each answer and
+   * the request that follows it, and that request needs the room's latest batch.
+   */
   private readonly sweepTimer: NodeJS.Timeout;
 
   private readonly epoch: string;
@@ -115,7 +122,7 @@ export class Hub {
   ) {
     this.epoch = store.epoch;
     this.stopFeed = store.onAppend((messages) => this.publish(messages));
-    this.sweepTimer = setInterval(() => this.expireWaiters(Date.now()), sweepIntervalMs);
+    this.sweepTimer = setInterval(() => this.sweep(Date.now()), sweepIntervalMs);
     this.sweepTimer.unref();
   }
 
@@ -124,9 +131,7 @@ export class Hub {
   }
 
   leave(room: string, reader: RoomReader): void {
-    const entry = this.rooms.get(room);
-    entry?.readers.delete(reader);
-    this.forgetIfEmpty(room);
+    this.rooms.get(room)?.readers.delete(reader);
   }
 
   addWaiter(waiter: Waiter): void {
@@ -135,7 +140,6 @@ export class Hub {
 
   removeWaiter(waiter: Waiter): void {
     this.rooms.get(waiter.room)?.waiters.delete(waiter);
-    this.forgetIfEmpty(waiter.room);
   }
 
   /** Hands an ephemeral frame, encoded once, to every live reader of the room. */
@@ -155,6 +159,15 @@ export class Hub {
     const latest = this.rooms.get(room)?.latest;
     const body = latest?.waitBodyAfter(after);
     return latest && body ? { body, count: latest.last - after } : undefined;
+  }
+
+  /**
+   * Whether the last batch published to the room ends at `after`: a long-poll there may wait without
+   * reading the store, since whatever is stored next reaches it through the hub. False when the hub
+   * does not know (nothing published lately, or a cursor ahead of the hub, read from the store).
+   */
+  caughtUp(room: string, after: number): boolean {
+    return this.rooms.get(room)?.latest?.last === after;
   }
 
   /** How many /wait requests are held now, in every room. */
@@ -190,7 +203,6 @@ export class Hub {
       let delivered = 0;
       for (const reader of entry.readers) delivered += reader.deliver(batch);
       this.wakeWaiters(entry, batch);
-      this.forgetIfEmpty(batch.room);
       if (this.metrics) {
         // Counted once per batch, not once per reader.
         this.metrics.delivered('websocket', delivered);
@@ -217,7 +229,7 @@ export class Hub {
     this.metrics?.delivered('longpoll', delivered);
   }
 
-  private expireWaiters(now: number): void {
+  private sweep(now: number): void {
     for (const [name, entry] of this.rooms) {
       for (const waiter of entry.waiters) {
         if (waiter.deadline <= now) {
@@ -225,7 +237,7 @@ export class Hub {
           waiter.answer(undefined);
         }
       }
-      this.forgetIfEmpty(name);
+      if (entry.readers.size === 0 && entry.waiters.size === 0) this.rooms.delete(name);
     }
   }
 
@@ -236,11 +248,6 @@ export class Hub {
       this.rooms.set(name, entry);
     }
     return entry;
-  }
-
-  private forgetIfEmpty(name: string): void {
-    const entry = this.rooms.get(name);
-    if (entry && entry.readers.size === 0 && entry.waiters.size === 0) this.rooms.delete(name);
   }
 }
 

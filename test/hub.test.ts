@@ -243,6 +243,32 @@ describe('Hub', () => {
     expect(hub.latestAfter('other', 3)).toBeUndefined();
   });
 
+  it('knows a long-poll room is caught up between its answers, and forgets the room at a sweep once nobody asks', async () => {
+    make(10);
+    expect(hub.caughtUp('lobby', 0)).toBe(false); // nothing published: the waiter must read the store
+    const first = waiter('lobby', 3);
+    hub.addWaiter(first.waiter);
+    store.emitTogether([['lobby', 4], ['lobby', 5]]);
+    expect(first.answers.map(seqsIn)).toEqual([[4, 5]]);
+    // Its every waiter answered, the room is empty until they ask again: the hub still knows where it ends.
+    expect(hub.audience('lobby')).toEqual({ readers: 0, waiters: 0 });
+    expect(hub.caughtUp('lobby', 5)).toBe(true);
+    expect(hub.caughtUp('lobby', 4)).toBe(false); // behind: the hub answers it (latestAfter)
+    expect(hub.caughtUp('lobby', 6)).toBe(false); // ahead of the hub (read from the store): it reads again
+    const again = waiter('lobby', 5);
+    hub.addWaiter(again.waiter);
+    store.emit('lobby', 6);
+    expect(again.answers.map(seqsIn)).toEqual([[6]]);
+    await withTimeout(
+      (async () => {
+        while (hub.caughtUp('lobby', 6)) await new Promise((resolve) => setTimeout(resolve, 5));
+      })(),
+      2000,
+      'the sweep forgetting the empty room',
+    );
+    expect(hub.latestAfter('lobby', 5)).toBeUndefined();
+  });
+
   it('broadcasts an ephemeral frame to the readers of its room only, as the same bytes', () => {
     make();
     const [a, b, other] = [new Reader(), new Reader(), new Reader()];

@@ -37,7 +37,8 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
   }
 
   // Asking again just behind what was last published (the usual re-poll of a busy room): the hub has it.
-  if (!fromAnotherEpoch(ctx.store, after, epoch)) {
+  const sameEpoch = !fromAnotherEpoch(ctx.store, after, epoch);
+  if (sameEpoch) {
     const latest = ctx.hub.latestAfter(room, after);
     if (latest) {
       ctx.metrics.delivered('longpoll', latest.count);
@@ -51,6 +52,8 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
   // Wait first, read second: a message stored while we read still wakes us, so none slips between the two.
   ctx.hub.addWaiter(held);
   res.on('close', () => held.end());
+  // Asking again with all the hub last published (the other usual re-poll): nothing to read, just wait.
+  if (sameEpoch && ctx.hub.caughtUp(room, after)) return;
   try {
     const read = await readFromCursor(ctx, room, after, epoch);
     if (read.kind === 'reset') {
