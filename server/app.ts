@@ -15,6 +15,7 @@ import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, reportRefusal, retryAfterHeader } from './errors';
 import { sendJson, type HeaderList } from './handlers/http';
+import { SessionSocket } from './handlers/socket';
 import { Hub } from './hub';
 import { clientIp, ClientLimits } from './limits';
 import { Metrics } from './metrics';
@@ -111,7 +112,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   app.use((_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'nothing here')));
   app.use(answerErrors(logger, metrics));
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxFrameBytes, perMessageDeflate: false });
+  // OpenSockets keeps the open sockets: ws need not track them too (a Set entry and a listener each).
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.maxFrameBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+    WebSocket: SessionSocket,
+  });
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const route = socketRoutes.find((r) => r.path === path);
@@ -177,7 +185,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       server.closeIdleConnections();
       await Promise.race([stopped, delay(2000)]);
       server.closeAllConnections();
-      for (const client of wss.clients) client.terminate();
+      for (const session of sockets) session.terminate();
       await store.close();
       logger.info('Parley stopped');
     })();

@@ -53,6 +53,7 @@ const settings = {
   MAX_CONNECTIONS: { schema: integer(1, 10_000_000), default: '20000', help: 'open WebSockets the server holds in all' },
   MAX_CONNECTIONS_PER_IP: { schema: integer(1, 10_000_000), default: '500', help: 'open WebSockets one IP may hold (a whole office behind one NAT shares it)' },
   MAX_LONGPOLLS_PER_IP: { schema: integer(1, 10_000_000), default: '500', help: 'GET /wait requests one IP may have held at once' },
+  MAX_ROOMS_PER_SOCKET: { schema: integer(1, 10_000), default: '50', help: 'rooms one WebSocket may follow at once' },
   FIRST_FRAME_TIMEOUT_MS: { schema: integer(50, 600_000), default: '10000', help: 'a WebSocket that sends no frame this long after opening is closed' },
   SOCKET_IDLE_MS: { schema: integer(50, 86_400_000), default: '120000', help: 'a WebSocket that follows no room and sends no frame this long is closed' },
 } as const;
@@ -87,6 +88,7 @@ export interface Config {
   maxConnections: number;
   maxConnectionsPerIp: number;
   maxLongPollsPerIp: number;
+  maxRoomsPerSocket: number;
   firstFrameTimeoutMs: number;
   socketIdleMs: number;
 }
@@ -142,6 +144,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxConnections: r.MAX_CONNECTIONS,
     maxConnectionsPerIp: r.MAX_CONNECTIONS_PER_IP,
     maxLongPollsPerIp: r.MAX_LONGPOLLS_PER_IP,
+    maxRoomsPerSocket: r.MAX_ROOMS_PER_SOCKET,
     firstFrameTimeoutMs: r.FIRST_FRAME_TIMEOUT_MS,
     socketIdleMs: r.SOCKET_IDLE_MS,
   };

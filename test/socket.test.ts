@@ -277,6 +277,27 @@ describe('rooms', () => {
     expect((await socket.messagesUntil('one', 1)).map((m) => m.text)).toEqual(['to one']);
     expect((await socket.messagesUntil('two', 1)).map((m) => m.text)).toEqual(['to two']);
   });
+
+  it('lets one socket follow at most MAX_ROOMS_PER_SOCKET rooms, and another once it leaves one', async () => {
+    const { url, wsUrl } = await startTestServer({ MAX_ROOMS_PER_SOCKET: '3' });
+    const sender = await TestSocket.open(wsUrl, await createSession(url));
+    const socket = await TestSocket.open(wsUrl);
+    for (const room of ['one', 'two', 'three']) expect((await socket.subscribe(room, 0)).type).toBe('subscribed');
+    expect((await socket.subscribe('two', 0)).type).toBe('subscribed'); // again: still three rooms
+    socket.send({ type: 'subscribe', room: 'four', after: 0 });
+    const refused = await socket.next(ofType('error'));
+    expect(refused).toMatchObject({ code: ErrorCode.tooLarge, room: 'four', retryable: false });
+    expect(refused.message).toContain('at most 3 rooms');
+    await sender.sendMessage('four', 'not for this socket');
+    await sender.sendMessage('three', 'to three');
+    expect((await socket.messagesUntil('three', 1)).map((m) => m.text)).toEqual(['to three']);
+    socket.send({ type: 'unsubscribe', room: 'one' });
+    const four = await socket.subscribe('four', 0);
+    // It was not following 'four': the message comes in the replay, not live before it.
+    expect(four.type === 'subscribed' && four.messages.map((m) => m.text)).toEqual(['not for this socket']);
+    await socket.roundTrip();
+    expect(socket.remainingMessages()).toEqual([]);
+  });
 });
 
 describe('bad input', () => {

@@ -1,7 +1,7 @@
 // One WebSocket connection: subscriptions to rooms (replay from a cursor, then live), sends with acks,
 // and pings. Everything a client sends is validated; a bad frame gets an error frame, never a crash.
 import type { IncomingMessage } from 'node:http';
-import type { RawData, WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import type { AppContext } from '../context';
 import { ApiError, reportRefusal, validate } from '../errors';
 import type { EncodedBatch, RoomReader } from '../hub';
@@ -65,8 +65,43 @@ class Subscription implements RoomReader {
   }
 }
 
+/**
+ * The WebSocket class the server makes (ws's `WebSocket` option): ws's own, carrying the session that
+ * serves it, so that one listener function for each event serves every socket. Four closures for each
+ * of 10,000 sockets showed in the server's memory.
+ */
+export class SessionSocket extends WebSocket {
+  session: SocketSession | undefined;
+}
+
+function sessionOf(ws: WebSocket): SocketSession | undefined {
+  return ws instanceof SessionSocket ? ws.session : undefined;
+}
+
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  void sessionOf(this)?.receive(data, isBinary);
+}
+
+function onPong(this: WebSocket): void {
+  const session = sessionOf(this);
+  if (session) session.alive = true;
+}
+
+function onClose(this: WebSocket, code: number): void {
+  sessionOf(this)?.socketClosed(code);
+}
+
+function onError(this: WebSocket, error: Error): void {
+  sessionOf(this)?.socketFailed(error);
+}
+
 export class SocketSession {
-  private readonly subscriptions = new Map<string, Subscription>();
+  /**
+   * The rooms it follows (at most MAX_ROOMS_PER_SOCKET). Replaced rather than changed, and by concat, so
+   * that each array is just as long as it needs to be: most sockets follow one room, and a Map for it
+   * cost 200 bytes, a pushed-to array 150.
+   */
+  private subscriptions: readonly Subscription[] = [];
   /** Set by every pong; the heartbeat sweep drops a socket that has not answered since the last ping. */
   alive = true;
   private readonly openedAt = Date.now();
@@ -79,21 +114,27 @@ export class SocketSession {
 
   constructor(
     private readonly ctx: AppContext,
-    private readonly ws: WebSocket,
+    private readonly ws: SessionSocket,
     private readonly session: Session | undefined,
     /** The client's address, for the per-IP limits. */
     readonly ip: string,
   ) {
-    ws.on('message', (data, isBinary) => void this.receive(data, isBinary));
-    ws.on('pong', () => {
-      this.alive = true;
-    });
-    ws.on('close', (code) => {
-      this.closed();
-      ctx.sockets.delete(this, this.id, code, Math.round((Date.now() - this.openedAt) / 1000));
-    });
-    ws.on('error', (error) => ctx.logger.debug({ err: error }, 'socket error'));
+    ws.session = this;
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('close', onClose);
+    ws.on('error', onError);
     this.id = ctx.sockets.add(this);
+  }
+
+  /** The connection closed (with `code`): leave every room, give the connection slot back. */
+  socketClosed(code: number): void {
+    this.closed();
+    this.ctx.sockets.delete(this, this.id, code, Math.round((Date.now() - this.openedAt) / 1000));
+  }
+
+  socketFailed(error: Error): void {
+    this.ctx.logger.debug({ err: error }, 'socket error');
   }
 
   /**
@@ -118,6 +159,11 @@ export class SocketSession {
     this.ws.close(code, reason);
   }
 
+  /** Cuts the connection without a closing handshake (shutdown, after the close frames had their time). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
   /**
    * The client stopped reading and its unsent buffer passed MAX_BUFFERED_BYTES: close it (4008) rather
    * than hold ever more of the room in memory. The close frame waits behind the buffer, so a client that
@@ -137,7 +183,7 @@ export class SocketSession {
     const { firstFrameTimeoutMs, socketIdleMs } = this.ctx.config;
     if (this.lastFrameAt === undefined) {
       if (now - this.openedAt >= firstFrameTimeoutMs) this.closeIdle(`idle: no frame within ${firstFrameTimeoutMs} ms of opening`);
-    } else if (this.subscriptions.size === 0 && now - this.lastFrameAt >= socketIdleMs) {
+    } else if (this.subscriptions.length === 0 && now - this.lastFrameAt >= socketIdleMs) {
       this.closeIdle(`idle: no room followed and no frame for ${socketIdleMs} ms`);
     }
   }
@@ -162,7 +208,8 @@ export class SocketSession {
     this.sendBytes(Buffer.from(JSON.stringify(frame)), replay);
   }
 
-  private async receive(data: RawData, isBinary: boolean): Promise<void> {
+  /** A frame from the client: validated, then served; a bad one gets an error frame. */
+  async receive(data: RawData, isBinary: boolean): Promise<void> {
     this.alive = true;
     this.lastFrameAt = Date.now();
     let json: unknown;
@@ -209,13 +256,17 @@ export class SocketSession {
   /** Replays the room from the cursor (or its latest page), then streams it live with no gap and no repeat. */
   private async subscribe({ room, after, epoch }: SubscribeFrame): Promise<void> {
     this.unsubscribe(room);
+    const { maxRoomsPerSocket } = this.ctx.config;
+    if (this.subscriptions.length >= maxRoomsPerSocket) {
+      throw new ApiError(ErrorCode.tooLarge, `a socket follows at most ${maxRoomsPerSocket} rooms: unsubscribe from one first, or open another socket`);
+    }
     const subscription = new Subscription(room, this);
     // Join before reading: whatever is stored while we read is held, and the seq check drops the overlap.
-    this.subscriptions.set(room, subscription);
+    this.subscriptions = this.subscriptions.concat(subscription);
     this.ctx.hub.join(room, subscription);
     try {
       const read = after === undefined ? { kind: 'messages' as const, ...(await readLatest(this.ctx, room)) } : await readFromCursor(this.ctx, room, after, epoch);
-      if (this.subscriptions.get(room) !== subscription) return; // unsubscribed or closed meanwhile
+      if (!this.subscriptions.includes(subscription)) return; // unsubscribed or closed meanwhile
       if (read.kind === 'reset') {
         this.unsubscribe(room);
         this.send({ type: 'reset', room, epoch: this.ctx.store.epoch, reason: read.reason });
@@ -227,21 +278,21 @@ export class SocketSession {
       this.ctx.presence.joined(room, this.session?.nick);
       this.send({ type: 'people', ...this.ctx.presence.state(room) });
     } catch (error) {
-      if (this.subscriptions.get(room) === subscription) this.unsubscribe(room);
+      if (this.subscriptions.includes(subscription)) this.unsubscribe(room);
       throw error;
     }
   }
 
   private unsubscribe(room: string): void {
-    const subscription = this.subscriptions.get(room);
+    const subscription = this.subscriptions.find((s) => s.room === room);
     if (!subscription) return;
-    this.subscriptions.delete(room);
+    this.subscriptions = this.subscriptions.filter((s) => s !== subscription);
     this.ctx.hub.leave(room, subscription);
     if (subscription.live) this.ctx.presence.left(room, this.session?.nick);
   }
 
   private closed(): void {
-    for (const room of [...this.subscriptions.keys()]) this.unsubscribe(room);
+    for (const { room } of this.subscriptions) this.unsubscribe(room);
   }
 }
 
@@ -271,6 +322,6 @@ function namedInSend(json: unknown): Named {
 }
 
 /** Serves the WebSocket path: one SocketSession per connection, for the visitor its cookie names. */
-export function acceptSocket(ctx: AppContext, ws: WebSocket, req: IncomingMessage): SocketSession {
+export function acceptSocket(ctx: AppContext, ws: SessionSocket, req: IncomingMessage): SocketSession {
   return new SocketSession(ctx, ws, ctx.sessions.fromCookieHeader(req.headers.cookie), clientIp(req));
 }
