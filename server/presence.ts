@@ -4,7 +4,7 @@
 // message is stored. Changes are coalesced per room and published at most every `debounceMs`, and only
 // when the picture changed, so a busy room does not flood its readers; a room of thousands is published
 // less often still, so that its presence costs at most `maxFramesPerSecond` frames a second.
-import type { PeopleState } from './protocol';
+import { PEOPLE_LIST_LIMIT, type PeopleState } from './protocol';
 
 export interface PresenceOptions {
   /** A long-poll reader counts as present this long after its last request. */
@@ -32,6 +32,11 @@ interface RoomPeople {
   readonly polling: Map<string, number>;
   /** nick -> when that nick stops counting as typing. */
   readonly typing: Map<string, number>;
+  /**
+   * Every nick present (a socket, or a recent poll), kept sorted as nicks come and go: a picture names
+   * the first of them, and is not a sort of the whole room each time someone joins.
+   */
+  readonly present: SortedNames;
   /** The state last published, to publish only changes. */
   published: string;
 }
@@ -57,8 +62,12 @@ export class Presence {
   /** A WebSocket subscribed to `room`, for `nick` (undefined: a reader without a nickname). */
   joined(room: string, nick: string | undefined): void {
     const people = this.room(room);
-    if (nick === undefined) people.guests++;
-    else people.sockets.set(nick, (people.sockets.get(nick) ?? 0) + 1);
+    if (nick === undefined) {
+      people.guests++;
+    } else {
+      people.sockets.set(nick, (people.sockets.get(nick) ?? 0) + 1);
+      people.present.add(nick);
+    }
     this.changed(room);
   }
 
@@ -69,8 +78,12 @@ export class Presence {
       people.guests = Math.max(0, people.guests - 1);
     } else {
       const count = (people.sockets.get(nick) ?? 1) - 1;
-      if (count > 0) people.sockets.set(nick, count);
-      else people.sockets.delete(nick);
+      if (count > 0) {
+        people.sockets.set(nick, count);
+      } else {
+        people.sockets.delete(nick);
+        if (!people.polling.has(nick)) people.present.delete(nick);
+      }
     }
     this.changed(room);
   }
@@ -80,7 +93,9 @@ export class Presence {
     const people = this.room(room);
     const known = people.polling.has(nick);
     people.polling.set(nick, now + this.options.pollGraceMs);
-    if (!known) this.changed(room);
+    if (known) return;
+    people.present.add(nick);
+    this.changed(room);
   }
 
   /** `nick` is typing in `room`. Repeated signals only extend it: they publish nothing new. */
@@ -96,12 +111,18 @@ export class Presence {
     if (this.rooms.get(room)?.typing.delete(nick)) this.changed(room);
   }
 
+  /** The room's picture: the first PEOPLE_LIST_LIMIT nicks present and typing, and how many are there. */
   state(room: string): PeopleState {
     const people = this.rooms.get(room);
-    if (!people) return { room, present: [], typing: [], guests: 0 };
-    const present = [...new Set([...people.sockets.keys(), ...people.polling.keys()])].sort(byName);
-    const typing = [...people.typing.keys()].filter((nick) => present.includes(nick)).sort(byName);
-    return { room, present, typing, guests: people.guests };
+    if (!people) return { room, present: [], presentCount: 0, typing: [], guests: 0 };
+    const typing = [...people.typing.keys()].filter((nick) => people.sockets.has(nick) || people.polling.has(nick));
+    return {
+      room,
+      present: people.present.first(PEOPLE_LIST_LIMIT),
+      presentCount: people.present.size,
+      typing: typing.sort(byName).slice(0, PEOPLE_LIST_LIMIT),
+      guests: people.guests,
+    };
   }
 
   close(): void {
@@ -116,6 +137,7 @@ export class Presence {
       for (const [nick, until] of people.polling) {
         if (until <= now) {
           people.polling.delete(nick);
+          if (!people.sockets.has(nick)) people.present.delete(nick);
           this.changed(name);
         }
       }
@@ -155,7 +177,7 @@ export class Presence {
       this.dirty.delete(room);
       if (!people) continue;
       const state = this.state(room);
-      const key = `${state.present.join('\n')}|${state.typing.join('\n')}|${state.guests}`;
+      const key = `${state.present.join('\n')}|${state.presentCount}|${state.typing.join('\n')}|${state.guests}`;
       if (people.published !== key) {
         people.published = key;
         people.nextPublishAt = now + this.publishInterval(people);
@@ -179,13 +201,52 @@ export class Presence {
   private room(name: string): RoomPeople {
     let people = this.rooms.get(name);
     if (!people) {
-      people = { sockets: new Map(), guests: 0, nextPublishAt: 0, polling: new Map(), typing: new Map(), published: '||0' };
+      people = { sockets: new Map(), guests: 0, nextPublishAt: 0, polling: new Map(), typing: new Map(), present: new SortedNames(), published: '|0||0' };
       this.rooms.set(name, people);
     }
     return people;
   }
 }
 
+const collator = new Intl.Collator(undefined, { sensitivity: 'base' });
+
+/** Reading order: letters before case and accents ("ana" next to "Ana"), code units between those. */
 function byName(a: string, b: string): number {
-  return a.localeCompare(b, undefined, { sensitivity: 'base' });
+  return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** A set of names kept in reading order: each add and delete is a binary search and one splice. */
+export class SortedNames {
+  private readonly names: string[] = [];
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  add(name: string): void {
+    const at = this.indexOf(name);
+    if (this.names[at] !== name) this.names.splice(at, 0, name);
+  }
+
+  delete(name: string): void {
+    const at = this.indexOf(name);
+    if (this.names[at] === name) this.names.splice(at, 1);
+  }
+
+  /** The first `count` names, in order. */
+  first(count: number): string[] {
+    return this.names.slice(0, count);
+  }
+
+  /** Where `name` is, or would go. */
+  private indexOf(name: string): number {
+    let low = 0;
+    let high = this.names.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (byName(this.names[middle] as string, name) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
 }

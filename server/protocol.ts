@@ -71,12 +71,23 @@ export interface ChatMessage {
 /** Why a cursor cannot be served: ahead of the log, from another epoch, or too far behind to replay. */
 export type ResetReason = 'ahead' | 'epoch' | 'behind';
 
+/**
+ * The most nicknames a `people` picture lists (of those present, and of those typing): a room of
+ * thousands says how many are there, and names the first of them.
+ */
+export const PEOPLE_LIST_LIMIT = 100;
+
 /** Who is in a room now: present nicknames, those typing, and readers without a nickname. Never stored. */
 export interface PeopleState {
   room: string;
-  /** Nicknames reading the room now (over WebSocket, or long-polling it in the last minute), sorted. */
+  /**
+   * Nicknames reading the room now (over WebSocket, or long-polling it lately), sorted; the first
+   * PEOPLE_LIST_LIMIT of them.
+   */
   present: string[];
-  /** Present nicknames typing now (a signal in the last few seconds, and no message since). */
+  /** How many nicknames are present: more than `present` lists when the room has more than the limit. */
+  presentCount: number;
+  /** Present nicknames typing now (a signal in the last few seconds, and no message since), sorted; at most PEOPLE_LIST_LIMIT. */
   typing: string[];
   /** WebSocket readers without a nickname. */
   guests: number;

@@ -1,7 +1,8 @@
 // Who is in a room and who is typing: over WebSocket `people` frames and over HTTP for long-poll readers.
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Presence } from '../server/presence';
-import { ErrorCode, type PeopleState } from '../server/protocol';
+import { ErrorCode, PEOPLE_LIST_LIMIT, type PeopleState } from '../server/protocol';
 import { autoCleanup, createSession, http, ofType, startTestServer, subscribedSocket, TestSocket, type FrameOf } from './helpers';
 
 autoCleanup();
@@ -20,14 +21,14 @@ describe('Presence', () => {
     presence.joined('lobby', undefined);
     presence.polled('lobby', 'Cy');
     vi.advanceTimersByTime(250);
-    expect(published).toEqual([{ room: 'lobby', present: ['Ana', 'Cy'], typing: [], guests: 1 }]);
+    expect(published).toEqual([{ room: 'lobby', present: ['Ana', 'Cy'], presentCount: 2, typing: [], guests: 1 }]);
 
     presence.left('lobby', 'Ana'); // one tab of two: still present
     presence.polled('lobby', 'Cy'); // still polling: nothing new
     presence.typing('lobby', 'Cy');
     presence.typing('lobby', 'Cy');
     vi.advanceTimersByTime(250);
-    expect(published.at(-1)).toEqual({ room: 'lobby', present: ['Ana', 'Cy'], typing: ['Cy'], guests: 1 });
+    expect(published.at(-1)).toEqual({ room: 'lobby', present: ['Ana', 'Cy'], presentCount: 2, typing: ['Cy'], guests: 1 });
     expect(published).toHaveLength(2);
 
     presence.sent('lobby', 'Cy');
@@ -41,7 +42,7 @@ describe('Presence', () => {
     presence.left('lobby', 'Ana');
     presence.left('lobby', undefined);
     vi.advanceTimersByTime(250);
-    expect(published.at(-1)).toEqual({ room: 'lobby', present: [], typing: [], guests: 0 });
+    expect(published.at(-1)).toEqual({ room: 'lobby', present: [], presentCount: 0, typing: [], guests: 0 });
     const count = published.length;
     vi.advanceTimersByTime(60_000);
     expect(published).toHaveLength(count);
@@ -69,6 +70,60 @@ describe('Presence', () => {
     expect(published.at(-1)).toEqual({ room: 'big', at: start + 2750, guests: 10_001 });
     presence.close();
   });
+
+  it('names the first PEOPLE_LIST_LIMIT of a room of 10,000 nicknames, and counts them all', () => {
+    const presence = new Presence({ pollGraceMs: 30_000, typingMs: 5000, debounceMs: 250 }, () => undefined);
+    const nicks = Array.from({ length: 10_000 }, (_, i) => `reader ${String(i).padStart(5, '0')}`);
+    for (const nick of [...nicks].reverse()) presence.joined('big', nick);
+    presence.polled('big', 'Ana'); // a long-poll reader sorts in with the rest
+    presence.typing('big', 'reader 09999');
+    const state = presence.state('big');
+    expect(state.presentCount).toBe(10_001);
+    expect(state.present).toEqual(['Ana', ...nicks.slice(0, PEOPLE_LIST_LIMIT - 1)]);
+    expect(state.typing).toEqual(['reader 09999']); // present, though past the names listed
+    expect(JSON.stringify(state).length).toBeLessThan(3000);
+    presence.left('big', 'Ana'); // polling still: present
+    presence.left('big', 'reader 00000');
+    expect(presence.state('big').present.slice(0, 2)).toEqual(['Ana', 'reader 00001']);
+    presence.close();
+  });
+
+  it('keeps its list in the order a sort of everyone present gives, whatever comes and goes', () => {
+    const names = ['ana', 'Ana', 'Ána', 'bo', 'Bo', 'cy', 'Zoë', 'zoe', 'éa', 'Ea', '李', 'Ω'];
+    const step = fc.record({ nick: fc.constantFrom(...names), kind: fc.constantFrom('join', 'leave', 'poll', 'expire') });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        vi.useFakeTimers();
+        const presence = new Presence({ pollGraceMs: 1000, typingMs: 5000, debounceMs: 250 }, () => undefined);
+        const sockets = new Map<string, number>();
+        const polling = new Set<string>();
+        for (const { nick, kind } of steps) {
+          if (kind === 'join') {
+            presence.joined('r', nick);
+            sockets.set(nick, (sockets.get(nick) ?? 0) + 1);
+          } else if (kind === 'leave' && sockets.has(nick)) {
+            presence.left('r', nick);
+            const left = sockets.get(nick)! - 1;
+            if (left === 0) sockets.delete(nick);
+            else sockets.set(nick, left);
+          } else if (kind === 'poll') {
+            presence.polled('r', nick);
+            polling.add(nick);
+          } else if (kind === 'expire') {
+            vi.advanceTimersByTime(2000); // every poll lapses at the next sweep
+            polling.clear();
+          }
+        }
+        const everyone = [...new Set([...sockets.keys(), ...polling])];
+        const sorted = everyone.sort((a, b) => a.localeCompare(b, undefined, { sensitivity: 'base' }) || (a < b ? -1 : a > b ? 1 : 0));
+        const state = presence.state('r');
+        presence.close();
+        vi.useRealTimers();
+        expect(state.present).toEqual(sorted);
+        expect(state.presentCount).toBe(sorted.length);
+      }),
+    );
+  });
 });
 
 describe('people in a room, end to end', () => {
@@ -91,7 +146,7 @@ describe('people in a room, end to end', () => {
     const held = http(url, 'GET', '/wait?room=den&after=0', { cookie: cy });
     await nextPeople(anaSocket, (f) => f.present.join() === 'Ana,Ben,Cy');
     const overHttp = await http<PeopleState>(url, 'GET', '/api/rooms/den/people', { cookie: cy });
-    expect(overHttp.body).toEqual({ room: 'den', present: ['Ana', 'Ben', 'Cy'], typing: [], guests: 0 });
+    expect(overHttp.body).toEqual({ room: 'den', present: ['Ana', 'Ben', 'Cy'], presentCount: 3, typing: [], guests: 0 });
 
     // Typing, over WebSocket and over HTTP; a stored message ends it.
     benSocket.send({ type: 'typing', room: 'den' });

@@ -343,7 +343,7 @@ describe('bad input', () => {
     expect(ack.message.seq).toBe(1);
     // After `subscribed`: who is in the room, then the message (and nothing else: no stray answer).
     expect(socket.frames.remaining()).toEqual([
-      { type: 'people', room: 'lobby', present: ['alice'], typing: [], guests: 0 },
+      { type: 'people', room: 'lobby', present: ['alice'], presentCount: 1, typing: [], guests: 0 },
       { type: 'messages', room: 'lobby', messages: [ack.message] },
     ]);
   });

@@ -1,7 +1,7 @@
 // A room: the sidebar (rooms, people), its header (name, connection, who you are), the messages, who is
 // typing, and the composer. The tab title counts the messages that came while the tab was in the background.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { SessionResponse } from '../../../server/protocol';
+import type { PeopleState, SessionResponse } from '../../../server/protocol';
 import { useRoomList } from '../rooms';
 import { useRoom } from '../use-room';
 import { Composer } from './composer';
@@ -23,7 +23,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const unseen = useUnseenWhileHidden(model.messages.length, model.loaded);
   const typing = typingLine(model.people, session.nick);
-  const arrivals = useArrivals(model.people?.present, session.nick);
+  const arrivals = useArrivals(model.people, session.nick);
 
   useEffect(() => {
     document.title = `${unseen > 0 ? `(${unseen}) ` : ''}#${room} · Parley`;
@@ -80,17 +80,19 @@ const ARRIVAL_NOTICE_MS = 5000;
 
 /**
  * "Bo joined", "Cy left": a line that says who came and went, for a few seconds, instead of a message in
- * the log for each (which would flood a busy room). The people already there when the page opens are not news.
+ * the log for each (which would flood a busy room). The people already there when the page opens are not news,
+ * and neither are the comings and goings of a room too big to list everyone (its picture names only the first).
  */
-function useArrivals(present: readonly string[] | undefined, me: string): string {
+function useArrivals(people: PeopleState | undefined, me: string): string {
   const [notice, setNotice] = useState('');
   const previous = useRef<readonly string[] | undefined>(undefined);
-  const key = present?.join('\n');
+  const key = people && `${people.present.join('\n')}|${people.presentCount}`;
   useEffect(() => {
-    if (!present) return;
+    if (!people) return;
     const before = previous.current;
+    const present = people.presentCount === people.present.length ? people.present : undefined;
     previous.current = present;
-    if (!before) return;
+    if (!before || !present) return;
     const joined = present.filter((nick) => nick !== me && !before.includes(nick));
     const left = before.filter((nick) => nick !== me && !present.includes(nick));
     const parts = [...(joined.length ? [`${listNames(joined)} joined`] : []), ...(left.length ? [`${listNames(left)} left`] : [])];

@@ -52,7 +52,7 @@ export function Sidebar({ room, rooms, people, me, open, onGo }: Props) {
       </nav>
       <section aria-labelledby="people-heading" class="people">
         <h2 id="people-heading">
-          Here now{people ? ` (${present.length + people.guests})` : ''}
+          Here now{people ? ` (${people.presentCount + people.guests})` : ''}
         </h2>
         <ul class="people-list">
           {present.map((nick) => (
@@ -63,6 +63,9 @@ export function Sidebar({ room, rooms, people, me, open, onGo }: Props) {
               {people?.typing.includes(nick) && nick !== me && <span class="typing-mark"> typing…</span>}
             </li>
           ))}
+          {people && people.presentCount > present.length && (
+            <li class="guests">{`and ${people.presentCount - present.length} more`}</li>
+          )}
           {people && people.guests > 0 && (
             <li class="guests">
               {people.guests === 1 ? '1 reader without a nickname' : `${people.guests} readers without a nickname`}
