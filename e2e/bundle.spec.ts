@@ -1,0 +1,75 @@
+// What `npm start` runs: the server bundle (dist/server.js, made by `npm run build`), as a process of its
+// own, where the other specs start the TypeScript source in-process. A bundling mistake (a path resolved
+// from the wrong place, a dependency left out) would show here and nowhere else.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectionStatus, expect, joinChat, sendMessage, storedMessage, test } from './fixtures';
+
+const BUNDLE = fileURLToPath(new URL('../dist/server.js', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+test('the bundle npm start runs serves the chat over WebSocket and long-poll, and stops on SIGTERM', async ({ browser }) => {
+  expect(existsSync(BUNDLE), `${BUNDLE} is missing: run npm run build first`).toBe(true);
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-bundle-'));
+  const port = await freePort();
+  // Run from the data dir, so that a .env of the checkout cannot change what is tested.
+  const child = spawn(process.execPath, [BUNDLE], {
+    cwd: dataDir,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info', LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    const health = () =>
+      child.exitCode !== null ? Promise.resolve('exited') : fetch(`${url}/healthz`).then((r) => (r.ok ? 'up' : 'starting'), () => 'starting');
+    await expect.poll(health, { timeout: 15_000 }).not.toBe('starting');
+    expect(await health(), `the bundle did not start:\n${output}`).toBe('up');
+
+    const adaContext = await browser.newContext();
+    const benContext = await browser.newContext();
+    // Ben's WebSocket is refused, as by a proxy that does not pass them: he is on long-poll.
+    await benContext.routeWebSocket(/\/ws$/, (ws) => ws.close({ code: 4001, reason: 'blocked by proxy' }));
+    const ada = await adaContext.newPage();
+    const ben = await benContext.newPage();
+    await joinChat(ada, url, 'Ada', 'launch');
+    await joinChat(ben, url, 'Ben', 'launch');
+    await expect(connectionStatus(ada)).toHaveAttribute('data-state', 'live-ws');
+    await expect(connectionStatus(ben)).toHaveAttribute('data-state', 'live-poll', { timeout: 15_000 });
+
+    await sendMessage(ada, 'from the bundle, over WebSocket');
+    await expect(storedMessage(ben, 'from the bundle, over WebSocket')).toBeVisible();
+    await sendMessage(ben, 'and back, over long-poll');
+    await expect(storedMessage(ada, 'and back, over long-poll')).toBeVisible();
+    await expect(ada.locator('#people-heading')).toHaveText('Here now (2)');
+    await Promise.all([adaContext.close(), benContext.close()]);
+
+    child.kill('SIGTERM');
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(output).toContain('Parley stopped');
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
