@@ -133,6 +133,7 @@ export class SocketSession {
     this.ctx.sockets.delete(this, this.id, code, Math.round((Date.now() - this.openedAt) / 1000));
   }
 
+  /** A socket error (a reset connection, a protocol violation ws caught): ws closes the socket next. */
   socketFailed(error: Error): void {
     this.ctx.logger.debug({ err: error }, 'socket error');
   }
