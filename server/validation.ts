@@ -95,6 +95,31 @@ export const WaitQuery = z.object({
   after: QueryNumber.pipe(Cursor).optional(),
   epoch: z.string().max(64).optional(),
 });
+export type WaitQuery = z.infer<typeof WaitQuery>;
+
+/** The values of a /wait query, as read from the URL (undefined: absent). */
+export interface WaitQueryValues {
+  room: string | undefined;
+  after: string | undefined;
+  epoch: string | undefined;
+}
+
+const WHOLE_NUMBER = /^\d{1,16}$/;
+
+/**
+ * WaitQuery for the query every long-poll client sends again and again (a room and a cursor, maybe an
+ * epoch, all well-formed), checked by hand: zod took half of each re-poll's handling in the bench's
+ * profile. The same rules (a property test holds the two together); undefined for anything else, which
+ * WaitQuery then answers, with its error message when it is bad.
+ */
+export function wellFormedWaitQuery({ room, after, epoch }: WaitQueryValues): WaitQuery | undefined {
+  if (room === undefined || after === undefined) return undefined;
+  if (room.length > MAX_ROOM_LENGTH || !ROOM_PATTERN.test(room) || !WHOLE_NUMBER.test(after)) return undefined;
+  if (epoch !== undefined && epoch.length > 64) return undefined;
+  const cursor = Number(after);
+  if (cursor > Number.MAX_SAFE_INTEGER) return undefined;
+  return epoch === undefined ? { room, after: cursor } : { room, after: cursor, epoch };
+}
 
 /** Turns a zod failure into one readable sentence naming the field. */
 export function describeIssues(error: z.ZodError): string {

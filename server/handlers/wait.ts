@@ -11,7 +11,7 @@ import type { Waiter } from '../hub';
 import { clientIp } from '../limits';
 import type { WaitResponse } from '../protocol';
 import { fromAnotherEpoch, readFromCursor, readLatest } from '../roomlog';
-import { WaitQuery } from '../validation';
+import { WaitQuery, wellFormedWaitQuery } from '../validation';
 import { sendJson, type FastHandler, type HeaderList } from './http';
 
 /**
@@ -19,11 +19,8 @@ import { sendJson, type FastHandler, type HeaderList } from './http';
  * the next message arrives or WAIT_TIMEOUT_MS pass, then answers with no messages.
  */
 export const waitForMessages: FastHandler = async (ctx, req, res, query, headers) => {
-  const { room, after, epoch } = validate(WaitQuery, {
-    room: query.get('room') ?? undefined,
-    after: query.get('after') ?? undefined,
-    epoch: query.get('epoch') ?? undefined,
-  });
+  const values = { room: query.get('room') ?? undefined, after: query.get('after') ?? undefined, epoch: query.get('epoch') ?? undefined };
+  const { room, after, epoch } = wellFormedWaitQuery(values) ?? validate(WaitQuery, values);
   // A long-poll reader with a nickname is present in the room while it keeps asking.
   if (req.headers.cookie) {
     const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
