@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { afterAll, describe, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openEmbeddedStore } from '../server/store/embedded';
 import { openMongoStore, redactUri } from '../server/store/mongo';
 import type { MessageStore } from '../server/store/store';
@@ -36,6 +36,28 @@ describe('embedded store (lmdb)', () => {
       return store;
     },
   );
+
+  // LMDB shows a commit to reads before its flush: a reader must not get a message before its sender's ack.
+  it('shows no read a message before its append resolves (when it is on disk)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-store-'));
+    const store = openEmbeddedStore(dir);
+    dirs.set(store, dir);
+    const early: string[] = [];
+    for (let i = 1; i <= 30; i++) {
+      let acked = false;
+      const append = store.append({ room: 'r', clientId: `client-${i}-xxxx`, author: 'alice', text: `#${i}` }).then(() => (acked = true));
+      // Read on every turn of the event loop until the ack, as readers polling the room would.
+      while (!acked) {
+        const [head, after, before] = await Promise.all([store.head('r'), store.readAfter('r', i - 1, 10), store.readBefore('r', undefined, 10)]);
+        if (!acked && (head >= i || after.length > 0 || before.at(-1)?.seq === i)) early.push(`#${i}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await append;
+      expect((await store.readAfter('r', i - 1, 10)).map((m) => m.seq)).toEqual([i]);
+    }
+    expect(early).toEqual([]);
+    await store.close();
+  });
 });
 
 // ---- MongoDB ------------------------------------------------------------------------------------

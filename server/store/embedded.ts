@@ -42,6 +42,13 @@ export class EmbeddedStore implements MessageStore {
   private readonly clientIds: Database<number, [string, string]>;
   /** room -> last seq */
   private readonly heads: Database<number, string>;
+  /**
+   * room -> its last seq on disk, for each room written since the store opened. LMDB shows a transaction
+   * to reads once it commits, a little before its flush (overlapping sync): reads stop here, so that no
+   * reader is shown a message before its sender's ack, one that a power cut could still take back and the
+   * next send would then get the seq of.
+   */
+  private readonly durableHeads = new Map<string, number>();
   private readonly listeners = new Set<AppendListener>();
   private queue: QueuedAppend[] = [];
   /** Set while a transaction for the queue is due on the next turn of the event loop. */
@@ -80,20 +87,20 @@ export class EmbeddedStore implements MessageStore {
   }
 
   async readAfter(room: string, after: number, limit: number): Promise<ChatMessage[]> {
-    return this.read(() =>
-      Array.from(this.messages.getRange({ start: [room, after + 1], end: [room, Number.MAX_SAFE_INTEGER], limit }), ({ value }) => value),
-    );
+    const end: [string, number] = [room, (this.durableHeads.get(room) ?? Number.MAX_SAFE_INTEGER - 1) + 1];
+    return this.read(() => Array.from(this.messages.getRange({ start: [room, after + 1], end, limit }), ({ value }) => value));
   }
 
   async readBefore(room: string, before: number | undefined, limit: number): Promise<ChatMessage[]> {
-    const start: [string, number] = [room, (before ?? Number.MAX_SAFE_INTEGER) - 1];
+    const upTo = Math.min(before ?? Number.MAX_SAFE_INTEGER, (this.durableHeads.get(room) ?? Number.MAX_SAFE_INTEGER - 1) + 1);
+    const start: [string, number] = [room, upTo - 1];
     return this.read(() =>
       Array.from(this.messages.getRange({ start, end: [room, 0], reverse: true, limit }), ({ value }) => value).reverse(),
     );
   }
 
   async head(room: string): Promise<number> {
-    return this.read(() => this.heads.get(room) ?? 0);
+    return this.read(() => this.durableHeads.get(room) ?? this.heads.get(room) ?? 0);
   }
 
   async ping(): Promise<void> {
@@ -150,7 +157,9 @@ export class EmbeddedStore implements MessageStore {
         const failure = new StoreUnavailableError(`writing to the embedded store failed: ${(outcome.reason as Error).message}`);
         for (const queued of batch) queued.reject(failure);
       } else {
-        this.unannounced.push(...newlyStored(results));
+        const stored = newlyStored(results);
+        for (const { room, seq } of stored) this.durableHeads.set(room, Math.max(seq, this.durableHeads.get(room) ?? 0));
+        this.unannounced.push(...stored);
         batch.forEach((queued, i) => queued.resolve(results[i] as AppendResult));
       }
       if (this.inFlight === 0 || this.unannounced.length >= MAX_UNANNOUNCED) this.announceSoon();
@@ -173,6 +182,8 @@ export class EmbeddedStore implements MessageStore {
   }
 
   private appendInTransaction({ room, clientId, author, text }: NewMessage): AppendResult {
+    // The room's first write since the store opened: what is on disk of it now was flushed before.
+    if (!this.durableHeads.has(room)) this.durableHeads.set(room, this.heads.get(room) ?? 0);
     const existing = this.clientIds.get([room, clientId]);
     if (existing !== undefined) {
       const original = this.messages.get([room, existing]);
