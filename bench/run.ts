@@ -4,11 +4,11 @@
 // bench/results/latest.json and a chart to bench/results/growth.svg.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from '../test/free-port';
 import { percentile, type FanoutResult, type LoadCommand, type LoadReport, type Target, type ThroughputResult, type Transport } from './scenarios';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -75,18 +75,6 @@ interface RunningServer {
   target: Target;
   process: ChildProcess;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function stopper(child: ChildProcess): () => Promise<void> {

@@ -4,25 +4,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/free-port';
 import { connectionStatus, expect, joinChat, sendMessage, storedMessage, test } from './fixtures';
 
 const BUNDLE = fileURLToPath(new URL('../dist/server.js', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 test('the bundle npm start runs serves the chat over WebSocket and long-poll, and stops on SIGTERM', async ({ browser }) => {
   expect(existsSync(BUNDLE), `${BUNDLE} is missing: run npm run build first`).toBe(true);

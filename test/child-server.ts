@@ -1,24 +1,12 @@
 // The real server as a child process (`node --import tsx server/main.ts`), for the suites that kill it
 // (SIGKILL, SIGTERM, SIGINT) and start it again on the same port and data dir.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { http, UNLIMITED, withTimeout } from './helpers';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** A port that was free a moment ago: listen on 0, note the port, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from './free-port';
 
 export interface Exit {
   code: number | null;
