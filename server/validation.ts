@@ -24,10 +24,12 @@ export const ClientId = z.string().regex(CLIENT_ID_PATTERN, 'clientId is 8 to 64
 export const Cursor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** A whole number in a query string: "12" is 12; "", "1e3" and "-1" are refused (not read as 0). */
-const QueryNumber = z
-  .string()
-  .regex(/^\d{1,16}$/, 'must be a whole number')
-  .transform(Number);
+const WHOLE_NUMBER = /^\d{1,16}$/;
+const QueryNumber = z.string().regex(WHOLE_NUMBER, 'must be a whole number').transform(Number);
+
+/** The longest epoch a client may send back (the server's own are shorter). */
+const MAX_EPOCH_LENGTH = 64;
+const Epoch = z.string().max(MAX_EPOCH_LENGTH);
 
 /** The text of a message; its length cap is applied by the server from its config. */
 export const MessageText = z
@@ -42,7 +44,7 @@ export const SubscribeFrame = z.strictObject({
   /** Replay what follows this seq, then stream live. Omitted: the latest page, then live. */
   after: Cursor.optional(),
   /** The log's epoch the cursor belongs to; a different epoch (store wiped) gets a reset. */
-  epoch: z.string().max(64).optional(),
+  epoch: Epoch.optional(),
 });
 
 export const UnsubscribeFrame = z.strictObject({
@@ -93,7 +95,7 @@ export const HistoryQuery = z.object({
 export const WaitQuery = z.object({
   room: RoomName,
   after: QueryNumber.pipe(Cursor).optional(),
-  epoch: z.string().max(64).optional(),
+  epoch: Epoch.optional(),
 });
 export type WaitQuery = z.infer<typeof WaitQuery>;
 
@@ -104,8 +106,6 @@ export interface WaitQueryValues {
   epoch: string | undefined;
 }
 
-const WHOLE_NUMBER = /^\d{1,16}$/;
-
 /**
  * WaitQuery for the query every long-poll client sends again and again (a room and a cursor, maybe an
  * epoch, all well-formed), checked by hand: zod took half of each re-poll's handling in the bench's
@@ -115,7 +115,7 @@ const WHOLE_NUMBER = /^\d{1,16}$/;
 export function wellFormedWaitQuery({ room, after, epoch }: WaitQueryValues): WaitQuery | undefined {
   if (room === undefined || after === undefined) return undefined;
   if (room.length > MAX_ROOM_LENGTH || !ROOM_PATTERN.test(room) || !WHOLE_NUMBER.test(after)) return undefined;
-  if (epoch !== undefined && epoch.length > 64) return undefined;
+  if (epoch !== undefined && epoch.length > MAX_EPOCH_LENGTH) return undefined;
   const cursor = Number(after);
   if (cursor > Number.MAX_SAFE_INTEGER) return undefined;
   return epoch === undefined ? { room, after: cursor } : { room, after: cursor, epoch };

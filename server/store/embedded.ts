@@ -87,13 +87,12 @@ export class EmbeddedStore implements MessageStore {
   }
 
   async readAfter(room: string, after: number, limit: number): Promise<ChatMessage[]> {
-    const end: [string, number] = [room, (this.durableHeads.get(room) ?? Number.MAX_SAFE_INTEGER - 1) + 1];
+    const end: [string, number] = [room, this.readableEnd(room)];
     return this.read(() => Array.from(this.messages.getRange({ start: [room, after + 1], end, limit }), ({ value }) => value));
   }
 
   async readBefore(room: string, before: number | undefined, limit: number): Promise<ChatMessage[]> {
-    const upTo = Math.min(before ?? Number.MAX_SAFE_INTEGER, (this.durableHeads.get(room) ?? Number.MAX_SAFE_INTEGER - 1) + 1);
-    const start: [string, number] = [room, upTo - 1];
+    const start: [string, number] = [room, Math.min(before ?? Number.MAX_SAFE_INTEGER, this.readableEnd(room)) - 1];
     return this.read(() =>
       Array.from(this.messages.getRange({ start, end: [room, 0], reverse: true, limit }), ({ value }) => value).reverse(),
     );
@@ -123,6 +122,12 @@ export class EmbeddedStore implements MessageStore {
     clearImmediate(this.announcing);
     this.announce();
     await this.root.close();
+  }
+
+  /** The first seq of `room` that reads may not return yet (see durableHeads). */
+  private readableEnd(room: string): number {
+    const durable = this.durableHeads.get(room);
+    return durable === undefined ? Number.MAX_SAFE_INTEGER : durable + 1;
   }
 
   private read<T>(reader: () => T): T {
