@@ -23,75 +23,90 @@ export class ApiFailure extends Error {
   }
 }
 
-async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(path, { credentials: 'same-origin', ...init });
-  } catch (error) {
-    if (init.signal?.aborted) throw error;
-    throw new ApiFailure('network', 'the server could not be reached', true);
+/**
+ * How a request reaches the server: in the page, the browser's fetch on this origin with its cookies.
+ * The chaos test gives each of its clients its own (a base URL, a cookie, connections it can cut).
+ */
+export type FetchServer = (path: string, init: RequestInit) => Promise<Response>;
+
+const browserFetch: FetchServer = (path, init) => fetch(path, { credentials: 'same-origin', ...init });
+
+/** Every HTTP call the client makes, over one way of reaching the server. */
+export function createServerApi(fetchServer: FetchServer = browserFetch) {
+  async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetchServer(path, init);
+    } catch (error) {
+      if (init.signal?.aborted) throw error;
+      throw new ApiFailure('network', 'the server could not be reached', true);
+    }
+    const body: unknown = await response.json().catch(() => undefined);
+    if (response.ok) return body as T;
+    const error = (body as Partial<ErrorResponse> | undefined)?.error;
+    if (error) throw new ApiFailure(error.code, error.message, error.retryable, response.status, error.retryAfterMs);
+    // No JSON error body: a proxy or a server that is starting up answered. Worth another try.
+    throw new ApiFailure('network', `the server answered ${response.status}`, response.status >= 500, response.status);
   }
-  const body: unknown = await response.json().catch(() => undefined);
-  if (response.ok) return body as T;
-  const error = (body as Partial<ErrorResponse> | undefined)?.error;
-  if (error) throw new ApiFailure(error.code, error.message, error.retryable, response.status, error.retryAfterMs);
-  // No JSON error body: a proxy or a server that is starting up answered. Worth another try.
-  throw new ApiFailure('network', `the server answered ${response.status}`, response.status >= 500, response.status);
+
+  const postJson = <T>(path: string, body: unknown): Promise<T> =>
+    call<T>(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+  const roomPath = (room: string) => `/api/rooms/${encodeURIComponent(room)}`;
+
+  return {
+    /** The session this browser has, or undefined if it has not picked a nickname. */
+    async getSession(): Promise<SessionResponse | undefined> {
+      try {
+        return await call<SessionResponse>('/api/session');
+      } catch (error) {
+        if (error instanceof ApiFailure && error.code === 'unauthenticated') return undefined;
+        throw error;
+      }
+    },
+
+    createSession(nick: string): Promise<SessionResponse> {
+      return postJson<SessionResponse>('/api/session', { nick });
+    },
+
+    postMessage(room: string, clientId: string, text: string): Promise<SendResponse> {
+      return postJson<SendResponse>(`${roomPath(room)}/messages`, { clientId, text });
+    },
+
+    fetchHistory(room: string, before: number | undefined, limit?: number): Promise<HistoryResponse> {
+      const query = new URLSearchParams();
+      if (before !== undefined) query.set('before', String(before));
+      if (limit !== undefined) query.set('limit', String(limit));
+      const search = query.toString() ? `?${query}` : '';
+      return call<HistoryResponse>(`${roomPath(room)}/messages${search}`);
+    },
+
+    /** Who is in the room (long-poll clients ask; WebSocket clients get `people` frames). */
+    fetchPeople(room: string): Promise<PeopleState> {
+      return call<PeopleState>(`${roomPath(room)}/people`);
+    },
+
+    /** "I am typing", over HTTP (the long-poll client's way). */
+    async signalTyping(room: string): Promise<void> {
+      await call<unknown>(`${roomPath(room)}/typing`, { method: 'POST' });
+    },
+
+    /** Answers as soon as the server does (unlike a long-poll, which a quiet room holds): is it reachable? */
+    async checkServer(signal: AbortSignal): Promise<void> {
+      await call<unknown>('/healthz', { signal });
+    },
+
+    waitForMessages(room: string, after: number | undefined, epoch: string | undefined, signal: AbortSignal): Promise<WaitResponse> {
+      const query = new URLSearchParams({ room });
+      if (after !== undefined) query.set('after', String(after));
+      if (epoch !== undefined) query.set('epoch', epoch);
+      return call<WaitResponse>(`/wait?${query}`, { signal });
+    },
+  };
 }
 
-function postJson<T>(path: string, body: unknown): Promise<T> {
-  return call<T>(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-}
+export type ServerApi = ReturnType<typeof createServerApi>;
 
-/** The session this browser has, or undefined if it has not picked a nickname. */
-export async function getSession(): Promise<SessionResponse | undefined> {
-  try {
-    return await call<SessionResponse>('/api/session');
-  } catch (error) {
-    if (error instanceof ApiFailure && error.code === 'unauthenticated') return undefined;
-    throw error;
-  }
-}
-
-export function createSession(nick: string): Promise<SessionResponse> {
-  return postJson<SessionResponse>('/api/session', { nick });
-}
-
-export function postMessage(room: string, clientId: string, text: string): Promise<SendResponse> {
-  return postJson<SendResponse>(`/api/rooms/${encodeURIComponent(room)}/messages`, { clientId, text });
-}
-
-export function fetchHistory(room: string, before: number | undefined, limit?: number): Promise<HistoryResponse> {
-  const query = new URLSearchParams();
-  if (before !== undefined) query.set('before', String(before));
-  if (limit !== undefined) query.set('limit', String(limit));
-  const search = query.toString() ? `?${query}` : '';
-  return call<HistoryResponse>(`/api/rooms/${encodeURIComponent(room)}/messages${search}`);
-}
-
-/** Who is in the room (long-poll clients ask; WebSocket clients get `people` frames). */
-export function fetchPeople(room: string): Promise<PeopleState> {
-  return call<PeopleState>(`/api/rooms/${encodeURIComponent(room)}/people`);
-}
-
-/** "I am typing", over HTTP (the long-poll client's way). */
-export async function signalTyping(room: string): Promise<void> {
-  await call<unknown>(`/api/rooms/${encodeURIComponent(room)}/typing`, { method: 'POST' });
-}
-
-/** Answers as soon as the server does (unlike a long-poll, which a quiet room holds): is it reachable? */
-export async function checkServer(signal: AbortSignal): Promise<void> {
-  await call<unknown>('/healthz', { signal });
-}
-
-export function waitForMessages(
-  room: string,
-  after: number | undefined,
-  epoch: string | undefined,
-  signal: AbortSignal,
-): Promise<WaitResponse> {
-  const query = new URLSearchParams({ room });
-  if (after !== undefined) query.set('after', String(after));
-  if (epoch !== undefined) query.set('epoch', epoch);
-  return call<WaitResponse>(`/wait?${query}`, { signal });
-}
+/** The page's API: the browser's fetch, same origin. */
+export const serverApi: ServerApi = createServerApi();
+export const { getSession, createSession, fetchHistory } = serverApi;

@@ -3,12 +3,12 @@
 // the WebSocket in the background with backoff and jitter. Both transports resume from the cursor the
 // page holds, so a switch, a reconnect or a server restart loses nothing and repeats nothing.
 import { CloseCode, SOCKET_PATH, type ChatMessage, type ClientFrame, type ErrorCode, type PeopleState, type ServerFrame } from '../../server/protocol';
-import { ApiFailure, checkServer, fetchPeople, postMessage, signalTyping, waitForMessages } from './api';
+import { ApiFailure, serverApi, type ServerApi } from './api';
 
 export type ConnectionState = 'connecting' | 'live-ws' | 'live-poll' | 'reconnecting' | 'offline';
 
 export interface Position {
-  /** The last seq the page holds; undefined when it holds nothing yet (or after a reset). */
+  /** The last seq the room's stream delivered; undefined when it delivered nothing yet (or after a reset). */
   after: number | undefined;
   epoch: string | undefined;
 }
@@ -18,12 +18,16 @@ export interface ConnectionEvents {
   position(): Position;
   /** The room's latest page, to show instead of whatever was shown (first load, or after a reset). */
   snapshot(messages: ChatMessage[], hasOlder: boolean, epoch: string): void;
-  /** Messages after the position. */
-  messages(messages: ChatMessage[]): void;
+  /**
+   * Messages from the room's stream, after the position. Returns false when they do not follow it (a hole):
+   * the connection then asks again from the position.
+   */
+  messages(messages: ChatMessage[]): boolean;
   /** The server refused the cursor: forget the room's messages, a fresh page follows. */
   reset(): void;
   /** Messages typed and not yet acknowledged, to (re)send whenever a transport is up. */
   pendingSends(): { clientId: string; text: string }[];
+  /** The server stored a message of ours. This is not the stream: it must not move the position. */
   acked(clientId: string, message: ChatMessage): void;
   /** The server refused a message for good (too long, say); retrying it unchanged would not help. */
   refused(clientId: string, error: { code: ErrorCode; message: string }): void;
@@ -34,8 +38,22 @@ export interface ConnectionEvents {
   people(state: PeopleState): void;
 }
 
+/** Whether the device is online, and word when that changes: in the page, the browser's `online`/`offline`. */
+export interface NetworkSignal {
+  online(): boolean;
+  /** Calls `changed` on every change; returns what stops that. */
+  watch(changed: () => void): () => void;
+}
+
+/** The parts of a WebSocket the connection uses: the browser's, or another with the same API. */
+export type SocketLike = Pick<WebSocket, 'readyState' | 'send' | 'close' | 'onopen' | 'onmessage' | 'onclose'>;
+
 export interface ConnectionOptions {
-  socketUrl: string;
+  /** Opens a socket to the server; in the page, a browser WebSocket to this host's /ws. */
+  openSocket: () => SocketLike;
+  /** The HTTP calls: long-poll, sends without a socket, who is here. */
+  api: ServerApi;
+  network: NetworkSignal;
   /** How often a live socket pings the server (ms). */
   pingMs: number;
   /** A socket silent this long is taken for dead and replaced (ms). */
@@ -44,25 +62,34 @@ export interface ConnectionOptions {
   openTimeoutMs: number;
   /** While long-polling, how often to ask who is in the room (ms). */
   peopleMs: number;
+  /** The longest wait between two tries of the socket, or of a failed long-poll (ms). */
+  maxBackoffMs: number;
 }
 
-const defaults = (): ConnectionOptions => ({
-  socketUrl: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${SOCKET_PATH}`,
-  pingMs: 15_000,
-  silenceMs: 40_000,
-  openTimeoutMs: 5_000,
-  peopleMs: 5_000,
-});
+/** Timings of the page's connection. */
+const TIMINGS = { pingMs: 15_000, silenceMs: 40_000, openTimeoutMs: 5_000, peopleMs: 5_000, maxBackoffMs: 30_000 };
 
-/** Exponential backoff from 0.5 s to 30 s, with jitter so that a restarted server is not hit all at once. */
-function backoff(attempt: number): number {
-  const ceiling = Math.min(30_000, 500 * 2 ** Math.max(0, attempt - 1));
-  return ceiling / 2 + (Math.random() * ceiling) / 2;
-}
+const openBrowserSocket = () => new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${SOCKET_PATH}`);
+
+const browserNetwork: NetworkSignal = {
+  online: () => navigator.onLine !== false,
+  watch(changed) {
+    addEventListener('online', changed);
+    addEventListener('offline', changed);
+    return () => {
+      removeEventListener('online', changed);
+      removeEventListener('offline', changed);
+    };
+  },
+};
+
+/** WebSocket readyState values, named here: a socket of another implementation has no WebSocket global. */
+const CONNECTING = 0;
+const OPEN = 1;
 
 export class RoomConnection {
   private readonly options: ConnectionOptions;
-  private socket: WebSocket | undefined;
+  private socket: SocketLike | undefined;
   private socketLive = false;
   /** Consecutive sockets that closed (or never opened); resets once one subscribes. */
   private socketFailures = 0;
@@ -84,26 +111,33 @@ export class RoomConnection {
   private everLive = false;
   private lastState: ConnectionState | undefined;
   private stopped = false;
+  private unwatchNetwork: (() => void) | undefined;
+  private readonly api: ServerApi;
 
   constructor(
     readonly room: string,
     private readonly events: ConnectionEvents,
     options: Partial<ConnectionOptions> = {},
   ) {
-    this.options = { ...defaults(), ...options };
+    this.options = {
+      ...TIMINGS,
+      ...options,
+      openSocket: options.openSocket ?? openBrowserSocket,
+      api: options.api ?? serverApi,
+      network: options.network ?? browserNetwork,
+    };
+    this.api = this.options.api;
   }
 
   start(): void {
     this.openSocket();
     this.updateState();
-    addEventListener('online', this.onOnline);
-    addEventListener('offline', this.onOffline);
+    this.unwatchNetwork = this.options.network.watch(this.onNetworkChange);
   }
 
   stop(): void {
     this.stopped = true;
-    removeEventListener('online', this.onOnline);
-    removeEventListener('offline', this.onOffline);
+    this.unwatchNetwork?.();
     clearTimeout(this.socketTimer);
     clearTimeout(this.retryTimer);
     this.stopHeartbeat();
@@ -131,7 +165,7 @@ export class RoomConnection {
   typing(): void {
     if (this.stopped) return;
     if (this.socketLive && this.socket) this.sendFrame(this.socket, { type: 'typing', room: this.room });
-    else if (this.pollLive) signalTyping(this.room).catch(() => undefined);
+    else if (this.pollLive) this.api.signalTyping(this.room).catch(() => undefined);
   }
 
   // ---- WebSocket --------------------------------------------------------------------------
@@ -139,7 +173,7 @@ export class RoomConnection {
   private openSocket(): void {
     clearTimeout(this.socketTimer);
     if (this.stopped || this.socket) return;
-    const socket = new WebSocket(this.options.socketUrl);
+    const socket = this.options.openSocket();
     this.socket = socket;
     let subscribed = false;
     const giveUp = setTimeout(() => this.socketClosed(socket, subscribed), this.options.openTimeoutMs);
@@ -162,7 +196,7 @@ export class RoomConnection {
     };
   }
 
-  private subscribe(socket: WebSocket): void {
+  private subscribe(socket: SocketLike): void {
     const { after, epoch } = this.events.position();
     this.subscribedFrom = after;
     this.sendFrame(socket, { type: 'subscribe', room: this.room, ...(after === undefined ? {} : { after }), ...(epoch === undefined ? {} : { epoch }) });
@@ -178,7 +212,7 @@ export class RoomConnection {
     this.updateState();
   }
 
-  private receive(socket: WebSocket, frame: ServerFrame): void {
+  private receive(socket: SocketLike, frame: ServerFrame): void {
     switch (frame.type) {
       case 'subscribed':
         if (frame.room !== this.room) return;
@@ -186,15 +220,10 @@ export class RoomConnection {
         else this.events.messages(frame.messages);
         this.flush();
         return;
-      case 'messages': {
-        if (frame.room !== this.room) return;
-        const { after } = this.events.position();
-        const first = frame.messages[0]?.seq;
+      case 'messages':
         // A hole would mean we missed something: ask again from what we hold rather than show a gap.
-        if (after !== undefined && first !== undefined && first > after + 1) this.subscribe(socket);
-        else this.events.messages(frame.messages);
+        if (frame.room === this.room && !this.events.messages(frame.messages)) this.subscribe(socket);
         return;
-      }
       case 'reset':
         this.events.reset();
         this.subscribe(socket);
@@ -215,7 +244,7 @@ export class RoomConnection {
     }
   }
 
-  private socketClosed(socket: WebSocket, wasSubscribed: boolean): void {
+  private socketClosed(socket: SocketLike, wasSubscribed: boolean): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
     this.socketLive = false;
@@ -223,7 +252,7 @@ export class RoomConnection {
     this.stopHeartbeat();
     socket.onclose = null;
     socket.onmessage = null;
-    if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) socket.close();
+    if (socket.readyState === CONNECTING || socket.readyState === OPEN) socket.close();
     if (this.stopped) return;
     this.socketFailures++;
     if (wasSubscribed && this.socketFailures === 1) {
@@ -232,7 +261,7 @@ export class RoomConnection {
     } else {
       // The socket cannot get through: long-poll meanwhile, and keep trying the socket in the background.
       this.startPolling();
-      this.socketTimer = setTimeout(() => this.openSocket(), backoff(this.socketFailures));
+      this.socketTimer = setTimeout(() => this.openSocket(), this.backoff(this.socketFailures));
     }
     this.updateState();
   }
@@ -253,8 +282,8 @@ export class RoomConnection {
     this.heartbeatTimer = undefined;
   }
 
-  private sendFrame(socket: WebSocket, frame: ClientFrame): void {
-    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  private sendFrame(socket: SocketLike, frame: ClientFrame): void {
+    if (socket.readyState === OPEN) socket.send(JSON.stringify(frame));
   }
 
   // ---- long-poll and HTTP sends -----------------------------------------------------------
@@ -265,7 +294,7 @@ export class RoomConnection {
     void this.pollLoop();
     // No socket to push who is here: ask now and then (this also counts us as present).
     const askPeople = () => {
-      fetchPeople(this.room).then((state) => this.polling && this.events.people(state), () => undefined);
+      this.api.fetchPeople(this.room).then((state) => this.polling && this.events.people(state), () => undefined);
     };
     askPeople();
     this.peopleTimer = setInterval(askPeople, this.options.peopleMs);
@@ -290,14 +319,14 @@ export class RoomConnection {
         if (!this.pollLive && after !== undefined) {
           // A wait with a cursor is held until a message comes (up to WAIT_TIMEOUT_MS in a quiet room):
           // check first that the server answers, so the page says it is live, and sends, at once.
-          await checkServer(abort.signal);
+          await this.api.checkServer(abort.signal);
           if (!this.polling || abort.signal.aborted) return;
           this.pollLive = true;
           this.everLive = true;
           this.updateState();
           this.flush();
         }
-        const answer = await waitForMessages(this.room, after, epoch, abort.signal);
+        const answer = await this.api.waitForMessages(this.room, after, epoch, abort.signal);
         if (!this.polling) return;
         failures = 0;
         const wasLive = this.pollLive;
@@ -315,7 +344,7 @@ export class RoomConnection {
         failures++;
         this.pollLive = false;
         this.updateState();
-        await new Promise((resolve) => setTimeout(resolve, backoff(failures)));
+        await new Promise((resolve) => setTimeout(resolve, this.backoff(failures)));
       }
     }
   }
@@ -343,7 +372,7 @@ export class RoomConnection {
   private async postOverHttp(clientId: string, text: string): Promise<boolean> {
     this.inFlight.add(clientId);
     try {
-      const { message } = await postMessage(this.room, clientId, text);
+      const { message } = await this.api.postMessage(this.room, clientId, text);
       this.inFlight.delete(clientId);
       this.events.acked(clientId, message);
       return true;
@@ -376,26 +405,31 @@ export class RoomConnection {
     return true;
   }
 
-  private retryLater(action: () => void, afterMs = backoff(2)): void {
+  private retryLater(action: () => void, afterMs = this.backoff(2)): void {
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(action, afterMs);
   }
 
-  private readonly onOnline = () => {
-    if (this.socket || this.stopped) return;
-    this.socketFailures = 0;
-    this.openSocket();
+  /** Exponential backoff from 0.5 s to maxBackoffMs, with jitter so that a restarted server is not hit all at once. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.options.maxBackoffMs, 500 * 2 ** Math.max(0, attempt - 1));
+    return ceiling / 2 + (Math.random() * ceiling) / 2;
+  }
+
+  private readonly onNetworkChange = () => {
+    if (this.options.network.online() && !this.socket && !this.stopped) {
+      this.socketFailures = 0;
+      this.openSocket();
+    }
     this.updateState();
   };
-
-  private readonly onOffline = () => this.updateState();
 
   private updateState(): void {
     const state: ConnectionState = this.socketLive
       ? 'live-ws'
       : this.pollLive
         ? 'live-poll'
-        : navigator.onLine === false
+        : !this.options.network.online()
           ? 'offline'
           : this.everLive
             ? 'reconnecting'
