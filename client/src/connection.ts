@@ -217,7 +217,7 @@ export class RoomConnection {
       case 'subscribed':
         if (frame.room !== this.room) return;
         if (this.subscribedFrom === undefined) this.events.snapshot(frame.messages, frame.hasOlder, frame.epoch);
-        else this.events.messages(frame.messages);
+        else if (!this.events.messages(frame.messages)) return this.subscribe(socket);
         this.flush();
         return;
       case 'messages':
@@ -312,11 +312,10 @@ export class RoomConnection {
   private async pollLoop(): Promise<void> {
     let failures = 0;
     while (this.polling && !this.stopped) {
-      const { after, epoch } = this.events.position();
       const abort = new AbortController();
       this.pollAbort = abort;
       try {
-        if (!this.pollLive && after !== undefined) {
+        if (!this.pollLive && this.events.position().after !== undefined) {
           // A wait with a cursor is held until a message comes (up to WAIT_TIMEOUT_MS in a quiet room):
           // check first that the server answers, so the page says it is live, and sends, at once.
           await this.api.checkServer(abort.signal);
@@ -326,6 +325,8 @@ export class RoomConnection {
           this.updateState();
           this.flush();
         }
+        // The position is read right before asking: what the stream delivered meanwhile counts.
+        const { after, epoch } = this.events.position();
         const answer = await this.api.waitForMessages(this.room, after, epoch, abort.signal);
         if (!this.polling) return;
         failures = 0;
@@ -334,6 +335,7 @@ export class RoomConnection {
         this.everLive = true;
         if (answer.type === 'reset') this.events.reset();
         else if (after === undefined) this.events.snapshot(answer.messages, answer.hasOlder ?? false, answer.epoch);
+        // A hole needs nothing more: the next wait asks from the position, which stayed before it.
         else this.events.messages(answer.messages);
         if (!wasLive) {
           this.updateState();

@@ -48,11 +48,9 @@ export class LiveRoom {
           this.listener.changed();
         },
         messages: (messages) => {
-          const first = messages[0];
-          if (first && this.view.wouldLeaveGap(first)) return false;
-          const added = this.view.merge(messages);
+          const { added, gap } = this.view.take(messages);
           if (added + this.dropDelivered(messages) > 0) this.listener.changed();
-          return true;
+          return !gap;
         },
         reset: () => {
           this.view.clear();
@@ -61,7 +59,7 @@ export class LiveRoom {
         pendingSends: () => this.outbox.pending(room).map(({ clientId, text }) => ({ clientId, text })),
         acked: (clientId, message) => {
           this.outbox.remove(clientId);
-          this.view.merge([message]);
+          this.view.acked(message);
           this.listener.changed();
         },
         refused: (clientId, error) => {

@@ -1,10 +1,18 @@
 // What the page knows of one room's log: messages by seq, once each, in order, however they arrived
 // (replay, live, long-poll, history page, or a second copy after a transport switch).
+//
+// The cursor moves only with what the room's stream delivers in order (docs/protocol.md, cursor rule 4).
+// A message of ours that the server acked but the stream has not brought yet is shown, in its place by seq,
+// without moving the cursor: an ack for seq 42 says nothing of seq 41, which may still be on its way.
 import type { ChatMessage } from '../../server/protocol';
 
 export class RoomView {
-  private bySeq = new Map<number, ChatMessage>();
-  private ordered: ChatMessage[] = [];
+  /** The log as the stream delivered it: consecutive seqs, oldest first (older pages prepended). */
+  private log: ChatMessage[] = [];
+  /** Our own messages acked past the cursor, by seq, until the stream delivers them. */
+  private readonly ackedAhead = new Map<number, ChatMessage>();
+  private shown: readonly ChatMessage[] = [];
+  private position: number | undefined;
   /** Whether the log holds messages older than the first one here. */
   hasOlder = false;
   /** The epoch of the log these messages came from. */
@@ -12,56 +20,87 @@ export class RoomView {
 
   constructor(readonly room: string) {}
 
+  /** What to show: the log, then our acked messages the stream has not brought yet. */
   get messages(): readonly ChatMessage[] {
-    return this.ordered;
+    return this.shown;
   }
 
-  /** The last seq seen: where a reader resumes from. Undefined before the first answer. */
+  /** The last seq the stream delivered: where a reader resumes from. Undefined before the first answer. */
   get cursor(): number | undefined {
-    return this.loaded ? (this.ordered.at(-1)?.seq ?? 0) : undefined;
+    return this.position;
   }
 
-  private loaded = false;
-
-  /** Starts over from a fresh page (first load, or after a reset). */
+  /** Starts over from the room's latest page (first load, or after a reset): the cursor is its last seq. */
   replace(messages: readonly ChatMessage[], hasOlder: boolean, epoch: string): void {
-    this.bySeq.clear();
-    this.ordered = [];
-    this.loaded = true;
+    if (epoch !== this.epoch) this.ackedAhead.clear();
+    const page = messages.filter((message) => message.room === this.room).sort((a, b) => a.seq - b.seq);
+    this.log = page;
+    this.position = page.at(-1)?.seq ?? 0;
     this.hasOlder = hasOlder;
     this.epoch = epoch;
-    this.merge(messages);
+    this.settleAcked();
+    this.refresh();
   }
 
   /** Forgets everything: the server refused our cursor and a fresh page follows. */
   clear(): void {
-    this.bySeq.clear();
-    this.ordered = [];
-    this.loaded = false;
+    this.log = [];
+    this.ackedAhead.clear();
+    this.position = undefined;
     this.hasOlder = false;
+    this.refresh();
   }
 
-  /** Adds messages not yet seen; returns how many were new. */
-  merge(messages: readonly ChatMessage[]): number {
+  /**
+   * Takes messages from the room's stream (replay, live, long-poll): those right after the cursor move it,
+   * repeats are dropped. Returns how many were new, and whether one would have left a hole (then the caller
+   * asks again from the cursor, and nothing after the hole is taken).
+   */
+  take(messages: readonly ChatMessage[]): { added: number; gap: boolean } {
     let added = 0;
+    let gap = false;
     for (const message of messages) {
-      if (message.room !== this.room || this.bySeq.has(message.seq)) continue;
-      this.bySeq.set(message.seq, message);
+      if (message.room !== this.room || this.position === undefined || message.seq <= this.position) continue;
+      if (message.seq !== this.position + 1) {
+        gap = true;
+        break;
+      }
+      this.log.push(message);
+      this.position = message.seq;
+      this.ackedAhead.delete(message.seq);
       added++;
     }
-    if (added > 0) this.ordered = [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
-    return added;
+    if (added > 0) this.refresh();
+    return { added, gap };
   }
 
-  /** Adds an older page (scroll-back). */
+  /**
+   * The server acked one of our messages: shown from now on, in its place by seq, but the cursor stays
+   * where the stream left it. Returns whether it is new to the page.
+   */
+  acked(message: ChatMessage): boolean {
+    if (message.room !== this.room || this.position === undefined || message.seq <= this.position) return false;
+    if (this.ackedAhead.has(message.seq)) return false;
+    this.ackedAhead.set(message.seq, message);
+    this.refresh();
+    return true;
+  }
+
+  /** Adds an older page (scroll-back): only what comes before the first message held. */
   prepend(messages: readonly ChatMessage[], hasOlder: boolean): void {
-    this.merge(messages);
+    const first = this.log[0]?.seq ?? Number.POSITIVE_INFINITY;
+    const older = messages.filter((message) => message.room === this.room && message.seq < first).sort((a, b) => a.seq - b.seq);
+    if (older.length > 0) this.log = [...older, ...this.log];
     this.hasOlder = hasOlder;
+    this.refresh();
   }
 
-  /** Whether a live message would leave a hole after what we hold (then resubscribe from the cursor). */
-  wouldLeaveGap(message: ChatMessage): boolean {
-    const cursor = this.cursor;
-    return cursor !== undefined && message.seq > cursor + 1;
+  /** Acked messages that a new page already covers are in the log now. */
+  private settleAcked(): void {
+    for (const seq of this.ackedAhead.keys()) if (this.position !== undefined && seq <= this.position) this.ackedAhead.delete(seq);
+  }
+
+  private refresh(): void {
+    this.shown = this.ackedAhead.size === 0 ? [...this.log] : [...this.log, ...[...this.ackedAhead.values()].sort((a, b) => a.seq - b.seq)];
   }
 }

@@ -10,14 +10,15 @@ const message = (seq: number, room = 'lobby'): ChatMessage => ({
   text: `message ${seq}`,
   at: 1_700_000_000_000 + seq,
 });
+const seqs = (view: RoomView) => view.messages.map((m) => m.seq);
 
 describe('RoomView', () => {
-  it('has no cursor until the first answer, then resumes from the last seq', () => {
+  it('has no cursor until the first answer, then resumes from the last seq the stream delivered', () => {
     const view = new RoomView('lobby');
     expect(view.cursor).toBeUndefined();
     view.replace([], false, 'e1');
     expect(view.cursor).toBe(0);
-    view.merge([message(1), message(2)]);
+    view.take([message(1), message(2)]);
     expect(view.cursor).toBe(2);
   });
 
@@ -25,30 +26,57 @@ describe('RoomView', () => {
     const view = new RoomView('lobby');
     view.replace([message(3), message(4)], true, 'e1');
     // A replay after a transport switch overlaps with what live delivery already brought.
-    expect(view.merge([message(5), message(4), message(6)])).toBe(2);
-    expect(view.merge([message(6), message(5)])).toBe(0);
+    expect(view.take([message(4), message(5), message(6)])).toEqual({ added: 2, gap: false });
+    expect(view.take([message(5), message(6)])).toEqual({ added: 0, gap: false });
     view.prepend([message(1), message(2)], false);
-    expect(view.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(seqs(view)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(view.hasOlder).toBe(false);
   });
 
   it('ignores messages of another room', () => {
     const view = new RoomView('lobby');
     view.replace([], false, 'e1');
-    expect(view.merge([message(1, 'dev')])).toBe(0);
+    expect(view.take([message(1, 'dev')]).added).toBe(0);
     expect(view.messages).toHaveLength(0);
   });
 
-  it('spots a live message that would leave a hole', () => {
+  it('takes nothing past a hole, and says so, so that the connection asks again from the cursor', () => {
     const view = new RoomView('lobby');
     view.replace([message(1), message(2)], false, 'e1');
-    expect(view.wouldLeaveGap(message(3))).toBe(false);
-    expect(view.wouldLeaveGap(message(5))).toBe(true);
+    expect(view.take([message(3)])).toEqual({ added: 1, gap: false });
+    expect(view.take([message(5), message(6)])).toEqual({ added: 0, gap: true });
+    expect(view.cursor).toBe(3);
+    expect(view.take([message(4), message(5), message(6)])).toEqual({ added: 3, gap: false });
+    expect(view.cursor).toBe(6);
+  });
+
+  it('shows our acked message at once but does not move the cursor past what the stream has not brought', () => {
+    // The long-poll loss of issue 13: seq 41 (another's) not yet delivered, our POST answered with seq 42.
+    const view = new RoomView('lobby');
+    view.replace([message(40)], true, 'e1');
+    expect(view.acked(message(42))).toBe(true);
+    expect(seqs(view)).toEqual([40, 42]);
+    expect(view.cursor).toBe(40); // the next /wait asks after=40, and 41 comes
+    expect(view.take([message(41), message(42)])).toEqual({ added: 2, gap: false });
+    expect(seqs(view)).toEqual([40, 41, 42]);
+    expect(view.cursor).toBe(42);
+    // An ack for what the stream already delivered changes nothing.
+    expect(view.acked(message(41))).toBe(false);
+    expect(seqs(view)).toEqual([40, 41, 42]);
+  });
+
+  it('forgets acked messages of another epoch when a new page replaces the view', () => {
+    const view = new RoomView('lobby');
+    view.replace([message(7)], false, 'e1');
+    view.acked(message(9));
+    view.replace([message(1)], false, 'e2');
+    expect(seqs(view)).toEqual([1]);
   });
 
   it('forgets everything on a reset, so the next subscribe asks for the latest page', () => {
     const view = new RoomView('lobby');
     view.replace([message(7)], true, 'e1');
+    view.acked(message(9));
     view.clear();
     expect(view.cursor).toBeUndefined();
     expect(view.messages).toHaveLength(0);
