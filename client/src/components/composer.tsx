@@ -18,8 +18,11 @@ export function Composer({ room, maxLength, onSend, onTyping }: Props) {
   const empty = text.trim().length === 0;
 
   const send = () => {
-    if (empty || tooLong) return;
-    onSend(text);
+    // What the field holds now: Enter can come before the render that follows the last keystroke (a busy
+    // page), when `text` is still one keystroke behind.
+    const current = input.current?.value ?? text;
+    if (current.trim().length === 0 || [...current].length > maxLength) return;
+    onSend(current);
     setText('');
     input.current?.focus();
   };
