@@ -5,6 +5,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { Page, Route, WebSocketRoute } from '@playwright/test';
 import {
   connectionStatus,
+  deferred,
   expect,
   expectLive,
   joinChat,
@@ -82,8 +83,8 @@ test('a page that goes offline keeps its messages pending, across a reload, and 
 test('a page whose server falls silent takes the socket for dead, reconnects, and misses nothing', async ({ parley, openPage }) => {
   const { page: alice } = await openPage();
   const bob = await openPage();
-  // Bob's timers run on a clock the test can move: the client pings every 15 s and gives up on a socket
-  // after 40 s without a frame.
+  // Bob's timers run on a clock the test can move: the client pings every 10 s and gives up on a socket
+  // that has not answered 3 s later.
   await bob.page.clock.install();
 
   // Bob's first socket goes silent on cue: the server still gets his frames, he gets nothing back.
@@ -109,8 +110,10 @@ test('a page whose server falls silent takes the socket for dead, reconnects, an
   await expect(storedMessages(bob.page)).toHaveText(['before the silence']);
   expect(connections).toBe(1);
 
-  // A minute passes for Bob's page: its ping finds 40 s of silence, so it drops the socket and opens another.
-  await bob.page.clock.fastForward('01:00');
+  // 13 s pass for Bob's page: its ping went unanswered, so it drops the socket and opens another.
+  await bob.page.clock.runFor(10_000);
+  await expect(connectionStatus(bob.page)).toHaveAttribute('data-state', 'live-ws');
+  await bob.page.clock.runFor(3_000);
   await expect.poll(() => connections).toBe(2);
   await expectLive(bob.page, 'live-ws');
   await expect(storedMessages(bob.page)).toHaveText(['before the silence', 'during the silence']);
@@ -144,4 +147,76 @@ test('a page whose cursor the server cannot serve (data wiped) gets a reset and 
   } finally {
     await wiped.close();
   }
+});
+
+test('a page on long-poll shows what another page sent during a restart, though its own send was answered first', async ({ parley, openPage }) => {
+  // Issue 13, as a user hit it: Lena on long-poll, Wendy on WebSocket; the server stops, both write, it comes
+  // back. Wendy's message is stored first (seq 2), then Lena's POST is answered (seq 3) while her long-poll is
+  // still waiting out its backoff. Her page must then ask from seq 1, not from her own seq 3.
+  const { page: wendy } = await openPage();
+  const lena = await openPage();
+  await lena.context.routeWebSocket(/\/ws$/, (ws) => void ws.close({ code: 4001, reason: 'blocked by proxy' }));
+  await joinChat(wendy, parley.url, 'Wendy');
+  await joinChat(lena.page, parley.url, 'Lena');
+  await expectLive(wendy, 'live-ws');
+  await expectLive(lena.page, 'live-poll');
+  await sendMessage(wendy, 'before the restart');
+  await expect(storedMessages(lena.page)).toHaveText(['before the restart']);
+
+  // Lena's long-polls fail until the test lets them through (they back off, as when the server was down),
+  // and her send goes out only once Wendy's is stored.
+  let pollsFail = true;
+  await lena.page.route(/\/(wait|healthz)(\?|$)/, (route) => (pollsFail ? route.abort('connectionrefused') : route.fallback()));
+  const wendyStored = deferred();
+  await lena.page.route(/\/api\/rooms\/lobby\/messages$/, async (route) => {
+    if (route.request().method() === 'POST') await wendyStored.promise;
+    await route.fallback();
+  });
+
+  await parley.restart({
+    samePort: true,
+    whileDown: async () => {
+      await sendMessage(wendy, 'from Wendy while it was down', { waitForAck: false });
+      await sendMessage(lena.page, 'from Lena while it was down', { waitForAck: false });
+      await expect(pendingMessages(lena.page)).toHaveText([/from Lena while it was down/]);
+    },
+  });
+  await expect(storedMessage(wendy, 'from Wendy while it was down')).toHaveCount(1, { timeout: 10_000 });
+  pollsFail = false;
+  wendyStored.resolve();
+
+  const expected = ['before the restart', 'from Wendy while it was down', 'from Lena while it was down'];
+  await expect(storedMessages(lena.page)).toHaveText(expected, { timeout: 10_000 });
+  await expect(storedMessages(wendy)).toHaveText(expected);
+  expect(await storedMessages(lena.page).evaluateAll((els) => els.map((el) => el.getAttribute('data-seq')))).toEqual(['1', '2', '3']);
+});
+
+test('the header says Offline as soon as the browser goes offline, on WebSocket and on long-poll, and Live once back', async ({ parley, openPage }) => {
+  const ws = await openPage();
+  const poll = await openPage();
+  await poll.context.routeWebSocket(/\/ws$/, (socket) => void socket.close({ code: 4001, reason: 'blocked by proxy' }));
+  await joinChat(ws.page, parley.url, 'Olga');
+  await joinChat(poll.page, parley.url, 'Pavel');
+  await expectLive(ws.page, 'live-ws');
+  await expectLive(poll.page, 'live-poll');
+
+  for (const { context } of [ws, poll]) await context.setOffline(true);
+  // The `offline` event says it at once: no waiting for a socket or a long-poll to time out.
+  for (const { page } of [ws, poll]) {
+    await expect(connectionStatus(page)).toHaveAttribute('data-state', 'offline', { timeout: 1000 });
+    await expect(connectionStatus(page)).toHaveText('Offline');
+    await sendMessage(page, `${page === ws.page ? 'Olga' : 'Pavel'} writes offline`, { waitForAck: false });
+    await expect(pendingMessages(page)).toHaveCount(1);
+  }
+
+  for (const { context } of [ws, poll]) await context.setOffline(false);
+  await expectLive(ws.page, 'live-ws');
+  await expectLive(poll.page, 'live-poll');
+  // Each message goes out once, and both pages show the two in the order the server stored them.
+  for (const { page } of [ws, poll]) {
+    await expect(storedMessages(page)).toHaveCount(2, { timeout: 10_000 });
+    await expect(pendingMessages(page)).toHaveCount(0);
+  }
+  expect(await messageTexts(ws.page)).toEqual(await messageTexts(poll.page));
+  expect((await messageTexts(ws.page)).sort()).toEqual(['Olga writes offline', 'Pavel writes offline']);
 });

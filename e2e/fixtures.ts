@@ -17,10 +17,11 @@ export interface Parley {
   readonly dataDir: string;
   readonly server: ParleyServer;
   /**
-   * Stops the server and starts a new one on the same data dir. It gets a new port unless `samePort`
-   * (then open pages can reconnect by themselves). Returns the new url.
+   * Stops the server (as SIGTERM does) and starts a new one on the same data dir. It gets a new port unless
+   * `samePort` (then open pages can reconnect by themselves); `whileDown` runs between the two. Returns the
+   * new url.
    */
-  restart(options?: { samePort?: boolean }): Promise<string>;
+  restart(options?: { samePort?: boolean; whileDown?: () => Promise<void> }): Promise<string>;
 }
 
 export interface Browsing {
@@ -54,9 +55,10 @@ export const test = base.extend<Fixtures>({
         get server() {
           return server;
         },
-        async restart({ samePort = false } = {}) {
+        async restart({ samePort = false, whileDown } = {}) {
           const port = server.port;
           await server.close();
+          await whileDown?.();
           server = await startParley(dataDir, samePort ? port : 0);
           return server.url;
         },

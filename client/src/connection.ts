@@ -54,10 +54,10 @@ export interface ConnectionOptions {
   /** The HTTP calls: long-poll, sends without a socket, who is here. */
   api: ServerApi;
   network: NetworkSignal;
-  /** How often a live socket pings the server (ms). */
+  /** How often a live socket pings the server (ms)... */
   pingMs: number;
-  /** A socket silent this long is taken for dead and replaced (ms). */
-  silenceMs: number;
+  /** ...and how soon some frame must follow each ping, else the socket is taken for dead and replaced (ms). */
+  pongTimeoutMs: number;
   /** A socket that has not subscribed within this time is given up on (ms). */
   openTimeoutMs: number;
   /** While long-polling, how often to ask who is in the room (ms). */
@@ -66,8 +66,8 @@ export interface ConnectionOptions {
   maxBackoffMs: number;
 }
 
-/** Timings of the page's connection. */
-const TIMINGS = { pingMs: 15_000, silenceMs: 40_000, openTimeoutMs: 5_000, peopleMs: 5_000, maxBackoffMs: 30_000 };
+/** Timings of the page's connection. A network gone without a word is noticed within pingMs + pongTimeoutMs. */
+const TIMINGS = { pingMs: 10_000, pongTimeoutMs: 3_000, openTimeoutMs: 5_000, peopleMs: 5_000, maxBackoffMs: 30_000 };
 
 const openBrowserSocket = () => new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${SOCKET_PATH}`);
 
@@ -95,13 +95,18 @@ export class RoomConnection {
   private socketFailures = 0;
   private socketTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private pongTimer: ReturnType<typeof setTimeout> | undefined;
   private lastFrameAt = 0;
   /** What the last subscribe asked for: without a cursor, its answer replaces the view. */
   private subscribedFrom: number | undefined;
 
   private polling = false;
+  /** Counts the long-poll loops started: a loop whose number is no longer this one has been stopped. */
+  private pollRun = 0;
   private pollLive = false;
   private pollAbort: AbortController | undefined;
+  /** Ends the long-poll's backoff early: the server was heard from, or the device is back online. */
+  private wakePoll: (() => void) | undefined;
   private peopleTimer: ReturnType<typeof setInterval> | undefined;
 
   /** clientIds sent on the current transport and not yet answered: not sent again meanwhile. */
@@ -130,9 +135,9 @@ export class RoomConnection {
   }
 
   start(): void {
-    this.openSocket();
-    this.updateState();
     this.unwatchNetwork = this.options.network.watch(this.onNetworkChange);
+    if (this.options.network.online()) this.openSocket();
+    this.updateState();
   }
 
   stop(): void {
@@ -140,11 +145,8 @@ export class RoomConnection {
     this.unwatchNetwork?.();
     clearTimeout(this.socketTimer);
     clearTimeout(this.retryTimer);
-    this.stopHeartbeat();
+    this.dropSocket(1000, 'leaving the room');
     this.stopPolling();
-    const socket = this.socket;
-    this.socket = undefined;
-    socket?.close(1000, 'leaving the room');
   }
 
   /** Sends every pending message that is not already on its way, over whichever transport is up. */
@@ -246,16 +248,12 @@ export class RoomConnection {
 
   private socketClosed(socket: SocketLike, wasSubscribed: boolean): void {
     if (this.socket !== socket) return;
-    this.socket = undefined;
-    this.socketLive = false;
-    this.inFlight.clear();
-    this.stopHeartbeat();
-    socket.onclose = null;
-    socket.onmessage = null;
-    if (socket.readyState === CONNECTING || socket.readyState === OPEN) socket.close();
+    this.dropSocket();
     if (this.stopped) return;
     this.socketFailures++;
-    if (wasSubscribed && this.socketFailures === 1) {
+    if (!this.options.network.online()) {
+      // Nothing gets through while the device is offline: onNetworkChange tries again when it is back.
+    } else if (wasSubscribed && this.socketFailures === 1) {
       // A live socket dropped (a server restart, say): try again at once, with a little jitter.
       this.socketTimer = setTimeout(() => this.openSocket(), 100 + Math.random() * 400);
     } else {
@@ -266,19 +264,42 @@ export class RoomConnection {
     this.updateState();
   }
 
+  /** Forgets the current socket and closes it; its late events are ignored. */
+  private dropSocket(code?: number, reason?: string): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    this.socketLive = false;
+    this.inFlight.clear();
+    this.stopHeartbeat();
+    if (!socket) return;
+    socket.onopen = null;
+    socket.onclose = null;
+    socket.onmessage = null;
+    if (socket.readyState === CONNECTING || socket.readyState === OPEN) socket.close(code, reason);
+  }
+
+  /**
+   * Pings the server every pingMs; a socket that then hears nothing for pongTimeoutMs is dead (a network
+   * gone without a word: no close, no `offline` event) and is replaced. A timer that fires late (a busy or
+   * background tab) only gives the answer more time.
+   */
   private startHeartbeat(): void {
     this.stopHeartbeat();
-    this.lastFrameAt = Date.now();
     this.heartbeatTimer = setInterval(() => {
       const socket = this.socket;
       if (!socket) return;
-      if (Date.now() - this.lastFrameAt > this.options.silenceMs) this.socketClosed(socket, true);
-      else this.sendFrame(socket, { type: 'ping' });
+      const pingedAt = Date.now();
+      this.sendFrame(socket, { type: 'ping' });
+      clearTimeout(this.pongTimer);
+      this.pongTimer = setTimeout(() => {
+        if (this.socket === socket && this.lastFrameAt < pingedAt) this.socketClosed(socket, true);
+      }, this.options.pongTimeoutMs);
     }, this.options.pingMs);
   }
 
   private stopHeartbeat(): void {
     clearInterval(this.heartbeatTimer);
+    clearTimeout(this.pongTimer);
     this.heartbeatTimer = undefined;
   }
 
@@ -291,7 +312,7 @@ export class RoomConnection {
   private startPolling(): void {
     if (this.polling || this.stopped) return;
     this.polling = true;
-    void this.pollLoop();
+    void this.pollLoop(++this.pollRun);
     // No socket to push who is here: ask now and then (this also counts us as present).
     const askPeople = () => {
       this.api.fetchPeople(this.room).then((state) => this.polling && this.events.people(state), () => undefined);
@@ -305,13 +326,16 @@ export class RoomConnection {
     this.peopleTimer = undefined;
     this.polling = false;
     this.pollLive = false;
+    this.pollRun++;
     this.pollAbort?.abort();
     this.pollAbort = undefined;
+    this.wakePoll?.();
   }
 
-  private async pollLoop(): Promise<void> {
+  private async pollLoop(run: number): Promise<void> {
     let failures = 0;
-    while (this.polling && !this.stopped) {
+    const current = () => run === this.pollRun && !this.stopped;
+    while (current()) {
       const abort = new AbortController();
       this.pollAbort = abort;
       try {
@@ -319,7 +343,7 @@ export class RoomConnection {
           // A wait with a cursor is held until a message comes (up to WAIT_TIMEOUT_MS in a quiet room):
           // check first that the server answers, so the page says it is live, and sends, at once.
           await this.api.checkServer(abort.signal);
-          if (!this.polling || abort.signal.aborted) return;
+          if (!current()) return;
           this.pollLive = true;
           this.everLive = true;
           this.updateState();
@@ -328,7 +352,7 @@ export class RoomConnection {
         // The position is read right before asking: what the stream delivered meanwhile counts.
         const { after, epoch } = this.events.position();
         const answer = await this.api.waitForMessages(this.room, after, epoch, abort.signal);
-        if (!this.polling) return;
+        if (!current()) return;
         failures = 0;
         const wasLive = this.pollLive;
         this.pollLive = true;
@@ -342,11 +366,18 @@ export class RoomConnection {
           this.flush();
         }
       } catch {
-        if (!this.polling) return;
+        if (!current()) return;
         failures++;
         this.pollLive = false;
         this.updateState();
-        await new Promise((resolve) => setTimeout(resolve, this.backoff(failures)));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.backoff(failures));
+          this.wakePoll = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakePoll = undefined;
       }
     }
   }
@@ -377,6 +408,8 @@ export class RoomConnection {
       const { message } = await this.api.postMessage(this.room, clientId, text);
       this.inFlight.delete(clientId);
       this.events.acked(clientId, message);
+      // The server answers again: a long-poll waiting out its backoff asks at once.
+      this.wakePoll?.();
       return true;
     } catch (error) {
       const failure = error instanceof ApiFailure ? error : new ApiFailure('network', String(error), true);
@@ -418,21 +451,33 @@ export class RoomConnection {
     return ceiling / 2 + (Math.random() * ceiling) / 2;
   }
 
+  /**
+   * The device went offline: whatever the transports believe, nothing gets through, so say so now and drop
+   * them rather than wait for a timeout. Back online: try the socket at once, and wake a waiting long-poll.
+   */
   private readonly onNetworkChange = () => {
-    if (this.options.network.online() && !this.socket && !this.stopped) {
-      this.socketFailures = 0;
-      this.openSocket();
+    if (this.stopped) return;
+    if (this.options.network.online()) {
+      if (!this.socket) {
+        this.socketFailures = 0;
+        this.openSocket();
+      }
+      this.wakePoll?.();
+    } else {
+      clearTimeout(this.socketTimer);
+      this.dropSocket();
+      this.stopPolling();
     }
     this.updateState();
   };
 
   private updateState(): void {
-    const state: ConnectionState = this.socketLive
-      ? 'live-ws'
-      : this.pollLive
-        ? 'live-poll'
-        : !this.options.network.online()
-          ? 'offline'
+    const state: ConnectionState = !this.options.network.online()
+      ? 'offline'
+      : this.socketLive
+        ? 'live-ws'
+        : this.pollLive
+          ? 'live-poll'
           : this.everLive
             ? 'reconnecting'
             : 'connecting';
