@@ -30,9 +30,38 @@ describe('room URLs', () => {
   });
 
   it('turns what a user types into a valid room name', () => {
-    expect(toRoomName('#Team Chat!')).toBe('team-chat');
-    expect(toRoomName('  release_2026 ')).toBe('release_2026');
-    expect(toRoomName('!!!')).toBeUndefined();
-    expect(toRoomName('x'.repeat(100))).toHaveLength(40);
+    expect(named('#Team Chat!')).toBe('team-chat');
+    expect(named('  release_2026 ')).toBe('release_2026');
+    expect(named('Team - Chat')).toBe('team-chat');
+    expect(named('x'.repeat(100))).toBe('x'.repeat(40));
+    // Cut at 40 characters, never leaving a dash at the end.
+    expect(named(`${'a'.repeat(39)} b`)).toBe('a'.repeat(39));
+  });
+
+  it('spells accented and other Latin letters in ASCII', () => {
+    expect(named('Ünïcode Räum')).toBe('unicode-raum');
+    expect(named('Straße')).toBe('strasse');
+    expect(named('Æbleskiver Ødegård')).toBe('aebleskiver-odegard');
+    expect(named('Łódź')).toBe('lodz');
+    expect(named('Đorđe')).toBe('dorde');
+    expect(named('Þór Œuvre')).toBe('thor-oeuvre');
+    expect(named('İstanbul Çay')).toBe('istanbul-cay');
+    expect(named('Ｆｕｌｌ ｗｉｄｔｈ ﬁle')).toBe('full-width-file');
+    expect(named('🎉 party 🎉')).toBe('party');
+  });
+
+  it('says why input makes no name: nothing but punctuation, or letters with no ASCII spelling', () => {
+    expect(named('!!!')).toBe('error: A room name needs a letter or a digit (a-z, 0-9).');
+    expect(named('#')).toBe('error: A room name needs a letter or a digit (a-z, 0-9).');
+    expect(named('Чат')).toBe('error: Room names are written with a-z, 0-9, - and _: type “Чат” in Latin letters.');
+    expect(named('会議')).toBe('error: Room names are written with a-z, 0-9, - and _: type “会議” in Latin letters.');
+    // Part of a name is not silently dropped: "Чат team" is not #team.
+    expect(named('Чат team Ελλάδα')).toBe('error: Room names are written with a-z, 0-9, - and _: type “Чат Ελλάδα” in Latin letters.');
+    expect(named('release ٣')).toMatch(/type “٣”/);
   });
 });
+
+function named(typed: string): string {
+  const result = toRoomName(typed);
+  return result.ok ? result.name : `error: ${result.error}`;
+}
