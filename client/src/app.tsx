@@ -1,16 +1,17 @@
-// The page: pick a nickname once, then the room named by the URL.
+// The page: the room named by the URL (after picking a nickname once), or why the URL names no room.
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { SessionResponse } from '../../server/protocol';
 import { createSession, getSession } from './api';
 import { ChatRoom } from './components/chat-room';
 import { NickForm } from './components/nick-form';
-import { pathForRoom, roomFromPath } from './routes';
+import { NotARoom } from './components/not-a-room';
+import { useRoute } from './use-route';
 
 const NICK_KEY = 'parley.nick';
 
 export function App() {
   const [session, setSession] = useState<SessionResponse | null | undefined>(undefined);
-  const [room, setRoom] = useState(() => roomFromPath(location.pathname));
+  const { route, goToRoom } = useRoute();
   const [problem, setProblem] = useState<string>();
 
   const restoreSession = useCallback(async () => {
@@ -27,24 +28,20 @@ export function App() {
     }
   }, []);
 
-  useEffect(() => {
-    void restoreSession();
-    const onPop = () => setRoom(roomFromPath(location.pathname));
-    addEventListener('popstate', onPop);
-    return () => removeEventListener('popstate', onPop);
-  }, [restoreSession]);
+  useEffect(() => void restoreSession(), [restoreSession]);
 
   const joined = (next: SessionResponse) => {
     localStorage.setItem(NICK_KEY, next.nick);
     setSession(next);
   };
 
-  const goToRoom = (next: string) => {
-    if (next === room) return;
-    history.pushState(null, '', pathForRoom(next));
-    setRoom(next);
-  };
-
+  if (route.kind === 'not-a-room') {
+    // Leaving a dead end replaces it in the history: Back goes to where the bad link was, not to it again.
+    return (
+      <NotARoom name={route.name} problem={route.problem} suggestion={route.suggestion} onGo={(room) => goToRoom(room, { replace: true })} />
+    );
+  }
+  const { room } = route;
   if (session === undefined) {
     return <div class="splash">{problem ?? 'Loading…'}</div>;
   }

@@ -2,7 +2,7 @@
 // and who is in the open room now. On a phone it folds away behind a button in the header.
 import type { PeopleState } from '../../../server/protocol';
 import type { RoomEntry } from '../rooms';
-import { pathForRoom } from '../routes';
+import { opensInPlace, pathForRoom } from '../routes';
 import { RoomSwitcher } from './room-switcher';
 
 interface Props {
@@ -16,8 +16,7 @@ interface Props {
 
 export function Sidebar({ room, rooms, people, me, open, onGo }: Props) {
   const go = (event: MouseEvent, name: string) => {
-    // A plain click stays in the page; a middle or modified click opens a tab as links do.
-    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    if (!opensInPlace(event)) return;
     event.preventDefault();
     onGo(name);
   };
