@@ -1,0 +1,69 @@
+// `npm start` when the server cannot start: the person starting it gets one line saying why and what to
+// change, as for a bad setting, and exit code 1; never a stack trace.
+import { chmod } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChildServer, freePort, type Exit } from './child-server';
+import { autoCleanup, tempDir, withTimeout } from './helpers';
+
+autoCleanup();
+
+const running: ChildServer[] = [];
+afterEach(async () => {
+  for (const server of running.splice(0)) if (server.running) await server.kill('SIGKILL');
+});
+
+/** Runs the server process until it exits by itself; resolves with its exit and what it wrote to stderr. */
+async function runUntilExit(port: number, dataDir: string, env: Record<string, string> = {}, options: { uid?: number; gid?: number } = {}): Promise<Exit & { stderr: string }> {
+  const server = ChildServer.spawn(port, dataDir, env, options);
+  running.push(server);
+  const exit = await withTimeout(server.exited, 15_000, `the server to give up starting:\n${server.output}`);
+  return { ...exit, stderr: server.errors };
+}
+
+function listenOn(port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const holder = createServer();
+    holder.once('error', reject);
+    holder.listen(port, host, () => resolve(holder));
+  });
+}
+
+/** Where binding a port below 1024 is refused to this test's server process, and as which user to run it. */
+function unprivilegedUser(): { uid?: number; gid?: number } | undefined {
+  // Linux lets anyone bind from this port up; 1024 unless lowered.
+  const firstUnprivileged = Number(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
+  if (firstUnprivileged <= 80) return undefined;
+  // As root the server would be allowed: it runs as `nobody` instead.
+  return process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+}
+
+describe('a server that cannot start says why in one line', () => {
+  it('port in use: names host and port, exit 1, no stack', async () => {
+    const port = await freePort();
+    const holder = await listenOn(port, '127.0.0.1');
+    try {
+      const { code, stderr } = await runUntilExit(port, await tempDir());
+      expect(stderr).toBe(`parley: 127.0.0.1:${port} is already in use (another Parley? set PORT)\n`);
+      expect(code).toBe(1);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it('an address this machine does not have: names HOST, exit 1, no stack', async () => {
+    // 192.0.2.1 is reserved for documentation (RFC 5737): no interface has it, and binding sends nothing.
+    const { code, stderr } = await runUntilExit(await freePort(), await tempDir(), { HOST: '192.0.2.1' });
+    expect(stderr).toMatch(/^parley: cannot listen on 192\.0\.2\.1:\d+: 192\.0\.2\.1 is not an address of this machine \(set HOST[^\n]*\)\n$/);
+    expect(code).toBe(1);
+  });
+
+  it.skipIf(unprivilegedUser() === undefined)('a port below 1024 without the privilege: says so, exit 1, no stack', async () => {
+    const dataDir = await tempDir();
+    await chmod(dataDir, 0o777);
+    const { code, stderr } = await runUntilExit(80, dataDir, {}, unprivilegedUser());
+    expect(stderr).toMatch(/^parley: cannot listen on 127\.0\.0\.1:80: ports below 1024 need[^\n]*set PORT[^\n]*\n$/);
+    expect(code).toBe(1);
+  });
+});
