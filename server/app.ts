@@ -2,6 +2,7 @@
 // routes of urls.ts to their handlers; start and stop.
 import { isUtf8 } from 'node:buffer';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -10,7 +11,7 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Req
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { clientPages, fastRoutes, httpRoutes, socketRoutes } from '../urls';
+import { clientPages, clientRedirects, fastRoutes, httpRoutes, socketRoutes } from '../urls';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, reportRefusal, retryAfterHeader } from './errors';
@@ -109,7 +110,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       });
   });
   if (options.beforeClient) await options.beforeClient(app, server);
-  serveClient(app, options.clientDir ?? DEFAULT_CLIENT_DIR);
+  serveClient(app, options.clientDir ?? DEFAULT_CLIENT_DIR, metrics);
   app.use((_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'nothing here')));
   app.use(answerErrors(logger, metrics));
 
@@ -237,7 +238,7 @@ function listenFailure(error: unknown, host: string, port: number): Error {
   }
 }
 
-function serveClient(app: Express, clientDir: string | false): void {
+function serveClient(app: Express, clientDir: string | false, metrics: Metrics): void {
   if (clientDir === false) return;
   const index = `${clientDir}/index.html`;
   app.use(express.static(clientDir, { index: false }));
@@ -247,6 +248,23 @@ function serveClient(app: Express, clientDir: string | false): void {
       else res.status(503).type('text').send('The client is not built yet: run `npm run build` (npm start does it for you).');
     });
   }
+  for (const { path, to } of clientRedirects) app.get(path, (_req, res) => res.redirect(302, to));
+  // A person who opens an address that is no page gets a page saying so, with a way back to the lobby, not
+  // JSON. Only navigations ask for HTML first: scripts, fetches and curl (*/*) keep the JSON error.
+  const notFoundPage = `${clientDir}/404.html`;
+  app.use((req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.accepts(['json', 'html']) !== 'html') {
+      next();
+      return;
+    }
+    readFile(notFoundPage).then(
+      (page) => {
+        metrics.refused(ErrorCode.notFound);
+        res.status(404).type('html').send(page);
+      },
+      () => next(),
+    );
+  });
 }
 
 /**
