@@ -68,6 +68,26 @@ export class ChildServer {
     return new ChildServer(child);
   }
 
+  /** Resolves once the process has written `text` (to stdout or stderr); rejects after `timeoutMs`. */
+  async written(text: string, timeoutMs = 5000): Promise<void> {
+    const streams = [this.process.stdout, this.process.stderr].filter((stream) => stream !== null);
+    let release = () => {};
+    const found = new Promise<void>((resolve) => {
+      // Runs after the constructor's listeners, which append each chunk to `output`.
+      const check = () => {
+        if (this.output.includes(text)) resolve();
+      };
+      for (const stream of streams) stream.on('data', check);
+      release = () => streams.forEach((stream) => stream.off('data', check));
+      check();
+    });
+    try {
+      await withTimeout(found, timeoutMs, `the server to write ${JSON.stringify(text)}`);
+    } finally {
+      release();
+    }
+  }
+
   /** Sends `signal` and resolves with how the process ended (rejects if it has not within `timeoutMs`). */
   async kill(signal: NodeJS.Signals, timeoutMs = 5000): Promise<Exit> {
     if (this.running) this.process.kill(signal);

@@ -124,7 +124,8 @@ describe('stdout closed by its reader', () => {
       const base = `http://127.0.0.1:${port}`;
       const server = await ChildServer.start(port, await tempDir(), { LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
       running.push(server);
-      expect(server.output).toContain('Parley is listening');
+      // As `head -2` does: read the first lines, then go away.
+      await server.written('Parley is listening');
       server.process.stdout?.destroy();
 
       if (meanwhile !== 'nothing') {
