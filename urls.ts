@@ -39,3 +39,9 @@ export const socketRoutes = [{ path: SOCKET_PATH, handler: acceptSocket }] as co
 
 /** Pages the browser client serves itself (index.html, then the client reads the room from the URL). */
 export const clientPages: readonly string[] = ['/', '/r/:room'];
+
+/**
+ * Addresses that name no page but lead to one (302): `/r/` without a room name is the lobby. Any other
+ * address a browser opens gets the 404 page (dist/client/404.html).
+ */
+export const clientRedirects: readonly { path: string; to: string }[] = [{ path: '/r', to: '/' }];

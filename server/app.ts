@@ -2,6 +2,7 @@
 // routes of urls.ts to their handlers; start and stop.
 import { isUtf8 } from 'node:buffer';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -10,7 +11,7 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Req
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { clientPages, fastRoutes, httpRoutes, socketRoutes } from '../urls';
+import { clientPages, clientRedirects, fastRoutes, httpRoutes, socketRoutes } from '../urls';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, reportRefusal, retryAfterHeader } from './errors';
@@ -24,6 +25,7 @@ import { originAllowed } from './origin';
 import { Presence } from './presence';
 import { CloseCode, ErrorCode, type ServerFrame } from './protocol';
 import { loadSessionSecret, SessionSigner } from './session';
+import { StartupError } from './startup-error';
 import { openStore } from './store/open';
 import type { MessageStore } from './store/store';
 import { InFlightWrites } from './writes';
@@ -108,7 +110,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       });
   });
   if (options.beforeClient) await options.beforeClient(app, server);
-  serveClient(app, options.clientDir ?? DEFAULT_CLIENT_DIR);
+  serveClient(app, options.clientDir ?? DEFAULT_CLIENT_DIR, metrics);
   app.use((_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'nothing here')));
   app.use(answerErrors(logger, metrics));
 
@@ -146,6 +148,18 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       route.handler(ctx, ws, req);
     });
   });
+  try {
+    await listen(server, config.host, config.port);
+  } catch (error) {
+    hub.close();
+    presence.close();
+    await store.close();
+    throw listenFailure(error, config.host, config.port);
+  }
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${hostPort(config.host, port)}`;
+  logger.info({ url, store: store.kind }, `Parley is listening on ${url}`);
+
   // One sweep pings every socket and drops those that did not answer the previous ping; it also lets the
   // rate limiter forget the clients that have gone quiet.
   const heartbeat = setInterval(() => {
@@ -162,14 +176,6 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     Math.max(25, Math.min(1000, config.firstFrameTimeoutMs / 4, config.socketIdleMs / 4)),
   );
   idleSweep.unref();
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, store: store.kind }, `Parley is listening on ${url}`);
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -194,7 +200,45 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   return { url, port, store, close };
 }
 
-function serveClient(app: Express, clientDir: string | false): void {
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** host:port as it is written in a URL (an IPv6 address in brackets). */
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Why the server could not listen, in one line that says which setting to change. */
+function listenFailure(error: unknown, host: string, port: number): Error {
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  const where = hostPort(host, port);
+  switch (code) {
+    case 'EADDRINUSE':
+      return new StartupError(`${where} is already in use (another Parley? set PORT)`);
+    case 'EACCES':
+      return new StartupError(
+        port < 1024
+          ? `cannot listen on ${where}: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability (set PORT to 1024 or above, such as 8888)`
+          : `cannot listen on ${where}: permission denied (set PORT or HOST)`,
+      );
+    case 'EADDRNOTAVAIL':
+      return new StartupError(`cannot listen on ${where}: ${host} is not an address of this machine (set HOST: 127.0.0.1 for this machine only, 0.0.0.0 for every interface)`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new StartupError(`cannot listen on ${where}: no address found for the name ${host} (set HOST to an address, such as 127.0.0.1 or 0.0.0.0)`);
+    default:
+      return error instanceof Error ? new StartupError(`cannot listen on ${where}: ${error.message}`) : new StartupError(`cannot listen on ${where}`);
+  }
+}
+
+function serveClient(app: Express, clientDir: string | false, metrics: Metrics): void {
   if (clientDir === false) return;
   const index = `${clientDir}/index.html`;
   app.use(express.static(clientDir, { index: false }));
@@ -204,6 +248,23 @@ function serveClient(app: Express, clientDir: string | false): void {
       else res.status(503).type('text').send('The client is not built yet: run `npm run build` (npm start does it for you).');
     });
   }
+  for (const { path, to } of clientRedirects) app.get(path, (_req, res) => res.redirect(302, to));
+  // A person who opens an address that is no page gets a page saying so, with a way back to the lobby, not
+  // JSON. Only navigations ask for HTML first: scripts, fetches and curl (*/*) keep the JSON error.
+  const notFoundPage = `${clientDir}/404.html`;
+  app.use((req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.accepts(['json', 'html']) !== 'html') {
+      next();
+      return;
+    }
+    readFile(notFoundPage).then(
+      (page) => {
+        metrics.refused(ErrorCode.notFound);
+        res.status(404).type('html').send(page);
+      },
+      () => next(),
+    );
+  });
 }
 
 /**

@@ -4,6 +4,7 @@ import { createServer as createViteServer, type ViteDevServer } from 'vite';
 import { startServer } from './app';
 import { ConfigError, loadConfig, loadDotEnv } from './config';
 import { createLogger } from './logger';
+import { StartupError } from './startup-error';
 
 async function dev(): Promise<void> {
   loadDotEnv();
@@ -29,6 +30,6 @@ async function dev(): Promise<void> {
 }
 
 dev().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? `parley: ${error.message}` : error);
+  console.error(error instanceof ConfigError || error instanceof StartupError ? `parley: ${error.message}` : error);
   process.exit(1);
 });

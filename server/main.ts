@@ -2,6 +2,7 @@
 import { startServer } from './app';
 import { ConfigError, configHelp, loadConfig, loadDotEnv } from './config';
 import { createLogger } from './logger';
+import { StartupError } from './startup-error';
 import { StoreUnavailableError } from './store/store';
 
 async function main(): Promise<void> {
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof StoreUnavailableError) {
+  if (error instanceof ConfigError || error instanceof StartupError || error instanceof StoreUnavailableError) {
     console.error(`parley: ${error.message}`);
   } else {
     console.error(error);

@@ -18,9 +18,14 @@ export class ChildServer {
   readonly exited: Promise<Exit>;
   /** What the process wrote to stderr and stdout (LOG_LEVEL=warn keeps it short), for failure messages. */
   output = '';
+  /** What the process wrote to stderr alone: where `npm start` says why it cannot start. */
+  errors = '';
   private constructor(readonly process: ChildProcess) {
     process.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    process.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    process.stderr?.on('data', (chunk: Buffer) => {
+      this.output += chunk.toString();
+      this.errors += chunk.toString();
+    });
     this.exited = new Promise((resolve) => process.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
@@ -33,12 +38,8 @@ export class ChildServer {
    * client comes from 127.0.0.1); resolves once /healthz answers.
    */
   static async start(port: number, dataDir: string, env: Record<string, string> = {}, timeoutMs = 15_000): Promise<ChildServer> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STORE: 'embedded', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...UNLIMITED, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const server = new ChildServer(child);
+    const server = ChildServer.spawn(port, dataDir, env);
+    const child = server.process;
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -50,6 +51,40 @@ export class ChildServer {
         throw new Error(`the server did not answer /healthz within ${timeoutMs} ms:\n${server.output}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 25)); // retry interval while it starts
+    }
+  }
+
+  /**
+   * Starts the server process as `start` does, without waiting for it to answer: for the runs that are
+   * meant to fail. `options.uid`/`gid` run it as another user (spawn's own options).
+   */
+  static spawn(port: number, dataDir: string, env: Record<string, string> = {}, options: { uid?: number; gid?: number } = {}): ChildServer {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STORE: 'embedded', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...UNLIMITED, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...options,
+    });
+    return new ChildServer(child);
+  }
+
+  /** Resolves once the process has written `text` (to stdout or stderr); rejects after `timeoutMs`. */
+  async written(text: string, timeoutMs = 5000): Promise<void> {
+    const streams = [this.process.stdout, this.process.stderr].filter((stream) => stream !== null);
+    let release = () => {};
+    const found = new Promise<void>((resolve) => {
+      // Runs after the constructor's listeners, which append each chunk to `output`.
+      const check = () => {
+        if (this.output.includes(text)) resolve();
+      };
+      for (const stream of streams) stream.on('data', check);
+      release = () => streams.forEach((stream) => stream.off('data', check));
+      check();
+    });
+    try {
+      await withTimeout(found, timeoutMs, `the server to write ${JSON.stringify(text)}`);
+    } finally {
+      release();
     }
   }
 

@@ -18,6 +18,7 @@ import {
   seqs,
   stillPendingAfter,
   subscribedSocket,
+  tempDir,
   TestSocket,
   withTimeout,
 } from './helpers';
@@ -110,6 +111,35 @@ describe('graceful shutdown', () => {
       } finally {
         await rm(dataDir, { recursive: true, force: true });
       }
+    }, 30_000);
+  }
+});
+
+// `npm start | head -2`: the reader of stdout goes away after two lines, and every log line after that meets a
+// closed pipe. The server must go on serving, and stop at once on SIGTERM.
+describe('stdout closed by its reader', () => {
+  for (const meanwhile of ['nothing', 'a WebSocket opened and closed'] as const) {
+    it(`after ${meanwhile} was logged to the closed stdout: HTTP still answers, SIGTERM exits 0 within 5 s`, async () => {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const server = await ChildServer.start(port, await tempDir(), { LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
+      running.push(server);
+      // As `head -2` does: read the first lines, then go away.
+      await server.written('Parley is listening');
+      server.process.stdout?.destroy();
+
+      if (meanwhile !== 'nothing') {
+        const socket = await TestSocket.open(`ws://127.0.0.1:${port}/ws`);
+        socket.ws.close();
+        await socket.closed;
+      }
+      expect((await http(base, 'GET', '/healthz')).status).toBe(200);
+      expect(server.running).toBe(true);
+
+      const signalled = Date.now();
+      const exit = await server.kill('SIGTERM', 5000);
+      expect(exit).toEqual({ code: 0, signal: null });
+      console.log(`stdout closed, ${meanwhile} logged meanwhile: exit 0 in ${Date.now() - signalled} ms after SIGTERM`);
     }, 30_000);
   }
 });

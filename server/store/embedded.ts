@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { ChatMessage } from '../protocol';
+import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import {
   StoreUnavailableError,
   type AppendListener,
@@ -26,11 +27,16 @@ interface QueuedAppend {
   reject: (error: Error) => void;
 }
 
-/** Opens (or creates) the store under `dir`. */
+/** Opens (or creates) the store under `dir`, which no other process may use meanwhile (see data-dir-lock.ts). */
 export function openEmbeddedStore(dir: string): EmbeddedStore {
   mkdirSync(dir, { recursive: true });
-  const root = open({ path: `${dir}/parley.lmdb` });
-  return new EmbeddedStore(root);
+  const lock = lockDataDir(dir);
+  try {
+    return new EmbeddedStore(open({ path: `${dir}/parley.lmdb` }), lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }
 
 export class EmbeddedStore implements MessageStore {
@@ -63,7 +69,10 @@ export class EmbeddedStore implements MessageStore {
   private announcing: NodeJS.Immediate | undefined;
   private closed = false;
 
-  constructor(private readonly root: RootDatabase) {
+  constructor(
+    private readonly root: RootDatabase,
+    private readonly lock: DataDirLock,
+  ) {
     this.messages = root.openDB({ name: 'messages' });
     this.clientIds = root.openDB({ name: 'clientIds' });
     this.heads = root.openDB({ name: 'heads' });
@@ -121,7 +130,11 @@ export class EmbeddedStore implements MessageStore {
     // Every transaction has settled: what waits to be announced goes out now.
     clearImmediate(this.announcing);
     this.announce();
-    await this.root.close();
+    try {
+      await this.root.close();
+    } finally {
+      this.lock.release();
+    }
   }
 
   /** The first seq of `room` that reads may not return yet (see durableHeads). */
