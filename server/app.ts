@@ -167,13 +167,17 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     limits.sweep();
   }, config.heartbeatMs);
   heartbeat.unref();
-  // One sweep closes the sockets that say nothing (see SocketSession.closeIfIdle): a timer for all, not one each.
+  // One sweep closes the sockets that say nothing (see SocketSession.closeIfIdle) and those that do not read
+  // (closeIfNotReading): a timer for all, not one each.
   const idleSweep = setInterval(
     () => {
       const now = Date.now();
-      for (const session of sockets) session.closeIfIdle(now);
+      for (const session of sockets) {
+        session.closeIfIdle(now);
+        session.closeIfNotReading(now);
+      }
     },
-    Math.max(25, Math.min(1000, config.firstFrameTimeoutMs / 4, config.socketIdleMs / 4)),
+    Math.max(25, Math.min(1000, config.firstFrameTimeoutMs / 4, config.socketIdleMs / 4, config.slowReaderTimeoutMs / 4)),
   );
   idleSweep.unref();
 

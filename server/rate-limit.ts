@@ -1,7 +1,7 @@
 // Token buckets, one per key (a session, an IP): each holds up to `burst` tokens and refills at `perSecond`.
 // There is no timer per key: a bucket is refilled from the clock when it is used. Memory stays bounded:
 // at most `maxKeys` buckets are kept (the least recently used goes first), and `sweep` drops the full ones,
-// which hold nothing a fresh bucket would not.
+// which hold nothing a fresh bucket would not. Also: counts of what a key holds open, and turns per key.
 
 export interface BucketRate {
   /** Tokens a key may spend at once. */
@@ -100,5 +100,68 @@ export class OpenCounts {
 
   get count(): number {
     return this.total;
+  }
+}
+
+/** How long turns may run in one turn of the event loop before the next waits for the loop to serve all else. */
+const SLICE_MS = 10;
+/** Turns running at once, across all keys (more than one only while one waits on its store). */
+const AT_ONCE = 4;
+
+/**
+ * Turns at bulk work (answers read from the store), so that no client can keep the process from serving the
+ * others: a key (an IP) has one turn at a time and keys take theirs in rotation; at most AT_ONCE run at once;
+ * and once turns have run for SLICE_MS in one turn of the event loop, the next waits for the loop to poll.
+ */
+export class Turns {
+  /** The keys waiting, in rotation order (a Map keeps insertion order), each with its waiters in order. */
+  private readonly waiting = new Map<string, (() => void)[]>();
+  /** The keys with a turn now. */
+  private readonly running = new Set<string>();
+  /** When the first turn in this turn of the event loop began; undefined until one does. */
+  private sliceStart: number | undefined;
+
+  /** Resolves at `key`'s turn with the function that ends it (once: calling it again does nothing). */
+  take(key: string): Promise<() => void> {
+    return new Promise((resolve) => {
+      const start = () => resolve(this.ending(key));
+      const queue = this.waiting.get(key);
+      if (queue) queue.push(start);
+      else this.waiting.set(key, [start]);
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const key of [...this.waiting.keys()]) {
+      if (this.running.size >= AT_ONCE) return;
+      if (this.running.has(key)) continue;
+      const now = performance.now();
+      if (this.sliceStart === undefined) {
+        this.sliceStart = now;
+        setImmediate(() => {
+          this.sliceStart = undefined;
+          this.dispatch();
+        });
+      } else if (now - this.sliceStart >= SLICE_MS) {
+        return; // the immediate above dispatches again, once the loop has polled
+      }
+      const queue = this.waiting.get(key) ?? [];
+      const start = queue.shift();
+      this.waiting.delete(key);
+      if (queue.length > 0) this.waiting.set(key, queue); // to the back of the rotation
+      this.running.add(key);
+      start?.();
+    }
+  }
+
+  private ending(key: string): () => void {
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.running.delete(key);
+      this.dispatch();
+    };
   }
 }

@@ -15,8 +15,9 @@ import { WaitQuery, wellFormedWaitQuery } from '../validation';
 import { sendJson, type FastHandler, type HeaderList } from './http';
 
 /**
- * GET /wait?room=R&after=N&epoch=E: answers at once with what follows N (or a reset), else holds until
- * the next message arrives or WAIT_TIMEOUT_MS pass, then answers with no messages.
+ * GET /wait?room=R&after=N&epoch=E: answers at once with what follows N, as much as fits in
+ * MAX_BUFFERED_BYTES (the client asks again for the rest), or a reset; else holds until the next message
+ * arrives or WAIT_TIMEOUT_MS pass, then answers with no messages.
  */
 export const waitForMessages: FastHandler = async (ctx, req, res, query, headers) => {
   const values = { room: query.get('room') ?? undefined, after: query.get('after') ?? undefined, epoch: query.get('epoch') ?? undefined };
@@ -27,7 +28,7 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
     if (session) ctx.presence.polled(room, session.nick);
   }
   if (after === undefined) {
-    const { messages, hasOlder } = await readLatest(ctx, room);
+    const { messages, hasOlder } = await readLatest(ctx, room, ctx.config.maxBufferedBytes);
     ctx.metrics.delivered('longpoll', messages.length);
     sendJson(res, 200, { type: 'messages', room, epoch: ctx.store.epoch, messages, hasOlder } satisfies WaitResponse, headers);
     return;
@@ -52,7 +53,7 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
   // Asking again with all the hub last published (the other usual re-poll): nothing to read, just wait.
   if (sameEpoch && ctx.hub.caughtUp(room, after)) return;
   try {
-    const read = await readFromCursor(ctx, room, after, epoch);
+    const read = await readFromCursor(ctx, room, after, epoch, ctx.config.maxBufferedBytes);
     if (read.kind === 'reset') {
       held.reply({ type: 'reset', room, epoch: ctx.store.epoch, reason: read.reason });
     } else if (read.messages.length > 0) {
