@@ -3,7 +3,7 @@
 import { isUtf8 } from 'node:buffer';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeader, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -93,7 +93,19 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   // The fast routes answer what is new (the long-poll): never to be cached.
   const fastHeaders = [...headersOf(headers), 'Cache-Control', 'no-store'];
+  const answerWritten = cutIfNotTaken(config.slowReaderTimeoutMs);
   const server = createServer((req, res) => {
+    // A request pipelined behind an answer still being written is served once that answer is out: a client
+    // that sends many requests and reads nothing gets one answer made for it at a time, not all of them.
+    // It waits for the event loop's next poll too, so that many such clients cannot keep everyone waiting.
+    if (!res.socket) {
+      res.once('socket', () => setImmediate(serve, req, res));
+      return;
+    }
+    serve(req, res);
+  });
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
+    res.on('prefinish', answerWritten);
     const fast = req.method === 'GET' ? fastRoute(req.url) : undefined;
     if (!fast) {
       app(req, res);
@@ -108,7 +120,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         const retryAfter = retryAfterHeader(apiError);
         sendJson(res, apiError.status, errorBody(apiError), retryAfter ? [...fastHeaders, 'Retry-After', retryAfter] : fastHeaders);
       });
-  });
+  };
   if (options.beforeClient) await options.beforeClient(app, server);
   serveClient(app, options.clientDir ?? DEFAULT_CLIENT_DIR, metrics);
   app.use((_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'nothing here')));
@@ -325,6 +337,18 @@ function holdSocketSlot(socket: Duplex, ip: string, limits: ClientLimits): { upg
   const closedEarly = () => limits.socketClosed(ip);
   socket.once('close', closedEarly);
   return { upgraded: () => socket.off('close', closedEarly) };
+}
+
+/**
+ * The 'prefinish' listener of every answer: when its last bytes were handed to the connection and some still
+ * wait in this process (the kernel's buffer is full: the client reads slowly, or not at all), the connection
+ * is destroyed after `timeoutMs` without progress. A client that never reads would otherwise hold them for
+ * good. Once the answer is out, node's keep-alive timeout takes over.
+ */
+function cutIfNotTaken(timeoutMs: number): (this: ServerResponse) => void {
+  return function (this: ServerResponse) {
+    if (this.socket && this.socket.writableLength > 0) this.setTimeout(timeoutMs);
+  };
 }
 
 /** Answers an upgrade request with an HTTP error instead of a WebSocket, then closes the connection. */
