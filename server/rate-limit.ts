@@ -103,7 +103,7 @@ export class OpenCounts {
   }
 }
 
-/** How long turns may run in one turn of the event loop before the next waits for the loop to serve all else. */
+/** How long turns may run one after another before the next waits for the event loop to poll for I/O. */
 const SLICE_MS = 10;
 /** Turns running at once, across all keys (more than one only while one waits on its store). */
 const AT_ONCE = 4;
@@ -111,15 +111,17 @@ const AT_ONCE = 4;
 /**
  * Turns at bulk work (answers read from the store), so that no client can keep the process from serving the
  * others: a key (an IP) has one turn at a time and keys take theirs in rotation; at most AT_ONCE run at once;
- * and once turns have run for SLICE_MS in one turn of the event loop, the next waits for the loop to poll.
+ * and once turns have run for SLICE_MS, the next waits until the event loop has polled for I/O.
  */
 export class Turns {
   /** The keys waiting, in rotation order (a Map keeps insertion order), each with its waiters in order. */
   private readonly waiting = new Map<string, (() => void)[]>();
   /** The keys with a turn now. */
   private readonly running = new Set<string>();
-  /** When the first turn in this turn of the event loop began; undefined until one does. */
+  /** When the first turn of this slice began; undefined until one does. A slice lasts one phase of the loop. */
   private sliceStart: number | undefined;
+  /** Set while a used-up slice waits for the event loop to poll. */
+  private paused = false;
 
   /** Resolves at `key`'s turn with the function that ends it (once: calling it again does nothing). */
   take(key: string): Promise<() => void> {
@@ -134,17 +136,11 @@ export class Turns {
 
   private dispatch(): void {
     for (const key of [...this.waiting.keys()]) {
-      if (this.running.size >= AT_ONCE) return;
+      if (this.paused || this.running.size >= AT_ONCE) return;
       if (this.running.has(key)) continue;
-      const now = performance.now();
-      if (this.sliceStart === undefined) {
-        this.sliceStart = now;
-        setImmediate(() => {
-          this.sliceStart = undefined;
-          this.dispatch();
-        });
-      } else if (now - this.sliceStart >= SLICE_MS) {
-        return; // the immediate above dispatches again, once the loop has polled
+      if (this.sliceUsedUp()) {
+        this.pauseUntilPolled();
+        return;
       }
       const queue = this.waiting.get(key) ?? [];
       const start = queue.shift();
@@ -153,6 +149,30 @@ export class Turns {
       this.running.add(key);
       start?.();
     }
+  }
+
+  /** Whether this slice has run SLICE_MS; opens one, until the loop's next check phase, if none is open. */
+  private sliceUsedUp(): boolean {
+    const now = performance.now();
+    if (this.sliceStart === undefined) {
+      this.sliceStart = now;
+      setImmediate(() => (this.sliceStart = undefined));
+      return false;
+    }
+    return now - this.sliceStart >= SLICE_MS;
+  }
+
+  private pauseUntilPolled(): void {
+    this.paused = true;
+    // The first immediate may run in this very turn of the loop (after an I/O callback); the one it sets
+    // runs after the loop has polled for I/O again.
+    setImmediate(() =>
+      setImmediate(() => {
+        this.paused = false;
+        this.sliceStart = undefined;
+        this.dispatch();
+      }),
+    );
   }
 
   private ending(key: string): () => void {
