@@ -25,6 +25,11 @@ describe('config', () => {
     expect(loadConfig({ MAX_TEXT_LENGTH: '20000', MAX_FRAME_BYTES: '200000' }).maxFrameBytes).toBe(200000);
   });
 
+  it('refuses a buffer bound too small for a replay part to hold the longest allowed message', () => {
+    expect(() => loadConfig({ MAX_BUFFERED_BYTES: '50047' })).toThrow(/MAX_BUFFERED_BYTES=50047 is too small for MAX_TEXT_LENGTH=4000: it needs at least 50048/);
+    expect(loadConfig({ MAX_BUFFERED_BYTES: '50048' }).maxBufferedBytes).toBe(50048);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', MONGODB_URI: '' })).toMatchObject({ port: 8888, mongodbUri: undefined });
   });
