@@ -1,7 +1,7 @@
 // Rough edges a new user hit (issue 13): where the keyboard goes, the phone layout, the first visit's
 // console, the nickname form, the room list, and what a server restart announces. Each acts as a user.
 import type { Page } from '@playwright/test';
-import { expect, expectLive, storedMessage, test } from './fixtures';
+import { expect, expectLive, joinChat, sendMessage, storedMessage, test } from './fixtures';
 
 const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
 
@@ -36,3 +36,43 @@ test('the composer has the keyboard after picking a nickname and after joining a
   await typeAndSend(page, 'back in the lobby');
   await expect(page.locator('#composer-input')).toBeFocused();
 });
+
+for (const colorScheme of ['light', 'dark'] as const) {
+  test(`on a 360 px phone (${colorScheme}) the header says who you are, and the open sidebar closes with Escape or a tap beside it`, async ({ parley, openPage }) => {
+    const { page } = await openPage({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, colorScheme });
+    await joinChat(page, parley.url, 'Adalberta Lovelace');
+    await sendMessage(page, 'Hello from a small screen');
+
+    // Who you are is in the header, shortened to fit, and the button that changes it says so.
+    const me = page.getByRole('button', { name: 'Signed in as Adalberta Lovelace · Change nickname' });
+    await expect(me).toBeVisible();
+    await expect(me.locator('.me-nick')).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Change', exact: true })).toHaveCount(0);
+    await shot(page, `phone-header-${colorScheme}`);
+
+    // Opening the sidebar dims the chat and puts the keyboard in it; Escape closes it and gives the keyboard back to ☰.
+    const menu = page.getByRole('button', { name: 'Rooms and people' });
+    const sidebar = page.locator('#sidebar');
+    await menu.tap();
+    await expect(sidebar).toBeVisible();
+    await expect(page.locator('.backdrop')).toBeVisible();
+    await expect(sidebar.locator(':focus')).toHaveCount(1);
+    await shot(page, `phone-sidebar-open-${colorScheme}`);
+    await page.keyboard.press('Escape');
+    await expect(sidebar).toBeHidden();
+    await expect(menu).toBeFocused();
+    await expect(menu).toHaveAttribute('aria-expanded', 'false');
+
+    // A tap on the dimmed chat beside it closes it too.
+    await menu.tap();
+    await expect(sidebar).toBeVisible();
+    const box = await sidebar.boundingBox();
+    if (!box) throw new Error('the open sidebar has no box');
+    await page.touchscreen.tap(box.x + box.width + 20, box.y + box.height / 2);
+    await expect(sidebar).toBeHidden();
+    await expect(page.locator('.backdrop')).toBeHidden();
+
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBe(0);
+  });
+}

@@ -1,5 +1,6 @@
 // A room: the sidebar (rooms, people), its header (name, connection, who you are), the messages, who is
 // typing, and the composer. The tab title counts the messages that came while the tab was in the background.
+// On a phone the sidebar slides over the dimmed chat; Escape or a tap on the chat closes it.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PeopleState, SessionResponse } from '../../../server/protocol';
 import { useRoomList } from '../rooms';
@@ -21,6 +22,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
   const model = useRoom(room, session.nick, onSessionLost);
   const rooms = useRoomList(room, model.lastSeq);
   const [sidebarOpen, setSidebarOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
   const unseen = useUnseenWhileHidden(model.messages.length, model.loaded);
   const typing = typingLine(model.people, session.nick);
   const arrivals = useArrivals(model.people, session.nick);
@@ -34,12 +36,31 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
     onRoomChange(next);
   };
 
+  /** Folds the sidebar away and gives the keyboard back to the button that opened it. */
+  const closeSidebar = () => {
+    setSidebarOpen(false);
+    menuButton.current?.focus();
+  };
+
+  useEffect(() => {
+    if (!sidebarOpen) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') closeSidebar();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [sidebarOpen]);
+
+  const signedInAs = `Signed in as ${session.nick} · Change nickname`;
+
   return (
     <div class="shell">
       <Sidebar room={room} rooms={rooms} people={model.people} me={session.nick} open={sidebarOpen} onGo={go} />
+      {sidebarOpen && <div class="backdrop" aria-hidden="true" onClick={closeSidebar} />}
       <div class="main">
         <header class="topbar">
           <button
+            ref={menuButton}
             type="button"
             class="menu-button"
             aria-expanded={sidebarOpen}
@@ -56,14 +77,13 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
             {room}
           </h1>
           <ConnectionStatus state={model.connection} />
-          <span class="me">
-            <span class="me-nick" title="Your nickname">
-              {session.nick}
+          <button type="button" class="me" onClick={onChangeNick} aria-label={signedInAs} title={signedInAs}>
+            <span class="avatar" aria-hidden="true">
+              {[...session.nick][0]?.toLocaleUpperCase()}
             </span>
-            <button type="button" class="link-button" onClick={onChangeNick}>
-              Change
-            </button>
-          </span>
+            <span class="me-nick">{session.nick}</span>
+            <span class="me-change">Change</span>
+          </button>
         </header>
         <MessageList room={room} model={model} me={session.nick} />
         <div class="typing-line" aria-live="polite">

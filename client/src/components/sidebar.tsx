@@ -1,5 +1,6 @@
 // The side panel: the rooms this browser has visited (with unread counts), a field to join or create one,
 // and who is in the open room now. On a phone it folds away behind a button in the header.
+import { useEffect, useRef } from 'preact/hooks';
 import type { PeopleState } from '../../../server/protocol';
 import type { RoomEntry } from '../rooms';
 import { pathForRoom } from '../routes';
@@ -15,6 +16,11 @@ interface Props {
 }
 
 export function Sidebar({ room, rooms, people, me, open, onGo }: Props) {
+  const openRoomLink = useRef<HTMLAnchorElement>(null);
+  // Opened on a phone (over the chat): the keyboard goes to it, on the room you are in.
+  useEffect(() => {
+    if (open) openRoomLink.current?.focus();
+  }, [open]);
   const go = (event: MouseEvent, name: string) => {
     // A plain click stays in the page; a middle or modified click opens a tab as links do.
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
@@ -33,6 +39,7 @@ export function Sidebar({ room, rooms, people, me, open, onGo }: Props) {
           {rooms.map((entry) => (
             <li key={entry.name}>
               <a
+                ref={entry.name === room ? openRoomLink : undefined}
                 href={pathForRoom(entry.name)}
                 aria-current={entry.name === room ? 'page' : undefined}
                 onClick={(e) => go(e, entry.name)}
