@@ -76,3 +76,18 @@ for (const colorScheme of ['light', 'dark'] as const) {
     expect(overflow).toBe(0);
   });
 }
+
+test('a first visit logs no error in the console, before and after picking a nickname', async ({ parley, openPage }) => {
+  const { page } = await openPage();
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  await page.goto(parley.url);
+  await expect(page.locator('#nick')).toBeVisible();
+  await page.locator('#nick').fill('Ada');
+  await page.locator('#nick').press('Enter');
+  await expectLive(page);
+  await sendMessage(page, 'first words');
+  expect(errors).toEqual([]);
+});

@@ -6,6 +6,7 @@ import type {
   HistoryResponse,
   PeopleState,
   SendResponse,
+  SessionLookupResponse,
   SessionResponse,
   WaitResponse,
 } from '../../server/protocol';
@@ -45,12 +46,8 @@ function postJson<T>(path: string, body: unknown): Promise<T> {
 
 /** The session this browser has, or undefined if it has not picked a nickname. */
 export async function getSession(): Promise<SessionResponse | undefined> {
-  try {
-    return await call<SessionResponse>('/api/session');
-  } catch (error) {
-    if (error instanceof ApiFailure && error.code === 'unauthenticated') return undefined;
-    throw error;
-  }
+  const answer = await call<SessionLookupResponse>('/api/session');
+  return answer.nick === null ? undefined : answer;
 }
 
 export function createSession(nick: string): Promise<SessionResponse> {
