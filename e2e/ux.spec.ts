@@ -91,3 +91,17 @@ test('a first visit logs no error in the console, before and after picking a nic
   await sendMessage(page, 'first words');
   expect(errors).toEqual([]);
 });
+
+test('a refused nickname is explained in a plain sentence, and the corrected one goes through', async ({ parley, openPage }) => {
+  const { page } = await openPage();
+  await page.goto(parley.url);
+  await page.locator('#nick').fill('<Ada>');
+  await page.locator('#nick').press('Enter');
+  await expect(page.getByRole('alert')).toHaveText("A nickname uses letters, digits, spaces and . _ ' -, starting with a letter or digit.");
+  await expect(page.locator('#nick')).toHaveAttribute('aria-invalid', 'true');
+  await shot(page, 'nick-refused');
+  await page.locator('#nick').fill('Ada');
+  await page.locator('#nick').press('Enter');
+  await expectLive(page);
+  await expect(page.locator('.me-nick')).toHaveText('Ada');
+});

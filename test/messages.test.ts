@@ -42,6 +42,22 @@ describe('session', () => {
   });
 });
 
+describe('refusals a person can read', () => {
+  it('gives a bad field its own sentence without a "field:" prefix, and names the field where the words do not', async () => {
+    const { url } = await startTestServer();
+    const refusal = async (method: 'GET' | 'POST', path: string, json?: unknown) => (await http<ErrorResponse>(url, method, path, { json })).body.error;
+    expect(await refusal('POST', '/api/session', { nick: '<Ada>' })).toEqual({
+      code: ErrorCode.invalidRequest,
+      message: "a nickname uses letters, digits, spaces and . _ ' -, starting with a letter or digit",
+      retryable: false,
+    });
+    expect((await refusal('GET', '/api/rooms/lobby/messages?before=soon')).message).toBe('before is a whole number');
+    // zod's own words ("Invalid input: expected string, received number") do not say which field they are about.
+    expect((await refusal('POST', '/api/session', { nick: 5 })).message).toMatch(/^nick: \S/);
+    expect((await refusal('GET', '/wait?room=lobby&after=1&epoch=' + 'e'.repeat(65))).message).toMatch(/^epoch: \S/);
+  });
+});
+
 describe('POST /api/rooms/:room/messages', () => {
   it('answers 201 with the stored message; a resend with the same clientId gets 200, duplicate, same seq', async () => {
     const { url } = await startTestServer();

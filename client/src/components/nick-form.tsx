@@ -15,7 +15,7 @@ export function NickForm({ room, onJoined }: { room: string; onJoined: (session:
     try {
       onJoined(await createSession(nick.trim()));
     } catch (failure) {
-      setError(failure instanceof ApiFailure ? failure.message : 'Something went wrong; try again.');
+      setError(failure instanceof ApiFailure ? asSentence(failure.message) : 'Something went wrong; try again.');
     } finally {
       setBusy(false);
     }
@@ -51,4 +51,10 @@ export function NickForm({ room, onJoined }: { room: string; onJoined: (session:
       </form>
     </main>
   );
+}
+
+/** The server's words as a sentence on the page: "a nickname uses …" becomes "A nickname uses ….". */
+function asSentence(message: string): string {
+  const sentence = message.charAt(0).toUpperCase() + message.slice(1);
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
