@@ -1,7 +1,7 @@
 // Rough edges a new user hit (issue 13): where the keyboard goes, the phone layout, the first visit's
 // console, the nickname form, the room list, and what a server restart announces. Each acts as a user.
 import type { Page } from '@playwright/test';
-import { expect, expectLive, joinChat, sendMessage, storedMessage, test } from './fixtures';
+import { authorOf, expect, expectLive, joinChat, sendMessage, storedMessage, test } from './fixtures';
 
 const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
 
@@ -104,4 +104,40 @@ test('a refused nickname is explained in a plain sentence, and the corrected one
   await page.locator('#nick').press('Enter');
   await expectLive(page);
   await expect(page.locator('.me-nick')).toHaveText('Ada');
+});
+
+test('changing the nickname can be cancelled, with Cancel or Escape, back to the room as it was', async ({ parley, openPage }) => {
+  const { page } = await openPage();
+  await joinChat(page, parley.url, 'Ada');
+  await sendMessage(page, 'before the change');
+  await page.evaluate(() => Object.assign(window, { sameDocument: true }));
+  const change = page.getByRole('button', { name: 'Signed in as Ada · Change nickname' });
+
+  await change.click();
+  await expect(page.locator('#nick')).toBeFocused();
+  await page.locator('#nick').fill('Somebody else');
+  await shot(page, 'nick-change');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.locator('.me-nick')).toHaveText('Ada');
+  await expect(storedMessage(page, 'before the change')).toBeVisible();
+  await expectLive(page);
+  await typeAndSend(page, 'still Ada');
+  await expect(authorOf(page, 'still Ada')).toHaveText('Ada');
+
+  await change.click();
+  await expect(page.locator('#nick')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(page.locator('.me-nick')).toHaveText('Ada');
+  await expectLive(page);
+  await typeAndSend(page, 'and still Ada');
+  expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true);
+
+  // Saving a new one still works.
+  await change.click();
+  await page.locator('#nick').fill('Ada Two');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('.me-nick')).toHaveText('Ada Two');
+  await expectLive(page);
+  await typeAndSend(page, 'as Ada Two');
+  await expect(authorOf(page, 'as Ada Two')).toHaveText('Ada Two');
 });

@@ -12,6 +12,8 @@ export function App() {
   const [session, setSession] = useState<SessionResponse | null | undefined>(undefined);
   const [room, setRoom] = useState(() => roomFromPath(location.pathname));
   const [problem, setProblem] = useState<string>();
+  /** The user asked to change the nickname: the form shows, and Cancel goes back to the room. */
+  const [changingNick, setChangingNick] = useState(false);
 
   const restoreSession = useCallback(async () => {
     try {
@@ -37,6 +39,7 @@ export function App() {
   const joined = (next: SessionResponse) => {
     localStorage.setItem(NICK_KEY, next.nick);
     setSession(next);
+    setChangingNick(false);
   };
 
   const goToRoom = (next: string) => {
@@ -48,8 +51,8 @@ export function App() {
   if (session === undefined) {
     return <div class="splash">{problem ?? 'Loading…'}</div>;
   }
-  if (session === null) {
-    return <NickForm room={room} onJoined={joined} />;
+  if (session === null || changingNick) {
+    return <NickForm room={room} onJoined={joined} onCancel={session ? () => setChangingNick(false) : undefined} />;
   }
   return (
     <ChatRoom
@@ -57,7 +60,7 @@ export function App() {
       room={room}
       session={session}
       onRoomChange={goToRoom}
-      onChangeNick={() => setSession(null)}
+      onChangeNick={() => setChangingNick(true)}
       onSessionLost={() => void restoreSession()}
     />
   );
