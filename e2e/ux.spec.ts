@@ -141,3 +141,39 @@ test('changing the nickname can be cancelled, with Cancel or Escape, back to the
   await typeAndSend(page, 'as Ada Two');
   await expect(authorOf(page, 'as Ada Two')).toHaveText('Ada Two');
 });
+
+test('a room can be taken off the sidebar list; taking off the open one goes to the lobby', async ({ parley, openPage }) => {
+  const { page } = await openPage();
+  await joinChat(page, parley.url, 'Ada');
+  for (const name of ['Design Review', 'typo-rom']) {
+    await page.locator('#room-switch').fill(name);
+    await page.locator('#room-switch').press('Enter');
+    await expectLive(page);
+  }
+  const listed = page.locator('.room-list .room-name');
+  await expect(listed).toHaveText(['# design-review', '# lobby', '# typo-rom']);
+  // The lobby is always there: nothing to remove.
+  await expect(page.getByRole('button', { name: 'Remove #lobby from the list' })).toHaveCount(0);
+
+  // The × shows on hover, and takes the room off the list, for good.
+  const removeDesign = page.getByRole('button', { name: 'Remove #design-review from the list' });
+  await expect(removeDesign).toHaveCSS('opacity', '0');
+  await sidebarRoom(page, 'design-review').hover();
+  await expect(removeDesign).toHaveCSS('opacity', '1');
+  await shot(page, 'room-remove-hover');
+  await removeDesign.click();
+  await expect(listed).toHaveText(['# lobby', '# typo-rom']);
+  await expect(sidebarRoom(page, 'lobby')).toBeFocused();
+  await page.reload();
+  await expect(listed).toHaveText(['# lobby', '# typo-rom']);
+
+  // By keyboard, the open room: the × shows on focus, and the page goes to the lobby.
+  const removeTypo = page.getByRole('button', { name: 'Remove #typo-rom from the list' });
+  await removeTypo.focus();
+  await expect(removeTypo).toHaveCSS('opacity', '1');
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/$/);
+  await expect(listed).toHaveText(['# lobby']);
+  await expectLive(page);
+  await typeAndSend(page, 'back in the lobby');
+});

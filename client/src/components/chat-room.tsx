@@ -2,7 +2,7 @@
 // typing, and the composer. The tab title counts the messages that came while the tab was in the background.
 // On a phone the sidebar slides over the dimmed chat; Escape or a tap on the chat closes it.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { PeopleState, SessionResponse } from '../../../server/protocol';
+import { DEFAULT_ROOM, type PeopleState, type SessionResponse } from '../../../server/protocol';
 import { useRoomList } from '../rooms';
 import { useRoom } from '../use-room';
 import { Composer } from './composer';
@@ -20,7 +20,7 @@ interface Props {
 
 export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionLost }: Props) {
   const model = useRoom(room, session.nick, onSessionLost);
-  const rooms = useRoomList(room, model.lastSeq);
+  const roomList = useRoomList(room, model.lastSeq);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);
   const unseen = useUnseenWhileHidden(model.messages.length, model.loaded);
@@ -34,6 +34,12 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
   const go = (next: string) => {
     setSidebarOpen(false);
     onRoomChange(next);
+  };
+
+  /** Takes a room off the sidebar; taking off the open one leaves it for the lobby. */
+  const removeRoom = (name: string) => {
+    roomList.remove(name);
+    if (name === room) go(DEFAULT_ROOM);
   };
 
   /** Folds the sidebar away and gives the keyboard back to the button that opened it. */
@@ -55,7 +61,15 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
 
   return (
     <div class="shell">
-      <Sidebar room={room} rooms={rooms} people={model.people} me={session.nick} open={sidebarOpen} onGo={go} />
+      <Sidebar
+        room={room}
+        rooms={roomList.rooms}
+        people={model.people}
+        me={session.nick}
+        open={sidebarOpen}
+        onGo={go}
+        onRemove={removeRoom}
+      />
       {sidebarOpen && <div class="backdrop" aria-hidden="true" onClick={closeSidebar} />}
       <div class="main">
         <header class="topbar">
