@@ -177,3 +177,48 @@ test('a room can be taken off the sidebar list; taking off the open one goes to 
   await expectLive(page);
   await typeAndSend(page, 'back in the lobby');
 });
+
+test('a server restart does not announce that people left or joined when they only reconnected', async ({ parley, openPage }) => {
+  test.setTimeout(60_000); // a restart, then a long-poll reader's backoff
+  const { page: ana } = await openPage();
+  const bob = await openPage();
+  await ana.clock.install();
+  // Bob's WebSockets are refused: he long-polls. While `bobAway`, his polls fail, as they do while a
+  // restarted server is not back yet, so that he comes back to it after Ana, as a long-poll reader does.
+  await bob.context.routeWebSocket(/\/ws$/, (ws) => void ws.close({ code: 4001, reason: 'blocked by proxy' }));
+  let bobAway = false;
+  await bob.context.route(
+    (url) => url.pathname === '/wait' || url.pathname.endsWith('/people'),
+    (route) => (bobAway ? route.abort('connectionrefused') : route.fallback()),
+  );
+  await joinChat(ana, parley.url, 'Ana');
+  await joinChat(bob.page, parley.url, 'Bob');
+  await expectLive(bob.page, 'live-poll');
+  const people = ana.locator('.people-list li');
+  await expect(people).toHaveText(['Ana (you)', 'Bob']);
+
+  // Every notice Ana's page shows from now on.
+  await ana.evaluate(() => {
+    const notices: string[] = [];
+    const line = document.querySelector('.typing-line');
+    if (!line) throw new Error('no notice line');
+    new MutationObserver(() => line.textContent && notices.push(line.textContent)).observe(line, { childList: true, characterData: true, subtree: true });
+    Object.assign(window, { notices });
+  });
+  const notices = () => ana.evaluate(() => (window as unknown as { notices: string[] }).notices);
+
+  bobAway = true;
+  await parley.restart({ samePort: true });
+  // Ana is back first: the new server has not heard from Bob yet.
+  await expect(people).toHaveText(['Ana (you)']);
+  await expectLive(ana, 'live-ws');
+  bobAway = false;
+  await expect(people).toHaveText(['Ana (you)', 'Bob'], { timeout: 15_000 });
+
+  // Someone who really arrives is still announced, once the page has let the others come back (10 s).
+  const { page: cy } = await openPage();
+  await joinChat(cy, parley.url, 'Cy');
+  await expect(people).toHaveText(['Ana (you)', 'Bob', 'Cy']);
+  await ana.clock.fastForward(10_000);
+  await expect.poll(notices).toEqual(['Cy joined']);
+});
