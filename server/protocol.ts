@@ -120,6 +120,9 @@ export interface SessionResponse {
   maxTextLength: number;
 }
 
+/** GET /api/session: the session, or `nick: null` while this browser has not picked a nickname. */
+export type SessionLookupResponse = SessionResponse | { nick: null; maxTextLength: number };
+
 /** POST /api/rooms/:room/messages */
 export interface SendResponse {
   message: ChatMessage;
