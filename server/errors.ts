@@ -13,6 +13,7 @@ const STATUS: Record<ErrorCode, number> = {
   too_large: 413,
   unauthenticated: 401,
   forbidden_origin: 403,
+  unknown_host: 421,
   not_found: 404,
   rate_limited: 429,
   store_unavailable: 503,

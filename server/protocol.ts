@@ -42,6 +42,8 @@ export const ErrorCode = {
   tooLarge: 'too_large',
   unauthenticated: 'unauthenticated',
   forbiddenOrigin: 'forbidden_origin',
+  /** The request named a host this server does not answer for (a DNS-rebinding page, or a name missing from ALLOWED_HOSTS). */
+  unknownHost: 'unknown_host',
   notFound: 'not_found',
   rateLimited: 'rate_limited',
   storeUnavailable: 'store_unavailable',
