@@ -15,8 +15,11 @@ export default defineConfig({
   outputDir: 'test-results/e2e',
   globalSetup: './e2e/global-setup.ts',
   reporter: 'list',
+  // One test at a time: each drives up to five Chromium pages beside its own server, which is the whole of a
+  // 2-core machine. Two at once were no faster here (151 s against 119 s for chat and rooms) and pushed the
+  // heaviest specs past their time limit whenever anything else ran.
   fullyParallel: true,
-  workers: 2,
+  workers: 1,
   forbidOnly: !!process.env.CI,
   retries: 0,
   timeout: 30_000,
@@ -28,7 +31,9 @@ export default defineConfig({
     timezoneId: 'UTC',
     actionTimeout: 10_000,
     navigationTimeout: 10_000,
-    trace: 'retain-on-failure',
+    // A trace snapshots the page at every step: a third of the suite's time. PW_TRACE=1 records them again
+    // (kept for the tests that fail), to look into a failure.
+    trace: process.env.PW_TRACE ? 'retain-on-failure' : 'off',
     screenshot: 'only-on-failure',
     launchOptions: {
       executablePath,

@@ -18,7 +18,6 @@ export interface HttpRoute {
 export const httpRoutes: readonly HttpRoute[] = [
   { method: 'get', path: '/healthz', handler: liveness },
   { method: 'get', path: '/readyz', handler: readiness },
-  { method: 'get', path: '/metrics', handler: metrics },
   { method: 'get', path: '/api/session', handler: showSession },
   { method: 'post', path: '/api/session', handler: createSession },
   { method: 'get', path: '/api/rooms/:room/messages', handler: readHistory },
@@ -26,6 +25,9 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'get', path: '/api/rooms/:room/people', handler: showPeople },
   { method: 'post', path: '/api/rooms/:room/typing', handler: typing },
 ];
+
+/** Served with the routes above, or alone on METRICS_PORT when it is set. */
+export const metricsRoutes: readonly HttpRoute[] = [{ method: 'get', path: '/metrics', handler: metrics }];
 
 /**
  * Routes served on node's own request and response, before express: the long-poll, whose every round

@@ -8,8 +8,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['e2e/**', 'node_modules/**', 'dist/**', 'client/**'],
     environment: 'node',
-    // Finds a MongoDB (MONGODB_URI, or mongodb-memory-server) for the MongoDB suites, or the reason to skip them.
-    globalSetup: ['test/mongo-setup.ts'],
+    // Finds a MongoDB (MONGODB_URI, or mongodb-memory-server) for the MongoDB suites, or the reason to skip them;
+    // builds the server bundle that test/child-server.ts runs as its own process.
+    globalSetup: ['test/mongo-setup.ts', 'test/server-bundle.ts'],
     // lmdb is a native addon: child processes isolate it more reliably than worker threads.
     pool: 'forks',
     testTimeout: 20_000,

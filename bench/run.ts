@@ -109,6 +109,7 @@ async function startParley(): Promise<RunningServer> {
       CONNECT_BURST: '1000000',
       CONNECT_PER_SECOND: '1000000',
       MAX_LONGPOLLS_PER_IP: '1000000',
+      MAX_TCP_CONNECTIONS_PER_IP: '1000000',
       SEND_BURST: '1000000',
       SEND_PER_SECOND: '1000000',
       IP_SEND_BURST: '1000000',

@@ -51,7 +51,7 @@ test('markup sent as messages and nicknames renders as inert text in another bro
   for (const nick of MARKUP_NICKS) {
     await alice.locator('#nick').fill(nick);
     await alice.locator('#nick').press('Enter');
-    await expect(alice.locator('#nick-error')).toContainText('a nickname uses letters, digits');
+    await expect(alice.locator('#nick-error')).toContainText('A nickname uses letters, digits');
     await expect(alice.locator('#nick-error img, #nick-error script, #nick-error svg')).toHaveCount(0);
   }
   await alice.locator('#nick').fill(TRICKY_NICKS[0] ?? '');

@@ -11,12 +11,14 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Req
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { clientPages, clientRedirects, fastRoutes, httpRoutes, socketRoutes } from '../urls';
+import { clientPages, clientRedirects, fastRoutes, httpRoutes, metricsRoutes, socketRoutes, type HttpRoute } from '../urls';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, reportRefusal, retryAfterHeader } from './errors';
 import { sendJson, type HeaderList } from './handlers/http';
 import { SessionSocket } from './handlers/socket';
+import { hostAllowed } from './hosts';
+import { capConnectionsPerIp, connectionTimeouts, RequestGuard, unknownHost } from './http-guard';
 import { Hub } from './hub';
 import { clientIp, ClientLimits } from './limits';
 import { Metrics } from './metrics';
@@ -56,6 +58,8 @@ export interface ParleyServer {
   /** http://host:port of the running server. */
   readonly url: string;
   readonly port: number;
+  /** http://host:port of the listener that serves /metrics alone (METRICS_PORT), when there is one. */
+  readonly metricsUrl: string | undefined;
   readonly store: MessageStore;
   /** Stops accepting, answers waiting long-polls, closes sockets with "going away", closes the store. */
   close(): Promise<void>;
@@ -86,24 +90,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   app.use(headers);
   app.use(refuseForeignOrigins(config.allowedOrigins));
   app.use('/api', express.json({ limit: config.maxFrameBytes, verify: requireUtf8 }));
-  for (const { method, path, handler } of httpRoutes) {
-    app[method](path, (req, res) => handler(ctx, req, res));
-  }
+  mountRoutes(app, ctx, config.metricsListen ? httpRoutes : [...httpRoutes, ...metricsRoutes]);
   app.use('/api', (_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'no such API route')));
 
-  // The fast routes answer what is new (the long-poll): never to be cached.
+  // The fast routes answer what is new (the long-poll), the guard's refusals one request: never to be cached.
   const fastHeaders = [...headersOf(headers), 'Cache-Control', 'no-store'];
+  const guard = new RequestGuard(config, metrics, logger, fastHeaders);
   const answerWritten = cutIfNotTaken(config.slowReaderTimeoutMs);
-  const server = createServer((req, res) => {
-    // A request pipelined behind an answer still being written is served once that answer is out: a client
-    // that sends many requests and reads nothing gets one answer made for it at a time, not all of them.
-    // It waits for the event loop's next poll too, so that many such clients cannot keep everyone waiting.
-    if (!res.socket) {
-      res.once('socket', () => setImmediate(serve, req, res));
-      return;
-    }
-    serve(req, res);
-  });
   const serve = (req: IncomingMessage, res: ServerResponse) => {
     res.on('prefinish', answerWritten);
     const fast = req.method === 'GET' ? fastRoute(req.url) : undefined;
@@ -121,10 +114,31 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         sendJson(res, apiError.status, errorBody(apiError), retryAfter ? [...fastHeaders, 'Retry-After', retryAfter] : fastHeaders);
       });
   };
+  const admit = (req: IncomingMessage, res: ServerResponse) => {
+    if (guard.knownHost(req, res) && guard.bodyWithinLimit(req, res)) serve(req, res);
+  };
+  const server = createServer(connectionTimeouts(config), (req, res) => {
+    // A request pipelined behind an answer still being written is served once that answer is out: a client
+    // that sends many requests and reads nothing gets one answer made for it at a time, not all of them.
+    // It waits for the event loop's next poll too, so that many such clients cannot keep everyone waiting.
+    if (!res.socket) {
+      res.once('socket', () => setImmediate(admit, req, res));
+      return;
+    }
+    admit(req, res);
+  });
+  // A client that asks before it sends its body (Expect: 100-continue, as curl does past 1 KB) is invited to
+  // send it only once the guard agrees, not by node at once.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!guard.knownHost(req, res) || !guard.bodyWithinLimit(req, res)) return;
+    res.writeContinue();
+    serve(req, res);
+  });
   if (options.beforeClient) await options.beforeClient(app, server);
   serveClient(app, options.clientDir ?? DEFAULT_CLIENT_DIR, metrics);
   app.use((_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'nothing here')));
-  app.use(answerErrors(logger, metrics));
+  app.use(answerErrors(logger, metrics, guard));
+  capConnectionsPerIp(server, limits, metrics);
 
   // OpenSockets keeps the open sockets: ws need not track them too (a Set entry and a listener each).
   const wss = new WebSocketServer({
@@ -142,8 +156,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       if (!options.beforeClient) socket.destroy();
       return;
     }
-    // Checked before the upgrade, so a refused socket costs no WebSocket: a foreign page (CSWSH) gets 403,
-    // a client past its connection rate or cap, or a full server, 429 with Retry-After.
+    // Checked before the upgrade, so a refused socket costs no WebSocket: a page on a host name this server
+    // does not serve (DNS rebinding) gets 421, a foreign page (CSWSH) 403, a client past its connection rate
+    // or cap, or a full server, 429 with Retry-After.
+    if (!hostAllowed(req.headers.host, config.allowedHosts)) {
+      refuseUpgrade(socket, unknownHost(req.headers.host), metrics);
+      return;
+    }
     if (!originAllowed(req.headers.origin, req.headers.host, config.allowedOrigins)) {
       refuseUpgrade(socket, foreignOrigin(req.headers.origin), metrics);
       return;
@@ -160,17 +179,28 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       route.handler(ctx, ws, req);
     });
   });
+  const metricsServer = config.metricsListen ? metricsOnlyServer(ctx, guard, limits) : undefined;
   try {
     await listen(server, config.host, config.port);
+    if (metricsServer && config.metricsListen) {
+      await listen(metricsServer, config.metricsListen.host, config.metricsListen.port, { host: 'METRICS_HOST', port: 'METRICS_PORT' });
+    }
   } catch (error) {
+    server.close();
     hub.close();
     presence.close();
     await store.close();
-    throw listenFailure(error, config.host, config.port);
+    throw error;
   }
   const { port } = server.address() as AddressInfo;
   const url = `http://${hostPort(config.host, port)}`;
   logger.info({ url, store: store.kind }, `Parley is listening on ${url}`);
+  const metricsUrl =
+    metricsServer && config.metricsListen ? `http://${hostPort(config.metricsListen.host, (metricsServer.address() as AddressInfo).port)}` : undefined;
+  if (metricsUrl) logger.info({ metricsUrl }, `Parley serves /metrics on ${metricsUrl} only`);
+  else if (!config.metricsToken && !isLoopback(config.host)) {
+    logger.warn(`/metrics is open to anyone who reaches ${url}: set METRICS_TOKEN, or METRICS_PORT to serve it elsewhere`);
+  }
 
   // One sweep pings every socket and drops those that did not answer the previous ping; it also lets the
   // rate limiter forget the clients that have gone quiet.
@@ -199,6 +229,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clearInterval(heartbeat);
       clearInterval(idleSweep);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       // Sends already being written finish, and their acks go out before the sockets close.
       await writes.drain(2000);
       hub.close();
@@ -213,14 +245,46 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     })();
     return closing;
   };
-  return { url, port, store, close };
+  return { url, port, metricsUrl, store, close };
 }
 
-function listen(server: Server, host: string, port: number): Promise<void> {
+function mountRoutes(app: Express, ctx: AppContext, routes: readonly HttpRoute[]): void {
+  for (const { method, path, handler } of routes) {
+    app[method](path, (req, res) => handler(ctx, req, res));
+  }
+}
+
+/**
+ * The listener of METRICS_PORT: /metrics and nothing else, with the same timeouts, connection cap and body
+ * bound as the chat's. It answers whatever Host the scraper names (its targets may be any name): what it
+ * serves are counts, and METRICS_TOKEN keeps them from a page that rebinds a name to it.
+ */
+function metricsOnlyServer(ctx: AppContext, guard: RequestGuard, limits: ClientLimits): Server {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  mountRoutes(app, ctx, metricsRoutes);
+  app.use((_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'this address serves GET /metrics only')));
+  app.use(answerErrors(ctx.logger, ctx.metrics, guard));
+  const server = createServer(connectionTimeouts(ctx.config), (req, res) => {
+    if (guard.bodyWithinLimit(req, res)) app(req, res);
+  });
+  capConnectionsPerIp(server, limits, ctx.metrics);
+  return server;
+}
+
+/** Whether HOST is an address of this machine only (127.0.0.0/8, ::1, localhost). */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Listens, or rejects with a StartupError that names the setting to change. */
+function listen(server: Server, host: string, port: number, setting = { host: 'HOST', port: 'PORT' }): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: unknown) => reject(listenFailure(error, host, port, setting));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
@@ -232,23 +296,23 @@ function hostPort(host: string, port: number): string {
 }
 
 /** Why the server could not listen, in one line that says which setting to change. */
-function listenFailure(error: unknown, host: string, port: number): Error {
+function listenFailure(error: unknown, host: string, port: number, setting: { host: string; port: string }): Error {
   const code = error instanceof Error && 'code' in error ? error.code : undefined;
   const where = hostPort(host, port);
   switch (code) {
     case 'EADDRINUSE':
-      return new StartupError(`${where} is already in use (another Parley? set PORT)`);
+      return new StartupError(`${where} is already in use (another Parley? set ${setting.port})`);
     case 'EACCES':
       return new StartupError(
         port < 1024
-          ? `cannot listen on ${where}: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability (set PORT to 1024 or above, such as 8888)`
-          : `cannot listen on ${where}: permission denied (set PORT or HOST)`,
+          ? `cannot listen on ${where}: ports below 1024 need root or the CAP_NET_BIND_SERVICE capability (set ${setting.port} to 1024 or above, such as 8888)`
+          : `cannot listen on ${where}: permission denied (set ${setting.port} or ${setting.host})`,
       );
     case 'EADDRNOTAVAIL':
-      return new StartupError(`cannot listen on ${where}: ${host} is not an address of this machine (set HOST: 127.0.0.1 for this machine only, 0.0.0.0 for every interface)`);
+      return new StartupError(`cannot listen on ${where}: ${host} is not an address of this machine (set ${setting.host}: 127.0.0.1 for this machine only, 0.0.0.0 for every interface)`);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new StartupError(`cannot listen on ${where}: no address found for the name ${host} (set HOST to an address, such as 127.0.0.1 or 0.0.0.0)`);
+      return new StartupError(`cannot listen on ${where}: no address found for the name ${host} (set ${setting.host} to an address, such as 127.0.0.1 or 0.0.0.0)`);
     default:
       return error instanceof Error ? new StartupError(`cannot listen on ${where}: ${error.message}`) : new StartupError(`cannot listen on ${where}`);
   }
@@ -408,8 +472,10 @@ function headersOf(middleware: RequestHandler): HeaderList {
 }
 
 /** The last middleware: every error becomes { error: { code, message } } with its HTTP status. */
-function answerErrors(logger: Logger, metrics: Metrics): ErrorRequestHandler {
+function answerErrors(logger: Logger, metrics: Metrics, guard: RequestGuard): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
+    // The guard answered while the route still read the body or worked on it: what fails next is its echo.
+    if (guard.refused(req)) return;
     const apiError = reportRefusal(fromBodyParser(error) ?? error, { method: req.method, path: req.path }, logger, metrics);
     if (res.headersSent) return;
     const retryAfter = retryAfterHeader(apiError);

@@ -21,6 +21,12 @@ const originList = z
     ),
   );
 
+/** "chat.example.com, Parley.internal" -> each name in lowercase; "*" stands for any name; empty -> none. */
+const hostList = z
+  .string()
+  .transform((list) => list.split(',').map((item) => item.trim().toLowerCase()).filter((item) => item.length > 0))
+  .pipe(z.array(z.string().regex(/^(\*|[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/, 'each is a host name without scheme or port, such as chat.example.com, or * for any')));
+
 const settings = {
   PORT: { schema: integer(0, 65535), default: '8888', help: 'TCP port to listen on (0 picks a free one)' },
   HOST: { schema: z.string().min(1), default: '127.0.0.1', help: 'address to listen on; 0.0.0.0 for every interface' },
@@ -57,6 +63,14 @@ const settings = {
   MAX_ROOMS_PER_SOCKET: { schema: integer(1, 10_000), default: '50', help: 'rooms one WebSocket may follow at once' },
   FIRST_FRAME_TIMEOUT_MS: { schema: integer(50, 600_000), default: '10000', help: 'a WebSocket that sends no frame this long after opening is closed' },
   SOCKET_IDLE_MS: { schema: integer(50, 86_400_000), default: '120000', help: 'a WebSocket that follows no room and sends no frame this long is closed' },
+  MAX_TCP_CONNECTIONS_PER_IP: { schema: integer(1, 10_000_000), default: '1000', help: 'TCP connections one IP may hold open, of every kind (WebSockets, long-polls, plain HTTP); one past it is closed at once' },
+  HEADERS_TIMEOUT_MS: { schema: integer(100, 600_000), default: '10000', help: 'a connection that has not sent a request\'s whole head this long after opening (or after its previous request) is closed' },
+  REQUEST_TIMEOUT_MS: { schema: integer(100, 3_600_000), default: '30000', help: 'a request whose head and body have not all arrived this long after it began is closed (a held /wait, answered later, is not cut)' },
+  KEEP_ALIVE_TIMEOUT_MS: { schema: integer(100, 600_000), default: '5000', help: 'an idle keep-alive connection is closed this long (and a second) after its last answer; behind a proxy that keeps connections to Parley, above the proxy\'s own idle timeout' },
+  ALLOWED_HOSTS: { schema: hostList, default: '', help: 'comma-separated host names this server answers for, besides localhost and IP addresses (* for any): the guard against DNS rebinding' },
+  METRICS_TOKEN: { schema: z.string().regex(/^\S{16,}$/, 'must be at least 16 characters, without spaces').optional(), default: undefined, help: 'when set, GET /metrics needs Authorization: Bearer <this token>' },
+  METRICS_PORT: { schema: integer(0, 65535).optional(), default: undefined, help: 'when set, /metrics is served on this port (of METRICS_HOST) only, and no longer on PORT' },
+  METRICS_HOST: { schema: z.string().min(1), default: '127.0.0.1', help: 'address the METRICS_PORT listener listens on' },
 } as const;
 
 type Settings = typeof settings;
@@ -93,6 +107,16 @@ export interface Config {
   maxRoomsPerSocket: number;
   firstFrameTimeoutMs: number;
   socketIdleMs: number;
+  maxTcpConnectionsPerIp: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Host names served besides localhost and IP addresses; see server/hosts.ts. */
+  allowedHosts: string[];
+  /** The bearer token GET /metrics needs; undefined: none. */
+  metricsToken: string | undefined;
+  /** Where /metrics is served alone; undefined: on the chat's own port. */
+  metricsListen: { host: string; port: number } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +150,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (r.HISTORY_PAGE_SIZE > r.MAX_HISTORY_PAGE_SIZE) {
     throw new ConfigError(`HISTORY_PAGE_SIZE=${r.HISTORY_PAGE_SIZE} is larger than MAX_HISTORY_PAGE_SIZE=${r.MAX_HISTORY_PAGE_SIZE}`);
   }
+  // node refuses a head timeout longer than the whole request's.
+  if (r.HEADERS_TIMEOUT_MS > r.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(`HEADERS_TIMEOUT_MS=${r.HEADERS_TIMEOUT_MS} is longer than REQUEST_TIMEOUT_MS=${r.REQUEST_TIMEOUT_MS}`);
+  }
+  if (r.METRICS_PORT !== undefined && r.METRICS_PORT !== 0 && r.METRICS_PORT === r.PORT) {
+    throw new ConfigError(`METRICS_PORT=${r.METRICS_PORT} is the chat's PORT: give /metrics a port of its own, or leave METRICS_PORT unset`);
+  }
   return {
     port: r.PORT,
     host: r.HOST,
@@ -155,6 +186,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxRoomsPerSocket: r.MAX_ROOMS_PER_SOCKET,
     firstFrameTimeoutMs: r.FIRST_FRAME_TIMEOUT_MS,
     socketIdleMs: r.SOCKET_IDLE_MS,
+    maxTcpConnectionsPerIp: r.MAX_TCP_CONNECTIONS_PER_IP,
+    headersTimeoutMs: r.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: r.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: r.KEEP_ALIVE_TIMEOUT_MS,
+    allowedHosts: r.ALLOWED_HOSTS,
+    metricsToken: r.METRICS_TOKEN,
+    metricsListen: r.METRICS_PORT === undefined ? undefined : { host: r.METRICS_HOST, port: r.METRICS_PORT },
   };
 }
 

@@ -1,7 +1,7 @@
 // One error vocabulary for HTTP answers and WebSocket error frames: a stable code and a human message.
 import type { ZodType } from 'zod';
 import { ErrorCode, RETRYABLE_ERRORS, type ErrorResponse } from './protocol';
-import { describeIssues } from './validation';
+import { describeIssues, namingTheField } from './validation';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics';
 import { StoreUnavailableError } from './store/store';
@@ -13,6 +13,7 @@ const STATUS: Record<ErrorCode, number> = {
   too_large: 413,
   unauthenticated: 401,
   forbidden_origin: 403,
+  unknown_host: 421,
   not_found: 404,
   rate_limited: 429,
   store_unavailable: 503,
@@ -71,7 +72,7 @@ export function retryAfterHeader(error: ApiError): string | undefined {
 
 /** Parses `value` with `schema`, or throws an invalid_request ApiError naming the fields at fault. */
 export function validate<T>(schema: ZodType<T>, value: unknown, code: ErrorCode = ErrorCode.invalidRequest): T {
-  const parsed = schema.safeParse(value);
+  const parsed = schema.safeParse(value, { error: namingTheField });
   if (!parsed.success) throw new ApiError(code, describeIssues(parsed.error));
   return parsed.data;
 }

@@ -1,7 +1,9 @@
 // What one client may cost: sends per session and per IP, new sockets per IP, open sockets per IP and in
-// all, held long-polls per IP. Every refusal is a rate_limited ApiError with the time to wait. Answers read
-// from the store are not refused but take turns, one IP at a time.
+// all, held long-polls per IP, TCP connections of any kind per IP. Every refusal of a request is a
+// rate_limited ApiError with the time to wait. Answers read from the store are not refused but take turns,
+// one IP at a time.
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Config } from './config';
 import { ApiError } from './errors';
 import { ErrorCode } from './protocol';
@@ -16,6 +18,7 @@ export class ClientLimits {
   private readonly connects: TokenBuckets;
   private readonly sockets: OpenCounts;
   private readonly longPolls: OpenCounts;
+  private readonly connections: OpenCounts;
   private readonly reads: Turns;
 
   constructor(config: Config) {
@@ -24,7 +27,17 @@ export class ClientLimits {
     this.connects = new TokenBuckets(config.connectRate);
     this.sockets = new OpenCounts(config.maxConnectionsPerIp, config.maxConnections);
     this.longPolls = new OpenCounts(config.maxLongPollsPerIp);
+    this.connections = new OpenCounts(config.maxTcpConnectionsPerIp);
     this.reads = new Turns();
+  }
+
+  /** A new TCP connection from `ip`: whether it may stay (call `connectionClosed` when it closes). */
+  openConnection(ip: string): boolean {
+    return this.connections.open(ip) === 'ok';
+  }
+
+  connectionClosed(ip: string): void {
+    this.connections.close(ip);
   }
 
   /** One message from `nick` at `ip`; throws rate_limited when the session or the IP sends too fast. */
@@ -83,7 +96,12 @@ export class ClientLimits {
  * the proxy's address: raise the per-IP caps there, or let the proxy enforce them.
  */
 export function clientIp(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? 'unknown';
+  return peerIp(req.socket);
+}
+
+/** The address at the other end of a TCP connection, IPv4 written as such (not as ::ffff:a.b.c.d). */
+export function peerIp(socket: Socket): string {
+  const address = socket.remoteAddress ?? 'unknown';
   return address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
 }
 

@@ -14,6 +14,7 @@ export class Metrics {
   private readonly latency: Histogram;
   private readonly rejected: Counter<'code'>;
   private readonly storeErrors: Counter;
+  private readonly connectionsDropped: Counter;
   private openConnections: () => Record<Transport, number> = () => ({ websocket: 0, longpoll: 0 });
 
   constructor() {
@@ -62,6 +63,11 @@ export class Metrics {
       help: 'Store operations that failed (the client got store_unavailable)',
       registers: [this.registry],
     });
+    this.connectionsDropped = new Counter({
+      name: 'parley_connections_dropped_total',
+      help: 'TCP connections closed unanswered at once because their IP held MAX_TCP_CONNECTIONS_PER_IP already',
+      registers: [this.registry],
+    });
   }
 
   /** Where the open-connections gauge reads its figures, at each scrape (no bookkeeping on the hot path). */
@@ -80,6 +86,11 @@ export class Metrics {
   /** A message fanned out `seconds` after the store stamped it. */
   fannedOut(seconds: number): void {
     this.latency.observe(seconds);
+  }
+
+  /** A TCP connection closed as it opened: its IP was at its cap. */
+  connectionDropped(): void {
+    this.connectionsDropped.inc();
   }
 
   refused(code: ErrorCode): void {

@@ -42,6 +42,8 @@ export const ErrorCode = {
   tooLarge: 'too_large',
   unauthenticated: 'unauthenticated',
   forbiddenOrigin: 'forbidden_origin',
+  /** The request named a host this server does not answer for (a DNS-rebinding page, or a name missing from ALLOWED_HOSTS). */
+  unknownHost: 'unknown_host',
   notFound: 'not_found',
   rateLimited: 'rate_limited',
   storeUnavailable: 'store_unavailable',
@@ -119,6 +121,9 @@ export interface SessionResponse {
   nick: string;
   maxTextLength: number;
 }
+
+/** GET /api/session: the session, or `nick: null` while this browser has not picked a nickname. */
+export type SessionLookupResponse = SessionResponse | { nick: null; maxTextLength: number };
 
 /** POST /api/rooms/:room/messages */
 export interface SendResponse {

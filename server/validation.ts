@@ -25,7 +25,7 @@ export const Cursor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** A whole number in a query string: "12" is 12; "", "1e3" and "-1" are refused (not read as 0). */
 const WHOLE_NUMBER = /^\d{1,16}$/;
-const QueryNumber = z.string().regex(WHOLE_NUMBER, 'must be a whole number').transform(Number);
+const queryNumber = (name: string) => z.string().regex(WHOLE_NUMBER, `${name} is a whole number`).transform(Number);
 
 /** The longest epoch a client may send back (the server's own are shorter). */
 const MAX_EPOCH_LENGTH = 64;
@@ -87,14 +87,14 @@ export type SendRequest = z.infer<typeof SendRequest>;
 /** GET /api/rooms/:room/messages?before=N&limit=L: a page of history, oldest first. */
 // Queries ignore parameters they do not know, such as a cache-buster a proxy or a client adds.
 export const HistoryQuery = z.object({
-  before: QueryNumber.pipe(Cursor).optional(),
-  limit: QueryNumber.pipe(z.number().int().min(1)).optional(),
+  before: queryNumber('before').pipe(Cursor).optional(),
+  limit: queryNumber('limit').pipe(z.number().int().min(1)).optional(),
 });
 
 /** GET /wait?room=R&after=N&epoch=E: long-poll. Without `after`: the latest page at once. */
 export const WaitQuery = z.object({
   room: RoomName,
-  after: QueryNumber.pipe(Cursor).optional(),
+  after: queryNumber('after').pipe(Cursor).optional(),
   epoch: Epoch.optional(),
 });
 export type WaitQuery = z.infer<typeof WaitQuery>;
@@ -121,9 +121,18 @@ export function wellFormedWaitQuery({ room, after, epoch }: WaitQueryValues): Wa
   return epoch === undefined ? { room, after: cursor } : { room, after: cursor, epoch };
 }
 
-/** Turns a zod failure into one readable sentence naming the field. */
+/**
+ * The error map to parse with: it puts the field's path before zod's own messages ("nick: Invalid input:
+ * expected string, received number"), which do not say what they are about. The messages written above
+ * say it in words ("a nickname uses …") and are left alone, so that a form can show them to a person.
+ */
+export const namingTheField: z.core.$ZodErrorMap = (issue) => {
+  const fallback = z.config().localeError?.(issue);
+  const message = typeof fallback === 'string' ? fallback : fallback?.message;
+  return message !== undefined && issue.path?.length ? `${issue.path.join('.')}: ${message}` : message;
+};
+
+/** Turns a zod failure (parsed with namingTheField) into one readable sentence. */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
-    .join('; ');
+  return error.issues.map((issue) => issue.message).join('; ');
 }

@@ -1,10 +1,13 @@
-// The real server as a child process (`node --import tsx server/main.ts`), for the suites that kill it
-// (SIGKILL, SIGTERM, SIGINT) and start it again on the same port and data dir.
+// The real server as a child process (the bundle test/server-bundle.ts builds from server/main.ts before the
+// tests), for the suites that kill it (SIGKILL, SIGTERM, SIGINT) and start it again on the same port and data dir.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { http, UNLIMITED, withTimeout } from './helpers';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Where test/server-bundle.ts puts the server: beside dist/server.js, so that it finds dist/client as that does. */
+export const SERVER_BUNDLE = fileURLToPath(new URL('../dist/test-server.js', import.meta.url));
 
 export { freePort } from './free-port';
 
@@ -59,7 +62,7 @@ export class ChildServer {
    * meant to fail. `options.uid`/`gid` run it as another user (spawn's own options).
    */
   static spawn(port: number, dataDir: string, env: Record<string, string> = {}, options: { uid?: number; gid?: number } = {}): ChildServer {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    const child = spawn(process.execPath, [SERVER_BUNDLE], {
       cwd: ROOT,
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', STORE: 'embedded', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...UNLIMITED, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

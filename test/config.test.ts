@@ -30,6 +30,17 @@ describe('config', () => {
     expect(loadConfig({ MAX_BUFFERED_BYTES: '50048' }).maxBufferedBytes).toBe(50048);
   });
 
+  it('reads the connection timeouts, host names and /metrics settings, and refuses ones that cannot work', () => {
+    expect(loadConfig({})).toMatchObject({ headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 5000, allowedHosts: [], metricsListen: undefined });
+    expect(loadConfig({ ALLOWED_HOSTS: ' Chat.Example.com, * ' }).allowedHosts).toEqual(['chat.example.com', '*']);
+    expect(() => loadConfig({ ALLOWED_HOSTS: 'https://chat.example.com' })).toThrow(/^ALLOWED_HOSTS=.*without scheme or port/);
+    expect(() => loadConfig({ ALLOWED_HOSTS: 'chat.example.com:443' })).toThrow(/ALLOWED_HOSTS/);
+    expect(() => loadConfig({ HEADERS_TIMEOUT_MS: '40000' })).toThrow(/HEADERS_TIMEOUT_MS=40000 is longer than REQUEST_TIMEOUT_MS=30000/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN.*at least 16/);
+    expect(() => loadConfig({ METRICS_PORT: '8888' })).toThrow(/METRICS_PORT=8888 is the chat's PORT/);
+    expect(loadConfig({ METRICS_PORT: '9464' }).metricsListen).toEqual({ host: '127.0.0.1', port: 9464 });
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', MONGODB_URI: '' })).toMatchObject({ port: 8888, mongodbUri: undefined });
   });

@@ -1,7 +1,7 @@
 // Sending over HTTP and reading history (server/handlers/messages.ts), and the session it relies on
 // (server/handlers/session.ts), over real HTTP.
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, type ErrorResponse, type HistoryResponse, type SendResponse, type SessionResponse } from '../server/protocol';
+import { ErrorCode, type ErrorResponse, type HistoryResponse, type SendResponse, type SessionLookupResponse, type SessionResponse } from '../server/protocol';
 import { autoCleanup, createSession, history, http, newClientId, postMessage, range, seqs, startTestServer } from './helpers';
 
 autoCleanup();
@@ -20,9 +20,10 @@ describe('session', () => {
     expect((await http<SessionResponse>(url, 'GET', '/api/session', { cookie })).body).toEqual({ nick: 'Zoë 2', maxTextLength: 500 });
   });
 
-  it('answers 401 without a session or with a tampered cookie, and 400 for a bad nickname', async () => {
-    const { url } = await startTestServer();
-    expect((await http<ErrorResponse>(url, 'GET', '/api/session')).body.error.code).toBe(ErrorCode.unauthenticated);
+  it('says "no nickname yet" (200, nick null) without a session or with a tampered cookie, and 400 for a bad nickname', async () => {
+    const { url } = await startTestServer({ MAX_TEXT_LENGTH: '500' });
+    const firstVisit = await http<SessionLookupResponse>(url, 'GET', '/api/session');
+    expect({ status: firstVisit.status, body: firstVisit.body }).toEqual({ status: 200, body: { nick: null, maxTextLength: 500 } });
     const cookie = await createSession(url, 'alice');
     const [name, value] = cookie.split('=');
     const [payload, signature] = (value ?? '').split('.');
@@ -30,15 +31,30 @@ describe('session', () => {
     // One character of the signature changed (to another: a signature may well start with 'x').
     const tampered = `${signature?.startsWith('x') ? 'y' : 'x'}${signature?.slice(1)}`;
     for (const bad of [`${name}=${forgedPayload}.${signature}`, `${name}=${payload}.${tampered}`, `${name}=garbage`]) {
-      const answer = await http<ErrorResponse>(url, 'GET', '/api/session', { cookie: bad });
-      expect(answer.status).toBe(401);
-      expect(answer.body.error.code).toBe(ErrorCode.unauthenticated);
+      const answer = await http<SessionLookupResponse>(url, 'GET', '/api/session', { cookie: bad });
+      expect({ status: answer.status, body: answer.body }).toEqual({ status: 200, body: { nick: null, maxTextLength: 500 } });
     }
     for (const body of [{}, { nick: '' }, { nick: '   ' }, { nick: 'x'.repeat(33) }, { nick: '<script>' }, { nick: 'ok', extra: 1 }]) {
       const answer = await http<ErrorResponse>(url, 'POST', '/api/session', { json: body });
       expect({ body, status: answer.status }).toEqual({ body, status: 400 });
       expect(answer.body.error.code).toBe(ErrorCode.invalidRequest);
     }
+  });
+});
+
+describe('refusals a person can read', () => {
+  it('gives a bad field its own sentence without a "field:" prefix, and names the field where the words do not', async () => {
+    const { url } = await startTestServer();
+    const refusal = async (method: 'GET' | 'POST', path: string, json?: unknown) => (await http<ErrorResponse>(url, method, path, { json })).body.error;
+    expect(await refusal('POST', '/api/session', { nick: '<Ada>' })).toEqual({
+      code: ErrorCode.invalidRequest,
+      message: "a nickname uses letters, digits, spaces and . _ ' -, starting with a letter or digit",
+      retryable: false,
+    });
+    expect((await refusal('GET', '/api/rooms/lobby/messages?before=soon')).message).toBe('before is a whole number');
+    // zod's own words ("Invalid input: expected string, received number") do not say which field they are about.
+    expect((await refusal('POST', '/api/session', { nick: 5 })).message).toMatch(/^nick: \S/);
+    expect((await refusal('GET', '/wait?room=lobby&after=1&epoch=' + 'e'.repeat(65))).message).toMatch(/^epoch: \S/);
   });
 });
 

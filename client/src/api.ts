@@ -6,6 +6,7 @@ import type {
   HistoryResponse,
   PeopleState,
   SendResponse,
+  SessionLookupResponse,
   SessionResponse,
   WaitResponse,
 } from '../../server/protocol';
@@ -57,12 +58,8 @@ export function createServerApi(fetchServer: FetchServer = browserFetch) {
   return {
     /** The session this browser has, or undefined if it has not picked a nickname. */
     async getSession(): Promise<SessionResponse | undefined> {
-      try {
-        return await call<SessionResponse>('/api/session');
-      } catch (error) {
-        if (error instanceof ApiFailure && error.code === 'unauthenticated') return undefined;
-        throw error;
-      }
+      const answer = await call<SessionLookupResponse>('/api/session');
+      return answer.nick === null ? undefined : answer;
     },
 
     createSession(nick: string): Promise<SessionResponse> {

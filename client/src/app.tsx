@@ -13,6 +13,8 @@ export function App() {
   const [session, setSession] = useState<SessionResponse | null | undefined>(undefined);
   const { route, goToRoom } = useRoute();
   const [problem, setProblem] = useState<string>();
+  /** The user asked to change the nickname: the form shows, and Cancel goes back to the room. */
+  const [changingNick, setChangingNick] = useState(false);
 
   const restoreSession = useCallback(async () => {
     try {
@@ -33,6 +35,7 @@ export function App() {
   const joined = (next: SessionResponse) => {
     localStorage.setItem(NICK_KEY, next.nick);
     setSession(next);
+    setChangingNick(false);
   };
 
   if (route.kind === 'not-a-room') {
@@ -45,8 +48,8 @@ export function App() {
   if (session === undefined) {
     return <div class="splash">{problem ?? 'Loading…'}</div>;
   }
-  if (session === null) {
-    return <NickForm room={room} onJoined={joined} />;
+  if (session === null || changingNick) {
+    return <NickForm room={room} onJoined={joined} onCancel={session ? () => setChangingNick(false) : undefined} />;
   }
   return (
     <ChatRoom
@@ -54,7 +57,7 @@ export function App() {
       room={room}
       session={session}
       onRoomChange={goToRoom}
-      onChangeNick={() => setSession(null)}
+      onChangeNick={() => setChangingNick(true)}
       onSessionLost={() => void restoreSession()}
     />
   );

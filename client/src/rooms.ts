@@ -1,5 +1,6 @@
 // The rooms this browser has visited, for the sidebar: each with the last seq read in it, kept in
-// localStorage, and how many messages it has beyond that (asked from the server now and then).
+// localStorage, and how many messages it has beyond that (asked from the server now and then). The user
+// can take a room off the list; the default room is always on it.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { DEFAULT_ROOM } from '../../server/protocol';
 import { fetchHistory } from './api';
@@ -47,17 +48,33 @@ export function markRead(room: string, seq: number | undefined): Record<string, 
   return rooms;
 }
 
+/** Takes `room` off the visited rooms; returns those left. */
+function forget(room: string): Record<string, Visited> {
+  const rooms = load();
+  delete rooms[room];
+  save(rooms);
+  return rooms;
+}
+
 export interface RoomEntry {
   name: string;
   /** Messages past the last one read; 0 for the open room. */
   unread: number;
+  /** Whether the user may take it off the list (every room but the default one). */
+  removable: boolean;
+}
+
+export interface RoomList {
+  rooms: RoomEntry[];
+  /** Takes a room off the list (the open one stays listed while it is open). */
+  remove(room: string): void;
 }
 
 /**
  * The visited rooms (the open one and the default room always among them), with unread counts for the
  * others, refreshed every few seconds while the page is visible.
  */
-export function useRoomList(current: string, currentSeq: number | undefined): RoomEntry[] {
+export function useRoomList(current: string, currentSeq: number | undefined): RoomList {
   const [heads, setHeads] = useState<Record<string, number>>({});
   // Read from storage when the open room moves on, not on every render.
   const [visited, setVisited] = useState(load);
@@ -89,13 +106,15 @@ export function useRoomList(current: string, currentSeq: number | undefined): Ro
     };
   }, [current]);
 
-  return useMemo(() => {
+  const rooms = useMemo(() => {
     const names = new Set([DEFAULT_ROOM, current, ...Object.keys(visited)]);
     return [...names]
       .sort((a, b) => a.localeCompare(b))
       .map((name) => ({
         name,
         unread: name === current ? 0 : Math.max(0, (heads[name] ?? 0) - (visited[name]?.read ?? heads[name] ?? 0)),
+        removable: name !== DEFAULT_ROOM,
       }));
   }, [current, visited, heads]);
+  return { rooms, remove: (room) => setVisited(forget(room)) };
 }

@@ -24,6 +24,8 @@ export type HeaderList = readonly OutgoingHttpHeader[];
 
 /** Answers with JSON, with `headers` (if any): `body` is encoded here, or sent as is when it is already bytes. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: HeaderList = []): void {
+  // The body guard (http-guard.ts) may have answered already: a body passed its bound while the route worked.
+  if (res.headersSent) return;
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
   res.writeHead(status, [...headers, 'Content-Type', 'application/json; charset=utf-8', 'Content-Length', bytes.length]);
   res.end(bytes);

@@ -1,6 +1,6 @@
 // Picking a nickname: the server remembers it in a signed cookie and stamps it on every message sent.
-import { ApiError, validate } from '../errors';
-import { ErrorCode, type SessionResponse } from '../protocol';
+import { validate } from '../errors';
+import type { SessionLookupResponse, SessionResponse } from '../protocol';
 import { SessionRequest } from '../validation';
 import type { HttpHandler } from './http';
 
@@ -11,9 +11,11 @@ export const createSession: HttpHandler = (ctx, req, res) => {
   res.json({ nick, maxTextLength: ctx.config.maxTextLength } satisfies SessionResponse);
 };
 
-/** GET /api/session: who this browser is, or 401 when it has not picked a nickname yet. */
+/**
+ * GET /api/session: who this browser is, `nick: null` before it picks a nickname. Not an error: every
+ * first visit asks, and a 401 would be a red line in every newcomer's console.
+ */
 export const showSession: HttpHandler = (ctx, req, res) => {
   const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
-  if (!session) throw new ApiError(ErrorCode.unauthenticated, 'no session yet: pick a nickname (POST /api/session)');
-  res.json({ nick: session.nick, maxTextLength: ctx.config.maxTextLength } satisfies SessionResponse);
+  res.json({ nick: session?.nick ?? null, maxTextLength: ctx.config.maxTextLength } satisfies SessionLookupResponse);
 };

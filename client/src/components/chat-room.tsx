@@ -1,7 +1,9 @@
 // A room: the sidebar (rooms, people), its header (name, connection, who you are), the messages, who is
 // typing, and the composer. The tab title counts the messages that came while the tab was in the background.
+// On a phone the sidebar slides over the dimmed chat; Escape or a tap on the chat closes it.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { PeopleState, SessionResponse } from '../../../server/protocol';
+import { DEFAULT_ROOM, type PeopleState, type SessionResponse } from '../../../server/protocol';
+import type { ConnectionState } from '../connection';
 import { useRoomList } from '../rooms';
 import { useRoom } from '../use-room';
 import { Composer } from './composer';
@@ -19,11 +21,12 @@ interface Props {
 
 export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionLost }: Props) {
   const model = useRoom(room, session.nick, onSessionLost);
-  const rooms = useRoomList(room, model.lastSeq);
+  const roomList = useRoomList(room, model.lastSeq);
   const [sidebarOpen, setSidebarOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
   const unseen = useUnseenWhileHidden(model.messages.length, model.loaded);
   const typing = typingLine(model.people, session.nick);
-  const arrivals = useArrivals(model.people, session.nick);
+  const arrivals = useArrivals(model.people, session.nick, model.connection);
 
   useEffect(() => {
     document.title = `${unseen > 0 ? `(${unseen}) ` : ''}#${room} · Parley`;
@@ -34,12 +37,45 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
     onRoomChange(next);
   };
 
+  /** Takes a room off the sidebar; taking off the open one leaves it for the lobby. */
+  const removeRoom = (name: string) => {
+    roomList.remove(name);
+    if (name === room) go(DEFAULT_ROOM);
+  };
+
+  /** Folds the sidebar away and gives the keyboard back to the button that opened it. */
+  const closeSidebar = () => {
+    setSidebarOpen(false);
+    menuButton.current?.focus();
+  };
+
+  useEffect(() => {
+    if (!sidebarOpen) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') closeSidebar();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [sidebarOpen]);
+
+  const signedInAs = `Signed in as ${session.nick} · Change nickname`;
+
   return (
     <div class="shell">
-      <Sidebar room={room} rooms={rooms} people={model.people} me={session.nick} open={sidebarOpen} onGo={go} />
+      <Sidebar
+        room={room}
+        rooms={roomList.rooms}
+        people={model.people}
+        me={session.nick}
+        open={sidebarOpen}
+        onGo={go}
+        onRemove={removeRoom}
+      />
+      {sidebarOpen && <div class="backdrop" aria-hidden="true" onClick={closeSidebar} />}
       <div class="main">
         <header class="topbar">
           <button
+            ref={menuButton}
             type="button"
             class="menu-button"
             aria-expanded={sidebarOpen}
@@ -56,14 +92,13 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
             {room}
           </h1>
           <ConnectionStatus state={model.connection} />
-          <span class="me">
-            <span class="me-nick" title="Your nickname">
-              {session.nick}
+          <button type="button" class="me" onClick={onChangeNick} aria-label={signedInAs} title={signedInAs}>
+            <span class="avatar" aria-hidden="true">
+              {[...session.nick][0]?.toLocaleUpperCase()}
             </span>
-            <button type="button" class="link-button" onClick={onChangeNick}>
-              Change
-            </button>
-          </span>
+            <span class="me-nick">{session.nick}</span>
+            <span class="me-change">Change</span>
+          </button>
         </header>
         <MessageList room={room} model={model} me={session.nick} />
         <div class="typing-line" aria-live="polite">
@@ -79,16 +114,45 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
 const ARRIVAL_NOTICE_MS = 5000;
 
 /**
+ * After this page's connection comes back, how long the others get to come back too before the page
+ * says who came and went meanwhile. After a server restart its picture starts empty and fills as readers
+ * reconnect: WebSockets within a second or so, long-poll readers at their next request, after a backoff
+ * of up to a few seconds.
+ */
+const RECONNECT_SETTLE_MS = 10_000;
+
+/**
  * "Bo joined", "Cy left": a line that says who came and went, for a few seconds, instead of a message in
  * the log for each (which would flood a busy room). The people already there when the page opens are not news,
  * and neither are the comings and goings of a room too big to list everyone (its picture names only the first).
+ * Nor are those who merely reconnected: once the connection is back, the pictures are not compared until the
+ * room has settled; then the page tells what changed since the picture from before the drop.
  */
-function useArrivals(people: PeopleState | undefined, me: string): string {
+function useArrivals(people: PeopleState | undefined, me: string, connection: ConnectionState): string {
   const [notice, setNotice] = useState('');
   const previous = useRef<readonly string[] | undefined>(undefined);
   const key = people && `${people.present.join('\n')}|${people.presentCount}`;
+  const live = connection === 'live-ws' || connection === 'live-poll';
+  const wasLive = useRef(false);
+  /** The connection dropped, or came back less than RECONNECT_SETTLE_MS ago: pictures are not news yet. */
+  const unsettled = useRef(false);
+  const [settled, markSettled] = useState(0);
+  // Declared before the comparison, so that it runs first when a picture comes with the connection.
   useEffect(() => {
-    if (!people) return;
+    if (!live) {
+      if (wasLive.current) unsettled.current = true;
+      return;
+    }
+    wasLive.current = true;
+    if (!unsettled.current) return;
+    const timer = setTimeout(() => {
+      unsettled.current = false;
+      markSettled((n) => n + 1);
+    }, RECONNECT_SETTLE_MS);
+    return () => clearTimeout(timer);
+  }, [live]);
+  useEffect(() => {
+    if (!people || unsettled.current) return;
     const before = previous.current;
     const present = people.presentCount === people.present.length ? people.present : undefined;
     previous.current = present;
@@ -97,7 +161,7 @@ function useArrivals(people: PeopleState | undefined, me: string): string {
     const left = before.filter((nick) => nick !== me && !present.includes(nick));
     const parts = [...(joined.length ? [`${listNames(joined)} joined`] : []), ...(left.length ? [`${listNames(left)} left`] : [])];
     if (parts.length > 0) setNotice(parts.join(' · '));
-  }, [key]);
+  }, [key, settled]);
   useEffect(() => {
     if (!notice) return;
     const timer = setTimeout(() => setNotice(''), ARRIVAL_NOTICE_MS);

@@ -1,6 +1,7 @@
 // Where you type. Enter sends, Shift+Enter starts a new line; a message sent while offline waits in
 // the outbox and goes out when the connection is back.
 import { useRef, useState } from 'preact/hooks';
+import { useFocusOnMount } from '../focus';
 
 interface Props {
   room: string;
@@ -16,6 +17,7 @@ export function Composer({ room, maxLength, onSend, onTyping }: Props) {
   const length = [...text].length;
   const tooLong = length > maxLength;
   const empty = text.trim().length === 0;
+  useFocusOnMount(input);
 
   const send = () => {
     // What the field holds now: Enter can come before the render that follows the last keystroke (a busy
@@ -44,7 +46,6 @@ export function Composer({ room, maxLength, onSend, onTyping }: Props) {
         rows={Math.min(6, text.split('\n').length)}
         placeholder={`Message #${room}`}
         value={text}
-        autoFocus
         onInput={(e) => {
           const value = e.currentTarget.value;
           setText(value);

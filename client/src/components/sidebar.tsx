@@ -1,5 +1,7 @@
-// The side panel: the rooms this browser has visited (with unread counts), a field to join or create one,
-// and who is in the open room now. On a phone it folds away behind a button in the header.
+// The side panel: the rooms this browser has visited (with unread counts, and a × to take one off the
+// list), a field to join or create one, and who is in the open room now. On a phone it folds away behind
+// a button in the header.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PeopleState } from '../../../server/protocol';
 import type { RoomEntry } from '../rooms';
 import { opensInPlace, pathForRoom } from '../routes';
@@ -12,9 +14,33 @@ interface Props {
   me: string;
   open: boolean;
   onGo: (room: string) => void;
+  onRemove: (room: string) => void;
 }
 
-export function Sidebar({ room, rooms, people, me, open, onGo }: Props) {
+export function Sidebar({ room, rooms, people, me, open, onGo, onRemove }: Props) {
+  const openRoomLink = useRef<HTMLAnchorElement>(null);
+  const roomList = useRef<HTMLUListElement>(null);
+  /** The room whose link takes the keyboard once the × that had it is gone with its room. */
+  const [focusAfterRemove, setFocusAfterRemove] = useState<string>();
+
+  // Opened on a phone (over the chat): the keyboard goes to it, on the room you are in.
+  useEffect(() => {
+    if (open) openRoomLink.current?.focus();
+  }, [open]);
+
+  useEffect(() => {
+    if (focusAfterRemove === undefined) return;
+    roomList.current?.querySelector<HTMLAnchorElement>(`a[href="${pathForRoom(focusAfterRemove)}"]`)?.focus();
+    setFocusAfterRemove(undefined);
+  }, [focusAfterRemove]);
+
+  const remove = (index: number) => {
+    const name = rooms[index]?.name;
+    if (name === undefined) return;
+    // The open room's removal leaves the room, and the next one's composer takes the keyboard.
+    if (name !== room) setFocusAfterRemove((rooms[index + 1] ?? rooms[index - 1])?.name);
+    onRemove(name);
+  };
   const go = (event: MouseEvent, name: string) => {
     if (!opensInPlace(event)) return;
     event.preventDefault();
@@ -28,10 +54,11 @@ export function Sidebar({ room, rooms, people, me, open, onGo }: Props) {
       </div>
       <nav aria-labelledby="rooms-heading">
         <h2 id="rooms-heading">Rooms</h2>
-        <ul class="room-list">
-          {rooms.map((entry) => (
-            <li key={entry.name}>
+        <ul class="room-list" ref={roomList}>
+          {rooms.map((entry, index) => (
+            <li key={entry.name} class={entry.name === room ? 'current' : undefined}>
               <a
+                ref={entry.name === room ? openRoomLink : undefined}
                 href={pathForRoom(entry.name)}
                 aria-current={entry.name === room ? 'page' : undefined}
                 onClick={(e) => go(e, entry.name)}
@@ -44,6 +71,17 @@ export function Sidebar({ room, rooms, people, me, open, onGo }: Props) {
                   </span>
                 )}
               </a>
+              {entry.removable && (
+                <button
+                  type="button"
+                  class="remove-room"
+                  aria-label={`Remove #${entry.name} from the list`}
+                  title={`Remove #${entry.name} from the list`}
+                  onClick={() => remove(index)}
+                >
+                  <span aria-hidden="true">×</span>
+                </button>
+              )}
             </li>
           ))}
         </ul>
