@@ -96,7 +96,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // The fast routes answer what is new (the long-poll), the guard's refusals one request: never to be cached.
   const fastHeaders = [...headersOf(headers), 'Cache-Control', 'no-store'];
   const guard = new RequestGuard(config, metrics, logger, fastHeaders);
+  const answerWritten = cutIfNotTaken(config.slowReaderTimeoutMs);
   const serve = (req: IncomingMessage, res: ServerResponse) => {
+    res.on('prefinish', answerWritten);
     const fast = req.method === 'GET' ? fastRoute(req.url) : undefined;
     if (!fast) {
       app(req, res);
@@ -112,8 +114,18 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         sendJson(res, apiError.status, errorBody(apiError), retryAfter ? [...fastHeaders, 'Retry-After', retryAfter] : fastHeaders);
       });
   };
-  const server = createServer(connectionTimeouts(config), (req, res) => {
+  const admit = (req: IncomingMessage, res: ServerResponse) => {
     if (guard.knownHost(req, res) && guard.bodyWithinLimit(req, res)) serve(req, res);
+  };
+  const server = createServer(connectionTimeouts(config), (req, res) => {
+    // A request pipelined behind an answer still being written is served once that answer is out: a client
+    // that sends many requests and reads nothing gets one answer made for it at a time, not all of them.
+    // It waits for the event loop's next poll too, so that many such clients cannot keep everyone waiting.
+    if (!res.socket) {
+      res.once('socket', () => setImmediate(admit, req, res));
+      return;
+    }
+    admit(req, res);
   });
   // A client that asks before it sends its body (Expect: 100-continue, as curl does past 1 KB) is invited to
   // send it only once the guard agrees, not by node at once.
@@ -197,13 +209,17 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     limits.sweep();
   }, config.heartbeatMs);
   heartbeat.unref();
-  // One sweep closes the sockets that say nothing (see SocketSession.closeIfIdle): a timer for all, not one each.
+  // One sweep closes the sockets that say nothing (see SocketSession.closeIfIdle) and those that do not read
+  // (closeIfNotReading): a timer for all, not one each.
   const idleSweep = setInterval(
     () => {
       const now = Date.now();
-      for (const session of sockets) session.closeIfIdle(now);
+      for (const session of sockets) {
+        session.closeIfIdle(now);
+        session.closeIfNotReading(now);
+      }
     },
-    Math.max(25, Math.min(1000, config.firstFrameTimeoutMs / 4, config.socketIdleMs / 4)),
+    Math.max(25, Math.min(1000, config.firstFrameTimeoutMs / 4, config.socketIdleMs / 4, config.slowReaderTimeoutMs / 4)),
   );
   idleSweep.unref();
 
@@ -385,6 +401,18 @@ function holdSocketSlot(socket: Duplex, ip: string, limits: ClientLimits): { upg
   const closedEarly = () => limits.socketClosed(ip);
   socket.once('close', closedEarly);
   return { upgraded: () => socket.off('close', closedEarly) };
+}
+
+/**
+ * The 'prefinish' listener of every answer: when its last bytes were handed to the connection and some still
+ * wait in this process (the kernel's buffer is full: the client reads slowly, or not at all), the connection
+ * is destroyed after `timeoutMs` without progress. A client that never reads would otherwise hold them for
+ * good. Once the answer is out, node's keep-alive timeout takes over.
+ */
+function cutIfNotTaken(timeoutMs: number): (this: ServerResponse) => void {
+  return function (this: ServerResponse) {
+    if (this.socket && this.socket.writableLength > 0) this.setTimeout(timeoutMs);
+  };
 }
 
 /** Answers an upgrade request with an HTTP error instead of a WebSocket, then closes the connection. */

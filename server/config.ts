@@ -47,7 +47,8 @@ const settings = {
   MAX_HISTORY_PAGE_SIZE: { schema: integer(1, 1000), default: '200', help: 'most messages a client may ask for in one history page' },
   MAX_REPLAY: { schema: integer(1, 100_000), default: '1000', help: 'most messages replayed to a cursor; further behind gets a reset' },
   MAX_FRAME_BYTES: { schema: integer(1024, 16 * 1024 * 1024), default: String(64 * 1024), help: 'largest WebSocket frame or HTTP body a client may send' },
-  MAX_BUFFERED_BYTES: { schema: integer(1024, 1024 * 1024 * 1024), default: String(1024 * 1024), help: 'unsent bytes a WebSocket may hold before it is closed as a slow reader' },
+  MAX_BUFFERED_BYTES: { schema: integer(1024, 1024 * 1024 * 1024), default: String(1024 * 1024), help: 'unsent bytes the server holds for one WebSocket (past it: closed as a slow reader) or one HTTP connection (answers are cut to fit)' },
+  SLOW_READER_TIMEOUT_MS: { schema: integer(100, 600_000), default: '10000', help: 'a client that takes in nothing of what waits for it this long is cut (a WebSocket with 4008, an HTTP connection destroyed)' },
   HEARTBEAT_MS: { schema: integer(100, 600_000), default: '30000', help: 'WebSocket ping interval; a peer silent for two intervals is dropped' },
   ALLOWED_ORIGINS: { schema: originList, default: '', help: 'comma-separated origins whose pages may open sockets and POST, besides the server\'s own (an Origin whose host is the request\'s Host)' },
   SEND_BURST: { schema: integer(1, 1_000_000), default: '10', help: 'messages one session may send from one IP at once' },
@@ -93,6 +94,7 @@ export interface Config {
   maxReplay: number;
   maxFrameBytes: number;
   maxBufferedBytes: number;
+  slowReaderTimeoutMs: number;
   heartbeatMs: number;
   /** Origins allowed besides the server's own; see server/origin.ts. */
   allowedOrigins: string[];
@@ -140,6 +142,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (r.MAX_FRAME_BYTES < neededFrame) {
     throw new ConfigError(`MAX_FRAME_BYTES=${r.MAX_FRAME_BYTES} is too small for MAX_TEXT_LENGTH=${r.MAX_TEXT_LENGTH}: it needs at least ${neededFrame}`);
   }
+  // A replay goes out in parts of half MAX_BUFFERED_BYTES, and each part must hold at least one message.
+  const neededBuffer = 2 * neededFrame;
+  if (r.MAX_BUFFERED_BYTES < neededBuffer) {
+    throw new ConfigError(`MAX_BUFFERED_BYTES=${r.MAX_BUFFERED_BYTES} is too small for MAX_TEXT_LENGTH=${r.MAX_TEXT_LENGTH}: it needs at least ${neededBuffer}`);
+  }
   if (r.HISTORY_PAGE_SIZE > r.MAX_HISTORY_PAGE_SIZE) {
     throw new ConfigError(`HISTORY_PAGE_SIZE=${r.HISTORY_PAGE_SIZE} is larger than MAX_HISTORY_PAGE_SIZE=${r.MAX_HISTORY_PAGE_SIZE}`);
   }
@@ -167,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxReplay: r.MAX_REPLAY,
     maxFrameBytes: r.MAX_FRAME_BYTES,
     maxBufferedBytes: r.MAX_BUFFERED_BYTES,
+    slowReaderTimeoutMs: r.SLOW_READER_TIMEOUT_MS,
     heartbeatMs: r.HEARTBEAT_MS,
     allowedOrigins: r.ALLOWED_ORIGINS,
     sendRate: { burst: r.SEND_BURST, perSecond: r.SEND_PER_SECOND },

@@ -1,12 +1,13 @@
 // What one client may cost: sends per session and per IP, new sockets per IP, open sockets per IP and in
 // all, held long-polls per IP, TCP connections of any kind per IP. Every refusal of a request is a
-// rate_limited ApiError with the time to wait.
+// rate_limited ApiError with the time to wait. Answers read from the store are not refused but take turns,
+// one IP at a time.
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from './config';
 import { ApiError } from './errors';
 import { ErrorCode } from './protocol';
-import { OpenCounts, TokenBuckets } from './rate-limit';
+import { OpenCounts, TokenBuckets, Turns } from './rate-limit';
 
 /** How long a client refused for a full cap (not a rate) is told to wait. */
 const FULL_RETRY_AFTER_MS = 5000;
@@ -18,6 +19,7 @@ export class ClientLimits {
   private readonly sockets: OpenCounts;
   private readonly longPolls: OpenCounts;
   private readonly connections: OpenCounts;
+  private readonly reads: Turns;
 
   constructor(config: Config) {
     this.sends = new TokenBuckets(config.sendRate);
@@ -26,6 +28,7 @@ export class ClientLimits {
     this.sockets = new OpenCounts(config.maxConnectionsPerIp, config.maxConnections);
     this.longPolls = new OpenCounts(config.maxLongPollsPerIp);
     this.connections = new OpenCounts(config.maxTcpConnectionsPerIp);
+    this.reads = new Turns();
   }
 
   /** A new TCP connection from `ip`: whether it may stay (call `connectionClosed` when it closes). */
@@ -70,6 +73,14 @@ export class ClientLimits {
 
   longPollEnded(ip: string): void {
     this.longPolls.close(ip);
+  }
+
+  /**
+   * A turn for `ip` to read an answer from the store and write it (see Turns): resolves when it comes, with
+   * the function that ends it.
+   */
+  readTurn(ip: string): Promise<() => void> {
+    return this.reads.take(ip);
   }
 
   /** Forgets refilled buckets, so memory follows the active clients only. */

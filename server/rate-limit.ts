@@ -1,7 +1,7 @@
 // Token buckets, one per key (a session, an IP): each holds up to `burst` tokens and refills at `perSecond`.
 // There is no timer per key: a bucket is refilled from the clock when it is used. Memory stays bounded:
 // at most `maxKeys` buckets are kept (the least recently used goes first), and `sweep` drops the full ones,
-// which hold nothing a fresh bucket would not.
+// which hold nothing a fresh bucket would not. Also: counts of what a key holds open, and turns per key.
 
 export interface BucketRate {
   /** Tokens a key may spend at once. */
@@ -100,5 +100,88 @@ export class OpenCounts {
 
   get count(): number {
     return this.total;
+  }
+}
+
+/** How long turns may run one after another before the next waits for the event loop to poll for I/O. */
+const SLICE_MS = 10;
+/** Turns running at once, across all keys (more than one only while one waits on its store). */
+const AT_ONCE = 4;
+
+/**
+ * Turns at bulk work (answers read from the store), so that no client can keep the process from serving the
+ * others: a key (an IP) has one turn at a time and keys take theirs in rotation; at most AT_ONCE run at once;
+ * and once turns have run for SLICE_MS, the next waits until the event loop has polled for I/O.
+ */
+export class Turns {
+  /** The keys waiting, in rotation order (a Map keeps insertion order), each with its waiters in order. */
+  private readonly waiting = new Map<string, (() => void)[]>();
+  /** The keys with a turn now. */
+  private readonly running = new Set<string>();
+  /** When the first turn of this slice began; undefined until one does. A slice lasts one phase of the loop. */
+  private sliceStart: number | undefined;
+  /** Set while a used-up slice waits for the event loop to poll. */
+  private paused = false;
+
+  /** Resolves at `key`'s turn with the function that ends it (once: calling it again does nothing). */
+  take(key: string): Promise<() => void> {
+    return new Promise((resolve) => {
+      const start = () => resolve(this.ending(key));
+      const queue = this.waiting.get(key);
+      if (queue) queue.push(start);
+      else this.waiting.set(key, [start]);
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const key of [...this.waiting.keys()]) {
+      if (this.paused || this.running.size >= AT_ONCE) return;
+      if (this.running.has(key)) continue;
+      if (this.sliceUsedUp()) {
+        this.pauseUntilPolled();
+        return;
+      }
+      const queue = this.waiting.get(key) ?? [];
+      const start = queue.shift();
+      this.waiting.delete(key);
+      if (queue.length > 0) this.waiting.set(key, queue); // to the back of the rotation
+      this.running.add(key);
+      start?.();
+    }
+  }
+
+  /** Whether this slice has run SLICE_MS; opens one, until the loop's next check phase, if none is open. */
+  private sliceUsedUp(): boolean {
+    const now = performance.now();
+    if (this.sliceStart === undefined) {
+      this.sliceStart = now;
+      setImmediate(() => (this.sliceStart = undefined));
+      return false;
+    }
+    return now - this.sliceStart >= SLICE_MS;
+  }
+
+  private pauseUntilPolled(): void {
+    this.paused = true;
+    // The first immediate may run in this very turn of the loop (after an I/O callback); the one it sets
+    // runs after the loop has polled for I/O again.
+    setImmediate(() =>
+      setImmediate(() => {
+        this.paused = false;
+        this.sliceStart = undefined;
+        this.dispatch();
+      }),
+    );
+  }
+
+  private ending(key: string): () => void {
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.running.delete(key);
+      this.dispatch();
+    };
   }
 }

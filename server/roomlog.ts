@@ -14,28 +14,86 @@ export interface Page {
 
 export type CursorRead = ({ kind: 'messages' } & Page) | { kind: 'reset'; reason: ResetReason };
 
-/** The room's latest page: what a reader without a cursor starts from. */
-export async function readLatest({ store, config }: AppContext, room: string): Promise<Page> {
-  const messages = await store.readBefore(room, undefined, config.historyPageSize);
+export type CursorCheck = { kind: 'servable'; head: number } | { kind: 'reset'; reason: ResetReason };
+
+/**
+ * What an answer or a frame holds besides its messages: type, room, epoch, hasOlder and brackets (a room
+ * name and an epoch are at most 40 and 64 characters).
+ */
+const ENVELOPE_BYTES = 256;
+/** Messages read from the store at first to fill a budget; each further read asks for twice as many. */
+const FIRST_READ = 50;
+
+/**
+ * The room's latest page, cut to the newest of its messages that fit in `budget` bytes: what a reader
+ * without a cursor starts from.
+ */
+export function readLatest(ctx: AppContext, room: string, budget: number): Promise<Page> {
+  return readBefore(ctx, room, undefined, ctx.config.historyPageSize, budget);
+}
+
+/**
+ * Up to `limit` messages before seq `before` (the newest, when undefined), oldest first, cut to the newest
+ * of them that fit in `budget` bytes: the older ones are on the next page.
+ */
+export async function readBefore({ store }: AppContext, room: string, before: number | undefined, limit: number, budget: number): Promise<Page> {
+  const newestFirst = await fill(budget, limit, (taken, count) => store.readBefore(room, taken.at(-1)?.seq ?? before, count).then((read) => read.reverse()));
+  const messages = newestFirst.reverse();
   return { messages, hasOlder: (messages[0]?.seq ?? 1) > 1 };
 }
 
 /**
- * What a reader at `after` should receive: every message after it. A cursor the log cannot serve
- * (ahead of it, from another epoch, or too far behind to replay) gets a reset, never a silent skip.
+ * Whether the log can serve a reader at `after`, and up to which seq it holds messages for it now. A cursor
+ * ahead of the log, from another epoch, or too far behind to replay gets a reset, never a silent skip.
  */
-export async function readFromCursor(
-  { store, config }: AppContext,
-  room: string,
-  after: number,
-  epoch: string | undefined,
-): Promise<CursorRead> {
+export async function checkCursor({ store, config }: AppContext, room: string, after: number, epoch: string | undefined): Promise<CursorCheck> {
   if (fromAnotherEpoch(store, after, epoch)) return { kind: 'reset', reason: 'epoch' };
   const head = await store.head(room);
   if (after > head) return { kind: 'reset', reason: 'ahead' };
   if (head - after > config.maxReplay) return { kind: 'reset', reason: 'behind' };
-  const messages = after === head ? [] : await store.readAfter(room, after, config.maxReplay);
+  return { kind: 'servable', head };
+}
+
+/**
+ * Up to `limit` messages after seq `after`, oldest first, cut to the first of them that fit in `budget`
+ * bytes: the reader asks again from the last one for the rest.
+ */
+export function readAfter({ store }: AppContext, room: string, after: number, limit: number, budget: number): Promise<ChatMessage[]> {
+  return fill(budget, limit, (taken, count) => store.readAfter(room, taken.at(-1)?.seq ?? after, count));
+}
+
+/** What a reader at `after` should receive: the messages after it, as many as fit in `budget` bytes, or a reset. */
+export async function readFromCursor(ctx: AppContext, room: string, after: number, epoch: string | undefined, budget: number): Promise<CursorRead> {
+  const cursor = await checkCursor(ctx, room, after, epoch);
+  if (cursor.kind === 'reset') return cursor;
+  const messages = after === cursor.head ? [] : await readAfter(ctx, room, after, ctx.config.maxReplay, budget);
   return { kind: 'messages', messages, hasOlder: (messages[0]?.seq ?? after + 1) > 1 };
+}
+
+/**
+ * Up to `limit` messages, in the order `readNext` gives them after those taken so far, as many as fit in
+ * `budget` bytes of JSON with their envelope; at least one, so that a reader always moves on (the config
+ * makes every budget hold one). Reads a few at first, then more, so that large messages are not read by
+ * the thousand to send a few dozen.
+ */
+async function fill(
+  budget: number,
+  limit: number,
+  readNext: (taken: readonly ChatMessage[], count: number) => Promise<ChatMessage[]>,
+): Promise<ChatMessage[]> {
+  const taken: ChatMessage[] = [];
+  let bytes = ENVELOPE_BYTES;
+  for (let count = FIRST_READ; taken.length < limit; count *= 2) {
+    const asked = Math.min(count, limit - taken.length);
+    const read = await readNext(taken, asked);
+    for (const message of read) {
+      bytes += Buffer.byteLength(JSON.stringify(message)) + 1; // and the comma before the next
+      if (bytes > budget && taken.length > 0) return taken;
+      taken.push(message);
+    }
+    if (read.length < asked) break; // the log has no more
+  }
+  return taken;
 }
 
 /** A cursor the client got from an earlier life of the log (the store was wiped since): it gets a reset. */

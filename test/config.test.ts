@@ -25,6 +25,11 @@ describe('config', () => {
     expect(loadConfig({ MAX_TEXT_LENGTH: '20000', MAX_FRAME_BYTES: '200000' }).maxFrameBytes).toBe(200000);
   });
 
+  it('refuses a buffer bound too small for a replay part to hold the longest allowed message', () => {
+    expect(() => loadConfig({ MAX_BUFFERED_BYTES: '50047' })).toThrow(/MAX_BUFFERED_BYTES=50047 is too small for MAX_TEXT_LENGTH=4000: it needs at least 50048/);
+    expect(loadConfig({ MAX_BUFFERED_BYTES: '50048' }).maxBufferedBytes).toBe(50048);
+  });
+
   it('reads the connection timeouts, host names and /metrics settings, and refuses ones that cannot work', () => {
     expect(loadConfig({})).toMatchObject({ headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 5000, allowedHosts: [], metricsListen: undefined });
     expect(loadConfig({ ALLOWED_HOSTS: ' Chat.Example.com, * ' }).allowedHosts).toEqual(['chat.example.com', '*']);

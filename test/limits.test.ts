@@ -4,7 +4,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { CloseCode } from '../server/protocol';
-import { OpenCounts, TokenBuckets } from '../server/rate-limit';
+import { OpenCounts, TokenBuckets, Turns } from '../server/rate-limit';
 import {
   autoCleanup,
   createSession,
@@ -247,6 +247,37 @@ describe('TokenBuckets', () => {
     counts.close('a');
     expect(counts.open('c')).toBe('ok');
     expect(counts.count).toBe(3);
+  });
+});
+
+describe('Turns', () => {
+  /** Takes a turn for `key`, notes it in `order`, does `work`, and ends the turn. */
+  async function inTurn(turns: Turns, key: string, order: string[], work = () => {}): Promise<void> {
+    const end = await turns.take(key);
+    order.push(key);
+    work();
+    end();
+  }
+
+  it('gives keys their turns in rotation, one at a time each, so that a key with many waits as long as one with few', async () => {
+    const turns = new Turns();
+    const order: string[] = [];
+    await Promise.all([...['a', 'a', 'a', 'a'].map((key) => inTurn(turns, key, order)), inTurn(turns, 'b', order), inTurn(turns, 'c', order)]);
+    expect(order).toEqual(['a', 'b', 'c', 'a', 'a', 'a']);
+  });
+
+  it('lets the event loop serve all else once turns have run for a slice (10 ms), before the next turn', async () => {
+    const turns = new Turns();
+    const order: string[] = [];
+    const busy = () => {
+      const until = performance.now() + 15; // a turn's work: an answer of a MB or so, encoded
+      while (performance.now() < until);
+    };
+    const taken = [1, 2, 3].map(() => inTurn(turns, 'a', order, busy));
+    // Due while the first turn works: like a request arriving then, it is served before the second turn.
+    setTimeout(() => order.push('everything else'), 1);
+    await Promise.all(taken);
+    expect(order).toEqual(['a', 'everything else', 'a', 'a']);
   });
 });
 

@@ -3,6 +3,7 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import type { AppContext } from '../context';
+import { clientIp } from '../limits';
 
 export type HttpHandler = (ctx: AppContext, req: Request, res: Response) => Promise<void> | void;
 
@@ -28,4 +29,19 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
   res.writeHead(status, [...headers, 'Content-Type', 'application/json; charset=utf-8', 'Content-Length', bytes.length]);
   res.end(bytes);
+}
+
+/**
+ * Makes an answer from the store (`answer` reads, then writes) in the client's turn (see Turns), so that one
+ * client's many requests cannot keep the server from serving others. Skips it if the request was answered
+ * or dropped while it waited.
+ */
+export async function inReadTurn(ctx: AppContext, req: IncomingMessage, res: ServerResponse, answer: () => Promise<void>): Promise<void> {
+  const end = await ctx.limits.readTurn(clientIp(req));
+  try {
+    if (res.writableEnded || req.socket.destroyed) return;
+    await answer();
+  } finally {
+    end();
+  }
 }

@@ -3,8 +3,8 @@ import { validate } from '../errors';
 import type { HistoryResponse, SendResponse } from '../protocol';
 import { HistoryQuery, RoomName, SendRequest } from '../validation';
 import { clientIp } from '../limits';
-import { appendMessage } from '../roomlog';
-import type { HttpHandler } from './http';
+import { appendMessage, readBefore } from '../roomlog';
+import { inReadTurn, type HttpHandler } from './http';
 
 /** POST /api/rooms/:room/messages: stores the message; 201 when new, 200 when it is a resend of one stored. */
 export const sendMessage: HttpHandler = async (ctx, req, res) => {
@@ -15,12 +15,16 @@ export const sendMessage: HttpHandler = async (ctx, req, res) => {
   res.status(duplicate ? 200 : 201).json({ message, duplicate } satisfies SendResponse);
 };
 
-/** GET /api/rooms/:room/messages?before=N&limit=L: the page of messages before seq N, oldest first. */
+/**
+ * GET /api/rooms/:room/messages?before=N&limit=L: the page of messages before seq N, oldest first, as many
+ * as fit in MAX_BUFFERED_BYTES.
+ */
 export const readHistory: HttpHandler = async (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
   const query = validate(HistoryQuery, req.query);
   const limit = Math.min(query.limit ?? ctx.config.historyPageSize, ctx.config.maxHistoryPageSize);
-  const messages = await ctx.store.readBefore(room, query.before, limit);
-  const hasOlder = (messages[0]?.seq ?? 1) > 1;
-  res.json({ room, epoch: ctx.store.epoch, messages, hasOlder } satisfies HistoryResponse);
+  await inReadTurn(ctx, req, res, async () => {
+    const { messages, hasOlder } = await readBefore(ctx, room, query.before, limit, ctx.config.maxBufferedBytes);
+    res.json({ room, epoch: ctx.store.epoch, messages, hasOlder } satisfies HistoryResponse);
+  });
 };

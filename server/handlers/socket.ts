@@ -1,5 +1,7 @@
 // One WebSocket connection: subscriptions to rooms (replay from a cursor, then live), sends with acks,
 // and pings. Everything a client sends is validated; a bad frame gets an error frame, never a crash.
+// What the server holds for one socket is bounded: its unsent bytes by MAX_BUFFERED_BYTES, a replay by
+// going out in parts, each once the client has taken the one before.
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
 import type { AppContext } from '../context';
@@ -8,17 +10,16 @@ import type { EncodedBatch, RoomReader } from '../hub';
 import { CloseCode, ErrorCode, type ServerFrame } from '../protocol';
 import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
 import { clientIp } from '../limits';
-import { appendMessage, readFromCursor, readLatest, signalTyping } from '../roomlog';
+import { appendMessage, checkCursor, readAfter, readLatest, signalTyping, type Page } from '../roomlog';
 import type { Session } from '../session';
-
-/** How long a slow reader has to take in its buffer and the close frame before the socket is cut. */
-const SLOW_READER_GRACE_MS = 10_000;
 
 /** One room this socket reads: live messages wait in `held` until the replay from the store is sent. */
 class Subscription implements RoomReader {
   /** The last seq sent to the client; nothing at or below it is sent again. */
   lastSeq = 0;
   private held: EncodedBatch[] | undefined = [];
+  /** The bytes of the frames in `held`: memory this socket costs, so they count against its bound. */
+  private heldBytes = 0;
 
   constructor(
     readonly room: string,
@@ -33,6 +34,8 @@ class Subscription implements RoomReader {
   deliver(batch: EncodedBatch): number {
     if (!this.held) return this.forward(batch);
     this.held.push(batch);
+    this.heldBytes += batch.frame.length;
+    this.socket.checkHeld(this.heldBytes);
     return 0;
   }
 
@@ -49,6 +52,7 @@ class Subscription implements RoomReader {
     this.lastSeq = lastSeq;
     const held = this.held ?? [];
     this.held = undefined;
+    this.heldBytes = 0;
     let released = 0;
     for (const batch of held) released += this.forward(batch);
     return released;
@@ -109,8 +113,13 @@ export class SocketSession {
   private readonly id: number;
   /** When the client last sent a frame; undefined until its first. */
   private lastFrameAt: number | undefined;
-  /** Bytes of replays still draining, which the slow-reader bound allows on top of MAX_BUFFERED_BYTES. */
-  private replayAllowance = 0;
+  /**
+   * Subscriptions whose replay waits for the one being sent (see sendReplays); undefined when no replay is
+   * being sent. At most one per room: a new subscribe to a room replaces its waiting one.
+   */
+  private replays: PendingReplay[] | undefined;
+  /** When the replay part being written was handed to the socket; undefined when none is (see closeIfNotReading). */
+  private partSentAt: number | undefined;
 
   constructor(
     private readonly ctx: AppContext,
@@ -139,21 +148,25 @@ export class SocketSession {
   }
 
   /**
-   * Sends pre-encoded bytes, unless the client has stopped reading: then it is closed as a slow reader.
-   * A replay the server chose to send (up to MAX_REPLAY messages at once) does not count against the
-   * bound while it drains; what piles up on top of it does.
+   * Sends pre-encoded bytes, unless they would take the socket's unsent bytes past MAX_BUFFERED_BYTES: then
+   * the client is not keeping up, and it is closed as a slow reader instead. A frame onto an empty buffer
+   * always goes, so that a client that keeps up gets even a batch larger than the bound. Returns whether
+   * the bytes went; `written` is called once they are written to the connection, or the socket closed.
    */
-  sendBytes(bytes: Buffer, replay = false): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
-    const { maxBufferedBytes } = this.ctx.config;
+  sendBytes(bytes: Buffer, written?: (error?: Error) => void): boolean {
+    if (this.ws.readyState !== this.ws.OPEN) return false;
     const buffered = this.ws.bufferedAmount;
-    if (buffered <= maxBufferedBytes) this.replayAllowance = 0;
-    else if (buffered > maxBufferedBytes + this.replayAllowance) {
+    if (buffered > 0 && buffered + bytes.length > this.ctx.config.maxBufferedBytes) {
       this.dropSlowReader();
-      return;
+      return false;
     }
-    if (replay) this.replayAllowance += bytes.length;
-    this.ws.send(bytes, { binary: false });
+    this.ws.send(bytes, { binary: false }, written);
+    return true;
+  }
+
+  /** A subscription being replayed holds `heldBytes` of live frames for later: they count with the unsent bytes. */
+  checkHeld(heldBytes: number): void {
+    if (this.ws.bufferedAmount + heldBytes > this.ctx.config.maxBufferedBytes) this.dropSlowReader();
   }
 
   close(code: number, reason: string): void {
@@ -166,14 +179,21 @@ export class SocketSession {
   }
 
   /**
-   * The client stopped reading and its unsent buffer passed MAX_BUFFERED_BYTES: close it (4008) rather
-   * than hold ever more of the room in memory. The close frame waits behind the buffer, so a client that
-   * never reads again is cut off after a grace period; one that does reads 4008 and resumes from its seq.
+   * The client stopped reading: its unsent bytes would pass MAX_BUFFERED_BYTES, or it took no part of its
+   * replay for SLOW_READER_TIMEOUT_MS. Close it (4008) rather than hold ever more of the room in memory. The
+   * close frame waits behind the buffer, so a client that never reads again is cut off after as long again;
+   * one that does reads 4008 and resumes from its seq.
    */
   private dropSlowReader(): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
     this.closed();
     this.close(CloseCode.slowReader, 'too slow: reconnect and resume from your last seq');
-    setTimeout(() => this.ws.terminate(), SLOW_READER_GRACE_MS).unref();
+    setTimeout(() => this.ws.terminate(), this.ctx.config.slowReaderTimeoutMs).unref();
+  }
+
+  /** Called by the idle sweep: a replay part that has waited SLOW_READER_TIMEOUT_MS to be written means the client does not read. */
+  closeIfNotReading(now: number): void {
+    if (this.partSentAt !== undefined && now - this.partSentAt >= this.ctx.config.slowReaderTimeoutMs) this.dropSlowReader();
   }
 
   /**
@@ -205,8 +225,24 @@ export class SocketSession {
     this.ws.ping();
   }
 
-  private send(frame: ServerFrame, replay = false): void {
-    this.sendBytes(Buffer.from(JSON.stringify(frame)), replay);
+  private send(frame: ServerFrame): void {
+    this.sendBytes(Buffer.from(JSON.stringify(frame)));
+  }
+
+  /**
+   * Sends one part of a replay; the promise settles once it is written to the connection, or the socket
+   * closed. The next part waits for that, so that the client's reading sets the replay's pace, and one that
+   * reads nothing holds a single part.
+   */
+  private sendPart(frame: ServerFrame): Promise<void> {
+    return new Promise((resolve) => {
+      const written = () => {
+        this.partSentAt = undefined;
+        resolve();
+      };
+      this.partSentAt = Date.now();
+      if (!this.sendBytes(Buffer.from(JSON.stringify(frame)), written)) written();
+    });
   }
 
   /** A frame from the client: validated, then served; a bad one gets an error frame. */
@@ -220,7 +256,7 @@ export class SocketSession {
       frame = validate(ClientFrame, json, ErrorCode.invalidFrame);
       switch (frame.type) {
         case 'subscribe':
-          return await this.subscribe(frame);
+          return this.subscribe(frame);
         case 'unsubscribe':
           return this.unsubscribe(frame.room);
         case 'send': {
@@ -233,16 +269,21 @@ export class SocketSession {
           return signalTyping(this.ctx, this.session, frame.room);
       }
     } catch (error) {
-      const apiError = reportRefusal(error, { frame: frame?.type ?? 'unreadable', ip: this.ip }, this.ctx.logger, this.ctx.metrics);
-      this.send({
-        type: 'error',
-        code: apiError.code,
-        message: apiError.message,
-        retryable: apiError.retryable,
-        ...(apiError.retryAfterMs === undefined ? {} : { retryAfterMs: apiError.retryAfterMs }),
-        ...(frame ? namedIn(frame) : namedInSend(json)),
-      });
+      this.sendError(error, frame?.type ?? 'unreadable', frame ? namedIn(frame) : namedInSend(json));
     }
+  }
+
+  /** Answers a frame that failed with an error frame naming what the frame named. */
+  private sendError(error: unknown, frameType: string, named: Named): void {
+    const apiError = reportRefusal(error, { frame: frameType, ip: this.ip }, this.ctx.logger, this.ctx.metrics);
+    this.send({
+      type: 'error',
+      code: apiError.code,
+      message: apiError.message,
+      retryable: apiError.retryable,
+      ...(apiError.retryAfterMs === undefined ? {} : { retryAfterMs: apiError.retryAfterMs }),
+      ...named,
+    });
   }
 
   private parseJson(data: RawData, isBinary: boolean): unknown {
@@ -254,40 +295,128 @@ export class SocketSession {
     }
   }
 
-  /** Replays the room from the cursor (or its latest page), then streams it live with no gap and no repeat. */
-  private async subscribe({ room, after, epoch }: SubscribeFrame): Promise<void> {
-    this.unsubscribe(room);
+  /** Follows the room: its replay waits for the ones before it (see sendReplays), then it streams live. */
+  private subscribe(request: SubscribeFrame): void {
+    this.unsubscribe(request.room);
     const { maxRoomsPerSocket } = this.ctx.config;
     if (this.subscriptions.length >= maxRoomsPerSocket) {
       throw new ApiError(ErrorCode.tooLarge, `a socket follows at most ${maxRoomsPerSocket} rooms: unsubscribe from one first, or open another socket`);
     }
-    const subscription = new Subscription(room, this);
-    // Join before reading: whatever is stored while we read is held, and the seq check drops the overlap.
+    const subscription = new Subscription(request.room, this);
     this.subscriptions = this.subscriptions.concat(subscription);
-    this.ctx.hub.join(room, subscription);
-    try {
-      const read = after === undefined ? { kind: 'messages' as const, ...(await readLatest(this.ctx, room)) } : await readFromCursor(this.ctx, room, after, epoch);
-      if (!this.subscriptions.includes(subscription)) return; // unsubscribed or closed meanwhile
-      if (read.kind === 'reset') {
-        this.unsubscribe(room);
-        this.send({ type: 'reset', room, epoch: this.ctx.store.epoch, reason: read.reason });
-        return;
-      }
-      this.send({ type: 'subscribed', room, epoch: this.ctx.store.epoch, messages: read.messages, hasOlder: read.hasOlder }, true);
-      const released = subscription.goLive(read.messages.at(-1)?.seq ?? after ?? 0);
-      this.ctx.metrics.delivered('websocket', read.messages.length + released);
-      this.ctx.presence.joined(room, this.session?.nick);
-      this.send({ type: 'people', ...this.ctx.presence.state(room) });
-    } catch (error) {
-      if (this.subscriptions.includes(subscription)) this.unsubscribe(room);
-      throw error;
+    if (this.replays) {
+      this.replays.push({ subscription, request });
+      return;
     }
+    this.replays = [{ subscription, request }];
+    void this.sendReplays();
+  }
+
+  /**
+   * Sends the waiting replays one after the other, so that a socket has one replay part at most that its
+   * client has not taken, however many subscribes it sends: a client asking for replays it does not read
+   * costs the server one part, not one replay per ask.
+   */
+  private async sendReplays(): Promise<void> {
+    for (let next = this.replays?.shift(); next; next = this.replays?.shift()) {
+      const { subscription, request } = next;
+      try {
+        await this.replay(subscription, request);
+      } catch (error) {
+        if (this.follows(subscription)) this.unsubscribe(request.room);
+        this.sendError(error, request.type, { room: request.room });
+      }
+    }
+    this.replays = undefined;
+  }
+
+  /**
+   * Replays the room from the cursor (or its latest page), then streams it live with no gap and no repeat.
+   * A replay larger than half MAX_BUFFERED_BYTES goes out in parts: `subscribed` with the first messages,
+   * then `messages` frames with the rest. Each part is read and sent in this client's turn (see Turns), once
+   * the client has taken the one before.
+   */
+  private async replay(subscription: Subscription, request: SubscribeFrame): Promise<void> {
+    let part = await this.inTurn(() => this.firstPart(subscription, request));
+    let lastSeq = request.after ?? 0;
+    let replayed = 0;
+    while (part) {
+      const { last, head, count, written } = part;
+      await written;
+      lastSeq = last;
+      replayed += count;
+      if (lastSeq >= head) break;
+      part = await this.inTurn(() => this.nextPart(subscription, last, head));
+    }
+    if (!this.follows(subscription)) return;
+    const released = subscription.goLive(lastSeq);
+    this.ctx.metrics.delivered('websocket', replayed + released);
+    this.ctx.presence.joined(subscription.room, this.session?.nick);
+    this.send({ type: 'people', ...this.ctx.presence.state(subscription.room) });
+  }
+
+  /** The first part of a replay, `subscribed`; undefined when there is none (a reset, or the room was left). */
+  private async firstPart(subscription: Subscription, { room, after, epoch }: SubscribeFrame): Promise<ReplayPart | undefined> {
+    if (!this.follows(subscription)) return undefined;
+    // Join before reading: whatever is stored while we read is held, and the seq check drops the overlap.
+    this.ctx.hub.join(room, subscription);
+    let page: Page;
+    let head: number;
+    if (after === undefined) {
+      page = await readLatest(this.ctx, room, this.partBytes);
+      head = page.messages.at(-1)?.seq ?? 0;
+    } else {
+      const cursor = await checkCursor(this.ctx, room, after, epoch);
+      if (!this.follows(subscription)) return undefined;
+      if (cursor.kind === 'reset') {
+        this.unsubscribe(room);
+        this.send({ type: 'reset', room, epoch: this.ctx.store.epoch, reason: cursor.reason });
+        return undefined;
+      }
+      head = cursor.head;
+      const messages = after === head ? [] : await readAfter(this.ctx, room, after, head - after, this.partBytes);
+      page = { messages, hasOlder: (messages[0]?.seq ?? after + 1) > 1 };
+    }
+    if (!this.follows(subscription)) return undefined;
+    const written = this.sendPart({ type: 'subscribed', room, epoch: this.ctx.store.epoch, ...page });
+    return { last: page.messages.at(-1)?.seq ?? after ?? 0, head, count: page.messages.length, written };
+  }
+
+  /** A further part of a replay, a `messages` frame: what follows `after`, up to `head`, as much as fits. */
+  private async nextPart(subscription: Subscription, after: number, head: number): Promise<ReplayPart | undefined> {
+    if (!this.follows(subscription)) return undefined;
+    const { room } = subscription;
+    const messages = await readAfter(this.ctx, room, after, head - after, this.partBytes);
+    const last = messages.at(-1);
+    // Nothing up to the head is gone from a log; were it, the client would see the hole and ask again.
+    if (!last || !this.follows(subscription)) return undefined;
+    return { last: last.seq, head, count: messages.length, written: this.sendPart({ type: 'messages', room, messages }) };
+  }
+
+  /** The most a replay part holds: half the bound, so that live frames to other rooms fit beside it. */
+  private get partBytes(): number {
+    return this.ctx.config.maxBufferedBytes / 2;
+  }
+
+  /** Runs `work` (a read of the store and the frame made of it) in this client's turn (see Turns). */
+  private async inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const end = await this.ctx.limits.readTurn(this.ip);
+    try {
+      return await work();
+    } finally {
+      end();
+    }
+  }
+
+  private follows(subscription: Subscription): boolean {
+    return this.subscriptions.includes(subscription);
   }
 
   private unsubscribe(room: string): void {
     const subscription = this.subscriptions.find((s) => s.room === room);
     if (!subscription) return;
     this.subscriptions = this.subscriptions.filter((s) => s !== subscription);
+    this.replays = this.replays?.filter((r) => r.subscription !== subscription);
     this.ctx.hub.leave(room, subscription);
     if (subscription.live) this.ctx.presence.left(room, this.session?.nick);
   }
@@ -300,6 +429,24 @@ export class SocketSession {
 interface Named {
   clientId?: string;
   room?: string;
+}
+
+/** A subscribe whose replay waits for its turn. */
+interface PendingReplay {
+  subscription: Subscription;
+  request: SubscribeFrame;
+}
+
+/** One part of a replay, sent. */
+interface ReplayPart {
+  /** The last seq sent so far (the cursor, when the part holds no message). */
+  last: number;
+  /** The room's last seq when the replay began: the parts run up to it, and the hub holds what follows. */
+  head: number;
+  /** How many messages the part holds. */
+  count: number;
+  /** Settles once the part is written to the connection, or the socket closed. */
+  written: Promise<void>;
 }
 
 /** The clientId and room a frame names: an error frame about it repeats them. */

@@ -12,11 +12,12 @@ import { clientIp } from '../limits';
 import type { WaitResponse } from '../protocol';
 import { fromAnotherEpoch, readFromCursor, readLatest } from '../roomlog';
 import { WaitQuery, wellFormedWaitQuery } from '../validation';
-import { sendJson, type FastHandler, type HeaderList } from './http';
+import { inReadTurn, sendJson, type FastHandler, type HeaderList } from './http';
 
 /**
- * GET /wait?room=R&after=N&epoch=E: answers at once with what follows N (or a reset), else holds until
- * the next message arrives or WAIT_TIMEOUT_MS pass, then answers with no messages.
+ * GET /wait?room=R&after=N&epoch=E: answers at once with what follows N, as much as fits in
+ * MAX_BUFFERED_BYTES (the client asks again for the rest), or a reset; else holds until the next message
+ * arrives or WAIT_TIMEOUT_MS pass, then answers with no messages.
  */
 export const waitForMessages: FastHandler = async (ctx, req, res, query, headers) => {
   const values = { room: query.get('room') ?? undefined, after: query.get('after') ?? undefined, epoch: query.get('epoch') ?? undefined };
@@ -27,9 +28,11 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
     if (session) ctx.presence.polled(room, session.nick);
   }
   if (after === undefined) {
-    const { messages, hasOlder } = await readLatest(ctx, room);
-    ctx.metrics.delivered('longpoll', messages.length);
-    sendJson(res, 200, { type: 'messages', room, epoch: ctx.store.epoch, messages, hasOlder } satisfies WaitResponse, headers);
+    await inReadTurn(ctx, req, res, async () => {
+      const { messages, hasOlder } = await readLatest(ctx, room, ctx.config.maxBufferedBytes);
+      ctx.metrics.delivered('longpoll', messages.length);
+      sendJson(res, 200, { type: 'messages', room, epoch: ctx.store.epoch, messages, hasOlder } satisfies WaitResponse, headers);
+    });
     return;
   }
 
@@ -51,18 +54,21 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
   res.on('close', () => held.end());
   // Asking again with all the hub last published (the other usual re-poll): nothing to read, just wait.
   if (sameEpoch && ctx.hub.caughtUp(room, after)) return;
-  try {
-    const read = await readFromCursor(ctx, room, after, epoch);
-    if (read.kind === 'reset') {
-      held.reply({ type: 'reset', room, epoch: ctx.store.epoch, reason: read.reason });
-    } else if (read.messages.length > 0) {
-      ctx.metrics.delivered('longpoll', read.messages.length);
-      held.reply({ type: 'messages', room, epoch: ctx.store.epoch, messages: read.messages });
+  // Answered by the hub, or gone, while it waited for its turn: nothing to read.
+  await inReadTurn(ctx, req, res, async () => {
+    try {
+      const read = await readFromCursor(ctx, room, after, epoch, ctx.config.maxBufferedBytes);
+      if (read.kind === 'reset') {
+        held.reply({ type: 'reset', room, epoch: ctx.store.epoch, reason: read.reason });
+      } else if (read.messages.length > 0) {
+        ctx.metrics.delivered('longpoll', read.messages.length);
+        held.reply({ type: 'messages', room, epoch: ctx.store.epoch, messages: read.messages });
+      }
+    } catch (error) {
+      if (!held.end()) return;
+      throw error; // the error answer is the caller's
     }
-  } catch (error) {
-    if (!held.end()) return;
-    throw error; // the error answer is the caller's
-  }
+  });
 };
 
 /**
