@@ -86,9 +86,10 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
         }}
         onClick={mention.follow}
         onBlur={mention.close}
+        // A textbox that offers completions (a textarea cannot be a combobox, so no aria-expanded): the list
+        // it controls, and its option that Enter would pick.
         aria-autocomplete="list"
         aria-controls={mention.options.length > 0 ? 'mention-options' : undefined}
-        aria-expanded={mention.options.length > 0}
         aria-activedescendant={mention.options.length > 0 ? `mention-option-${mention.active}` : undefined}
         aria-invalid={tooLong ? 'true' : undefined}
         aria-describedby="composer-count"
