@@ -1,9 +1,10 @@
 // The rooms this browser has visited, for the sidebar: each with the last seq read in it, kept in
-// localStorage, and how many messages it has beyond that (asked from the server now and then). The user
-// can take a room off the list; the default room is always on it.
+// localStorage, and how many messages it has beyond that, and how many of those mention the user (asked
+// from the server now and then). The user can take a room off the list; the default room is always on it.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { DEFAULT_ROOM } from '../../server/protocol';
 import { fetchHistory } from './api';
+import { mentions } from './mentions';
 import { isRoomName } from './routes';
 
 const ROOMS_KEY = 'parley.rooms';
@@ -11,6 +12,8 @@ const ROOMS_KEY = 'parley.rooms';
 const REFRESH_MS = 10_000;
 /** The sidebar lists at most this many rooms (the most recently visited). */
 const MAX_ROOMS = 30;
+/** The unread messages of a room read to count its mentions: at most the newest this many. */
+const MENTIONS_READ = 100;
 
 interface Visited {
   /** Last seq read in the room. */
@@ -60,6 +63,8 @@ export interface RoomEntry {
   name: string;
   /** Messages past the last one read; 0 for the open room. */
   unread: number;
+  /** Of those, the ones that mention the user (among the newest MENTIONS_READ). */
+  mentions: number;
   /** Whether the user may take it off the list (every room but the default one). */
   removable: boolean;
 }
@@ -74,8 +79,8 @@ export interface RoomList {
  * The visited rooms (the open one and the default room always among them), with unread counts for the
  * others, refreshed every few seconds while the page is visible.
  */
-export function useRoomList(current: string, currentSeq: number | undefined): RoomList {
-  const [heads, setHeads] = useState<Record<string, number>>({});
+export function useRoomList(current: string, currentSeq: number | undefined, me: string): RoomList {
+  const [heads, setHeads] = useState<Record<string, RoomHead>>({});
   // Read from storage when the open room moves on, not on every render.
   const [visited, setVisited] = useState(load);
 
@@ -83,17 +88,22 @@ export function useRoomList(current: string, currentSeq: number | undefined): Ro
 
   useEffect(() => {
     let stopped = false;
+    /** What the last refresh found, so that a room that has not moved is not read again. */
+    let known: Record<string, RoomHead> = {};
     const refresh = async () => {
       if (document.visibilityState === 'hidden') return;
-      const others = Object.keys(load()).filter((name) => name !== current);
-      const found: Record<string, number> = {};
+      const rooms = load();
+      const others = Object.keys(rooms).filter((name) => name !== current);
+      const found: Record<string, RoomHead> = {};
       await Promise.all(
         others.map(async (name) => {
-          const page = await fetchHistory(name, undefined, 1).catch(() => undefined);
-          if (page) found[name] = page.messages.at(-1)?.seq ?? 0;
+          const head = await readHead(name, rooms[name]?.read ?? 0, me, known[name]);
+          if (head) found[name] = head;
         }),
       );
-      if (!stopped) setHeads(found);
+      if (stopped) return;
+      known = found;
+      setHeads(found);
     };
     void refresh();
     const timer = setInterval(() => void refresh(), REFRESH_MS);
@@ -104,17 +114,44 @@ export function useRoomList(current: string, currentSeq: number | undefined): Ro
       clearInterval(timer);
       document.removeEventListener('visibilitychange', onVisible);
     };
-  }, [current]);
+  }, [current, me]);
 
   const rooms = useMemo(() => {
     const names = new Set([DEFAULT_ROOM, current, ...Object.keys(visited)]);
     return [...names]
       .sort((a, b) => a.localeCompare(b))
-      .map((name) => ({
-        name,
-        unread: name === current ? 0 : Math.max(0, (heads[name] ?? 0) - (visited[name]?.read ?? heads[name] ?? 0)),
-        removable: name !== DEFAULT_ROOM,
-      }));
+      .map((name) => {
+        const head = heads[name];
+        const read = visited[name]?.read ?? head?.seq ?? 0;
+        const open = name === current || !head;
+        return {
+          name,
+          unread: open ? 0 : Math.max(0, head.seq - read),
+          mentions: open ? 0 : head.mentions.filter((seq) => seq > read).length,
+          removable: name !== DEFAULT_ROOM,
+        };
+      });
   }, [current, visited, heads]);
   return { rooms, remove: (room) => setVisited(forget(room)) };
+}
+
+/** How far a room has gone: its last seq, and the seqs of the unread messages among the newest that mention the user. */
+interface RoomHead {
+  seq: number;
+  mentions: number[];
+}
+
+/**
+ * The room's head, and its unread mentions of `me`: the newest message first, then, when there are unread
+ * ones the last look did not read, the newest of them (at most MENTIONS_READ). Undefined when it cannot be read.
+ */
+async function readHead(room: string, read: number, me: string, before: RoomHead | undefined): Promise<RoomHead | undefined> {
+  const newest = await fetchHistory(room, undefined, 1).catch(() => undefined);
+  if (!newest) return undefined;
+  const seq = newest.messages.at(-1)?.seq ?? 0;
+  if (seq <= read) return { seq, mentions: [] };
+  if (before?.seq === seq) return before;
+  const unread = await fetchHistory(room, undefined, Math.min(seq - read, MENTIONS_READ)).catch(() => undefined);
+  const mentioning = (unread?.messages ?? []).filter((message) => message.seq > read && message.author !== me && mentions(message.text, me));
+  return { seq, mentions: mentioning.map((message) => message.seq) };
 }

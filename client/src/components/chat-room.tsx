@@ -1,9 +1,10 @@
 // A room: the sidebar (rooms, people), its header (name, connection, who you are), the messages, who is
 // typing, and the composer. The tab title counts the messages that came while the tab was in the background.
 // On a phone the sidebar slides over the dimmed chat; Escape or a tap on the chat closes it.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { DEFAULT_ROOM, type PeopleState, type SessionResponse } from '../../../server/protocol';
 import type { ConnectionState } from '../connection';
+import { useAlertSetting, useMentionAlerts } from '../notifications';
 import { useRoomList } from '../rooms';
 import { useRoom } from '../use-room';
 import { Composer } from './composer';
@@ -21,12 +22,15 @@ interface Props {
 
 export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionLost }: Props) {
   const model = useRoom(room, session.nick, onSessionLost);
-  const roomList = useRoomList(room, model.lastSeq);
+  const roomList = useRoomList(room, model.lastSeq, session.nick);
+  const alerts = useAlertSetting();
+  useMentionAlerts(room, model.messages, model.loaded, session.nick);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);
   const unseen = useUnseenWhileHidden(model.messages.length, model.loaded);
   const typing = typingLine(model.people, session.nick);
   const arrivals = useArrivals(model.people, session.nick, model.connection);
+  const others = useMemo(() => (model.people?.present ?? []).filter((nick) => nick !== session.nick), [model.people, session.nick]);
 
   useEffect(() => {
     document.title = `${unseen > 0 ? `(${unseen}) ` : ''}#${room} · Parley`;
@@ -70,6 +74,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
         open={sidebarOpen}
         onGo={go}
         onRemove={removeRoom}
+        alerts={alerts}
       />
       {sidebarOpen && <div class="backdrop" aria-hidden="true" onClick={closeSidebar} />}
       <div class="main">
@@ -104,7 +109,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
-        <Composer room={room} maxLength={session.maxTextLength} onSend={model.send} onTyping={model.typing} />
+        <Composer room={room} maxLength={session.maxTextLength} onSend={model.send} onTyping={model.typing} names={others} />
       </div>
     </div>
   );

@@ -1,7 +1,8 @@
 // Where you type. Enter sends, Shift+Enter starts a new line; a message sent while offline waits in
-// the outbox and goes out when the connection is back.
+// the outbox and goes out when the connection is back. "@" offers the room's people to mention.
 import { useRef, useState } from 'preact/hooks';
 import { useFocusOnMount } from '../focus';
+import { complete, completions, mentionAt, type MentionQuery } from '../mentions';
 
 interface Props {
   room: string;
@@ -9,15 +10,18 @@ interface Props {
   onSend: (text: string) => void;
   /** Called as the user types (the room model throttles what it tells the others). */
   onTyping?: () => void;
+  /** The names "@" offers: the room's people but the user. */
+  names?: readonly string[];
 }
 
-export function Composer({ room, maxLength, onSend, onTyping }: Props) {
+export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Props) {
   const [text, setText] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
   const length = [...text].length;
   const tooLong = length > maxLength;
   const empty = text.trim().length === 0;
   useFocusOnMount(input);
+  const mention = useMentionPicker(input, names, setText);
 
   const send = () => {
     // What the field holds now: Enter can come before the render that follows the last keystroke (a busy
@@ -26,6 +30,7 @@ export function Composer({ room, maxLength, onSend, onTyping }: Props) {
     if (current.trim().length === 0 || [...current].length > maxLength) return;
     onSend(current);
     setText('');
+    mention.close();
     input.current?.focus();
   };
 
@@ -40,6 +45,26 @@ export function Composer({ room, maxLength, onSend, onTyping }: Props) {
       <label for="composer-input" class="visually-hidden">
         Message #{room}
       </label>
+      {mention.options.length > 0 && (
+        <ul id="mention-options" class="mention-options" role="listbox" aria-label="People to mention">
+          {mention.options.map((name, index) => (
+            <li
+              key={name}
+              id={`mention-option-${index}`}
+              role="option"
+              aria-selected={index === mention.active}
+              class={index === mention.active ? 'active' : undefined}
+              // Picked on mousedown, before the field would lose the keyboard to the list.
+              onMouseDown={(e) => {
+                e.preventDefault();
+                mention.pick(name);
+              }}
+            >
+              @{name}
+            </li>
+          ))}
+        </ul>
+      )}
       <textarea
         id="composer-input"
         ref={input}
@@ -49,14 +74,23 @@ export function Composer({ room, maxLength, onSend, onTyping }: Props) {
         onInput={(e) => {
           const value = e.currentTarget.value;
           setText(value);
+          mention.follow();
           if (value.trim()) onTyping?.();
         }}
         onKeyDown={(e) => {
+          if (mention.handleKey(e)) return;
           if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
             send();
           }
         }}
+        onClick={mention.follow}
+        onBlur={mention.close}
+        // A textbox that offers completions (a textarea cannot be a combobox, so no aria-expanded): the list
+        // it controls, and its option that Enter would pick.
+        aria-autocomplete="list"
+        aria-controls={mention.options.length > 0 ? 'mention-options' : undefined}
+        aria-activedescendant={mention.options.length > 0 ? `mention-option-${mention.active}` : undefined}
         aria-invalid={tooLong ? 'true' : undefined}
         aria-describedby="composer-count"
       />
@@ -68,4 +102,64 @@ export function Composer({ room, maxLength, onSend, onTyping }: Props) {
       </button>
     </form>
   );
+}
+
+interface MentionPicker {
+  /** The names offered for the mention being typed; empty when none is. */
+  options: string[];
+  /** The index of the option Enter or Tab would pick. */
+  active: number;
+  /** Reads the mention being typed at the caret (after input, or a click that moved the caret). */
+  follow: () => void;
+  pick: (name: string) => void;
+  close: () => void;
+  /** Handles the list's keys (arrows, Enter, Tab, Escape) while it is open; whether it did. */
+  handleKey: (event: KeyboardEvent) => boolean;
+}
+
+function useMentionPicker(input: { current: HTMLTextAreaElement | null }, names: readonly string[], setText: (text: string) => void): MentionPicker {
+  const [query, setQuery] = useState<MentionQuery>();
+  const [active, setActive] = useState(0);
+  const options = query ? completions(query.prefix, names) : [];
+  const close = () => setQuery(undefined);
+  const follow = () => {
+    const field = input.current;
+    if (!field) return;
+    setQuery(mentionAt(field.value, field.selectionStart));
+    setActive(0);
+  };
+  const pick = (name: string) => {
+    const field = input.current;
+    if (!field || !query) return;
+    const next = complete(field.value, field.selectionStart, query, name);
+    field.value = next.value;
+    field.setSelectionRange(next.caret, next.caret);
+    setText(next.value);
+    close();
+  };
+  const handleKey = (event: KeyboardEvent): boolean => {
+    if (options.length === 0 || event.isComposing) return false;
+    const move = (by: number) => setActive((active + by + options.length) % options.length);
+    switch (event.key) {
+      case 'ArrowDown':
+        move(1);
+        break;
+      case 'ArrowUp':
+        move(-1);
+        break;
+      case 'Enter':
+      case 'Tab':
+        pick(options[active] ?? options[0] ?? '');
+        break;
+      case 'Escape':
+        event.stopPropagation(); // the list closes, not the phone's sidebar
+        close();
+        break;
+      default:
+        return false;
+    }
+    event.preventDefault();
+    return true;
+  };
+  return { options, active: Math.min(active, Math.max(0, options.length - 1)), follow, pick, close, handleKey };
 }

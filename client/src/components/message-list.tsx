@@ -1,10 +1,11 @@
 // The room's messages, oldest at the top: grouped by author, with older pages loaded on demand and
 // your own unacknowledged messages shown greyed at the bottom until the server has them.
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ChatMessage } from '../../../server/protocol';
 import type { OutgoingMessage } from '../outbox';
 import type { RoomModel } from '../use-room';
-import { MessageText } from './message-text';
+import { mentions } from '../mentions';
+import { MentionNames, MessageText } from './message-text';
 
 /** Messages from one author within this long of each other share one header. */
 const GROUP_GAP_MS = 5 * 60_000;
@@ -23,6 +24,8 @@ export function MessageList({ room, model, me }: { room: string; model: RoomMode
   const seenSeq = useRef(0);
   const lastSeq = model.messages.at(-1)?.seq ?? 0;
   const now = useNow(30_000);
+  const present = model.people?.present;
+  const mentionNames = useMemo(() => ({ names: [me, ...(present ?? [])], me }), [me, present]);
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -85,36 +88,39 @@ export function MessageList({ room, model, me }: { room: string; model: RoomMode
   };
 
   return (
-    <div class="messages-wrap">
-      <div class="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={`Messages in #${room}`}>
-        {model.hasOlder && (
-          <button type="button" class="load-older" ref={olderButton} onClick={() => void loadOlder()} disabled={model.loadingOlder}>
-            {model.loadingOlder ? 'Loading…' : 'Load older messages'}
+    <MentionNames.Provider value={mentionNames}>
+      <div class="messages-wrap">
+        <div class="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={`Messages in #${room}`}>
+          {model.hasOlder && (
+            <button type="button" class="load-older" ref={olderButton} onClick={() => void loadOlder()} disabled={model.loadingOlder}>
+              {model.loadingOlder ? 'Loading…' : 'Load older messages'}
+            </button>
+          )}
+          {model.loaded && !model.hasOlder && (
+            <p class="room-start">This is the start of #{room}.</p>
+          )}
+          {!model.loaded && <p class="room-start">Loading messages…</p>}
+          {groupByAuthor(model.messages).map((group) => (
+            <MessageGroup key={group[0]?.seq} messages={group} me={me} now={now} />
+          ))}
+          {model.outgoing.map((entry) => (
+            <Outgoing key={entry.clientId} entry={entry} retry={model.retry} discard={model.discard} />
+          ))}
+        </div>
+        {unseen > 0 && (
+          <button type="button" class="jump" onClick={jumpToLatest}>
+            {unseen === 1 ? '1 new message' : `${unseen} new messages`} ↓
           </button>
         )}
-        {model.loaded && !model.hasOlder && (
-          <p class="room-start">This is the start of #{room}.</p>
-        )}
-        {!model.loaded && <p class="room-start">Loading messages…</p>}
-        {groupByAuthor(model.messages).map((group) => (
-          <MessageGroup key={group[0]?.seq} messages={group} mine={group[0]?.author === me} now={now} />
-        ))}
-        {model.outgoing.map((entry) => (
-          <Outgoing key={entry.clientId} entry={entry} retry={model.retry} discard={model.discard} />
-        ))}
       </div>
-      {unseen > 0 && (
-        <button type="button" class="jump" onClick={jumpToLatest}>
-          {unseen === 1 ? '1 new message' : `${unseen} new messages`} ↓
-        </button>
-      )}
-    </div>
+    </MentionNames.Provider>
   );
 }
 
-function MessageGroup({ messages, mine, now }: { messages: ChatMessage[]; mine: boolean; now: number }) {
+function MessageGroup({ messages, me, now }: { messages: ChatMessage[]; me: string; now: number }) {
   const first = messages[0];
   if (!first) return null;
+  const mine = first.author === me;
   return (
     <article class={`group${mine ? ' mine' : ''}`} aria-label={`Messages from ${first.author}`}>
       <header class="group-header">
@@ -124,7 +130,7 @@ function MessageGroup({ messages, mine, now }: { messages: ChatMessage[]; mine: 
         <Time at={first.at} now={now} />
       </header>
       {messages.map((message) => (
-        <div class="text" key={message.seq} data-seq={message.seq}>
+        <div class={!mine && mentions(message.text, me) ? 'text mentions-me' : 'text'} key={message.seq} data-seq={message.seq}>
           <MessageText text={message.text} />
         </div>
       ))}

@@ -1,7 +1,12 @@
 // A message's text, its Markdown shown as elements (see markdown.ts): never as HTML, whatever it holds.
-import { useMemo, useRef, useState } from 'preact/hooks';
-import type { ComponentChildren } from 'preact';
+// Mentions of the room's people stand out, and those of the reader more.
+import { createContext, type ComponentChildren } from 'preact';
+import { useContext, useMemo, useRef, useState } from 'preact/hooks';
 import { parseMessage, type Block, type Inline } from '../markdown';
+import { splitMentions } from '../mentions';
+
+/** Who a message may mention (the room's people, the reader among them), and who the reader is. */
+export const MentionNames = createContext<{ names: readonly string[]; me: string }>({ names: [], me: '' });
 
 export function MessageText({ text }: { text: string }) {
   // Keyed messages keep their instance, so a message is parsed once, not on every render of the list.
@@ -33,7 +38,7 @@ function renderBlock(block: Block, index: number): ComponentChildren {
 function renderInline(run: Inline, index: number): ComponentChildren {
   switch (run.kind) {
     case 'text':
-      return run.text;
+      return <Mentions key={index} text={run.text} />;
     case 'link':
       return (
         <a key={index} href={run.href} target="_blank" rel="noopener noreferrer nofollow">
@@ -60,6 +65,27 @@ function renderInline(run: Inline, index: number): ComponentChildren {
     case 'break':
       return <br key={index} />;
   }
+}
+
+/** Text with its mentions marked: the reader's own as `mention me`, for the eye and for assistive technology. */
+function Mentions({ text }: { text: string }) {
+  const { names, me } = useContext(MentionNames);
+  const parts = splitMentions(text, names);
+  if (parts.length === 1 && typeof parts[0] === 'string') return <>{text}</>;
+  const mine = me.toLocaleLowerCase();
+  return (
+    <>
+      {parts.map((part, index) =>
+        typeof part === 'string' ? (
+          part
+        ) : (
+          <span key={index} class={part.name.toLocaleLowerCase() === mine ? 'mention me' : 'mention'}>
+            {part.text}
+          </span>
+        ),
+      )}
+    </>
+  );
 }
 
 /**

@@ -3,6 +3,7 @@
 // a button in the header.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PeopleState } from '../../../server/protocol';
+import type { AlertState } from '../notifications';
 import type { RoomEntry } from '../rooms';
 import { opensInPlace, pathForRoom } from '../routes';
 import { RoomSwitcher } from './room-switcher';
@@ -15,9 +16,11 @@ interface Props {
   open: boolean;
   onGo: (room: string) => void;
   onRemove: (room: string) => void;
+  /** Desktop notifications for mentions, and the switch for them. */
+  alerts: { state: AlertState; toggle: () => void };
 }
 
-export function Sidebar({ room, rooms, people, me, open, onGo, onRemove }: Props) {
+export function Sidebar({ room, rooms, people, me, open, onGo, onRemove, alerts }: Props) {
   const openRoomLink = useRef<HTMLAnchorElement>(null);
   const roomList = useRef<HTMLUListElement>(null);
   /** The room whose link takes the keyboard once the × that had it is gone with its room. */
@@ -65,6 +68,11 @@ export function Sidebar({ room, rooms, people, me, open, onGo, onRemove }: Props
                 class={entry.unread > 0 ? 'has-unread' : undefined}
               >
                 <span class="room-name"># {entry.name}</span>
+                {entry.mentions > 0 && (
+                  <span class="badge mention-badge" aria-label={entry.mentions === 1 ? '1 mention of you' : `${entry.mentions} mentions of you`}>
+                    @{entry.mentions > 99 ? '99+' : entry.mentions}
+                  </span>
+                )}
                 {entry.unread > 0 && (
                   <span class="badge" aria-label={`${entry.unread} unread`}>
                     {entry.unread > 99 ? '99+' : entry.unread}
@@ -110,6 +118,14 @@ export function Sidebar({ room, rooms, people, me, open, onGo, onRemove }: Props
           )}
         </ul>
       </section>
+      {alerts.state !== 'unsupported' && (
+        <p class="alerts">
+          <button type="button" class="link-button" aria-pressed={alerts.state === 'on'} disabled={alerts.state === 'blocked'} onClick={alerts.toggle}>
+            {alerts.state === 'on' ? 'Notifying you of mentions' : 'Notify me of mentions'}
+          </button>
+          {alerts.state === 'blocked' && <span class="alerts-note"> Notifications are blocked in this browser's site settings.</span>}
+        </p>
+      )}
     </aside>
   );
 }
