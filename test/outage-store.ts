@@ -31,6 +31,9 @@ export class OutageStore implements MessageStore {
   onAppend(listener: AppendListener): () => void {
     return this.inner.onAppend(listener);
   }
+  onFeedGap(listener: () => void): () => void {
+    return this.inner.onFeedGap(listener);
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -41,6 +41,11 @@ export interface MessageStore {
   ping(): Promise<void>;
   /** Subscribes to the feed of new messages; returns the unsubscribe function. */
   onAppend(listener: AppendListener): () => void;
+  /**
+   * Subscribes to the feed's gaps: the listener is called when the feed may have missed messages (its
+   * stream was lost, or the log was wiped), so that every reader checks its cursor against the store.
+   */
+  onFeedGap(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
