@@ -85,6 +85,9 @@ describe('classifyWriteError: what a failed insertMany stored for sure', () => {
     const error = insertManyError(5, { response: { ok: 1, n: 2, writeErrors: [duplicateSeq(2)] } });
     expect(error.insertedCount).toBe(2);
     expect(classifyWriteError(error)).toEqual({ kind: 'collision', inserted: 2 });
+    // The whole insert command refused with a duplicate key (ok: 0, as failCommand's errorCode answers): nothing written.
+    const refused = insertManyError(3, { thrown: new MongoServerError({ ok: 0, code: 11000, codeName: 'DuplicateKey', errmsg: 'E11000 duplicate key error' }) });
+    expect(classifyWriteError(refused)).toEqual({ kind: 'collision', inserted: 0 });
     // A single insert's duplicate key, as the server answers a plain insertOne.
     expect(classifyWriteError(new MongoServerError({ ok: 0, code: 11000, errmsg: duplicateSeq(0).errmsg }))).toEqual({ kind: 'collision', inserted: 0 });
   });

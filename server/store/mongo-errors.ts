@@ -38,6 +38,8 @@ export function classifyWriteError(error: unknown): WriteOutcome {
     if (!writeConcernError && list.length > 0 && list.every((e) => e.code === DUPLICATE_KEY)) {
       return { kind: 'collision', inserted: error.insertedCount };
     }
+    // The whole command refused with a duplicate key (ok: 0): nothing of it was written.
+    if (!writeConcernError && list.length === 0 && error.code === DUPLICATE_KEY) return { kind: 'collision', inserted: error.insertedCount };
     const why = writeConcernError ? `write concern not met: ${writeConcernError.errmsg ?? writeConcernError.code}` : describeError(error);
     return { kind: 'unknown', reason: why };
   }

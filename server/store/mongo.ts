@@ -90,7 +90,7 @@ export async function openMongoStore(uri: string, options: MongoStoreOptions = {
     const hello = await step('asking the server what it is (hello)', () => db.admin().command({ hello: 1 }));
     const store = new MongoStore(client.client, db, deploymentOf(hello), typeof hello.setName === 'string' ? hello.setName : undefined, operationTimeoutMs, options.logger);
     await step('creating the indexes and reading the epoch', () => store.establish());
-    store.follow();
+    await step('opening the change stream', () => store.follow());
     return store;
   } catch (error) {
     await client.client.close().catch(() => undefined);
@@ -151,12 +151,19 @@ export class MongoStore implements MessageStore {
     this.watching = deployment !== 'standalone';
   }
 
-  /** Creates the indexes (first, so that no write lands in an unindexed collection), then reads or sets the epoch. */
-  async establish(): Promise<void> {
+  /**
+   * Creates the indexes (first, so that no write lands in an unindexed collection), then reads or sets the
+   * epoch. `replacing` is the epoch of a log found wiped: it is replaced by a new one, by whichever instance
+   * gets there first (the replacement matches the old value only once), and every instance reads that one.
+   */
+  async establish(replacing?: string): Promise<void> {
     await this.messages.createIndexes([
       { key: { room: 1, seq: 1 }, unique: true, name: 'room_seq' },
       { key: { room: 1, clientId: 1 }, unique: true, name: 'room_clientId' },
     ]);
+    if (replacing) {
+      await this.meta.updateOne({ _id: 'epoch', value: replacing }, { $set: { value: randomBytes(8).toString('hex') } }, { maxTimeMS: this.operationTimeoutMs });
+    }
     // Read in a session to learn the cluster time now: the feed starts from there, not from whenever the
     // change stream's first aggregate reaches the server, or a message stored in between would be missed.
     const session = this.client.startSession();
@@ -245,7 +252,8 @@ export class MongoStore implements MessageStore {
       }
     }
     const epochDoc = await this.meta.findOne({ _id: 'epoch' }, { maxTimeMS: PING_TIMEOUT_MS });
-    if (epochDoc?.value !== this.epoch) await this.reestablish(epochDoc ? 'another instance set a new epoch' : 'the epoch document is gone');
+    if (!epochDoc) await this.reestablish('the epoch document is gone', this.epoch);
+    else if (epochDoc.value !== this.epoch) await this.reestablish('another instance found the log wiped and set a new epoch');
   }
 
   /** The room's last seq in the database. Not refused after close(): appends accepted before it still finish. */
@@ -305,7 +313,7 @@ export class MongoStore implements MessageStore {
         )
         .toArray();
       if (cachedHead && !found.some((message) => message.seq === cachedHead)) {
-        await this.reestablish(`message ${cachedHead} of room ${room} is gone`);
+        await this.reestablish(`message ${cachedHead} of room ${room} is gone`, this.epoch);
         continue;
       }
       const byClientId = new Map(found.filter((message) => clientIds.has(message.clientId)).map((message) => [message.clientId, message]));
@@ -370,16 +378,16 @@ export class MongoStore implements MessageStore {
 
   /**
    * The database was wiped (or the collection dropped) under the running store: forget the cached heads,
-   * create the indexes again, take the epoch (a new one, the same for every instance), and have every
-   * reader check its cursor: it gets a reset. One at a time; appends wait for it.
+   * create the indexes again, take the new epoch (replacing `wipedEpoch`, or the one another instance set),
+   * and have every reader check its cursor: it gets a reset. One at a time; appends wait for it.
    */
-  private reestablish(reason: string): Promise<void> {
+  private reestablish(reason: string, wipedEpoch?: string): Promise<void> {
     this.reestablishing ??= (async () => {
       this.logger?.warn({ reason }, 'the MongoDB message log was wiped; setting it up again (new epoch)');
       this.heads.clear();
       this.feed.forget();
       try {
-        await this.establish();
+        await this.establish(wipedEpoch);
       } finally {
         this.reestablishing = undefined;
       }
@@ -399,22 +407,37 @@ export class MongoStore implements MessageStore {
     }
   }
 
-  /** Starts following the change stream (replica set, sharded cluster); runs until close. */
-  follow(): void {
-    if (this.watching) void this.followChanges();
+  /**
+   * Starts following the change stream (replica set, sharded cluster), until close. Resolves once the
+   * stream first answers; rejects if that first attempt fails (the store cannot start without its feed).
+   */
+  follow(): Promise<void> {
+    if (!this.watching) return Promise.resolve();
+    return new Promise((resolve, reject) => void this.followChanges(resolve, reject));
   }
 
-  private async followChanges(): Promise<void> {
+  private async followChanges(started: () => void, failedToStart: (error: unknown) => void): Promise<void> {
     let from: 'position' | 'now' = 'position';
+    let everOpened = false;
     while (!this.closed) {
-      const options: ChangeStreamOptions = this.resumeToken && from === 'position' ? { resumeAfter: this.resumeToken } : { startAtOperationTime: this.feedStart };
+      const options: ChangeStreamOptions =
+        this.resumeToken && from === 'position' ? { resumeAfter: this.resumeToken } : this.feedStart ? { startAtOperationTime: this.feedStart } : {};
       const stream = this.messages.watch<ChatMessage, ChangeStreamDocument<ChatMessage>>(FEED_PIPELINE, options);
       this.changeStream = stream;
+      const opened = () => {
+        everOpened = true;
+        started();
+      };
       let recovery: FeedRecovery;
       try {
-        recovery = await this.readStream(stream, from === 'now');
+        recovery = await this.readStream(stream, from === 'now', opened);
       } catch (error) {
         if (this.closed) return;
+        if (!everOpened) {
+          await stream.close().catch(() => undefined);
+          failedToStart(error);
+          return;
+        }
         recovery = this.feed.failed(error);
       }
       await stream.close().catch(() => undefined);
@@ -436,19 +459,31 @@ export class MongoStore implements MessageStore {
 
   /**
    * Hands on the stream's events a batch at a time (one call to the hub per batch, so one frame per reader),
-   * until the stream ends; returns how to go on.
+   * until the stream ends; returns how to go on. The stream is open once the server answered its first
+   * aggregate, which sets a position (the driver's resumeTokenChanged), or once it handed on an event.
    */
-  private async readStream(stream: ChangeStream<ChatMessage, ChangeStreamDocument<ChatMessage>>, afterGap: boolean): Promise<FeedRecovery> {
-    let opened = false;
+  private async readStream(
+    stream: ChangeStream<ChatMessage, ChangeStreamDocument<ChatMessage>>,
+    afterGap: boolean,
+    opened: () => void,
+  ): Promise<FeedRecovery> {
+    let isOpen = false;
+    const open = () => {
+      if (isOpen || this.closed) return;
+      isOpen = true;
+      this.feed.opened();
+      opened();
+      // Reopened from now after losing the position: readers read what they missed from the store.
+      if (afterGap) this.signalGap();
+    };
+    stream.on('resumeTokenChanged', (token: ResumeToken) => {
+      this.resumeToken = token;
+      open();
+    });
     for (;;) {
       const first = await stream.tryNext();
       if (this.closed) return { action: 'resume', delayMs: 0, reason: 'closed' };
-      if (!opened) {
-        opened = true;
-        this.feed.opened();
-        // Reopened from now after losing the position: readers read what they missed from the store.
-        if (afterGap) this.signalGap();
-      }
+      open();
       const events = first ? [first] : [];
       while (stream.bufferedCount() > 0) {
         const next = await stream.tryNext();
@@ -459,7 +494,7 @@ export class MongoStore implements MessageStore {
       if (step.messages.length > 0) this.emit(step.messages);
       this.resumeToken = stream.resumeToken ?? this.resumeToken;
       if (step.wiped) {
-        await this.reestablish(step.wiped);
+        await this.reestablish(step.wiped, this.epoch);
         return { action: 'restart', delayMs: 0, reason: step.wiped };
       }
       if (!first && stream.closed) return this.feed.closed();
