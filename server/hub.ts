@@ -3,7 +3,7 @@
 // waiting long-poll of that room: one write per reader per group commit, not one per message.
 import type { ChatMessage, ServerFrame, WaitResponse } from './protocol';
 import type { Metrics } from './metrics';
-import type { MessageStore } from './store/store';
+import type { FeedGap, MessageStore } from './store/store';
 
 /**
  * A run of a room's messages with consecutive seqs (those stored together), with its wire encodings,
@@ -132,7 +132,7 @@ export class Hub {
     private readonly metrics?: Metrics,
   ) {
     this.stopFeed = store.onAppend((messages) => this.publish(messages));
-    this.stopGaps = store.onFeedGap(() => this.feedGap());
+    this.stopGaps = store.onFeedGap((gap) => this.feedGap(gap));
     this.sweepTimer = setInterval(() => this.sweep(Date.now()), sweepIntervalMs);
     this.sweepTimer.unref();
   }
@@ -242,17 +242,18 @@ export class Hub {
   }
 
   /**
-   * The feed may have missed messages: what the hub holds can no longer say a reader is caught up. Each
-   * reader reads what follows its cursor from the store; each waiter is answered empty and asks again.
+   * A break in the feed: what the hub last published can no longer say a room ends there, so each waiter
+   * is answered empty and asks again, reading the store. When the feed may have missed messages, each
+   * reader also reads what follows its cursor from the store.
    */
-  private feedGap(): void {
+  private feedGap(gap: FeedGap): void {
     for (const entry of this.rooms.values()) {
       entry.latest = undefined;
       for (const waiter of entry.waiters) {
         entry.waiters.delete(waiter);
         waiter.answer(undefined);
       }
-      for (const reader of entry.readers) reader.resync();
+      if (gap === 'missed') for (const reader of entry.readers) reader.resync();
     }
   }
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage, WaitResponse } from '../server/protocol';
 import { openEmbeddedStore } from '../server/store/embedded';
-import type { AppendListener, AppendResult, MessageStore, NewMessage } from '../server/store/store';
+import type { AppendListener, AppendResult, FeedGap, FeedGapListener, MessageStore, NewMessage } from '../server/store/store';
 import { autoCleanup, createSession, http, ofType, seqs, startTestServer, subscribedSocket, TestSocket } from './helpers';
 
 autoCleanup();
@@ -16,7 +16,7 @@ class LossyFeedStore implements MessageStore {
   dropNext = 0;
   /** Set to pretend the log was wiped under the server (what a new epoch after a dropped database means). */
   epochOverride: string | undefined;
-  private readonly gapListeners = new Set<() => void>();
+  private readonly gapListeners = new Set<FeedGapListener>();
 
   constructor(private readonly inner: MessageStore) {}
 
@@ -47,13 +47,13 @@ class LossyFeedStore implements MessageStore {
       if (kept.length > 0) listener(kept);
     });
   }
-  onFeedGap(listener: () => void): () => void {
+  onFeedGap(listener: FeedGapListener): () => void {
     this.gapListeners.add(listener);
     return () => this.gapListeners.delete(listener);
   }
-  /** What the MongoDB store does once its change stream is open again after losing its position. */
-  gap(): void {
-    for (const listener of this.gapListeners) listener();
+  /** What the MongoDB store does when its change stream stops, or is open again after losing its position. */
+  gap(gap: FeedGap): void {
+    for (const listener of this.gapListeners) listener(gap);
   }
   close(): Promise<void> {
     return this.inner.close();
@@ -88,7 +88,7 @@ describe('a feed with gaps', () => {
     store.dropNext = 2;
     await sender.sendMessage('lobby', 'two');
     await sender.sendMessage('lobby', 'three');
-    store.gap();
+    store.gap('missed');
     expect(seqs(await reader.messagesUntil('lobby', 3))).toEqual([2, 3]);
     // Live again afterwards: the next message comes once.
     await sender.sendMessage('lobby', 'four');
@@ -103,11 +103,11 @@ describe('a feed with gaps', () => {
     await sender.sendMessage('lobby', 'one');
     expect(seqs(await reader.messagesUntil('lobby', 1))).toEqual([1]);
     store.epochOverride = 'wiped-and-new';
-    store.gap();
+    store.gap('missed');
     expect(await reader.next(ofType('reset'))).toMatchObject({ room: 'lobby', reason: 'epoch', epoch: 'wiped-and-new' });
   });
 
-  it('answers a long-poll held on the hub when the feed has a gap, so that the next one reads the store', async () => {
+  it('answers a long-poll held on the hub when the feed stops, so that the next one reads the store', async () => {
     const { url, store, sender } = await start({ WAIT_TIMEOUT_MS: '29000' });
     await sender.sendMessage('lobby', 'one');
     const first = await http<WaitResponse>(url, 'GET', '/wait?room=lobby&after=0');
@@ -117,7 +117,7 @@ describe('a feed with gaps', () => {
     const heldSeqs = held.then((answer) => (answer.body.type === 'messages' ? seqs(answer.body.messages) : answer.body.type));
     store.dropNext = 1;
     await sender.sendMessage('lobby', 'two, missed by the feed');
-    store.gap();
+    store.gap('stopped');
     expect(await heldSeqs).toEqual([]);
     const next = await http<WaitResponse>(url, 'GET', `/wait?room=lobby&after=1&epoch=${first.body.epoch}`);
     expect(next.body).toMatchObject({ type: 'messages', messages: [{ seq: 2, text: 'two, missed by the feed' }] });

@@ -27,6 +27,8 @@ import {
   StoreUnavailableError,
   type AppendListener,
   type AppendResult,
+  type FeedGap,
+  type FeedGapListener,
   type MessageStore,
   type NewMessage,
   newlyStored,
@@ -73,27 +75,24 @@ export async function openMongoStore(uri: string, options: MongoStoreOptions = {
       throw new StoreUnavailableError(describeStartupError(what, error, where));
     }
   };
-  const client = await step(READING_URI, () => {
-    const dbName = options.dbName ?? databaseNameOf(uri);
-    return {
-      dbName,
-      client: new MongoClient(uri, {
-        serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
-        // A connection that stops answering (a network partition) fails its operation instead of holding it.
-        socketTimeoutMS: operationTimeoutMs * 2,
-      }),
-    };
-  });
+  const { client, dbName } = await step(READING_URI, () => ({
+    dbName: options.dbName ?? databaseNameOf(uri),
+    client: new MongoClient(uri, {
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
+      // A connection that stops answering (a network partition) fails its operation instead of holding it.
+      socketTimeoutMS: operationTimeoutMs * 2,
+    }),
+  }));
   try {
-    await step('connecting', () => client.client.connect());
-    const db = client.client.db(client.dbName);
+    await step('connecting', () => client.connect());
+    const db = client.db(dbName);
     const hello = await step('asking the server what it is (hello)', () => db.admin().command({ hello: 1 }));
-    const store = new MongoStore(client.client, db, deploymentOf(hello), typeof hello.setName === 'string' ? hello.setName : undefined, operationTimeoutMs, options.logger);
+    const store = new MongoStore(client, db, deploymentOf(hello), typeof hello.setName === 'string' ? hello.setName : undefined, operationTimeoutMs, options.logger);
     await step('creating the indexes and reading the epoch', () => store.establish());
     await step('opening the change stream', () => store.follow());
     return store;
   } catch (error) {
-    await client.client.close().catch(() => undefined);
+    await client.close().catch(() => undefined);
     throw error;
   }
 }
@@ -105,7 +104,7 @@ export class MongoStore implements MessageStore {
   private readonly messages: Collection<ChatMessage>;
   private readonly meta: Collection<MetaDocument>;
   private readonly listeners = new Set<AppendListener>();
-  private readonly gapListeners = new Set<() => void>();
+  private readonly gapListeners = new Set<FeedGapListener>();
   /** Appends waiting per room; each room has at most one batch in flight, so its seqs go in order. */
   private readonly queues = new Map<string, QueuedAppend[]>();
   private readonly writing = new Map<string, Promise<void>>();
@@ -226,7 +225,7 @@ export class MongoStore implements MessageStore {
     return () => this.listeners.delete(listener);
   }
 
-  onFeedGap(listener: () => void): () => void {
+  onFeedGap(listener: FeedGapListener): () => void {
     this.gapListeners.add(listener);
     return () => this.gapListeners.delete(listener);
   }
@@ -391,7 +390,7 @@ export class MongoStore implements MessageStore {
       } finally {
         this.reestablishing = undefined;
       }
-      this.signalGap();
+      this.signalGap('missed');
     })();
     return this.reestablishing;
   }
@@ -444,7 +443,7 @@ export class MongoStore implements MessageStore {
       if (this.closed) return;
       this.logger?.warn({ reason: recovery.reason, retryInMs: recovery.delayMs, action: recovery.action }, 'the MongoDB change stream ended; reopening it');
       // Long-polls waiting on the hub's last batch must read the store while the feed is down.
-      this.signalGap();
+      this.signalGap('stopped');
       if (recovery.action === 'restart') {
         this.resumeToken = undefined;
         await this.readClusterTime().catch((error: unknown) => this.logger?.warn({ err: error }, 'could not read the cluster time to restart the change stream from'));
@@ -474,7 +473,7 @@ export class MongoStore implements MessageStore {
       this.feed.opened();
       opened();
       // Reopened from now after losing the position: readers read what they missed from the store.
-      if (afterGap) this.signalGap();
+      if (afterGap) this.signalGap('missed');
     };
     stream.on('resumeTokenChanged', (token: ResumeToken) => {
       this.resumeToken = token;
@@ -501,8 +500,8 @@ export class MongoStore implements MessageStore {
     }
   }
 
-  private signalGap(): void {
-    for (const listener of this.gapListeners) listener();
+  private signalGap(gap: FeedGap): void {
+    for (const listener of this.gapListeners) listener(gap);
   }
 
   private emit(messages: readonly ChatMessage[]): void {
