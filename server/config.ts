@@ -32,7 +32,7 @@ const settings = {
   STORE: {
     schema: z.enum(['auto', 'embedded', 'mongodb']),
     default: 'auto',
-    help: 'auto: MongoDB if MONGODB_URI is set or a mongod answers on 127.0.0.1:27017, else embedded',
+    help: 'auto: MongoDB if MONGODB_URI is set or something listens on 127.0.0.1:27017 (then it must be a working MongoDB), else embedded',
   },
   MONGODB_URI: { schema: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(), default: undefined, help: 'MongoDB connection string; when set, MongoDB must answer' },
   MONGODB_TIMEOUT_MS: { schema: integer(100, 600_000), default: '10000', help: 'how long a write may wait for a majority of the replica set, and a read may run, before the request fails with store_unavailable' },
