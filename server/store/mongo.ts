@@ -31,7 +31,6 @@ import {
   type FeedGapListener,
   type MessageStore,
   type NewMessage,
-  newlyStored,
 } from './store';
 
 export { redactUri } from './mongo-uri';
@@ -126,6 +125,11 @@ export class MongoStore implements MessageStore {
   /** Set while the store sets itself up again after a wipe; appends wait for it. */
   private reestablishing: Promise<void> | undefined;
   private lastForeignWriterWarning = 0;
+  /**
+   * Standalone only: a write whose outcome is unknown may have stored messages this process never handed
+   * to its hub (there is no change stream to carry them): once writes work again, readers read the store.
+   */
+  private unannouncedWrites = false;
   private closed = false;
   private wakeFeed: (() => void) | undefined;
 
@@ -278,6 +282,10 @@ export class MongoStore implements MessageStore {
       try {
         const results = await this.appendBatch(room, batch.map((queued) => queued.message));
         this.writeFailure = undefined;
+        if (this.unannouncedWrites) {
+          this.unannouncedWrites = false;
+          this.signalGap('missed');
+        }
         batch.forEach((queued, i) => queued.resolve(results[i] as AppendResult));
       } catch (error) {
         const failure = error instanceof StoreUnavailableError ? error : new StoreUnavailableError(`MongoDB failed: ${describeError(error)}`);
@@ -339,6 +347,7 @@ export class MongoStore implements MessageStore {
           const outcome = classifyWriteError(error);
           if (outcome.kind === 'unknown') {
             this.writeFailure = outcome.reason;
+            if (!this.watching) this.unannouncedWrites = true;
             throw new StoreUnavailableError(`MongoDB did not confirm the write: ${outcome.reason}`);
           }
           inserted = outcome.inserted;
