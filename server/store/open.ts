@@ -8,13 +8,13 @@ import { StoreUnavailableError, type MessageStore } from './store';
 
 /** Where STORE=auto looks for a MongoDB when MONGODB_URI is not set. */
 export const LOCAL_MONGODB = { host: '127.0.0.1', port: 27017 };
-export const LOCAL_MONGODB_URI = `mongodb://${LOCAL_MONGODB.host}:${LOCAL_MONGODB.port}/parley`;
 /** How long STORE=auto waits for a TCP answer on the local port: only "is anything there", not MongoDB itself. */
 const LOCAL_PROBE_TIMEOUT_MS = 1000;
 
-export async function openStore(config: Config, logger: Logger): Promise<MessageStore> {
-  const uri = config.mongodbUri ?? LOCAL_MONGODB_URI;
-  const useMongo = config.store === 'mongodb' || (config.store === 'auto' && (config.mongodbUri !== undefined || (await somethingListens(LOCAL_MONGODB))));
+/** Opens the configured store; `local` is where STORE=auto looks for a MongoDB (tests point it elsewhere). */
+export async function openStore(config: Config, logger: Logger, local = LOCAL_MONGODB): Promise<MessageStore> {
+  const uri = config.mongodbUri ?? `mongodb://${local.host}:${local.port}/parley`;
+  const useMongo = config.store === 'mongodb' || (config.store === 'auto' && (config.mongodbUri !== undefined || (await somethingListens(local))));
   if (useMongo) {
     try {
       const store = await openMongoStore(uri, { logger, operationTimeoutMs: config.mongodbTimeoutMs });
@@ -23,7 +23,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Message
     } catch (error) {
       // STORE=auto found something on the local port: a MongoDB that fails is reported, never silently replaced.
       if (config.store === 'auto' && config.mongodbUri === undefined && error instanceof StoreUnavailableError) {
-        throw new StoreUnavailableError(`${error.message} (STORE=auto found a server on ${LOCAL_MONGODB.host}:${LOCAL_MONGODB.port}; set STORE=embedded to use the embedded store instead)`);
+        throw new StoreUnavailableError(`${error.message} (STORE=auto found a server on ${local.host}:${local.port}; set STORE=embedded to use the embedded store instead)`);
       }
       throw error;
     }
