@@ -50,6 +50,7 @@ class Subscription implements RoomReader {
       this.resyncDue = true;
       return;
     }
+    this.resyncDue = false;
     this.held = [];
     this.socket.resync(this);
   }
