@@ -356,7 +356,8 @@ export class MongoStore implements MessageStore {
       }
       const stored = fresh.slice(0, inserted);
       for (const { doc, i } of stored) results[i] = { message: doc, duplicate: false };
-      if (inserted > 0) this.heads.set(room, Math.max(this.heads.get(room) ?? 0, stored.at(-1)!.doc.seq));
+      // After a lost race another writer is ahead: the next attempt reads the head rather than trust this one.
+      if (inserted > 0 && inserted === fresh.length) this.heads.set(room, Math.max(this.heads.get(room) ?? 0, stored.at(-1)!.doc.seq));
       // No change stream on a standalone: this process is the only writer, so it feeds its own hub.
       if (!this.watching && stored.length > 0) this.emit(stored.map(({ doc }) => doc));
       // Later copies of a clientId in this batch become the first copy's message.
