@@ -1,7 +1,6 @@
 // Every setting of the server, read from the environment in one place, typed and validated.
 // A bad value stops the start with one line naming the variable.
 import { existsSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_MAX_TEXT_LENGTH } from './protocol';
 import type { BucketRate } from './rate-limit';
@@ -33,10 +32,10 @@ const settings = {
   STORE: {
     schema: z.enum(['auto', 'embedded', 'mongodb']),
     default: 'auto',
-    help: 'auto: MongoDB if MONGODB_URI is set or a mongod answers on 127.0.0.1:27017, else embedded',
+    help: 'auto: MongoDB if MONGODB_URI is set or something listens on 127.0.0.1:27017 (then it must be a working MongoDB), else embedded',
   },
   MONGODB_URI: { schema: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(), default: undefined, help: 'MongoDB connection string; when set, MongoDB must answer' },
-  INSTANCE_ID: { schema: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits and . : _ - only').optional(), default: undefined, help: 'names this instance (MongoDB replica set: where it saves its change-stream position); default: hostname:PORT' },
+  MONGODB_TIMEOUT_MS: { schema: integer(100, 600_000), default: '10000', help: 'how long a write may wait for a majority of the replica set, and a read may run, before the request fails with store_unavailable' },
   DATA_DIR: { schema: z.string().min(1), default: './data', help: 'where the embedded store and the session secret live' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', help: 'pino log level' },
   LOG_FORMAT: { schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', help: 'auto: human-readable lines in a terminal, JSON lines otherwise (systemd, Docker, files)' },
@@ -81,8 +80,8 @@ export interface Config {
   host: string;
   store: 'auto' | 'embedded' | 'mongodb';
   mongodbUri: string | undefined;
-  /** Names this process among the instances sharing one MongoDB (its saved change-stream position). */
-  instanceId: string;
+  /** How long a MongoDB write may wait for a majority, and a read may run. */
+  mongodbTimeoutMs: number;
   dataDir: string;
   logLevel: Raw['LOG_LEVEL'];
   logFormat: Raw['LOG_FORMAT'];
@@ -162,7 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: r.HOST,
     store: r.STORE,
     mongodbUri: r.MONGODB_URI,
-    instanceId: r.INSTANCE_ID ?? `${hostname()}:${r.PORT}`,
+    mongodbTimeoutMs: r.MONGODB_TIMEOUT_MS,
     dataDir: r.DATA_DIR,
     logLevel: r.LOG_LEVEL,
     logFormat: r.LOG_FORMAT,

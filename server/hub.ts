@@ -3,7 +3,7 @@
 // waiting long-poll of that room: one write per reader per group commit, not one per message.
 import type { ChatMessage, ServerFrame, WaitResponse } from './protocol';
 import type { Metrics } from './metrics';
-import type { MessageStore } from './store/store';
+import type { FeedGap, MessageStore } from './store/store';
 
 /**
  * A run of a room's messages with consecutive seqs (those stored together), with its wire encodings,
@@ -19,7 +19,8 @@ export class EncodedBatch {
 
   constructor(
     readonly messages: readonly ChatMessage[],
-    private readonly epoch: string,
+    /** The epoch of the log the run belongs to. */
+    readonly epoch: string,
   ) {
     const [head] = messages;
     if (!head) throw new Error('an EncodedBatch holds at least one message');
@@ -35,12 +36,21 @@ export class EncodedBatch {
   }
 
   /**
+   * Whether a reader at `after` can take the run without a hole: it holds everything before the run's
+   * first message. A reader further behind must read the gap from the store (the feed missed it).
+   */
+  continues(after: number): boolean {
+    return after >= this.first - 1;
+  }
+
+  /**
    * The frame for a reader at `after`: the shared bytes when it is just before the run, the tail past
-   * it when it already holds the run's start (a replay overlapped), undefined when it holds it all.
+   * it when it already holds the run's start (a replay overlapped), undefined when it holds it all, or
+   * when it is further behind (see `continues`): a reader is never handed a run with a hole before it.
    */
   frameAfter(after: number): Buffer | undefined {
-    if (after < this.first) return this.frame;
-    if (after >= this.last) return undefined;
+    if (!this.continues(after) || after >= this.last) return undefined;
+    if (after === this.first - 1) return this.frame;
     return encodeFrame(this.room, this.tailAfter(after));
   }
 
@@ -78,6 +88,8 @@ export interface RoomReader {
   deliver(batch: EncodedBatch): number;
   /** An ephemeral frame (who is here, who is typing): sent if the reader is live, else dropped. */
   deliverEvent(frame: Buffer): void;
+  /** The feed may have missed messages (or the log was wiped): read from the store what follows the cursor. */
+  resync(): void;
 }
 
 /** A long-poll request holding for the messages after `after`. */
@@ -105,6 +117,7 @@ interface Room {
 export class Hub {
   private readonly rooms = new Map<string, Room>();
   private readonly stopFeed: () => void;
+  private readonly stopGaps: () => void;
   /**
    * One timer for every waiter's deadline, instead of one timer per request. The same sweep forgets the
    * rooms nobody reads or waits on: not at once, since a long-poll room is empty between each answer and
@@ -112,16 +125,14 @@ export class Hub {
    */
   private readonly sweepTimer: NodeJS.Timeout;
 
-  private readonly epoch: string;
-
   constructor(
-    store: MessageStore,
+    private readonly store: MessageStore,
     sweepIntervalMs = 250,
     /** Counts deliveries and fan-out latency, when given. */
     private readonly metrics?: Metrics,
   ) {
-    this.epoch = store.epoch;
     this.stopFeed = store.onAppend((messages) => this.publish(messages));
+    this.stopGaps = store.onFeedGap((gap) => this.feedGap(gap));
     this.sweepTimer = setInterval(() => this.sweep(Date.now()), sweepIntervalMs);
     this.sweepTimer.unref();
   }
@@ -186,6 +197,7 @@ export class Hub {
   /** Answers every waiter (empty) and stops the feed: the server is going away. */
   close(): void {
     this.stopFeed();
+    this.stopGaps();
     clearInterval(this.sweepTimer);
     for (const entry of this.rooms.values()) {
       for (const waiter of entry.waiters) waiter.answer(undefined);
@@ -198,7 +210,7 @@ export class Hub {
     for (const run of runs(messages)) {
       const entry = this.rooms.get(run[0]!.room);
       if (!entry) continue;
-      const batch = new EncodedBatch(run, this.epoch);
+      const batch = new EncodedBatch(run, this.store.epoch);
       entry.latest = batch;
       let delivered = 0;
       for (const reader of entry.readers) delivered += reader.deliver(batch);
@@ -227,6 +239,22 @@ export class Hub {
       waiter.answer(body);
     }
     this.metrics?.delivered('longpoll', delivered);
+  }
+
+  /**
+   * A break in the feed: what the hub last published can no longer say a room ends there, so each waiter
+   * is answered empty and asks again, reading the store. When the feed may have missed messages, each
+   * reader also reads what follows its cursor from the store.
+   */
+  private feedGap(gap: FeedGap): void {
+    for (const entry of this.rooms.values()) {
+      entry.latest = undefined;
+      for (const waiter of entry.waiters) {
+        entry.waiters.delete(waiter);
+        waiter.answer(undefined);
+      }
+      if (gap === 'missed') for (const reader of entry.readers) reader.resync();
+    }
   }
 
   private sweep(now: number): void {

@@ -2,13 +2,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Hub, type EncodedBatch, type RoomReader, type Waiter } from '../server/hub';
 import type { ChatMessage, WaitResponse } from '../server/protocol';
-import type { AppendListener, AppendResult, MessageStore } from '../server/store/store';
+import type { AppendListener, AppendResult, FeedGap, FeedGapListener, MessageStore } from '../server/store/store';
 import { withTimeout } from './helpers';
 
 class FakeStore implements MessageStore {
   readonly kind = 'embedded';
   readonly epoch = 'fake-epoch';
   readonly listeners = new Set<AppendListener>();
+  readonly gapListeners = new Set<FeedGapListener>();
   append(): Promise<AppendResult> {
     throw new Error('the hub never writes to the store');
   }
@@ -28,8 +29,16 @@ class FakeStore implements MessageStore {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+  onFeedGap(listener: FeedGapListener): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
+  }
   close(): Promise<void> {
     return Promise.resolve();
+  }
+  /** What the store does when its feed stops, or runs again after it may have missed messages. */
+  gap(gap: FeedGap): void {
+    for (const listener of this.gapListeners) listener(gap);
   }
   /** What the store's feed does when it has stored a message. */
   emit(room: string, seq: number): ChatMessage {
@@ -46,6 +55,10 @@ class FakeStore implements MessageStore {
 class Reader implements RoomReader {
   readonly got: EncodedBatch[] = [];
   readonly events: Buffer[] = [];
+  resyncs = 0;
+  resync(): void {
+    this.resyncs++;
+  }
   deliver(batch: EncodedBatch): number {
     this.got.push(batch);
     return batch.messages.length;
@@ -212,6 +225,52 @@ describe('Hub', () => {
     expect(seqs(batch!.frameAfter(4))).toEqual([5, 6]);
     expect(seqs(batch!.frameAfter(5))).toEqual([6]);
     expect(batch!.frameAfter(6)).toBeUndefined();
+  });
+
+  it('never hands a reader behind a run a frame with a hole: it must read the gap from the store', () => {
+    make();
+    const reader = new Reader();
+    hub.join('lobby', reader);
+    store.emitTogether([['lobby', 5], ['lobby', 6], ['lobby', 7], ['lobby', 8]]);
+    const [batch] = reader.got;
+    expect(batch!.continues(4)).toBe(true);
+    expect(batch!.continues(2)).toBe(false);
+    // A reader at 2 is missing 3 and 4: a frame of 5-8 would move its cursor past them.
+    expect(batch!.frameAfter(2)).toBeUndefined();
+    expect(batch!.frameAfter(0)).toBeUndefined();
+    expect(batch!.epoch).toBe(store.epoch);
+  });
+
+  it('when the feed stops, answers every waiter so that it reads the store, forgetting what it last published', () => {
+    make();
+    const [a, b] = [new Reader(), new Reader()];
+    hub.join('lobby', a);
+    hub.join('other', b);
+    store.emitTogether([['lobby', 1], ['lobby', 2]]);
+    expect(hub.caughtUp('lobby', 2)).toBe(true);
+    const held = waiter('lobby', 2);
+    hub.addWaiter(held.waiter);
+    store.gap('stopped');
+    // Readers stay as they are: nothing is known to be missed, and the store may be unreachable.
+    expect([a.resyncs, b.resyncs]).toEqual([0, 0]);
+    // Answered empty: it asks again and reads the store, since the hub no longer knows where the room ends.
+    expect(held.answers).toEqual([undefined]);
+    expect(hub.caughtUp('lobby', 2)).toBe(false);
+    expect(hub.latestAfter('lobby', 1)).toBeUndefined();
+  });
+
+  it('when the feed runs again after it may have missed messages, has every reader resync and answers every waiter', () => {
+    make();
+    const [a, b] = [new Reader(), new Reader()];
+    hub.join('lobby', a);
+    hub.join('other', b);
+    store.emitTogether([['lobby', 1]]);
+    const held = waiter('lobby', 1);
+    hub.addWaiter(held.waiter);
+    store.gap('missed');
+    expect([a.resyncs, b.resyncs]).toEqual([1, 1]);
+    expect(held.answers).toEqual([undefined]);
+    expect(hub.caughtUp('lobby', 1)).toBe(false);
   });
 
   it('answers each waiter of a run, in one pass, with what follows its own cursor', () => {

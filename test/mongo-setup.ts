@@ -1,6 +1,8 @@
-// Finds a MongoDB for the tests that need one, once per run: MONGODB_URI when set, else a single-node
-// replica set from mongodb-memory-server (it downloads a mongod on first use, so it needs the internet
-// once). When neither answers, those tests are skipped and say why; they never fall back to a fake.
+// Finds a MongoDB for the tests that need one, once per run: MONGODB_URI when set, else a replica set
+// from mongodb-memory-server (it downloads a mongod on first use, so it needs the internet once), with
+// test commands on (the fail points of test/mongo-faults.test.ts) and MONGODB_TEST_MEMBERS members (1 by
+// default; 3 runs the step-down test). When neither answers, those tests are skipped and say why; they
+// never fall back to a fake.
 import type { TestProject } from 'vitest/node';
 
 export interface MongoForTests {
@@ -28,7 +30,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   console.error = () => undefined;
   try {
     const { MongoMemoryReplSet } = await import('mongodb-memory-server');
-    const replSet = await MongoMemoryReplSet.create({ replSet: { count: 1, storageEngine: 'wiredTiger' } });
+    const members = Number(process.env.MONGODB_TEST_MEMBERS ?? '1');
+    const replSet = await MongoMemoryReplSet.create({
+      replSet: { count: members, storageEngine: 'wiredTiger', args: ['--setParameter', 'enableTestCommands=1'] },
+    });
     console.warn = warn;
     console.error = error;
     console.log(`[mongo] MONGODB_URI is not set: using a mongodb-memory-server replica set at ${replSet.getUri()}`);

@@ -1,7 +1,7 @@
 // A real store behind a switch: while `down`, every operation fails as an unreachable MongoDB or a
 // failing disk would, with StoreUnavailableError. It wraps our MessageStore interface, not a driver.
 import type { ChatMessage } from '../server/protocol';
-import { StoreUnavailableError, type AppendListener, type AppendResult, type MessageStore, type NewMessage } from '../server/store/store';
+import { StoreUnavailableError, type AppendListener, type AppendResult, type FeedGapListener, type MessageStore, type NewMessage } from '../server/store/store';
 
 export class OutageStore implements MessageStore {
   down = false;
@@ -30,6 +30,9 @@ export class OutageStore implements MessageStore {
   }
   onAppend(listener: AppendListener): () => void {
     return this.inner.onAppend(listener);
+  }
+  onFeedGap(listener: FeedGapListener): () => void {
+    return this.inner.onFeedGap(listener);
   }
   close(): Promise<void> {
     return this.inner.close();

@@ -13,30 +13,46 @@ import { clientIp } from '../limits';
 import { appendMessage, checkCursor, readAfter, readLatest, signalTyping, type Page } from '../roomlog';
 import type { Session } from '../session';
 
-/** One room this socket reads: live messages wait in `held` until the replay from the store is sent. */
+/**
+ * One room this socket reads: live messages wait in `held` while a replay from the store is sent (the
+ * first, or a resync: a read of what the feed missed), and go out after it, never with a hole before them.
+ */
 class Subscription implements RoomReader {
   /** The last seq sent to the client; nothing at or below it is sent again. */
   lastSeq = 0;
+  /** The epoch of the log the client's cursor belongs to: the one its replay was sent with. */
+  epoch: string | undefined;
+  /** Set once its first replay was sent: the subscription counts in the room's presence. */
+  live = false;
   private held: EncodedBatch[] | undefined = [];
   /** The bytes of the frames in `held`: memory this socket costs, so they count against its bound. */
   private heldBytes = 0;
+  /** A resync was asked for during a replay: it runs once that replay is sent. */
+  private resyncDue = false;
 
   constructor(
     readonly room: string,
     private readonly socket: SocketSession,
   ) {}
 
-  /** Live: the replay has been sent, and the subscription counts in the room's presence. */
-  get live(): boolean {
-    return this.held === undefined;
-  }
-
   deliver(batch: EncodedBatch): number {
+    if (!this.held && !this.continues(batch)) this.resync();
     if (!this.held) return this.forward(batch);
     this.held.push(batch);
     this.heldBytes += batch.frame.length;
     this.socket.checkHeld(this.heldBytes);
     return 0;
+  }
+
+  /** Holds live batches and reads from the store what follows the cursor (after a replay under way, if any). */
+  resync(): void {
+    if (this.held) {
+      this.resyncDue = true;
+      return;
+    }
+    this.resyncDue = false;
+    this.held = [];
+    this.socket.resync(this);
   }
 
   deliverEvent(frame: Buffer): void {
@@ -50,12 +66,23 @@ class Subscription implements RoomReader {
    */
   goLive(lastSeq: number): number {
     this.lastSeq = lastSeq;
+    this.live = true;
     const held = this.held ?? [];
     this.held = undefined;
     this.heldBytes = 0;
     let released = 0;
-    for (const batch of held) released += this.forward(batch);
+    // A held batch past a hole starts a resync, which holds the batches after it in turn.
+    for (const batch of held) released += this.deliver(batch);
+    if (this.resyncDue && !this.held) {
+      this.resyncDue = false;
+      this.resync();
+    }
     return released;
+  }
+
+  /** Whether `batch` follows the client's cursor with no hole, in the log its cursor belongs to. */
+  private continues(batch: EncodedBatch): boolean {
+    return batch.epoch === this.epoch && batch.continues(this.lastSeq);
   }
 
   /** Sends what of `batch` follows `lastSeq`; returns how many messages that is. */
@@ -295,6 +322,12 @@ export class SocketSession {
     }
   }
 
+  /** Reads what `subscription` missed from the store and sends it, after the replays before it (see sendReplays). */
+  resync(subscription: Subscription): void {
+    const request: SubscribeFrame = { type: 'subscribe', room: subscription.room, after: subscription.lastSeq, ...(subscription.epoch ? { epoch: subscription.epoch } : {}) };
+    this.queueReplay({ subscription, request, resync: true });
+  }
+
   /** Follows the room: its replay waits for the ones before it (see sendReplays), then it streams live. */
   private subscribe(request: SubscribeFrame): void {
     this.unsubscribe(request.room);
@@ -304,11 +337,15 @@ export class SocketSession {
     }
     const subscription = new Subscription(request.room, this);
     this.subscriptions = this.subscriptions.concat(subscription);
+    this.queueReplay({ subscription, request, resync: false });
+  }
+
+  private queueReplay(replay: PendingReplay): void {
     if (this.replays) {
-      this.replays.push({ subscription, request });
+      this.replays.push(replay);
       return;
     }
-    this.replays = [{ subscription, request }];
+    this.replays = [replay];
     void this.sendReplays();
   }
 
@@ -319,9 +356,9 @@ export class SocketSession {
    */
   private async sendReplays(): Promise<void> {
     for (let next = this.replays?.shift(); next; next = this.replays?.shift()) {
-      const { subscription, request } = next;
+      const { subscription, request, resync } = next;
       try {
-        await this.replay(subscription, request);
+        await this.replay(subscription, request, resync);
       } catch (error) {
         if (this.follows(subscription)) this.unsubscribe(request.room);
         this.sendError(error, request.type, { room: request.room });
@@ -336,8 +373,8 @@ export class SocketSession {
    * then `messages` frames with the rest. Each part is read and sent in this client's turn (see Turns), once
    * the client has taken the one before.
    */
-  private async replay(subscription: Subscription, request: SubscribeFrame): Promise<void> {
-    let part = await this.inTurn(() => this.firstPart(subscription, request));
+  private async replay(subscription: Subscription, request: SubscribeFrame, resync: boolean): Promise<void> {
+    let part = await this.inTurn(() => (resync ? this.resyncPart(subscription, request) : this.firstPart(subscription, request)));
     let lastSeq = request.after ?? 0;
     let replayed = 0;
     while (part) {
@@ -349,8 +386,10 @@ export class SocketSession {
       part = await this.inTurn(() => this.nextPart(subscription, last, head));
     }
     if (!this.follows(subscription)) return;
+    const wasLive = subscription.live;
     const released = subscription.goLive(lastSeq);
     this.ctx.metrics.delivered('websocket', replayed + released);
+    if (wasLive) return;
     this.ctx.presence.joined(subscription.room, this.session?.nick);
     this.send({ type: 'people', ...this.ctx.presence.state(subscription.room) });
   }
@@ -378,8 +417,26 @@ export class SocketSession {
       page = { messages, hasOlder: (messages[0]?.seq ?? after + 1) > 1 };
     }
     if (!this.follows(subscription)) return undefined;
-    const written = this.sendPart({ type: 'subscribed', room, epoch: this.ctx.store.epoch, ...page });
+    subscription.epoch = this.ctx.store.epoch;
+    const written = this.sendPart({ type: 'subscribed', room, epoch: subscription.epoch, ...page });
     return { last: page.messages.at(-1)?.seq ?? after ?? 0, head, count: page.messages.length, written };
+  }
+
+  /**
+   * The first part of a resync: what follows the cursor up to the head now, as a `messages` frame; a
+   * reset when the cursor no longer fits the log (it was wiped: another epoch).
+   */
+  private async resyncPart(subscription: Subscription, { room, after = 0, epoch }: SubscribeFrame): Promise<ReplayPart | undefined> {
+    if (!this.follows(subscription)) return undefined;
+    const cursor = await checkCursor(this.ctx, room, after, epoch);
+    if (!this.follows(subscription)) return undefined;
+    if (cursor.kind === 'reset') {
+      this.unsubscribe(room);
+      this.send({ type: 'reset', room, epoch: this.ctx.store.epoch, reason: cursor.reason });
+      return undefined;
+    }
+    if (after === cursor.head) return { last: after, head: after, count: 0, written: Promise.resolve() };
+    return this.nextPart(subscription, after, cursor.head);
   }
 
   /** A further part of a replay, a `messages` frame: what follows `after`, up to `head`, as much as fits. */
@@ -431,10 +488,11 @@ interface Named {
   room?: string;
 }
 
-/** A subscribe whose replay waits for its turn. */
+/** A subscribe whose replay waits for its turn, or a resync (a read of what the feed missed). */
 interface PendingReplay {
   subscription: Subscription;
   request: SubscribeFrame;
+  resync: boolean;
 }
 
 /** One part of a replay, sent. */

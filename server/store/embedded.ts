@@ -120,6 +120,11 @@ export class EmbeddedStore implements MessageStore {
     return () => this.listeners.delete(listener);
   }
 
+  /** Its feed is what it writes, in order: it has no gaps to report. */
+  onFeedGap(): () => void {
+    return () => undefined;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.scheduled) {

@@ -1,50 +1,50 @@
 // The MongoDB store, on the official driver. Each message is a document in `messages`, with unique
-// indexes on {room, seq} and {room, clientId}. A new message takes seq = head + 1 and the unique index
-// arbitrates between writers, so seq has no holes even across instances and without transactions.
-// On a replica set the feed of new messages is a change stream, so every instance delivers what any
-// instance wrote; on a standalone mongod the feed is local and the server runs as a single instance.
+// indexes on {room, seq} and {room, clientId}. A new message takes seq = head + 1, the head read with
+// majority read concern, and the unique index arbitrates between writers: seq has no holes even across
+// instances, without transactions, and a rollback cannot take a seq another message was built on (see
+// docs/scaling.md). Every read a reader or a resend depends on sees only majority-committed data, from
+// the primary; every write waits for a majority, for at most the operation timeout.
+// On a replica set or a sharded cluster the feed of new messages is a change stream, so every instance
+// delivers what any instance wrote; on a standalone mongod the feed is local and one instance may run.
 import { randomBytes } from 'node:crypto';
 import {
-  MongoBulkWriteError,
   MongoClient,
-  MongoServerError,
+  ReadPreference,
   type ChangeStream,
-  type ChangeStreamInsertDocument,
+  type ChangeStreamDocument,
+  type ChangeStreamOptions,
   type Collection,
   type Db,
   type ResumeToken,
   type Timestamp,
-  type WriteConcernSettings,
 } from 'mongodb';
 import type { Logger } from 'pino';
 import type { ChatMessage } from '../protocol';
+import { ChangeFeedState, type FeedRecovery } from './mongo-feed';
+import { classifyWriteError, collisionDelayMs, deploymentOf, describeError, describeStartupError, READING_URI, type Deployment } from './mongo-errors';
+import { databaseNameOf, redactUri } from './mongo-uri';
 import {
   StoreUnavailableError,
   type AppendListener,
   type AppendResult,
+  type FeedGap,
+  type FeedGapListener,
   type MessageStore,
   type NewMessage,
-  newlyStored,
 } from './store';
 
-const DUPLICATE_KEY = 11000;
-/** The change stream cannot resume from the saved token: the oplog no longer holds that point. */
-const HISTORY_LOST = [280, 286];
-/** How often an instance saves its change-stream position (at most). */
-const SAVE_RESUME_TOKEN_MS = 1000;
-/** How many times a batch retries after losing a seq race to another writer before giving up. */
-const MAX_SEQ_RETRIES = 50;
+export { redactUri } from './mongo-uri';
+
+/** How long /healthz and /readyz wait for MongoDB before saying it does not answer. */
+const PING_TIMEOUT_MS = 1000;
+/** How often, at most, the log says that another process writes to a standalone mongod. */
+const FOREIGN_WRITER_WARNING_MS = 60_000;
+/** The events the feed follows: new messages, and every way the collection can go away. */
+const FEED_PIPELINE = [{ $match: { operationType: { $in: ['insert', 'drop', 'rename', 'dropDatabase', 'invalidate'] } } }];
 
 interface MetaDocument {
   _id: string;
   value: string;
-}
-
-/** One instance's position in the change stream, saved so that a restart resumes from it. */
-interface InstanceDocument {
-  _id: string;
-  resumeToken: ResumeToken;
-  savedAt: Date;
 }
 
 interface QueuedAppend {
@@ -56,91 +56,132 @@ interface QueuedAppend {
 export interface MongoStoreOptions {
   /** How long to wait for a server before failing (default 5 s). */
   serverSelectionTimeoutMS?: number;
+  /** How long a write may wait for a majority, and a read may run, before it fails (default 10 s). */
+  operationTimeoutMs?: number;
   /** Database name when the URI names none (default `parley`). */
   dbName?: string;
   logger?: Logger;
-  /** Names this instance: its change-stream position is saved under this id (default `default`). */
-  instanceId?: string;
 }
 
-/** Connects, creates the indexes, and reads (or sets) the epoch. Throws StoreUnavailableError if MongoDB does not answer. */
+/** Connects, creates the indexes, reads (or sets) the epoch. Throws StoreUnavailableError saying which step failed and why. */
 export async function openMongoStore(uri: string, options: MongoStoreOptions = {}): Promise<MongoStore> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000 });
-  try {
-    await client.connect();
-    const db = client.db(options.dbName ?? (new URL(uri.replace(/^mongodb(\+srv)?:/, 'http:')).pathname.slice(1) || 'parley'));
-    const hello = await db.admin().command({ hello: 1 });
-    const replicaSet = typeof hello.setName === 'string' ? hello.setName : undefined;
-    const messages = db.collection<ChatMessage>('messages');
-    await messages.createIndexes([
-      { key: { room: 1, seq: 1 }, unique: true, name: 'room_seq' },
-      { key: { room: 1, clientId: 1 }, unique: true, name: 'room_clientId' },
-    ]);
-    const meta = db.collection<MetaDocument>('meta');
-    // The epoch is read in a session to learn the cluster time now: the feed starts from there, not from
-    // whenever the change stream's first aggregate reaches the server, or a message stored in between
-    // would never reach this instance's hub.
-    const session = client.startSession();
-    let epochDoc: MetaDocument | null;
-    let feedStart: Timestamp | undefined;
+  const where = redactUri(uri);
+  const operationTimeoutMs = options.operationTimeoutMs ?? 10_000;
+  const step = async <T>(what: string, work: () => Promise<T> | T): Promise<T> => {
     try {
-      epochDoc = await meta.findOneAndUpdate(
-        { _id: 'epoch' },
-        { $setOnInsert: { value: randomBytes(8).toString('hex') } },
-        { upsert: true, returnDocument: 'after', session },
-      );
-      feedStart = session.operationTime;
-    } finally {
-      await session.endSession();
+      return await work();
+    } catch (error) {
+      throw new StoreUnavailableError(describeStartupError(what, error, where));
     }
-    if (!epochDoc) throw new Error('could not read the epoch document');
-    const instanceId = options.instanceId ?? 'default';
-    const saved = replicaSet ? await db.collection<InstanceDocument>('instances').findOne({ _id: instanceId }) : null;
-    return new MongoStore(client, db, epochDoc.value, replicaSet, options.logger, feedStart, instanceId, saved?.resumeToken);
+  };
+  const { client, dbName } = await step(READING_URI, () => ({
+    dbName: options.dbName ?? databaseNameOf(uri),
+    client: new MongoClient(uri, {
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
+      // A connection that stops answering (a network partition) fails its operation instead of holding it.
+      socketTimeoutMS: operationTimeoutMs * 2,
+    }),
+  }));
+  try {
+    await step('connecting', () => client.connect());
+    const db = client.db(dbName);
+    const hello = await step('asking the server what it is (hello)', () => db.admin().command({ hello: 1 }));
+    const store = new MongoStore(client, db, deploymentOf(hello), typeof hello.setName === 'string' ? hello.setName : undefined, operationTimeoutMs, options.logger);
+    await step('creating the indexes and reading the epoch', () => store.establish());
+    await step('opening the change stream', () => store.follow());
+    return store;
   } catch (error) {
     await client.close().catch(() => undefined);
-    throw new StoreUnavailableError(`MongoDB did not answer at ${redactUri(uri)}: ${(error as Error).message}`);
+    throw error;
   }
 }
 
 export class MongoStore implements MessageStore {
   readonly kind = 'mongodb';
+  /** Changes only when the database was wiped under the running store (see reestablish). */
+  epoch = '';
   private readonly messages: Collection<ChatMessage>;
-  private readonly writeConcern: WriteConcernSettings;
+  private readonly meta: Collection<MetaDocument>;
   private readonly listeners = new Set<AppendListener>();
+  private readonly gapListeners = new Set<FeedGapListener>();
   /** Appends waiting per room; each room has at most one batch in flight, so its seqs go in order. */
   private readonly queues = new Map<string, QueuedAppend[]>();
   private readonly writing = new Map<string, Promise<void>>();
-  /** Last seq this process knows per room; never ahead of the database, so a stale value only costs a retry. */
+  /**
+   * The last seq this process knows per room, all majority-committed: never ahead of the database but
+   * after a wipe, which the next write to the room notices (its head is gone).
+   */
   private readonly heads = new Map<string, number>();
-  private changeStream: ChangeStream<ChatMessage, ChangeStreamInsertDocument<ChatMessage>> | undefined;
+  private readonly feed = new ChangeFeedState();
+  /** Whether a change stream feeds the hub (replica set, sharded cluster) or this process does (standalone). */
+  private readonly watching: boolean;
+  private changeStream: ChangeStream<ChatMessage, ChangeStreamDocument<ChatMessage>> | undefined;
+  /** Where the feed starts before the stream has a position: the cluster time when the store was set up. */
+  private feedStart: Timestamp | undefined;
+  /** The stream's position after its last batch (the post-batch resume token): a reopened stream goes on from it. */
   private resumeToken: ResumeToken | undefined;
-  private readonly instances: Collection<InstanceDocument>;
-  /** The token last written to `instances`, and the timer that writes the next. */
-  private savedToken: ResumeToken | undefined;
-  private saveTimer: NodeJS.Timeout | undefined;
+  /** The last write MongoDB did not confirm, until one is: /readyz answers 503 meanwhile. */
+  private writeFailure: string | undefined;
+  /** Set while the store sets itself up again after a wipe; appends wait for it. */
+  private reestablishing: Promise<void> | undefined;
+  private lastForeignWriterWarning = 0;
+  /**
+   * Standalone only: a write whose outcome is unknown may have stored messages this process never handed
+   * to its hub (there is no change stream to carry them): once writes work again, readers read the store.
+   */
+  private unannouncedWrites = false;
   private closed = false;
+  private wakeFeed: (() => void) | undefined;
 
   constructor(
     private readonly client: MongoClient,
-    private readonly db: Db,
-    readonly epoch: string,
-    /** The replica set's name, or undefined on a standalone mongod. */
+    db: Db,
+    readonly deployment: Deployment,
+    /** The replica set's name, or undefined on a standalone mongod or a sharded cluster. */
     readonly replicaSet: string | undefined,
+    private readonly operationTimeoutMs: number,
     private readonly logger?: Logger,
-    /** Where the change stream starts before it has a resume token (the cluster time at open). */
-    private feedStart?: Timestamp,
-    private readonly instanceId = 'default',
-    /** The position this instance saved before it last stopped: the change stream resumes from there. */
-    savedToken?: ResumeToken,
   ) {
-    this.messages = db.collection<ChatMessage>('messages');
-    this.instances = db.collection<InstanceDocument>('instances');
-    this.resumeToken = savedToken;
-    this.savedToken = savedToken;
-    // Ack only once a majority holds the write (on a replica set), or the journal does (standalone).
-    this.writeConcern = replicaSet ? { w: 'majority', journal: true } : { w: 1, journal: true };
-    if (replicaSet) this.watch();
+    // Majority reads from the primary: a reader never sees a seq that can roll back, and a lagging
+    // secondary named in the URI's readPreference never answers for the log.
+    const logOptions = {
+      readConcern: { level: 'majority' as const },
+      readPreference: ReadPreference.primary,
+      writeConcern: { w: 'majority' as const, journal: true, wtimeoutMS: operationTimeoutMs },
+    };
+    this.messages = db.collection<ChatMessage>('messages', logOptions);
+    this.meta = db.collection<MetaDocument>('meta', logOptions);
+    this.watching = deployment !== 'standalone';
+  }
+
+  /**
+   * Creates the indexes (first, so that no write lands in an unindexed collection), then reads or sets the
+   * epoch. `replacing` is the epoch of a log found wiped: it is replaced by a new one, by whichever instance
+   * gets there first (the replacement matches the old value only once), and every instance reads that one.
+   */
+  async establish(replacing?: string): Promise<void> {
+    await this.messages.createIndexes([
+      { key: { room: 1, seq: 1 }, unique: true, name: 'room_seq' },
+      { key: { room: 1, clientId: 1 }, unique: true, name: 'room_clientId' },
+    ]);
+    if (replacing) {
+      await this.meta.updateOne({ _id: 'epoch', value: replacing }, { $set: { value: randomBytes(8).toString('hex') } }, { maxTimeMS: this.operationTimeoutMs });
+    }
+    // Read in a session to learn the cluster time now: the feed starts from there, not from whenever the
+    // change stream's first aggregate reaches the server, or a message stored in between would be missed.
+    const session = this.client.startSession();
+    try {
+      const epochDoc = await this.meta.findOneAndUpdate(
+        { _id: 'epoch' },
+        { $setOnInsert: { value: randomBytes(8).toString('hex') } },
+        { upsert: true, returnDocument: 'after', session, maxTimeMS: this.operationTimeoutMs },
+      );
+      if (!epochDoc) throw new Error('the epoch document was not returned');
+      this.epoch = epochDoc.value;
+      this.feedStart = session.operationTime;
+    } finally {
+      await session.endSession();
+    }
   }
 
   append(message: NewMessage): Promise<AppendResult> {
@@ -155,14 +196,18 @@ export class MongoStore implements MessageStore {
 
   async readAfter(room: string, after: number, limit: number): Promise<ChatMessage[]> {
     return this.guard(() =>
-      this.messages.find({ room, seq: { $gt: after } }, { projection: { _id: 0 } }).sort({ seq: 1 }).limit(limit).toArray(),
+      this.messages
+        .find({ room, seq: { $gt: after } }, { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs })
+        .sort({ seq: 1 })
+        .limit(limit)
+        .toArray(),
     );
   }
 
   async readBefore(room: string, before: number | undefined, limit: number): Promise<ChatMessage[]> {
     const filter = before === undefined ? { room } : { room, seq: { $lt: before } };
     const newestFirst = await this.guard(() =>
-      this.messages.find(filter, { projection: { _id: 0 } }).sort({ seq: -1 }).limit(limit).toArray(),
+      this.messages.find(filter, { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs }).sort({ seq: -1 }).limit(limit).toArray(),
     );
     return newestFirst.reverse();
   }
@@ -171,14 +216,12 @@ export class MongoStore implements MessageStore {
     return this.guard(() => this.lastSeq(room));
   }
 
-  /** The room's last seq in the database. Not refused after close(): appends accepted before it still finish. */
-  private async lastSeq(room: string): Promise<number> {
-    const last = await this.messages.findOne({ room }, { projection: { _id: 0, seq: 1 }, sort: { seq: -1 } });
-    return last?.seq ?? 0;
-  }
-
+  /**
+   * Resolves when MongoDB answers within PING_TIMEOUT_MS, the feed is live, and the last write was
+   * confirmed by a majority (or a probe write now is). Notices a wipe: the epoch document is gone.
+   */
   async ping(): Promise<void> {
-    await this.guard(() => this.db.command({ ping: 1 }));
+    await this.guard(() => withTimeout(this.check(), PING_TIMEOUT_MS, `MongoDB did not answer within ${PING_TIMEOUT_MS} ms`));
   }
 
   onAppend(listener: AppendListener): () => void {
@@ -186,13 +229,40 @@ export class MongoStore implements MessageStore {
     return () => this.listeners.delete(listener);
   }
 
+  onFeedGap(listener: FeedGapListener): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     while (this.writing.size > 0) await Promise.all(this.writing.values());
+    this.wakeFeed?.();
     await this.changeStream?.close().catch(() => undefined);
-    clearTimeout(this.saveTimer);
-    await this.saveResumeToken();
     await this.client.close();
+  }
+
+  /** What ping checks, without its time limit. */
+  private async check(): Promise<void> {
+    if (this.watching && !this.feed.live) throw new StoreUnavailableError(`the feed of new messages is down: ${this.feed.reason}`);
+    if (this.writeFailure !== undefined) {
+      // A probe write with the writes' own concern: ready again only once a majority confirms one.
+      try {
+        await this.meta.updateOne({ _id: 'probe' }, { $set: { value: new Date().toISOString() } }, { upsert: true });
+        this.writeFailure = undefined;
+      } catch (error) {
+        throw new StoreUnavailableError(`writes are not confirmed by a majority: ${describeError(error)}`);
+      }
+    }
+    const epochDoc = await this.meta.findOne({ _id: 'epoch' }, { maxTimeMS: PING_TIMEOUT_MS });
+    if (!epochDoc) await this.reestablish('the epoch document is gone', this.epoch);
+    else if (epochDoc.value !== this.epoch) await this.reestablish('another instance found the log wiped and set a new epoch');
+  }
+
+  /** The room's last seq in the database. Not refused after close(): appends accepted before it still finish. */
+  private async lastSeq(room: string): Promise<number> {
+    const last = await this.messages.findOne({ room }, { projection: { _id: 0, seq: 1 }, sort: { seq: -1 }, maxTimeMS: this.operationTimeoutMs });
+    return last?.seq ?? 0;
   }
 
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
@@ -200,7 +270,8 @@ export class MongoStore implements MessageStore {
     try {
       return await operation();
     } catch (error) {
-      throw new StoreUnavailableError(`MongoDB failed: ${(error as Error).message}`);
+      if (error instanceof StoreUnavailableError) throw error;
+      throw new StoreUnavailableError(`MongoDB failed: ${describeError(error)}`);
     }
   }
 
@@ -210,14 +281,14 @@ export class MongoStore implements MessageStore {
       this.queues.set(room, []);
       try {
         const results = await this.appendBatch(room, batch.map((queued) => queued.message));
-        if (!this.replicaSet) {
-          // No change stream on a standalone: this process is the only writer, so it feeds its own hub.
-          const stored = newlyStored(results);
-          if (stored.length > 0) this.emit(stored);
+        this.writeFailure = undefined;
+        if (this.unannouncedWrites) {
+          this.unannouncedWrites = false;
+          this.signalGap('missed');
         }
         batch.forEach((queued, i) => queued.resolve(results[i] as AppendResult));
       } catch (error) {
-        const failure = error instanceof StoreUnavailableError ? error : new StoreUnavailableError(`MongoDB failed: ${(error as Error).message}`);
+        const failure = error instanceof StoreUnavailableError ? error : new StoreUnavailableError(`MongoDB failed: ${describeError(error)}`);
         for (const queued of batch) queued.reject(failure);
       }
     }
@@ -225,105 +296,222 @@ export class MongoStore implements MessageStore {
     this.writing.delete(room);
   }
 
-  /** Stores a batch of one room's messages in order, turning resends into their originals. */
+  /**
+   * Stores a batch of one room's messages in order, turning resends into their originals. A lost seq race
+   * is retried after a short, growing, jittered pause, until the operation timeout; any other failure
+   * rejects the whole batch, since MongoDB may or may not keep what it took (the client resends, and the
+   * clientId index turns what was kept into the original).
+   */
   private async appendBatch(room: string, batch: NewMessage[]): Promise<AppendResult[]> {
     const results: (AppendResult | undefined)[] = new Array(batch.length);
-    for (let attempt = 0; attempt < MAX_SEQ_RETRIES; attempt++) {
+    const deadline = Date.now() + this.operationTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      await this.reestablishing;
       const pending = batch.map((message, i) => ({ message, i })).filter(({ i }) => results[i] === undefined);
       if (pending.length === 0) return results as AppendResult[];
 
-      // Resends: a clientId already stored, or repeated within this batch, is the original message.
-      const stored = await this.messages
-        .find({ room, clientId: { $in: pending.map(({ message }) => message.clientId) } }, { projection: { _id: 0 } })
+      // One read finds the resends (a clientId already stored) and checks the cached head is still there.
+      const clientIds = new Set(pending.map(({ message }) => message.clientId));
+      const cachedHead = this.heads.get(room);
+      const found = await this.messages
+        .find(
+          { room, $or: [{ clientId: { $in: [...clientIds] } }, ...(cachedHead ? [{ seq: cachedHead }] : [])] },
+          { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs },
+        )
         .toArray();
-      const byClientId = new Map(stored.map((message) => [message.clientId, message]));
+      if (cachedHead && !found.some((message) => message.seq === cachedHead)) {
+        await this.reestablish(`message ${cachedHead} of room ${room} is gone`, this.epoch);
+        continue;
+      }
+      const byClientId = new Map(found.filter((message) => clientIds.has(message.clientId)).map((message) => [message.clientId, message]));
       const fresh: { doc: ChatMessage; i: number }[] = [];
       const firstInBatch = new Map<string, number>();
-      let seq = this.heads.get(room) ?? (await this.lastSeq(room));
+      let seq = cachedHead ?? (await this.lastSeq(room));
       for (const { message, i } of pending) {
         const original = byClientId.get(message.clientId);
         if (original) {
           results[i] = { message: original, duplicate: true };
-        } else if (firstInBatch.has(message.clientId)) {
-          continue; // resolved below, once its first copy is stored
-        } else {
+        } else if (!firstInBatch.has(message.clientId)) {
           firstInBatch.set(message.clientId, i);
           fresh.push({ doc: { ...message, seq: ++seq, at: Date.now() }, i });
-        }
+        } // else: a repeat within the batch, resolved below once its first copy is stored
       }
-      if (fresh.length === 0) continue;
 
       let inserted = fresh.length;
-      try {
-        // insertMany adds _id to the documents it is given: hand it copies so the messages stay clean.
-        await this.messages.insertMany(
-          fresh.map(({ doc }) => ({ ...doc })),
-          { ordered: true, writeConcern: this.writeConcern },
-        );
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        // Another writer took a seq or stored one of these clientIds first: keep what went in, retry the rest.
-        inserted = error instanceof MongoBulkWriteError ? error.insertedCount : 0;
-        this.heads.delete(room);
+      if (fresh.length > 0) {
+        try {
+          // insertMany adds _id to the documents it is given: hand it copies so the messages stay clean.
+          await this.messages.insertMany(fresh.map(({ doc }) => ({ ...doc })), { ordered: true });
+        } catch (error) {
+          this.heads.delete(room);
+          const outcome = classifyWriteError(error);
+          if (outcome.kind === 'unknown') {
+            this.writeFailure = outcome.reason;
+            if (!this.watching) this.unannouncedWrites = true;
+            throw new StoreUnavailableError(`MongoDB did not confirm the write: ${outcome.reason}`);
+          }
+          inserted = outcome.inserted;
+          this.noticeForeignWriter(room);
+        }
       }
-      for (const { doc, i } of fresh.slice(0, inserted)) results[i] = { message: doc, duplicate: false };
-      if (inserted > 0) this.heads.set(room, Math.max(this.heads.get(room) ?? 0, fresh[inserted - 1]!.doc.seq));
+      const stored = fresh.slice(0, inserted);
+      for (const { doc, i } of stored) results[i] = { message: doc, duplicate: false };
+      // After a lost race another writer is ahead: the next attempt reads the head rather than trust this one.
+      if (inserted > 0 && inserted === fresh.length) this.heads.set(room, Math.max(this.heads.get(room) ?? 0, stored.at(-1)!.doc.seq));
+      // No change stream on a standalone: this process is the only writer, so it feeds its own hub.
+      if (!this.watching && stored.length > 0) this.emit(stored.map(({ doc }) => doc));
       // Later copies of a clientId in this batch become the first copy's message.
       batch.forEach((message, i) => {
         const first = firstInBatch.get(message.clientId);
-        const stored = first === undefined ? undefined : results[first];
-        if (results[i] === undefined && first !== i && stored) results[i] = { message: stored.message, duplicate: true };
+        const original = first === undefined ? undefined : results[first];
+        if (results[i] === undefined && first !== i && original) results[i] = { message: original.message, duplicate: true };
+      });
+      if (inserted === fresh.length) continue;
+      const pause = collisionDelayMs(attempt);
+      if (Date.now() + pause > deadline) {
+        throw new StoreUnavailableError(`could not get a seq in room ${room} within ${this.operationTimeoutMs} ms: other writers kept taking it`);
+      }
+      await sleep(pause);
+    }
+  }
+
+  /** A seq race on a standalone mongod means a second process writes to it, whose messages this one never delivers live. */
+  private noticeForeignWriter(room: string): void {
+    if (this.watching || Date.now() - this.lastForeignWriterWarning < FOREIGN_WRITER_WARNING_MS) return;
+    this.lastForeignWriterWarning = Date.now();
+    this.logger?.error(
+      { room },
+      'another process writes to this standalone mongod: its messages do not reach this instance\'s readers live. Run one instance, or make the mongod a replica set',
+    );
+  }
+
+  /**
+   * The database was wiped (or the collection dropped) under the running store: forget the cached heads,
+   * create the indexes again, take the new epoch (replacing `wipedEpoch`, or the one another instance set),
+   * and have every reader check its cursor: it gets a reset. One at a time; appends wait for it.
+   */
+  private reestablish(reason: string, wipedEpoch?: string): Promise<void> {
+    this.reestablishing ??= (async () => {
+      this.logger?.warn({ reason }, 'the MongoDB message log was wiped; setting it up again (new epoch)');
+      this.heads.clear();
+      this.feed.forget();
+      try {
+        await this.establish(wipedEpoch);
+      } finally {
+        this.reestablishing = undefined;
+      }
+      this.signalGap('missed');
+    })();
+    return this.reestablishing;
+  }
+
+  /** Sets where a restarted feed begins: the cluster time now. */
+  private async readClusterTime(): Promise<void> {
+    const session = this.client.startSession();
+    try {
+      await this.meta.findOne({ _id: 'epoch' }, { session, maxTimeMS: this.operationTimeoutMs });
+      this.feedStart = session.operationTime ?? this.feedStart;
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  /**
+   * Starts following the change stream (replica set, sharded cluster), until close. Resolves once the
+   * stream first answers; rejects if that first attempt fails (the store cannot start without its feed).
+   */
+  follow(): Promise<void> {
+    if (!this.watching) return Promise.resolve();
+    return new Promise((resolve, reject) => void this.followChanges(resolve, reject));
+  }
+
+  private async followChanges(started: () => void, failedToStart: (error: unknown) => void): Promise<void> {
+    let from: 'position' | 'now' = 'position';
+    let everOpened = false;
+    while (!this.closed) {
+      const options: ChangeStreamOptions =
+        this.resumeToken && from === 'position' ? { resumeAfter: this.resumeToken } : this.feedStart ? { startAtOperationTime: this.feedStart } : {};
+      const stream = this.messages.watch<ChatMessage, ChangeStreamDocument<ChatMessage>>(FEED_PIPELINE, options);
+      this.changeStream = stream;
+      const opened = () => {
+        everOpened = true;
+        started();
+      };
+      let recovery: FeedRecovery;
+      try {
+        recovery = await this.readStream(stream, from === 'now', opened);
+      } catch (error) {
+        if (this.closed) return;
+        if (!everOpened) {
+          await stream.close().catch(() => undefined);
+          failedToStart(error);
+          return;
+        }
+        recovery = this.feed.failed(error);
+      }
+      await stream.close().catch(() => undefined);
+      if (this.closed) return;
+      this.logger?.warn({ reason: recovery.reason, retryInMs: recovery.delayMs, action: recovery.action }, 'the MongoDB change stream ended; reopening it');
+      // Long-polls waiting on the hub's last batch must read the store while the feed is down.
+      this.signalGap('stopped');
+      if (recovery.action === 'restart') {
+        this.resumeToken = undefined;
+        await this.readClusterTime().catch((error: unknown) => this.logger?.warn({ err: error }, 'could not read the cluster time to restart the change stream from'));
+      }
+      from = recovery.action === 'restart' ? 'now' : 'position';
+      await new Promise<void>((resolve) => {
+        this.wakeFeed = resolve;
+        setTimeout(resolve, recovery.delayMs).unref();
       });
     }
-    throw new StoreUnavailableError(`could not get a seq in room ${room} after ${MAX_SEQ_RETRIES} tries`);
   }
 
-  /** Follows inserts into `messages` and emits them; on an error, resumes after the last one seen. */
-  private watch(): void {
-    if (this.closed) return;
-    const stream = this.messages.watch<ChatMessage, ChangeStreamInsertDocument<ChatMessage>>(
-      [{ $match: { operationType: 'insert' } }],
-      this.resumeToken
-        ? { resumeAfter: this.resumeToken }
-        : this.feedStart
-          ? { startAtOperationTime: this.feedStart }
-          : {},
-    );
-    this.changeStream = stream;
-    stream.on('change', (change) => {
-      this.resumeToken = change._id;
-      this.saveTimer ??= setTimeout(() => void this.saveResumeToken(), SAVE_RESUME_TOKEN_MS).unref();
-      const { _id, ...message } = change.fullDocument as ChatMessage & { _id?: unknown };
-      this.heads.set(message.room, Math.max(this.heads.get(message.room) ?? 0, message.seq));
-      this.emit([message]);
+  /**
+   * Hands on the stream's events a batch at a time (one call to the hub per batch, so one frame per reader),
+   * until the stream ends; returns how to go on. The stream is open once the server answered its first
+   * aggregate, which sets a position (the driver's resumeTokenChanged), or once it handed on an event.
+   */
+  private async readStream(
+    stream: ChangeStream<ChatMessage, ChangeStreamDocument<ChatMessage>>,
+    afterGap: boolean,
+    opened: () => void,
+  ): Promise<FeedRecovery> {
+    let isOpen = false;
+    const open = () => {
+      if (isOpen || this.closed) return;
+      isOpen = true;
+      this.feed.opened();
+      opened();
+      // Reopened from now after losing the position: readers read what they missed from the store.
+      if (afterGap) this.signalGap('missed');
+    };
+    stream.on('resumeTokenChanged', (token: ResumeToken) => {
+      this.resumeToken = token;
+      open();
     });
-    stream.on('error', (error) => {
-      if (this.closed) return;
-      if (error instanceof MongoServerError && HISTORY_LOST.includes(Number(error.code))) {
-        // The saved position fell off the oplog (a long stop): follow from now. Readers lose nothing,
-        // since they resume from their own cursors in the store; only this hub's feed skips ahead.
-        this.logger?.warn({ err: error }, 'MongoDB change stream cannot resume from the saved position; following from now');
-        this.resumeToken = undefined;
-        this.feedStart = undefined;
-      } else {
-        this.logger?.warn({ err: error }, 'MongoDB change stream failed; resuming in 1 s');
+    for (;;) {
+      const first = await stream.tryNext();
+      if (this.closed) return { action: 'resume', delayMs: 0, reason: 'closed' };
+      open();
+      const events = first ? [first] : [];
+      while (stream.bufferedCount() > 0) {
+        const next = await stream.tryNext();
+        if (next) events.push(next);
       }
-      void stream.close().catch(() => undefined);
-      setTimeout(() => this.watch(), 1000).unref();
-    });
+      const step = this.feed.received(events);
+      for (const message of step.messages) this.heads.set(message.room, Math.max(this.heads.get(message.room) ?? 0, message.seq));
+      if (step.messages.length > 0) this.emit(step.messages);
+      this.resumeToken = stream.resumeToken ?? this.resumeToken;
+      if (step.wiped) {
+        await this.reestablish(step.wiped, this.epoch);
+        return { action: 'restart', delayMs: 0, reason: step.wiped };
+      }
+      if (!first && stream.closed) return this.feed.closed();
+    }
   }
 
-  /** Writes this instance's change-stream position to `instances`, if it moved since the last write. */
-  private async saveResumeToken(): Promise<void> {
-    this.saveTimer = undefined;
-    const token = this.resumeToken;
-    if (token === undefined || token === this.savedToken) return;
-    try {
-      await this.instances.updateOne({ _id: this.instanceId }, { $set: { resumeToken: token, savedAt: new Date() } }, { upsert: true });
-      this.savedToken = token;
-    } catch (error) {
-      this.logger?.warn({ err: error }, 'could not save the change-stream position; will try again');
-    }
+  private signalGap(gap: FeedGap): void {
+    for (const listener of this.gapListeners) listener(gap);
   }
 
   private emit(messages: readonly ChatMessage[]): void {
@@ -331,12 +519,16 @@ export class MongoStore implements MessageStore {
   }
 }
 
-function isDuplicateKey(error: unknown): boolean {
-  if (error instanceof MongoBulkWriteError) return error.writeErrors instanceof Array ? error.writeErrors.every((e) => e.code === DUPLICATE_KEY) : error.code === DUPLICATE_KEY;
-  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** The URI without its password, for logs and errors. */
-export function redactUri(uri: string): string {
-  return uri.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+/** `work`, or a rejection with `message` once `ms` have passed (the work goes on unobserved). */
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreUnavailableError(message)), ms);
+  });
+  work.catch(() => undefined);
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

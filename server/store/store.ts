@@ -20,6 +20,16 @@ export interface AppendResult {
  */
 export type AppendListener = (messages: readonly ChatMessage[]) => void;
 
+/**
+ * A break in the feed:
+ * - `stopped`: the feed stopped; the last messages it handed on may no longer be a room's end, so a
+ *   reader waiting for what follows them must read the store.
+ * - `missed`: the feed runs again but may have missed messages (it restarted from now, or the log was
+ *   wiped): every reader reads what follows its cursor from the store (a reset when the epoch changed).
+ */
+export type FeedGap = 'stopped' | 'missed';
+export type FeedGapListener = (gap: FeedGap) => void;
+
 /** The messages a batch of appends newly stored (resends of stored ones left out), in order: what the feed hands on. */
 export function newlyStored(results: readonly AppendResult[]): ChatMessage[] {
   return results.filter((result) => !result.duplicate).map((result) => result.message);
@@ -41,6 +51,8 @@ export interface MessageStore {
   ping(): Promise<void>;
   /** Subscribes to the feed of new messages; returns the unsubscribe function. */
   onAppend(listener: AppendListener): () => void;
+  /** Subscribes to the feed's gaps (see FeedGap); returns the unsubscribe function. */
+  onFeedGap(listener: FeedGapListener): () => void;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,125 @@
+// The MongoDB store's feed as a state machine: the change stream's events go in, the messages to hand to
+// the hub come out, and each way the stream can end (an error, a dropped collection, a lost position)
+// maps to one way to go on. The store does the I/O; every decision is here, tested with the driver's own
+// events and errors.
+import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError, type ChangeStreamDocument } from 'mongodb';
+import type { ChatMessage } from '../protocol';
+import { describeError } from './mongo-errors';
+
+/** The stream's position is gone (the oplog moved past it, or it names a collection that no longer exists). */
+const POSITION_LOST = new Set([
+  136, // CappedPositionLost
+  260, // InvalidResumeToken
+  280, // ChangeStreamFatalError
+  286, // ChangeStreamHistoryLost
+]);
+/** The user may not watch: retrying soon will not help, an operator has to grant the right. */
+const NOT_ALLOWED = new Set([13, 18]); // Unauthorized, AuthenticationFailed
+const NOT_ALLOWED_RETRY_MS = 30_000;
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 10_000;
+
+/**
+ * How to go on after the stream ended:
+ * - `resume`: reopen after the last position seen, once `delayMs` have passed; nothing is missed.
+ * - `restart`: the position is lost: reopen from now and have every reader read what it may have missed
+ *   from the store (a gap in the feed).
+ */
+export interface FeedRecovery {
+  action: 'resume' | 'restart';
+  delayMs: number;
+  /** Why the stream ended, for the log and for /readyz. */
+  reason: string;
+}
+
+/** What a batch of change events means: messages to hand on, and whether the log itself went away. */
+export interface FeedStep {
+  messages: ChatMessage[];
+  /** Set when `messages` (or its database) was dropped or renamed: the store must set itself up again. */
+  wiped?: string;
+}
+
+export class ChangeFeedState {
+  /** The last seq handed on per room: an event replayed by a reopened stream is not handed on twice. */
+  private readonly handedOn = new Map<string, number>();
+  /** Failures since the stream last opened: the retry delay doubles with each. */
+  private failures = 0;
+  private notLive: string | undefined = 'the change stream has not opened yet';
+
+  /** Whether the feed delivers what is stored now. */
+  get live(): boolean {
+    return this.notLive === undefined;
+  }
+
+  /** Why the feed is not live (undefined while it is). */
+  get reason(): string | undefined {
+    return this.notLive;
+  }
+
+  /** The stream answered: it is live again. */
+  opened(): void {
+    this.notLive = undefined;
+    this.failures = 0;
+  }
+
+  /** The events of one batch of the stream, in order. */
+  received(events: readonly ChangeStreamDocument<ChatMessage>[]): FeedStep {
+    const messages: ChatMessage[] = [];
+    for (const event of events) {
+      switch (event.operationType) {
+        case 'insert': {
+          const { _id, ...message } = event.fullDocument as ChatMessage & { _id?: unknown };
+          if (message.seq > (this.handedOn.get(message.room) ?? 0)) {
+            this.handedOn.set(message.room, message.seq);
+            messages.push(message);
+          }
+          break;
+        }
+        case 'drop':
+        case 'rename':
+        case 'dropDatabase':
+        case 'invalidate':
+          this.forget();
+          return { messages, wiped: `the messages collection saw a ${event.operationType}` };
+        default:
+          break;
+      }
+    }
+    return { messages };
+  }
+
+  /** The stream failed with `error` (after the driver's own resume attempt, when the error allowed one). */
+  failed(error: unknown): FeedRecovery {
+    this.failures++;
+    const code = error instanceof MongoError ? error.code : undefined;
+    if (error instanceof MongoServerError && typeof code === 'number' && POSITION_LOST.has(code)) {
+      return this.ended('restart', this.failures > 1 ? this.backoff() : 0, `the change stream lost its position (${describeError(error)})`);
+    }
+    if (error instanceof MongoServerError && typeof code === 'number' && NOT_ALLOWED.has(code)) {
+      return this.ended('resume', NOT_ALLOWED_RETRY_MS, `the user may not watch the messages collection (${describeError(error)})`);
+    }
+    const unreachable = error instanceof MongoNetworkError || error instanceof MongoServerSelectionError;
+    const why = unreachable ? 'MongoDB is unreachable' : 'the change stream failed';
+    return this.ended('resume', this.backoff(), `${why} (${describeError(error)})`);
+  }
+
+  /** The server closed the stream without an error. */
+  closed(): FeedRecovery {
+    this.failures++;
+    return this.ended('resume', this.backoff(), 'the server closed the change stream');
+  }
+
+  /** The log was wiped and seqs start again from 1: nothing handed on before counts. */
+  forget(): void {
+    this.handedOn.clear();
+  }
+
+  private ended(action: FeedRecovery['action'], delayMs: number, reason: string): FeedRecovery {
+    this.notLive = reason;
+    return { action, delayMs, reason };
+  }
+
+  private backoff(): number {
+    return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (this.failures - 1));
+  }
+}

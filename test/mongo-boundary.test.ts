@@ -1,0 +1,315 @@
+// The MongoDB store's decisions at the driver boundary, with no MongoDB: each error built with the driver's
+// own classes the way the driver builds it (an insertMany failure goes through the driver's own
+// mergeBatchResults and BulkWriteResult, as its executeCommands does), each URI read by the driver's own
+// parser, each change-stream event and error fed to the feed's state machine. No driver is mocked and no
+// server faked; where a real connection is needed, it is refused by 127.0.0.1:1.
+import { createRequire } from 'node:module';
+import {
+  MongoBulkWriteError,
+  type BulkWriteResult,
+  MongoClient,
+  MongoNetworkError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoWriteConcernError,
+  type ChangeStreamDocument,
+  type Document,
+} from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../server/protocol';
+import { ChangeFeedState } from '../server/store/mongo-feed';
+import { classifyWriteError, collisionDelayMs, deploymentOf, describeStartupError, READING_URI } from '../server/store/mongo-errors';
+import { databaseNameOf, redactUri } from '../server/store/mongo-uri';
+import { MongoStore, openMongoStore } from '../server/store/mongo';
+import { StoreUnavailableError } from '../server/store/store';
+
+// ---- insertMany's errors, built by the driver's own bulk code -----------------------------------
+
+interface DriverBulk {
+  BulkWriteResult: new (bulkResult: Document, ordered: boolean) => BulkWriteResult;
+  Batch: new (batchType: number, originalZeroIndex: number) => { operations: Document[]; originalIndexes: number[] };
+  BatchType: { INSERT: number };
+  mergeBatchResults: (batch: unknown, bulkResult: Document, err: unknown, result: unknown) => void;
+}
+// The driver's own internals, where its public index exports only their types.
+const requireFromDriver = createRequire(import.meta.url);
+const driverBulk = requireFromDriver('mongodb/lib/bulk/common.js') as DriverBulk;
+const { TopologyDescription } = requireFromDriver('mongodb/lib/sdam/topology_description.js') as {
+  TopologyDescription: new (type: string, servers: null, setName: string) => ConstructorParameters<typeof MongoServerSelectionError>[1];
+};
+const newBulkWriteResult = (bulkResult: Document, ordered: boolean) => new driverBulk.BulkWriteResult(bulkResult, ordered);
+
+/**
+ * What an ordered insertMany of `count` documents throws when the insert command answers `response`
+ * (a server reply with ok: 1) or fails with `thrown`: the steps of executeCommands and handleWriteError
+ * in mongodb/lib/bulk/common.js, with the driver's own functions and classes.
+ */
+function insertManyError(count: number, outcome: { response: Document } | { thrown: Error }): MongoBulkWriteError {
+  const batch = new driverBulk.Batch(driverBulk.BatchType.INSERT, 0);
+  batch.operations = Array.from({ length: count }, (_, i) => ({ room: 'r', seq: i + 1 }));
+  batch.originalIndexes = batch.operations.map((_, i) => i);
+  const bulkResult: Document = { ok: 1, writeErrors: [], writeConcernErrors: [], insertedIds: [], nInserted: 0, nUpserted: 0, nMatched: 0, nModified: 0, nRemoved: 0, upserted: [] };
+  // server.js throws a reply that holds a writeConcernError as MongoWriteConcernError (throwIfWriteConcernError).
+  const thrown = 'thrown' in outcome ? outcome.thrown : outcome.response.writeConcernError ? new MongoWriteConcernError(outcome.response as ConstructorParameters<typeof MongoWriteConcernError>[0]) : undefined;
+  if (thrown instanceof MongoWriteConcernError) {
+    driverBulk.mergeBatchResults(batch, bulkResult, thrown, undefined);
+    const wce = (thrown.result as Document).writeConcernError as Document;
+    return new MongoBulkWriteError({ message: wce.errmsg, code: wce.code }, newBulkWriteResult(bulkResult, true));
+  }
+  if (thrown) return new MongoBulkWriteError(thrown, newBulkWriteResult(bulkResult, true));
+  const response = (outcome as { response: Document }).response;
+  driverBulk.mergeBatchResults(batch, bulkResult, null, response);
+  const result = newBulkWriteResult(bulkResult, true);
+  const [first] = bulkResult.writeErrors as { errmsg: string; code: number }[];
+  if (!first) throw new Error('this reply is not a failure');
+  return new MongoBulkWriteError({ message: first.errmsg, code: first.code, writeErrors: bulkResult.writeErrors }, result);
+}
+
+const duplicateSeq = (index: number) => ({
+  index,
+  code: 11000,
+  errmsg: `E11000 duplicate key error collection: parley.messages index: room_seq dup key: { room: "r", seq: ${index + 1} }`,
+});
+const replicationTimedOut = { code: 64, codeName: 'WriteConcernFailed', errmsg: 'waiting for replication timed out', errInfo: { wtimeout: true } };
+const selectionFailed = () =>
+  new MongoServerSelectionError('Server selection timed out after 5000 ms', new TopologyDescription('ReplicaSetNoPrimary', null, 'rs0'));
+
+/** What the store before issue 15 did with every insertMany error: the defect this suite pins down. */
+function oldIsDuplicateKey(error: unknown): boolean {
+  if (error instanceof MongoBulkWriteError) return error.writeErrors instanceof Array ? error.writeErrors.every((e) => e.code === 11000) : error.code === 11000;
+  return error instanceof MongoServerError && error.code === 11000;
+}
+
+describe('classifyWriteError: what a failed insertMany stored for sure', () => {
+  it('reads a lost seq race (duplicate key, write concern met) as a collision after the documents before it', () => {
+    const error = insertManyError(5, { response: { ok: 1, n: 2, writeErrors: [duplicateSeq(2)] } });
+    expect(error.insertedCount).toBe(2);
+    expect(classifyWriteError(error)).toEqual({ kind: 'collision', inserted: 2 });
+    // The whole insert command refused with a duplicate key (ok: 0, as failCommand's errorCode answers): nothing written.
+    const refused = insertManyError(3, { thrown: new MongoServerError({ ok: 0, code: 11000, codeName: 'DuplicateKey', errmsg: 'E11000 duplicate key error' }) });
+    expect(classifyWriteError(refused)).toEqual({ kind: 'collision', inserted: 0 });
+    // A single insert's duplicate key, as the server answers a plain insertOne.
+    expect(classifyWriteError(new MongoServerError({ ok: 0, code: 11000, errmsg: duplicateSeq(0).errmsg }))).toEqual({ kind: 'collision', inserted: 0 });
+  });
+
+  it('never reads a write-concern failure as stored: an acked message could roll back, its seq a hole for good', () => {
+    const error = insertManyError(3, { response: { ok: 1, n: 3, writeConcernError: replicationTimedOut } });
+    expect(error.writeErrors).toEqual([]);
+    expect(oldIsDuplicateKey(error)).toBe(true); // the data loss of defect 1
+    expect(classifyWriteError(error)).toMatchObject({ kind: 'unknown', reason: expect.stringContaining('waiting for replication timed out') });
+  });
+
+  it('never reads a duplicate key that came with a write-concern failure as a plain race', () => {
+    const error = insertManyError(4, { response: { ok: 1, n: 1, writeErrors: [duplicateSeq(1)], writeConcernError: replicationTimedOut } });
+    expect(classifyWriteError(error).kind).toBe('unknown');
+  });
+
+  it('reads network errors, a stepped-down primary and a failed server selection as unknown, never as a resend', () => {
+    const failures: Error[] = [
+      new MongoNetworkError('connection 3 to 10.0.0.2:27017 closed'),
+      new MongoServerError({ ok: 0, code: 10107, codeName: 'NotWritablePrimary', errmsg: 'not primary' }),
+      new MongoServerError({ ok: 0, code: 189, codeName: 'PrimarySteppedDown', errmsg: 'primary stepped down' }),
+      selectionFailed(),
+    ];
+    for (const thrown of failures) {
+      const error = insertManyError(2, { thrown });
+      expect(oldIsDuplicateKey(error), thrown.message).toBe(true); // a first send would have been acked `duplicate: true`
+      expect(classifyWriteError(error), thrown.message).toMatchObject({ kind: 'unknown' });
+    }
+    expect(classifyWriteError(new MongoWriteConcernError({ ok: 1, writeConcernError: replicationTimedOut })).kind).toBe('unknown');
+    expect(classifyWriteError(new Error('anything else')).kind).toBe('unknown');
+  });
+});
+
+describe('collisionDelayMs: backoff after a lost seq race', () => {
+  it('grows with each attempt up to 100 ms, jittered within the upper half', () => {
+    expect([1, 2, 3, 4].map((attempt) => collisionDelayMs(attempt, () => 1))).toEqual([2, 4, 8, 16]);
+    expect(collisionDelayMs(1, () => 0)).toBe(1);
+    expect(collisionDelayMs(30, () => 0)).toBe(50);
+    expect(collisionDelayMs(30, () => 1)).toBe(100);
+  });
+});
+
+// ---- URIs, by the driver's own parser ----------------------------------------------------------
+
+describe('databaseNameOf and redactUri: URIs the driver accepts', () => {
+  const cases: [uri: string, database: string][] = [
+    ['mongodb://h1:27017,h2:27017,h3:27017/parley?replicaSet=rs0', 'parley'],
+    ['mongodb://h1:27017,h2:27017,h3:27017/chat?replicaSet=rs0&readPreference=secondaryPreferred', 'chat'],
+    ['mongodb://%2Ftmp%2Fmongodb-27017.sock/chat', 'chat'],
+    ['mongodb+srv://ana:s3cret@cluster0.example.net/prod?retryWrites=true&w=majority', 'prod'],
+    ['mongodb://ana:s3cret@[::1]:27017,h2/?replicaSet=rs0', 'parley'],
+    ['mongodb://127.0.0.1:27017', 'parley'],
+    ['mongodb://h1/my%20db', 'my db'],
+  ];
+
+  it('finds the database of multi-host, Unix-socket, SRV and IPv6 URIs, and `parley` when none is named', () => {
+    for (const [uri, database] of cases) expect(databaseNameOf(uri), uri).toBe(database);
+    // What the old `new URL('http://' + ...)` could not read at all.
+    expect(() => new URL(cases[0]![0].replace(/^mongodb:/, 'http:'))).toThrow();
+  });
+
+  it('agrees with the driver: the database MongoClient would use, the hosts it would reach (no DNS, no connection)', () => {
+    for (const [uri, database] of cases) {
+      const client = new MongoClient(uri);
+      if (database !== 'parley') expect(client.options.dbName).toBe(database);
+      if (uri.includes('%2F')) expect(client.options.hosts.map(String)).toEqual(['/tmp/mongodb-27017.sock']);
+    }
+    expect(new MongoClient(cases[0]![0]).options.hosts.map(String)).toEqual(['h1:27017', 'h2:27017', 'h3:27017']);
+    expect(new MongoClient(cases[3]![0]).options.srvHost).toBe('cluster0.example.net'); // resolved only at connect
+  });
+
+  it('redacts the password, keeps the rest, and says "unparseable" rather than echo a URI it cannot read', () => {
+    expect(redactUri('mongodb+srv://ana:s3cret@cluster0.example.net/prod?w=majority')).toBe('mongodb+srv://ana:***@cluster0.example.net/prod?w=majority');
+    expect(redactUri('mongodb://ana:s3cret@h1,h2/parley?replicaSet=rs0')).toBe('mongodb://ana:***@h1,h2/parley?replicaSet=rs0');
+    expect(redactUri('mongodb://h1/parley')).toBe('mongodb://h1/parley');
+    expect(redactUri('mongodb://ana:s3cret@')).not.toContain('s3cret');
+  });
+});
+
+// ---- start-up errors ----------------------------------------------------------------------------
+
+describe('start-up errors say which step failed and why', () => {
+  const where = 'mongodb://ana:***@h1/parley';
+
+  it('names an authentication failure, a missing right, an index that cannot be built, a URI the driver refuses', () => {
+    const auth = new MongoServerError({ ok: 0, code: 18, codeName: 'AuthenticationFailed', errmsg: 'Authentication failed.' });
+    expect(describeStartupError('connecting', auth, where)).toMatch(/^MongoDB at mongodb:\/\/ana:\*\*\*@h1\/parley: connecting failed: authentication failed: check the user/);
+    const unauthorized = new MongoServerError({ ok: 0, code: 13, codeName: 'Unauthorized', errmsg: 'not authorized on parley to execute command' });
+    expect(describeStartupError('creating the indexes and reading the epoch', unauthorized, where)).toContain('grant it readWrite');
+    const duplicates = new MongoServerError({ ok: 0, code: 11000, errmsg: 'Index build failed: E11000 duplicate key error collection: parley.messages index: room_seq' });
+    expect(describeStartupError('creating the indexes and reading the epoch', duplicates, where)).toContain('a unique index cannot be built');
+    const conflict = new MongoServerError({ ok: 0, code: 85, codeName: 'IndexOptionsConflict', errmsg: 'An existing index has the same name' });
+    expect(describeStartupError('creating the indexes and reading the epoch', conflict, where)).toContain('an index of that name exists');
+    expect(describeStartupError('connecting', selectionFailed(), where)).toContain('no MongoDB server answered in time');
+    let parseError: unknown;
+    try {
+      new MongoClient('mongodb://h1:99999/parley');
+    } catch (error) {
+      parseError = error;
+    }
+    expect(describeStartupError(READING_URI, parseError, where)).toContain('MONGODB_URI is not a valid connection string');
+  });
+
+  it('fails to open with that message, not "did not answer", for a bad URI and for a refused connection', async () => {
+    await expect(openMongoStore('mongodb://h1:99999/parley')).rejects.toThrow(/reading MONGODB_URI failed: MONGODB_URI is not a valid connection string/);
+    const refused = openMongoStore('mongodb://127.0.0.1:1/parley', { serverSelectionTimeoutMS: 300 });
+    await expect(refused).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(refused).rejects.toThrow(/connecting failed: no MongoDB server answered in time \(.*ECONNREFUSED 127\.0\.0\.1:1/);
+  });
+
+  it('answers a health check within about a second when MongoDB does not answer, not after server selection gives up', async () => {
+    const client = new MongoClient('mongodb://127.0.0.1:1/parley', { serverSelectionTimeoutMS: 10_000 });
+    const store = new MongoStore(client, client.db('parley'), 'standalone', undefined, 10_000);
+    const started = Date.now();
+    await expect(store.ping()).rejects.toThrow(/did not answer within 1000 ms/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await client.close();
+  });
+
+  it('is not ready while its change stream is not live, and says so', async () => {
+    const client = new MongoClient('mongodb://127.0.0.1:1/parley');
+    const store = new MongoStore(client, client.db('parley'), 'replicaSet', 'rs0', 10_000);
+    await expect(store.ping()).rejects.toThrow(/the feed of new messages is down: the change stream has not opened yet/);
+    await client.close();
+  });
+});
+
+describe('deploymentOf: which deployments have a change stream', () => {
+  it('tells a replica set member, a mongos (no setName, msg isdbgrid) and a standalone apart', () => {
+    expect(deploymentOf({ isWritablePrimary: true, setName: 'rs0', hosts: ['h1:27017', 'h2:27017', 'h3:27017'] })).toBe('replicaSet');
+    expect(deploymentOf({ isWritablePrimary: true, msg: 'isdbgrid', maxWireVersion: 25 })).toBe('sharded');
+    expect(deploymentOf({ isWritablePrimary: true, maxWireVersion: 25 })).toBe('standalone');
+  });
+});
+
+// ---- the feed's state machine, fed the driver's events and errors -------------------------------
+
+const token = (n: number) => ({ _data: `82${n.toString(16).padStart(8, '0')}` });
+const ns = { db: 'parley', coll: 'messages' };
+let eventNumber = 0;
+
+function insertEvent(room: string, seq: number): ChangeStreamDocument<ChatMessage> {
+  return {
+    _id: token(++eventNumber),
+    operationType: 'insert',
+    ns,
+    documentKey: { _id: `id-${room}-${seq}` as never },
+    fullDocument: { _id: `id-${room}-${seq}`, room, seq, clientId: `c-${room}-${seq}`, author: 'ana', text: `#${seq}`, at: 1 } as ChatMessage,
+  } as unknown as ChangeStreamDocument<ChatMessage>;
+}
+
+function eventOf(operationType: 'drop' | 'rename' | 'dropDatabase' | 'invalidate' | 'update'): ChangeStreamDocument<ChatMessage> {
+  return { _id: token(++eventNumber), operationType, ns } as unknown as ChangeStreamDocument<ChatMessage>;
+}
+
+describe('ChangeFeedState: the change stream, every way it can go and end', () => {
+  it('hands on the inserts of one batch together, without _id, each once, in order', () => {
+    const feed = new ChangeFeedState();
+    feed.opened();
+    const step = feed.received([insertEvent('a', 1), insertEvent('b', 1), insertEvent('a', 2), eventOf('update')]);
+    expect(step.wiped).toBeUndefined();
+    expect(step.messages.map((m) => `${m.room}:${m.seq}`)).toEqual(['a:1', 'b:1', 'a:2']);
+    expect(step.messages.every((m) => !('_id' in m))).toBe(true);
+    // A reopened stream may replay what it had handed on: not twice.
+    expect(feed.received([insertEvent('a', 2), insertEvent('a', 3)]).messages.map((m) => m.seq)).toEqual([3]);
+  });
+
+  it.each(['drop', 'rename', 'dropDatabase', 'invalidate'] as const)('reads a %s of the collection as a wiped log, and forgets what it handed on', (operationType) => {
+    const feed = new ChangeFeedState();
+    feed.opened();
+    feed.received([insertEvent('a', 1), insertEvent('a', 2)]);
+    const step = feed.received([insertEvent('a', 3), eventOf(operationType), insertEvent('a', 9)]);
+    expect(step.messages.map((m) => m.seq)).toEqual([3]);
+    expect(step.wiped).toContain(operationType);
+    // Seqs start again from 1 in the new log: they are handed on.
+    expect(feed.received([insertEvent('a', 1)]).messages.map((m) => m.seq)).toEqual([1]);
+  });
+
+  it('restarts from now when its position left the oplog, or names another collection: readers read the gap from the store', () => {
+    for (const [code, codeName] of [
+      [286, 'ChangeStreamHistoryLost'],
+      [280, 'ChangeStreamFatalError'],
+      [260, 'InvalidResumeToken'],
+      [136, 'CappedPositionLost'],
+    ] as const) {
+      const feed = new ChangeFeedState();
+      feed.opened();
+      const recovery = feed.failed(new MongoServerError({ ok: 0, code, codeName, errmsg: 'Resume of change stream was not possible' }));
+      expect(recovery, codeName).toMatchObject({ action: 'restart', delayMs: 0 });
+      expect(feed.live).toBe(false);
+      expect(feed.reason).toContain(codeName);
+      // A second failure in a row waits before trying again, rather than spinning.
+      expect(feed.failed(new MongoServerError({ ok: 0, code, codeName, errmsg: 'again' })).delayMs).toBeGreaterThan(0);
+    }
+  });
+
+  it('retries a refusal (Unauthorized) slowly and says the feed is down for that reason, not every second forever', () => {
+    const feed = new ChangeFeedState();
+    feed.opened();
+    const recovery = feed.failed(new MongoServerError({ ok: 0, code: 13, codeName: 'Unauthorized', errmsg: 'not authorized on parley to execute command { aggregate: "messages" }' }));
+    expect(recovery).toMatchObject({ action: 'resume', delayMs: 30_000 });
+    expect(feed.reason).toMatch(/may not watch.*Unauthorized/);
+  });
+
+  it('resumes after network errors and a lost primary with a backoff that doubles to 10 s, and is live again once the stream answers', () => {
+    const feed = new ChangeFeedState();
+    expect(feed.live).toBe(false); // not before it first opens
+    feed.opened();
+    expect(feed.live).toBe(true);
+    const delays = [
+      new MongoNetworkError('connection 7 to 127.0.0.1:27017 closed'),
+      selectionFailed(),
+      new MongoServerError({ ok: 0, code: 10107, codeName: 'NotWritablePrimary', errmsg: 'not primary' }),
+    ].map((error) => feed.failed(error));
+    expect(delays.map((r) => r.action)).toEqual(['resume', 'resume', 'resume']);
+    expect(delays.map((r) => r.delayMs)).toEqual([250, 500, 1000]);
+    expect(feed.reason).toContain('NotWritablePrimary');
+    for (let i = 0; i < 10; i++) feed.closed();
+    expect(feed.closed()).toMatchObject({ action: 'resume', delayMs: 10_000, reason: 'the server closed the change stream' });
+    feed.opened();
+    expect(feed.live).toBe(true);
+    expect(feed.reason).toBeUndefined();
+    expect(feed.failed(new MongoNetworkError('closed')).delayMs).toBe(250);
+  });
+});
