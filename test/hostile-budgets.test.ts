@@ -121,6 +121,15 @@ describe('typing signals and people requests (issue 14, item 6b)', () => {
     expect(accepted).toBeLessThanOrEqual(numberOf('PRESENCE_BURST') + Math.ceil(numberOf('PRESENCE_PER_SECOND') * seconds));
   }, 60_000);
 
+  it('past the budget, drop typing frames unanswered: an error naming the room would read as a failed subscription', async () => {
+    const { url, wsUrl } = await startTestServer(DEFAULTS);
+    const socket = await TestSocket.open(wsUrl, await createSession(url, 'Typist'));
+    await socket.subscribe('lobby');
+    for (let i = 0; i < 2 * numberOf('PRESENCE_BURST'); i++) socket.send({ type: 'typing', room: 'lobby' });
+    await socket.roundTrip();
+    expect(socket.frames.remaining().filter((f) => f.type === 'error')).toEqual([]);
+  });
+
   it('keep presence for at most MAX_POLLED_ROOMS rooms that long-poll readers alone keep, forgetting the least recently polled', async () => {
     const { url } = await startTestServer({ ...UNLIMITED, MAX_POLLED_ROOMS: '100' });
     const cookie = await createSession(url, 'Poller');

@@ -331,10 +331,23 @@ export class SocketSession {
         case 'ping':
           return this.send({ type: 'pong' });
         case 'typing':
-          return signalTyping(this.ctx, { session: this.session, ip: this.ip }, frame.room);
+          return this.signalTyping(frame.room);
       }
     } catch (error) {
       this.sendError(error, frame?.type ?? 'unreadable', frame ? namedIn(frame) : namedInSend(json));
+    }
+  }
+
+  /**
+   * A typing signal: a hint, so one past the presence budget is dropped unanswered. An error frame naming
+   * the room, as frames about a room are answered, would tell the page its subscription failed.
+   */
+  private signalTyping(room: string): void {
+    try {
+      signalTyping(this.ctx, { session: this.session, ip: this.ip }, room);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === ErrorCode.rateLimited) return;
+      throw error;
     }
   }
 
