@@ -1,4 +1,5 @@
-// Message text, shown as text (never as HTML), with http(s) links made clickable.
+// Message text, shown as text (never as HTML), with http(s) links made clickable. Each link is isolated and
+// left to right, so that direction controls in the text around it cannot reorder what it shows.
 import { useMemo } from 'preact/hooks';
 import { splitLinks } from '../links';
 
@@ -9,7 +10,7 @@ export function Linkified({ text }: { text: string }) {
     <>
       {parts.map((part) =>
         part.href ? (
-          <a href={part.href} target="_blank" rel="noopener noreferrer nofollow">
+          <a href={part.href} target="_blank" rel="noopener noreferrer nofollow" dir="ltr">
             {part.text}
           </a>
         ) : (
