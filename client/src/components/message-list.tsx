@@ -4,7 +4,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ChatMessage } from '../../../server/protocol';
 import type { OutgoingMessage } from '../outbox';
 import type { RoomModel } from '../use-room';
-import { Linkified } from './linkified';
+import { MessageText } from './message-text';
 
 /** Messages from one author within this long of each other share one header. */
 const GROUP_GAP_MS = 5 * 60_000;
@@ -118,15 +118,13 @@ function MessageGroup({ messages, mine, now }: { messages: ChatMessage[]; mine: 
   return (
     <article class={`group${mine ? ' mine' : ''}`} aria-label={`Messages from ${first.author}`}>
       <header class="group-header">
-        <span class="author" style={{ color: authorColor(first.author) }}>
+        <span class="author" dir="auto" style={{ color: authorColor(first.author) }}>
           {first.author}
         </span>
         <Time at={first.at} now={now} />
       </header>
       {messages.map((message) => (
-        <p class="text" key={message.seq} data-seq={message.seq}>
-          <Linkified text={message.text} />
-        </p>
+        <MessageText key={message.seq} seq={message.seq} text={message.text} />
       ))}
     </article>
   );
@@ -139,9 +137,7 @@ function Outgoing({ entry, retry, discard }: { entry: OutgoingMessage; retry: (i
         <span class="author">{entry.author}</span>
         <span class="time">{entry.state === 'pending' ? 'Sending…' : 'Not sent'}</span>
       </header>
-      <p class="text">
-        <Linkified text={entry.text} />
-      </p>
+      <MessageText text={entry.text} />
       {entry.state === 'failed' && (
         <p class="send-error" role="alert">
           {entry.error?.message ?? 'The server refused this message.'}{' '}
