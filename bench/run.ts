@@ -114,6 +114,11 @@ async function startParley(): Promise<RunningServer> {
       SEND_PER_SECOND: '1000000',
       IP_SEND_BURST: '1000000',
       IP_SEND_PER_SECOND: '1000000',
+      NEW_ROOM_BURST: '1000000',
+      IP_NEW_ROOM_BURST: '1000000',
+      SOCKET_FRAME_BURST: '1000000',
+      SOCKET_FRAMES_PER_SECOND: '1000000',
+      SOCKET_BYTES_PER_SECOND: String(1024 * 1024 * 1024),
     },
   });
   const url = `http://127.0.0.1:${port}`;

@@ -76,7 +76,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   metrics.countOpenConnections(() => ({ websocket: sockets.size, longpoll: hub.waiting() }));
   const writes = new InFlightWrites();
   const presence = new Presence(
-    { pollGraceMs: config.waitTimeoutMs + 10_000, typingMs: TYPING_MS, debounceMs: PRESENCE_DEBOUNCE_MS, maxFramesPerSecond: PRESENCE_FRAMES_PER_SECOND },
+    { pollGraceMs: config.waitTimeoutMs + 10_000, typingMs: TYPING_MS, debounceMs: PRESENCE_DEBOUNCE_MS, maxFramesPerSecond: PRESENCE_FRAMES_PER_SECOND, maxPolledRooms: config.maxPolledRooms },
     (room, state) => hub.broadcast(room, Buffer.from(JSON.stringify({ type: 'people', ...state } satisfies ServerFrame))),
   );
   const ctx: AppContext = { config, store, hub, sessions, limits, logger, metrics, presence, writes, sockets };

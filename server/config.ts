@@ -54,6 +54,18 @@ const settings = {
   SEND_PER_SECOND: { schema: integer(1, 1_000_000), default: '5', help: 'messages per second one session may send from one IP, after the burst' },
   IP_SEND_BURST: { schema: integer(1, 1_000_000), default: '200', help: 'messages all sessions of one IP may send at once' },
   IP_SEND_PER_SECOND: { schema: integer(1, 1_000_000), default: '100', help: 'messages per second all sessions of one IP may send, after the burst' },
+  NEW_ROOM_BURST: { schema: integer(1, 1_000_000), default: '10', help: 'rooms one session may create from one IP at once (a room exists once a message is stored in it)' },
+  NEW_ROOMS_PER_MINUTE: { schema: integer(1, 1_000_000), default: '10', help: 'rooms per minute one session may create from one IP, after the burst' },
+  IP_NEW_ROOM_BURST: { schema: integer(1, 1_000_000), default: '30', help: 'rooms all sessions of one IP may create at once' },
+  IP_NEW_ROOMS_PER_MINUTE: { schema: integer(1, 1_000_000), default: '30', help: 'rooms per minute all sessions of one IP may create, after the burst' },
+  PRESENCE_BURST: { schema: integer(1, 1_000_000), default: '30', help: 'typing signals and people requests one session may make from one IP at once' },
+  PRESENCE_PER_SECOND: { schema: integer(1, 1_000_000), default: '5', help: 'typing signals and people requests per second one session may make from one IP, after the burst' },
+  IP_PRESENCE_BURST: { schema: integer(1, 1_000_000), default: '300', help: 'typing signals and people requests all clients of one IP may make at once' },
+  IP_PRESENCE_PER_SECOND: { schema: integer(1, 1_000_000), default: '100', help: 'typing signals and people requests per second all clients of one IP may make, after the burst' },
+  MAX_POLLED_ROOMS: { schema: integer(1, 10_000_000), default: '10000', help: 'rooms whose presence is kept for long-poll readers alone (no WebSocket follows them); past it, the least recently polled is forgotten' },
+  SOCKET_FRAME_BURST: { schema: integer(1, 1_000_000), default: '100', help: 'frames one WebSocket may send at once; past its budget the server stops reading it until the budget refills' },
+  SOCKET_FRAMES_PER_SECOND: { schema: integer(1, 1_000_000), default: '20', help: 'frames per second one WebSocket may send, after the burst' },
+  SOCKET_BYTES_PER_SECOND: { schema: integer(1024, 1024 * 1024 * 1024), default: String(256 * 1024), help: 'bytes per second one WebSocket may send (and at once), at least MAX_FRAME_BYTES; past it the server stops reading it for a while' },
   CONNECT_BURST: { schema: integer(1, 1_000_000), default: '100', help: 'WebSocket connections one IP may open at once' },
   CONNECT_PER_SECOND: { schema: integer(1, 1_000_000), default: '20', help: 'WebSocket connections per second one IP may open, after the burst' },
   MAX_CONNECTIONS: { schema: integer(1, 10_000_000), default: '20000', help: 'open WebSockets the server holds in all' },
@@ -100,6 +112,14 @@ export interface Config {
   sendRate: BucketRate;
   ipSendRate: BucketRate;
   connectRate: BucketRate;
+  newRoomRate: BucketRate;
+  ipNewRoomRate: BucketRate;
+  presenceRate: BucketRate;
+  ipPresenceRate: BucketRate;
+  maxPolledRooms: number;
+  /** What one WebSocket may send: frames, and bytes (burst and rate alike: SOCKET_BYTES_PER_SECOND). */
+  socketFrameRate: BucketRate;
+  socketByteRate: BucketRate;
   maxConnections: number;
   maxConnectionsPerIp: number;
   maxLongPollsPerIp: number;
@@ -146,6 +166,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (r.MAX_BUFFERED_BYTES < neededBuffer) {
     throw new ConfigError(`MAX_BUFFERED_BYTES=${r.MAX_BUFFERED_BYTES} is too small for MAX_TEXT_LENGTH=${r.MAX_TEXT_LENGTH}: it needs at least ${neededBuffer}`);
   }
+  // A socket's byte budget must hold its largest frame, or such a frame would stop its reading for good.
+  if (r.SOCKET_BYTES_PER_SECOND < r.MAX_FRAME_BYTES) {
+    throw new ConfigError(`SOCKET_BYTES_PER_SECOND=${r.SOCKET_BYTES_PER_SECOND} is smaller than MAX_FRAME_BYTES=${r.MAX_FRAME_BYTES}: a socket could never send its largest frame`);
+  }
   if (r.HISTORY_PAGE_SIZE > r.MAX_HISTORY_PAGE_SIZE) {
     throw new ConfigError(`HISTORY_PAGE_SIZE=${r.HISTORY_PAGE_SIZE} is larger than MAX_HISTORY_PAGE_SIZE=${r.MAX_HISTORY_PAGE_SIZE}`);
   }
@@ -179,6 +203,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sendRate: { burst: r.SEND_BURST, perSecond: r.SEND_PER_SECOND },
     ipSendRate: { burst: r.IP_SEND_BURST, perSecond: r.IP_SEND_PER_SECOND },
     connectRate: { burst: r.CONNECT_BURST, perSecond: r.CONNECT_PER_SECOND },
+    newRoomRate: { burst: r.NEW_ROOM_BURST, perSecond: r.NEW_ROOMS_PER_MINUTE / 60 },
+    ipNewRoomRate: { burst: r.IP_NEW_ROOM_BURST, perSecond: r.IP_NEW_ROOMS_PER_MINUTE / 60 },
+    presenceRate: { burst: r.PRESENCE_BURST, perSecond: r.PRESENCE_PER_SECOND },
+    ipPresenceRate: { burst: r.IP_PRESENCE_BURST, perSecond: r.IP_PRESENCE_PER_SECOND },
+    maxPolledRooms: r.MAX_POLLED_ROOMS,
+    socketFrameRate: { burst: r.SOCKET_FRAME_BURST, perSecond: r.SOCKET_FRAMES_PER_SECOND },
+    socketByteRate: { burst: r.SOCKET_BYTES_PER_SECOND, perSecond: r.SOCKET_BYTES_PER_SECOND },
     maxConnections: r.MAX_CONNECTIONS,
     maxConnectionsPerIp: r.MAX_CONNECTIONS_PER_IP,
     maxLongPollsPerIp: r.MAX_LONGPOLLS_PER_IP,

@@ -1,5 +1,6 @@
-// What one client may cost: sends per session and per IP, new sockets per IP, open sockets per IP and in
-// all, held long-polls per IP, TCP connections of any kind per IP. Every refusal of a request is a
+// What one client may cost: sends, new rooms, and typing signals and people requests, per session and per
+// IP; new sockets per IP, open sockets per IP and in all, held long-polls per IP, TCP connections of any kind
+// per IP. (What one WebSocket may send is its own budget: see handlers/socket.ts.) Every refusal of a request is a
 // rate_limited ApiError with the time to wait. Answers read from the store are not refused but take turns,
 // one IP at a time.
 import type { IncomingMessage } from 'node:http';
@@ -15,6 +16,10 @@ const FULL_RETRY_AFTER_MS = 5000;
 export class ClientLimits {
   private readonly sends: TokenBuckets;
   private readonly ipSends: TokenBuckets;
+  private readonly newRooms: TokenBuckets;
+  private readonly ipNewRooms: TokenBuckets;
+  private readonly presence: TokenBuckets;
+  private readonly ipPresence: TokenBuckets;
   private readonly connects: TokenBuckets;
   private readonly sockets: OpenCounts;
   private readonly longPolls: OpenCounts;
@@ -24,6 +29,10 @@ export class ClientLimits {
   constructor(config: Config) {
     this.sends = new TokenBuckets(config.sendRate);
     this.ipSends = new TokenBuckets(config.ipSendRate);
+    this.newRooms = new TokenBuckets(config.newRoomRate);
+    this.ipNewRooms = new TokenBuckets(config.ipNewRoomRate);
+    this.presence = new TokenBuckets(config.presenceRate);
+    this.ipPresence = new TokenBuckets(config.ipPresenceRate);
     this.connects = new TokenBuckets(config.connectRate);
     this.sockets = new OpenCounts(config.maxConnectionsPerIp, config.maxConnections);
     this.longPolls = new OpenCounts(config.maxLongPollsPerIp);
@@ -47,6 +56,31 @@ export class ClientLimits {
     const shared = this.ipSends.take(ip);
     if (!shared.ok) {
       throw new ApiError(ErrorCode.rateLimited, `too many messages from your network; try again in ${seconds(shared.retryAfterMs)}`, shared.retryAfterMs);
+    }
+  }
+
+  /** A message from `nick` at `ip` that creates its room; throws rate_limited when they create rooms too fast. */
+  takeNewRoom(nick: string, ip: string): void {
+    const mine = this.newRooms.take(`${ip} ${nick}`);
+    if (!mine.ok) throw new ApiError(ErrorCode.rateLimited, `you are creating rooms too fast; try again in ${seconds(mine.retryAfterMs)}`, mine.retryAfterMs);
+    const shared = this.ipNewRooms.take(ip);
+    if (!shared.ok) {
+      throw new ApiError(ErrorCode.rateLimited, `too many new rooms from your network; try again in ${seconds(shared.retryAfterMs)}`, shared.retryAfterMs);
+    }
+  }
+
+  /**
+   * A typing signal or a people request from `nick` (undefined: no session) at `ip`; throws rate_limited when
+   * they come too fast.
+   */
+  takePresence(nick: string | undefined, ip: string): void {
+    if (nick !== undefined) {
+      const mine = this.presence.take(`${ip} ${nick}`);
+      if (!mine.ok) throw new ApiError(ErrorCode.rateLimited, `too many typing signals or people requests; try again in ${seconds(mine.retryAfterMs)}`, mine.retryAfterMs);
+    }
+    const shared = this.ipPresence.take(ip);
+    if (!shared.ok) {
+      throw new ApiError(ErrorCode.rateLimited, `too many typing signals or people requests from your network; try again in ${seconds(shared.retryAfterMs)}`, shared.retryAfterMs);
     }
   }
 
@@ -87,6 +121,10 @@ export class ClientLimits {
   sweep(): void {
     this.sends.sweep();
     this.ipSends.sweep();
+    this.newRooms.sweep();
+    this.ipNewRooms.sweep();
+    this.presence.sweep();
+    this.ipPresence.sweep();
     this.connects.sweep();
   }
 }

@@ -3,7 +3,9 @@
 // its last request). "Typing" lasts a few seconds after the last typing signal, or until that person's
 // message is stored. Changes are coalesced per room and published at most every `debounceMs`, and only
 // when the picture changed, so a busy room does not flood its readers; a room of thousands is published
-// less often still, so that its presence costs at most `maxFramesPerSecond` frames a second.
+// less often still, so that its presence costs at most `maxFramesPerSecond` frames a second. What it holds is
+// bounded: typing is kept only for someone present in the room, and rooms that only long-poll readers keep
+// (no WebSocket follows them) are at most `maxPolledRooms`, the least recently polled forgotten first.
 import { PEOPLE_LIST_LIMIT, type PeopleState } from './protocol';
 
 export interface PresenceOptions {
@@ -19,6 +21,11 @@ export interface PresenceOptions {
    * than debounceMs. Default: no bound beyond debounceMs.
    */
   maxFramesPerSecond?: number;
+  /**
+   * Rooms kept for long-poll readers alone (no WebSocket in them): past it, the least recently polled is
+   * forgotten (its readers count again at their next poll). Default: no bound.
+   */
+  maxPolledRooms?: number;
 }
 
 interface RoomPeople {
@@ -43,6 +50,12 @@ interface RoomPeople {
 
 export class Presence {
   private readonly rooms = new Map<string, RoomPeople>();
+  /**
+   * The rooms no WebSocket reads, that long-poll readers keep, least recently polled first (a Map keeps
+   * insertion order, and each poll re-inserts its room). A room in it may since have gained a WebSocket
+   * reader: such an entry is dropped, not the room, when its turn to go comes.
+   */
+  private readonly polledOnly = new Map<string, true>();
   private readonly dirty = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
   /** When flushTimer fires. */
@@ -68,6 +81,7 @@ export class Presence {
       people.sockets.set(nick, (people.sockets.get(nick) ?? 0) + 1);
       people.present.add(nick);
     }
+    this.polledOnly.delete(room);
     this.changed(room);
   }
 
@@ -85,12 +99,14 @@ export class Presence {
         if (!people.polling.has(nick)) people.present.delete(nick);
       }
     }
+    if (!hasSockets(people) && people.polling.size > 0) this.polledOnly.set(room, true);
     this.changed(room);
   }
 
   /** A long-poll request from `nick` reached the server: present for the next pollGraceMs. */
   polled(room: string, nick: string, now = Date.now()): void {
     const people = this.room(room);
+    if (!hasSockets(people)) this.keepPolledOnly(room);
     const known = people.polling.has(nick);
     people.polling.set(nick, now + this.options.pollGraceMs);
     if (known) return;
@@ -98,9 +114,13 @@ export class Presence {
     this.changed(room);
   }
 
-  /** `nick` is typing in `room`. Repeated signals only extend it: they publish nothing new. */
+  /**
+   * `nick` is typing in `room`. Repeated signals only extend it: they publish nothing new. Kept only while
+   * `nick` is present there, as only then is it shown: a signal for a room they are not in holds nothing.
+   */
   typing(room: string, nick: string, now = Date.now()): void {
-    const people = this.room(room);
+    const people = this.rooms.get(room);
+    if (!people?.present.has(nick)) return;
     const known = people.typing.has(nick);
     people.typing.set(nick, now + this.options.typingMs);
     if (!known) this.changed(room);
@@ -129,6 +149,7 @@ export class Presence {
     clearInterval(this.sweepTimer);
     clearTimeout(this.flushTimer);
     this.rooms.clear();
+    this.polledOnly.clear();
     this.dirty.clear();
   }
 
@@ -183,7 +204,7 @@ export class Presence {
         people.nextPublishAt = now + this.publishInterval(people);
         this.publish(room, state);
       }
-      if (people.sockets.size === 0 && people.polling.size === 0 && people.guests === 0) this.rooms.delete(room);
+      if (!hasSockets(people) && people.polling.size === 0) this.forget(room);
     }
     if (nextDue !== Infinity) this.scheduleFlush(nextDue, now);
   }
@@ -198,6 +219,25 @@ export class Presence {
     return Math.max(debounceMs, (readers / maxFramesPerSecond) * 1000);
   }
 
+  /** Puts `room` last in the polled-only order, and forgets the least recently polled past maxPolledRooms. */
+  private keepPolledOnly(room: string): void {
+    this.polledOnly.delete(room);
+    this.polledOnly.set(room, true);
+    const max = this.options.maxPolledRooms ?? Number.POSITIVE_INFINITY;
+    for (const oldest of this.polledOnly.keys()) {
+      if (this.polledOnly.size <= max) return;
+      const people = this.rooms.get(oldest);
+      if (people && !hasSockets(people)) this.forget(oldest);
+      else this.polledOnly.delete(oldest);
+    }
+  }
+
+  private forget(room: string): void {
+    this.rooms.delete(room);
+    this.polledOnly.delete(room);
+    this.dirty.delete(room);
+  }
+
   private room(name: string): RoomPeople {
     let people = this.rooms.get(name);
     if (!people) {
@@ -206,6 +246,11 @@ export class Presence {
     }
     return people;
   }
+}
+
+/** Whether a WebSocket reads the room (with a nickname or without). */
+function hasSockets(people: RoomPeople): boolean {
+  return people.sockets.size > 0 || people.guests > 0;
 }
 
 const collator = new Intl.Collator(undefined, { sensitivity: 'base' });
@@ -221,6 +266,10 @@ export class SortedNames {
 
   get size(): number {
     return this.names.length;
+  }
+
+  has(name: string): boolean {
+    return this.names[this.indexOf(name)] === name;
   }
 
   add(name: string): void {

@@ -1,7 +1,8 @@
 // Token buckets, one per key (a session, an IP): each holds up to `burst` tokens and refills at `perSecond`.
 // There is no timer per key: a bucket is refilled from the clock when it is used. Memory stays bounded:
 // at most `maxKeys` buckets are kept (the least recently used goes first), and `sweep` drops the full ones,
-// which hold nothing a fresh bucket would not. Also: counts of what a key holds open, and turns per key.
+// which hold nothing a fresh bucket would not. Also: one bucket without a key (a socket's own), counts of what
+// a key holds open, and turns per key.
 
 export interface BucketRate {
   /** Tokens a key may spend at once. */
@@ -66,6 +67,37 @@ export class TokenBuckets {
     bucket.tokens = Math.min(this.rate.burst, bucket.tokens + (elapsed * this.rate.perSecond) / 1000);
     bucket.at = now;
     return bucket;
+  }
+}
+
+/** One token bucket, for one holder (a socket's own budget): no key, no map. */
+export class TokenBucket {
+  private tokens: number;
+  /** When `tokens` was last brought up to date (ms). */
+  private at: number;
+
+  constructor(
+    private readonly rate: BucketRate,
+    now = Date.now(),
+  ) {
+    this.tokens = rate.burst;
+    this.at = now;
+  }
+
+  /**
+   * How many ms until `cost` tokens are there (at most the burst: more could never be); 0 when they are now.
+   * Spends nothing: see `spend`.
+   */
+  msUntil(cost: number, now = Date.now()): number {
+    this.tokens = Math.min(this.rate.burst, this.tokens + (Math.max(0, now - this.at) * this.rate.perSecond) / 1000);
+    this.at = now;
+    const missing = Math.min(cost, this.rate.burst) - this.tokens;
+    return missing <= 0 ? 0 : Math.ceil((missing * 1000) / this.rate.perSecond);
+  }
+
+  /** Spends `cost` tokens (at most the burst), once `msUntil` said they are there. */
+  spend(cost: number): void {
+    this.tokens -= Math.min(cost, this.rate.burst);
   }
 }
 

@@ -124,15 +124,22 @@ export async function appendMessage(
     throw new ApiError(ErrorCode.tooLarge, `a message has at most ${config.maxTextLength} characters (this one has ${length})`);
   }
   limits.takeSend(session.nick, ip);
+  // A room exists once a message is stored in it, and then for good (on disk): its first message is what
+  // creates it, so that is what the new-room budget counts.
+  if ((await store.head(room)) === 0) limits.takeNewRoom(session.nick, ip);
   const result = await writes.track(() => store.append({ room, clientId, author: session.nick, text }));
   if (!result.duplicate) metrics.messageStored();
   presence.sent(room, session.nick);
   return result;
 }
 
-/** `session` is typing in `room` (ephemeral: see Presence). Like a send, it needs a nickname. */
-export function signalTyping({ presence }: AppContext, session: Session | undefined, room: string): void {
+/**
+ * `session` is typing in `room` (ephemeral: see Presence). Like a send, it needs a nickname; it counts
+ * against the sender's presence budget.
+ */
+export function signalTyping({ presence, limits }: AppContext, { session, ip }: Sender, room: string): void {
   if (!session) throw new ApiError(ErrorCode.unauthenticated, 'pick a nickname before typing (POST /api/session)');
+  limits.takePresence(session.nick, ip);
   presence.typing(room, session.nick);
 }
 

@@ -31,10 +31,18 @@ const queryNumber = (name: string) => z.string().regex(WHOLE_NUMBER, `${name} is
 const MAX_EPOCH_LENGTH = 64;
 const Epoch = z.string().max(MAX_EPOCH_LENGTH);
 
+/**
+ * A UTF-16 surrogate standing alone: in a regex with the u flag a pair is one character, so only a lone
+ * half matches. JSON carries one ("\ud83d"), but the store keeps UTF-8, which cannot: it would read back as
+ * U+FFFD while live readers got the text as sent.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 /** The text of a message; its length cap is applied by the server from its config. */
 export const MessageText = z
   .string()
-  .refine((text) => text.trim().length > 0, 'a message cannot be empty');
+  .refine((text) => text.trim().length > 0, 'a message cannot be empty')
+  .refine((text) => !LONE_SURROGATE.test(text), 'a message is Unicode text: it cannot hold half of a character (a lone UTF-16 surrogate, U+D800 to U+DFFF)');
 
 // ---- WebSocket: client -> server --------------------------------------------------------------
 

@@ -30,6 +30,19 @@ describe('config', () => {
     expect(loadConfig({ MAX_BUFFERED_BYTES: '50048' }).maxBufferedBytes).toBe(50048);
   });
 
+  it('reads the budgets, per minute for new rooms, and refuses a socket byte budget below the largest frame', () => {
+    expect(loadConfig({})).toMatchObject({
+      newRoomRate: { burst: 10, perSecond: 10 / 60 },
+      ipNewRoomRate: { burst: 30, perSecond: 30 / 60 },
+      presenceRate: { burst: 30, perSecond: 5 },
+      ipPresenceRate: { burst: 300, perSecond: 100 },
+      maxPolledRooms: 10000,
+      socketFrameRate: { burst: 100, perSecond: 20 },
+      socketByteRate: { burst: 262144, perSecond: 262144 },
+    });
+    expect(() => loadConfig({ SOCKET_BYTES_PER_SECOND: '65535' })).toThrow(/SOCKET_BYTES_PER_SECOND=65535 is smaller than MAX_FRAME_BYTES=65536/);
+  });
+
   it('reads the connection timeouts, host names and /metrics settings, and refuses ones that cannot work', () => {
     expect(loadConfig({})).toMatchObject({ headersTimeoutMs: 10000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 5000, allowedHosts: [], metricsListen: undefined });
     expect(loadConfig({ ALLOWED_HOSTS: ' Chat.Example.com, * ' }).allowedHosts).toEqual(['chat.example.com', '*']);

@@ -63,8 +63,8 @@ export interface TestServer {
 }
 
 /**
- * Rate limits out of the way: every test client comes from 127.0.0.1, and most tests send faster than a
- * person. The suites about limits (test/limits.test.ts, test/fuzz.test.ts) set their own.
+ * Rate limits and budgets out of the way: every test client comes from 127.0.0.1, and most tests send
+ * faster than a person. The suites about limits (test/limits.test.ts, test/fuzz.test.ts) set their own.
  */
 export const UNLIMITED: Readonly<Record<string, string>> = {
   SEND_BURST: '1000000',
@@ -73,6 +73,17 @@ export const UNLIMITED: Readonly<Record<string, string>> = {
   IP_SEND_PER_SECOND: '1000000',
   CONNECT_BURST: '1000000',
   CONNECT_PER_SECOND: '1000000',
+  NEW_ROOM_BURST: '1000000',
+  NEW_ROOMS_PER_MINUTE: '1000000',
+  IP_NEW_ROOM_BURST: '1000000',
+  IP_NEW_ROOMS_PER_MINUTE: '1000000',
+  PRESENCE_BURST: '1000000',
+  PRESENCE_PER_SECOND: '1000000',
+  IP_PRESENCE_BURST: '1000000',
+  IP_PRESENCE_PER_SECOND: '1000000',
+  SOCKET_FRAME_BURST: '1000000',
+  SOCKET_FRAMES_PER_SECOND: '1000000',
+  SOCKET_BYTES_PER_SECOND: String(1024 * 1024 * 1024),
 };
 
 /**

@@ -49,6 +49,32 @@ describe('Presence', () => {
     presence.close();
   });
 
+  it('keeps typing only for someone present, and at most maxPolledRooms rooms for long-poll readers alone (issue 14, item 6b)', () => {
+    vi.useFakeTimers();
+    const presence = new Presence({ pollGraceMs: 30_000, typingMs: 5000, debounceMs: 250, maxPolledRooms: 10_000 }, () => undefined);
+    // Typing into 20,000 rooms one is not in holds nothing.
+    for (let i = 0; i < 20_000; i++) presence.typing(`typed-${i}`, 'Spy');
+    presence.polled('typed-0', 'Ana');
+    expect(presence.state('typed-0')).toMatchObject({ present: ['Ana'], typing: [] });
+
+    // Polling 20,000 rooms keeps the last 10,000 polled; a room a WebSocket reads is never forgotten.
+    presence.joined('lobby', 'Ana');
+    presence.polled('lobby', 'Spy');
+    for (let i = 0; i < 20_000; i++) presence.polled(`polled-${i}`, 'Spy');
+    expect(presence.state('polled-9999').presentCount).toBe(0);
+    expect(presence.state('polled-10000').present).toEqual(['Spy']);
+    expect(presence.state('polled-19999').present).toEqual(['Spy']);
+    expect(presence.state('typed-0').presentCount).toBe(0);
+    expect(presence.state('lobby').present).toEqual(['Ana', 'Spy']);
+
+    // Once its last socket leaves, a room is kept for its pollers, and counts among the polled rooms.
+    presence.left('lobby', 'Ana');
+    presence.polled('one-more', 'Spy');
+    expect(presence.state('lobby').present).toEqual(['Spy']);
+    expect(presence.state('polled-10000').presentCount).toBe(0);
+    presence.close();
+  });
+
   it('publishes a room of thousands less often, without delaying a small room', () => {
     vi.useFakeTimers();
     const published: { room: string; at: number; guests: number }[] = [];

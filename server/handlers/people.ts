@@ -1,6 +1,7 @@
 // Who is in a room, over HTTP: for long-poll clients, which have no socket to receive `people` frames on,
 // and their typing signal. A long-poll reader with a nickname counts as present while it keeps polling.
 import { validate } from '../errors';
+import { clientIp } from '../limits';
 import type { PeopleState } from '../protocol';
 import { signalTyping } from '../roomlog';
 import { RoomName } from '../validation';
@@ -10,6 +11,7 @@ import type { HttpHandler } from './http';
 export const showPeople: HttpHandler = (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
   const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
+  ctx.limits.takePresence(session?.nick, clientIp(req));
   if (session) ctx.presence.polled(room, session.nick);
   res.setHeader('Cache-Control', 'no-store');
   res.json(ctx.presence.state(room) satisfies PeopleState);
@@ -18,6 +20,6 @@ export const showPeople: HttpHandler = (ctx, req, res) => {
 /** POST /api/rooms/:room/typing: the session's nickname is typing in the room (204). */
 export const typing: HttpHandler = (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
-  signalTyping(ctx, ctx.sessions.fromCookieHeader(req.headers.cookie), room);
+  signalTyping(ctx, { session: ctx.sessions.fromCookieHeader(req.headers.cookie), ip: clientIp(req) }, room);
   res.status(204).end();
 };

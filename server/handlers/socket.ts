@@ -1,7 +1,8 @@
 // One WebSocket connection: subscriptions to rooms (replay from a cursor, then live), sends with acks,
 // and pings. Everything a client sends is validated; a bad frame gets an error frame, never a crash.
 // What the server holds for one socket is bounded: its unsent bytes by MAX_BUFFERED_BYTES, a replay by
-// going out in parts, each once the client has taken the one before.
+// going out in parts, each once the client has taken the one before. What it does for one socket is bounded
+// too: frames past the socket's budget wait, and the socket is not read meanwhile.
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
 import type { AppContext } from '../context';
@@ -10,6 +11,7 @@ import type { EncodedBatch, RoomReader } from '../hub';
 import { CloseCode, ErrorCode, type ServerFrame } from '../protocol';
 import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
 import { clientIp } from '../limits';
+import { TokenBucket } from '../rate-limit';
 import { appendMessage, checkCursor, readAfter, readLatest, signalTyping, type Page } from '../roomlog';
 import type { Session } from '../session';
 
@@ -110,7 +112,7 @@ function sessionOf(ws: WebSocket): SocketSession | undefined {
 }
 
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  void sessionOf(this)?.receive(data, isBinary);
+  sessionOf(this)?.frameArrived(data, isBinary);
 }
 
 function onPong(this: WebSocket): void {
@@ -147,6 +149,16 @@ export class SocketSession {
   private replays: PendingReplay[] | undefined;
   /** When the replay part being written was handed to the socket; undefined when none is (see closeIfNotReading). */
   private partSentAt: number | undefined;
+  /** What the client may send: SOCKET_FRAME_BURST frames at once, then SOCKET_FRAMES_PER_SECOND. */
+  private readonly frameBudget: TokenBucket;
+  /** And SOCKET_BYTES_PER_SECOND bytes, at once or over a second. */
+  private readonly byteBudget: TokenBucket;
+  /**
+   * Frames that arrived past the budget, served in order as it refills; undefined while within it. The
+   * socket is not read meanwhile, so they are at most what one read from the connection held (64 KiB).
+   */
+  private overBudget: ArrivedFrame[] | undefined;
+  private overBudgetTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: AppContext,
@@ -155,6 +167,8 @@ export class SocketSession {
     /** The client's address, for the per-IP limits. */
     readonly ip: string,
   ) {
+    this.frameBudget = new TokenBucket(ctx.config.socketFrameRate);
+    this.byteBudget = new TokenBucket(ctx.config.socketByteRate);
     ws.session = this;
     ws.on('message', onMessage);
     ws.on('pong', onPong);
@@ -165,6 +179,8 @@ export class SocketSession {
 
   /** The connection closed (with `code`): leave every room, give the connection slot back. */
   socketClosed(code: number): void {
+    clearTimeout(this.overBudgetTimer);
+    this.overBudget = undefined;
     this.closed();
     this.ctx.sockets.delete(this, this.id, code, Math.round((Date.now() - this.openedAt) / 1000));
   }
@@ -272,8 +288,57 @@ export class SocketSession {
     });
   }
 
+  /**
+   * A frame from the client: served at once while the client is within its budget. Past it, the server
+   * stops reading the socket (backpressure: the client's own buffers fill) and serves the frames it had read
+   * as the budget refills, then reads again. A flood costs the server a bounded amount of work a second,
+   * and loses nothing.
+   */
+  frameArrived(data: RawData, isBinary: boolean): void {
+    if (this.overBudget) {
+      this.overBudget.push({ data, isBinary });
+      return;
+    }
+    const waitMs = this.takeBudget(data);
+    if (waitMs === 0) {
+      void this.receive(data, isBinary);
+      return;
+    }
+    this.overBudget = [{ data, isBinary }];
+    this.ws.pause();
+    this.overBudgetTimer = setTimeout(() => this.serveOverBudget(), waitMs);
+  }
+
+  /** Serves the frames that waited, as far as the budget goes; reads the socket again once none wait. */
+  private serveOverBudget(): void {
+    this.overBudgetTimer = undefined;
+    const waiting = this.overBudget ?? [];
+    for (let next = waiting[0]; next; next = waiting[0]) {
+      const waitMs = this.takeBudget(next.data);
+      if (waitMs > 0) {
+        this.overBudgetTimer = setTimeout(() => this.serveOverBudget(), waitMs);
+        return;
+      }
+      waiting.shift();
+      void this.receive(next.data, next.isBinary);
+    }
+    this.overBudget = undefined;
+    this.ws.resume();
+  }
+
+  /** Spends a frame and its bytes from the budget and returns 0, or returns how many ms until they are there. */
+  private takeBudget(data: RawData): number {
+    const now = Date.now();
+    const bytes = byteLength(data);
+    const waitMs = Math.max(this.frameBudget.msUntil(1, now), this.byteBudget.msUntil(bytes, now));
+    if (waitMs > 0) return waitMs;
+    this.frameBudget.spend(1);
+    this.byteBudget.spend(bytes);
+    return 0;
+  }
+
   /** A frame from the client: validated, then served; a bad one gets an error frame. */
-  async receive(data: RawData, isBinary: boolean): Promise<void> {
+  private async receive(data: RawData, isBinary: boolean): Promise<void> {
     this.alive = true;
     this.lastFrameAt = Date.now();
     let json: unknown;
@@ -293,10 +358,23 @@ export class SocketSession {
         case 'ping':
           return this.send({ type: 'pong' });
         case 'typing':
-          return signalTyping(this.ctx, this.session, frame.room);
+          return this.signalTyping(frame.room);
       }
     } catch (error) {
       this.sendError(error, frame?.type ?? 'unreadable', frame ? namedIn(frame) : namedInSend(json));
+    }
+  }
+
+  /**
+   * A typing signal: a hint, so one past the presence budget is dropped unanswered. An error frame naming
+   * the room, as frames about a room are answered, would tell the page its subscription failed.
+   */
+  private signalTyping(room: string): void {
+    try {
+      signalTyping(this.ctx, { session: this.session, ip: this.ip }, room);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === ErrorCode.rateLimited) return;
+      throw error;
     }
   }
 
@@ -481,6 +559,17 @@ export class SocketSession {
   private closed(): void {
     for (const { room } of this.subscriptions) this.unsubscribe(room);
   }
+}
+
+/** A frame as ws handed it over, kept until the socket's budget serves it. */
+interface ArrivedFrame {
+  data: RawData;
+  isBinary: boolean;
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((total, part) => total + part.length, 0);
+  return data.byteLength;
 }
 
 interface Named {

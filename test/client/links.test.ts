@@ -82,4 +82,39 @@ describe('links in message text', () => {
       { text: '\nlast line' },
     ]);
   });
+
+  it('shows a host that could pass for another as the browser reaches it, in punycode (issue 14, item 8b)', () => {
+    const shown = (text: string) => splitLinks(text).flatMap((part) => (part.href ? [[part.text, part.href]] : []));
+    // Cyrillic а among Latin letters: looks like apple.com, goes to xn--pple-43d.com.
+    expect(shown('log in at https://\u0430pple.com/login now')).toEqual([['https://xn--pple-43d.com/login', 'https://xn--pple-43d.com/login']]);
+    expect(shown('\u0430pple.com')).toEqual([['xn--pple-43d.com', 'https://xn--pple-43d.com/']]);
+    // All Cyrillic letters that look Latin (аррӏе), Greek (ορεn), and a Latin letter that is not a-z (ɑ).
+    expect(shown('https://\u0430\u0440\u0440\u04cf\u0435.com/')).toEqual([['https://xn--80ak6aa92e.com/', 'https://xn--80ak6aa92e.com/']]);
+    expect(shown('https://\u03bf\u03c1\u03b5n.org/')[0]?.[0]).toMatch(/^https:\/\/xn--/);
+    expect(shown('https://\u0251pple.com')).toEqual([['https://xn--pple-p5b.com', 'https://xn--pple-p5b.com/']]);
+    // Hosts that cannot pass for another stay as written: accented Latin, Japanese, ASCII.
+    expect(shown('https://bücher.de/straße')).toEqual([['https://bücher.de/straße', 'https://xn--bcher-kva.de/stra%C3%9Fe']]);
+    expect(shown('https://søg.dk')).toEqual([['https://søg.dk', 'https://xn--sg-lka.dk/']]);
+    expect(shown('https://例え.jp/')).toEqual([['https://例え.jp/', 'https://xn--r8jz45g.jp/']]);
+    expect(shown('https://x.org/a')).toEqual([['https://x.org/a', 'https://x.org/a']]);
+    // Full-width letters are the ASCII host they map to.
+    expect(shown('https://\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com/')).toEqual([['https://example.com/', 'https://example.com/']]);
+  });
+
+  it('shows a link without the direction controls that would reorder it (issue 14, item 8c)', () => {
+    // U+202E (right-to-left override) makes "…/moc.elgoog" read "…/google.com".
+    expect(splitLinks('see https://example.com/\u202Emoc.elgoog')).toEqual([
+      { text: 'see ' },
+      { text: 'https://example.com/moc.elgoog', href: 'https://example.com/%E2%80%AEmoc.elgoog' },
+    ]);
+    for (const control of ['\u200E', '\u200F', '\u202A', '\u202B', '\u202C', '\u202D', '\u2066', '\u2067', '\u2068', '\u2069']) {
+      const [link] = splitLinks(`https://example.com/a${control}b`);
+      expect(link?.text, `U+${control.codePointAt(0)?.toString(16)}`).toBe('https://example.com/ab');
+    }
+  });
+
+  it('leaves a URL with a user name as text: https://bank.example@evil.example goes to evil.example', () => {
+    expect(linksIn('https://bank.example@evil.example/login')).toEqual([]);
+    expect(linksIn('https://user:pass@x.org/')).toEqual([]);
+  });
 });

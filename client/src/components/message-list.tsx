@@ -124,15 +124,13 @@ function MessageGroup({ messages, me, now }: { messages: ChatMessage[]; me: stri
   return (
     <article class={`group${mine ? ' mine' : ''}`} aria-label={`Messages from ${first.author}`}>
       <header class="group-header">
-        <span class="author" style={{ color: authorColor(first.author) }}>
+        <span class="author" dir="auto" style={{ color: authorColor(first.author) }}>
           {first.author}
         </span>
         <Time at={first.at} now={now} />
       </header>
       {messages.map((message) => (
-        <div class={!mine && mentions(message.text, me) ? 'text mentions-me' : 'text'} key={message.seq} data-seq={message.seq}>
-          <MessageText text={message.text} />
-        </div>
+        <MessageText key={message.seq} seq={message.seq} text={message.text} mentionsMe={!mine && mentions(message.text, me)} />
       ))}
     </article>
   );
@@ -145,9 +143,7 @@ function Outgoing({ entry, retry, discard }: { entry: OutgoingMessage; retry: (i
         <span class="author">{entry.author}</span>
         <span class="time">{entry.state === 'pending' ? 'Sending…' : 'Not sent'}</span>
       </header>
-      <div class="text">
-        <MessageText text={entry.text} />
-      </div>
+      <MessageText text={entry.text} />
       {entry.state === 'failed' && (
         <p class="send-error" role="alert">
           {entry.error?.message ?? 'The server refused this message.'}{' '}

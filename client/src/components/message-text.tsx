@@ -1,17 +1,64 @@
 // A message's text, its Markdown shown as elements (see markdown.ts): never as HTML, whatever it holds.
-// Mentions of the room's people stand out, and those of the reader more.
+// Mentions of the room's people stand out, and those of the reader more. Past FOLD_LINES lines it is folded
+// behind a "Show more" button, so that one long message (a paste of thousands of lines) does not push the
+// whole room out of sight. Each message is isolated in the direction of its own text (dir="auto"), and each
+// link left to right, so that direction controls in a message cannot reorder what is around it.
 import { createContext, type ComponentChildren } from 'preact';
-import { useContext, useMemo, useRef, useState } from 'preact/hooks';
+import { useContext, useId, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { parseMessage, type Block, type Inline } from '../markdown';
 import { splitMentions } from '../mentions';
 
 /** Who a message may mention (the room's people, the reader among them), and who the reader is. */
 export const MentionNames = createContext<{ names: readonly string[]; me: string }>({ names: [], me: '' });
 
-export function MessageText({ text }: { text: string }) {
+interface Props {
+  text: string;
+  /** The stored message's seq; none for one still on its way. */
+  seq?: number;
+  /** The message mentions the reader: it is marked. */
+  mentionsMe?: boolean;
+}
+
+export function MessageText({ text, seq, mentionsMe = false }: Props) {
   // Keyed messages keep their instance, so a message is parsed once, not on every render of the list.
   const blocks = useMemo(() => parseMessage(text), [text]);
-  return <>{blocks.map(renderBlock)}</>;
+  const box = useRef<HTMLDivElement>(null);
+  const id = useId();
+  const [expanded, setExpanded] = useState(false);
+  /** Whether the text is taller than the fold: only then is there a button. */
+  const [foldable, setFoldable] = useState(false);
+
+  // Measured while folded, and again when the width changes (a narrower window wraps more lines).
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el || expanded) return;
+    const measure = () => setFoldable(el.scrollHeight > el.clientHeight + 1);
+    measure();
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [text, expanded]);
+
+  const toggle = () => {
+    setExpanded(!expanded);
+    // Folding a long message back moves its end up: keep its start in view, where the reader was.
+    if (expanded) box.current?.scrollIntoView({ block: 'nearest' });
+  };
+
+  const classes = ['text', expanded ? '' : 'folded', foldable && !expanded ? 'clipped' : '', mentionsMe ? 'mentions-me' : ''];
+  return (
+    <>
+      <div class={classes.filter(Boolean).join(' ')} data-seq={seq} dir="auto" id={id} ref={box}>
+        {blocks.map(renderBlock)}
+      </div>
+      {foldable && (
+        <button type="button" class="link-button fold-toggle" aria-expanded={expanded} aria-controls={id} onClick={toggle}>
+          {expanded ? 'Show less' : 'Show more'}
+        </button>
+      )}
+    </>
+  );
 }
 
 function renderBlock(block: Block, index: number): ComponentChildren {
@@ -41,7 +88,7 @@ function renderInline(run: Inline, index: number): ComponentChildren {
       return <Mentions key={index} text={run.text} />;
     case 'link':
       return (
-        <a key={index} href={run.href} target="_blank" rel="noopener noreferrer nofollow">
+        <a key={index} href={run.href} target="_blank" rel="noopener noreferrer nofollow" dir="ltr">
           {run.text}
         </a>
       );
@@ -51,7 +98,12 @@ function renderInline(run: Inline, index: number): ComponentChildren {
           <a href={run.href} target="_blank" rel="noopener noreferrer nofollow">
             {run.label.map(renderInline)}
           </a>
-          {run.host && <span class="link-host"> ({run.host})</span>}
+          {run.host && (
+            <span class="link-host">
+              {' ('}
+              <bdi dir="ltr">{run.host}</bdi>)
+            </span>
+          )}
         </span>
       );
     case 'strong':
