@@ -17,13 +17,14 @@ import {
   type WriteConcernSettings,
 } from 'mongodb';
 import type { Logger } from 'pino';
+import { createAccountIndexes, MongoAccountStore } from '../accounts/mongo-store';
 import type { ChatMessage } from '../protocol';
 import {
   StoreUnavailableError,
   type AppendListener,
   type AppendResult,
-  type MessageStore,
   type NewMessage,
+  type Store,
   newlyStored,
 } from './store';
 
@@ -76,6 +77,7 @@ export async function openMongoStore(uri: string, options: MongoStoreOptions = {
       { key: { room: 1, seq: 1 }, unique: true, name: 'room_seq' },
       { key: { room: 1, clientId: 1 }, unique: true, name: 'room_clientId' },
     ]);
+    await createAccountIndexes(db);
     const meta = db.collection<MetaDocument>('meta');
     // The epoch is read in a session to learn the cluster time now: the feed starts from there, not from
     // whenever the change stream's first aggregate reaches the server, or a message stored in between
@@ -103,8 +105,9 @@ export async function openMongoStore(uri: string, options: MongoStoreOptions = {
   }
 }
 
-export class MongoStore implements MessageStore {
+export class MongoStore implements Store {
   readonly kind = 'mongodb';
+  readonly accounts: MongoAccountStore;
   private readonly messages: Collection<ChatMessage>;
   private readonly writeConcern: WriteConcernSettings;
   private readonly listeners = new Set<AppendListener>();
@@ -140,6 +143,7 @@ export class MongoStore implements MessageStore {
     this.savedToken = savedToken;
     // Ack only once a majority holds the write (on a replica set), or the journal does (standalone).
     this.writeConcern = replicaSet ? { w: 'majority', journal: true } : { w: 1, journal: true };
+    this.accounts = new MongoAccountStore(db, this.writeConcern, () => this.closed);
     if (replicaSet) this.watch();
   }
 

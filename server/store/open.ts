@@ -3,12 +3,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { openEmbeddedStore } from './embedded';
 import { openMongoStore, redactUri } from './mongo';
-import type { MessageStore } from './store';
+import type { Store } from './store';
 
 /** Where STORE=auto looks for a MongoDB when MONGODB_URI is not set. */
 export const LOCAL_MONGODB_URI = 'mongodb://127.0.0.1:27017/parley';
 
-export async function openStore(config: Config, logger: Logger): Promise<MessageStore> {
+export async function openStore(config: Config, logger: Logger): Promise<Store> {
   if (config.store !== 'embedded') {
     const uri = config.mongodbUri ?? LOCAL_MONGODB_URI;
     const required = config.store === 'mongodb' || config.mongodbUri !== undefined;

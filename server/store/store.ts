@@ -1,4 +1,5 @@
 // The one interface every message store implements; the contract suite (store.contract.ts) holds them to it.
+import type { AccountStore } from '../accounts/store';
 import type { ChatMessage } from '../protocol';
 
 export interface NewMessage {
@@ -42,6 +43,11 @@ export interface MessageStore {
   /** Subscribes to the feed of new messages; returns the unsubscribe function. */
   onAppend(listener: AppendListener): () => void;
   close(): Promise<void>;
+}
+
+/** What the server runs on: the rooms' logs, and beside them the accounts and sessions. */
+export interface Store extends MessageStore {
+  readonly accounts: AccountStore;
 }
 
 /** The store failed or is unreachable; the request may be retried. */
