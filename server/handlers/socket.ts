@@ -4,14 +4,14 @@
 // going out in parts, each once the client has taken the one before.
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
+import type { Session, SessionBound } from '../accounts/accounts';
 import type { AppContext } from '../context';
 import { ApiError, reportRefusal, validate } from '../errors';
 import type { EncodedBatch, RoomReader } from '../hub';
 import { CloseCode, ErrorCode, type ServerFrame } from '../protocol';
 import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
 import { clientIp } from '../limits';
-import { appendMessage, checkCursor, readAfter, readLatest, signalTyping, type Page } from '../roomlog';
-import type { Session } from '../session';
+import { appendMessage, checkCursor, peopleIn, readAfter, readLatest, signalTyping, type Page } from '../roomlog';
 
 /** One room this socket reads: live messages wait in `held` until the replay from the store is sent. */
 class Subscription implements RoomReader {
@@ -99,7 +99,7 @@ function onError(this: WebSocket, error: Error): void {
   sessionOf(this)?.socketFailed(error);
 }
 
-export class SocketSession {
+export class SocketSession implements SessionBound {
   /**
    * The rooms it follows (at most MAX_ROOMS_PER_SOCKET). Replaced rather than changed, and by concat, so
    * that each array is just as long as it needs to be: most sockets follow one room, and a Map for it
@@ -134,11 +134,18 @@ export class SocketSession {
     ws.on('close', onClose);
     ws.on('error', onError);
     this.id = ctx.sockets.add(this);
+    if (session) ctx.accounts.attach(session, this);
+  }
+
+  /** Signed out or revoked: close (4001), so that the client knows at once. */
+  sessionEnded(): void {
+    this.close(CloseCode.sessionEnded, 'this session has ended (signed out)');
   }
 
   /** The connection closed (with `code`): leave every room, give the connection slot back. */
   socketClosed(code: number): void {
     this.closed();
+    if (this.session) this.ctx.accounts.detach(this.session, this);
     this.ctx.sockets.delete(this, this.id, code, Math.round((Date.now() - this.openedAt) / 1000));
   }
 
@@ -352,7 +359,7 @@ export class SocketSession {
     const released = subscription.goLive(lastSeq);
     this.ctx.metrics.delivered('websocket', replayed + released);
     this.ctx.presence.joined(subscription.room, this.session?.nick);
-    this.send({ type: 'people', ...this.ctx.presence.state(subscription.room) });
+    this.send({ type: 'people', ...peopleIn(this.ctx, subscription.room) });
   }
 
   /** The first part of a replay, `subscribed`; undefined when there is none (a reset, or the room was left). */
@@ -469,7 +476,7 @@ function namedInSend(json: unknown): Named {
   return named;
 }
 
-/** Serves the WebSocket path: one SocketSession per connection, for the visitor its cookie names. */
-export function acceptSocket(ctx: AppContext, ws: SessionSocket, req: IncomingMessage): SocketSession {
-  return new SocketSession(ctx, ws, ctx.sessions.fromCookieHeader(req.headers.cookie), clientIp(req));
+/** Serves the WebSocket path: one SocketSession per connection, for the session its cookie names (looked up before the upgrade). */
+export function acceptSocket(ctx: AppContext, ws: SessionSocket, req: IncomingMessage, session: Session | undefined): SocketSession {
+  return new SocketSession(ctx, ws, session, clientIp(req));
 }

@@ -202,7 +202,7 @@ export class EmbeddedStore implements Store {
     if (stored.length > 0) this.emit(stored);
   }
 
-  private appendInTransaction({ room, clientId, author, text }: NewMessage): AppendResult {
+  private appendInTransaction({ room, clientId, author, account, text }: NewMessage): AppendResult {
     // The room's first write since the store opened: what is on disk of it now was flushed before.
     if (!this.durableHeads.has(room)) this.durableHeads.set(room, this.heads.get(room) ?? 0);
     const existing = this.clientIds.get([room, clientId]);
@@ -211,7 +211,7 @@ export class EmbeddedStore implements Store {
       if (original) return { message: original, duplicate: true };
     }
     const seq = (this.heads.get(room) ?? 0) + 1;
-    const message: ChatMessage = { room, seq, clientId, author, text, at: Date.now() };
+    const message: ChatMessage = { room, seq, clientId, author, ...(account ? { account } : {}), text, at: Date.now() };
     this.messages.putSync([room, seq], message);
     this.clientIds.putSync([room, clientId], seq);
     this.heads.putSync(room, seq);

@@ -6,6 +6,8 @@ export interface NewMessage {
   room: string;
   clientId: string;
   author: string;
+  /** The author is signed in to an account (see ChatMessage.account). */
+  account?: true;
   text: string;
 }
 
