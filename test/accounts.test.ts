@@ -37,7 +37,7 @@ describe('impersonation', () => {
     const attempts: { what: string; name: string; code: string; message: RegExp }[] = [
       { what: 'a second visitor picking "Alice"', name: 'Alice', code: ErrorCode.nameTaken, message: /^"Alice" is taken by an account/ },
       { what: 'another case', name: 'ALICE', code: ErrorCode.nameTaken, message: /^"ALICE" looks too like "Alice", which an account has/ },
-      { what: 'Cyrillic А', name: '\u0410lice', code: ErrorCode.invalidName, message: /^a name cannot mix scripts: "А" is Cyrillic and "l" is Latin$/ },
+      { what: 'Cyrillic А', name: '\u0410lice', code: ErrorCode.invalidName, message: /^a (nickname|username) cannot mix scripts: "А" is Cyrillic and "l" is Latin$/ },
       { what: 'all Cyrillic look-alikes', name: '\u0410\u04CF\u0456\u0441\u0435', code: ErrorCode.nameTaken, message: /looks too like "Alice"/ },
       { what: 'fullwidth Ａ', name: '\uFF21lice', code: ErrorCode.nameTaken, message: /^"Alice" is taken by an account/ },
       { what: 'capital I for l', name: 'AIice', code: ErrorCode.nameTaken, message: /looks too like "Alice"/ },
@@ -45,7 +45,7 @@ describe('impersonation', () => {
       { what: 'only U+3164', name: '\u3164', code: ErrorCode.invalidName, message: /invisible or blank characters \(it has U\+3164 HANGUL FILLER\)/ },
       { what: 'zero-width space', name: 'Al\u200Bice', code: ErrorCode.invalidName, message: /U\+200B ZERO WIDTH SPACE/ },
       { what: 'right-to-left override', name: '\u202EecilA', code: ErrorCode.invalidName, message: /U\+202E RIGHT-TO-LEFT OVERRIDE/ },
-      { what: 'Greek ο in Bob', name: 'B\u03BFb', code: ErrorCode.invalidName, message: /^a name cannot mix scripts: "B" is Latin and "ο" is Greek$/ },
+      { what: 'Greek ο in Bob', name: 'B\u03BFb', code: ErrorCode.invalidName, message: /^a (nickname|username) cannot mix scripts: "B" is Latin and "ο" is Greek$/ },
       { what: 'a second visitor picking the guest "Bob"', name: 'bob', code: ErrorCode.nameTaken, message: /^"bob" looks too like "Bob", which a guest has/ },
     ];
     const seen: string[] = [];

@@ -55,7 +55,7 @@ describe('refusals a person can read', () => {
     const refusal = async (method: 'GET' | 'POST', path: string, json?: unknown) => (await http<ErrorResponse>(url, method, path, { json })).body.error;
     expect(await refusal('POST', '/api/session', { nick: '<Ada>' })).toEqual({
       code: ErrorCode.invalidName,
-      message: "a name uses letters, digits, spaces and . _ ' -, starting with a letter or digit",
+      message: "a nickname uses letters, digits, spaces and . _ ' -, starting with a letter or digit",
       retryable: false,
     });
     expect((await refusal('GET', '/api/rooms/lobby/messages?before=soon')).message).toBe('before is a whole number');

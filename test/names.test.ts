@@ -5,7 +5,7 @@ import { checkName } from '../server/accounts/names';
 import { hashPassword, verifyPassword } from '../server/accounts/passwords';
 
 const keyOf = (name: string): string => {
-  const checked = checkName(name);
+  const checked = checkName(name, 'username');
   if ('problem' in checked) throw new Error(`${name}: ${checked.problem}`);
   return checked.key;
 };
@@ -21,23 +21,23 @@ describe('names', () => {
   });
 
   it('refuses invisible and blank characters, naming the one found', () => {
-    expect(checkName('Alice\u3164')).toEqual({ problem: 'a name cannot contain invisible or blank characters (it has U+3164 HANGUL FILLER)' });
-    expect(checkName('\u3164')).toEqual({ problem: 'a name cannot contain invisible or blank characters (it has U+3164 HANGUL FILLER)' });
+    expect(checkName('Alice\u3164', 'nickname')).toEqual({ problem: 'a nickname cannot contain invisible or blank characters (it has U+3164 HANGUL FILLER)' });
+    expect(checkName('\u3164', 'nickname')).toEqual({ problem: 'a nickname cannot contain invisible or blank characters (it has U+3164 HANGUL FILLER)' });
     for (const char of ['\u115F', '\u1160', '\uFFA0', '\u200B', '\u200D', '\u200E', '\u2061', '\u2064', '\uFEFF', '\u00AD', '\u202E', '\u2066', '\u00A0', '\u2800']) {
-      const checked = checkName(`Al${char}ice`);
+      const checked = checkName(`Al${char}ice`, 'nickname');
       expect('problem' in checked && checked.problem, `U+${char.codePointAt(0)?.toString(16)}`).toMatch(/invisible or blank/);
     }
   });
 
   it('refuses a name that mixes scripts, and allows Japanese, which mixes by nature', () => {
-    expect(checkName('Аlice')).toEqual({ problem: 'a name cannot mix scripts: "А" is Cyrillic and "l" is Latin' });
-    expect(checkName('Bοb')).toEqual({ problem: 'a name cannot mix scripts: "B" is Latin and "ο" is Greek' });
-    expect(checkName('山田たろう')).toEqual({ name: '山田たろう', key: '山田たろう' });
-    expect(checkName('Алиса')).toMatchObject({ name: 'Алиса' });
+    expect(checkName('Аlice', 'username')).toEqual({ problem: 'a username cannot mix scripts: "А" is Cyrillic and "l" is Latin' });
+    expect(checkName('Bοb', 'username')).toEqual({ problem: 'a username cannot mix scripts: "B" is Latin and "ο" is Greek' });
+    expect(checkName('山田たろう', 'username')).toEqual({ name: '山田たろう', key: '山田たろう' });
+    expect(checkName('Алиса', 'username')).toMatchObject({ name: 'Алиса' });
   });
 
   it('shows a name as NFKC makes it', () => {
-    expect(checkName('  Ａlice ')).toMatchObject({ name: 'Alice' });
+    expect(checkName('  Ａlice ', 'nickname')).toMatchObject({ name: 'Alice' });
   });
 });
 

@@ -96,7 +96,7 @@ export class Accounts {
   /** A guest session for `nick`. A guest already (`current`) gives up its old name, unless it keeps the same one. */
   async startGuest(nick: string, req: IncomingMessage, current: Session | undefined): Promise<StartedSession> {
     if (!this.options.guests) throw new ApiError(ErrorCode.guestsOff, 'this server has no guests: sign in, or sign up for an account');
-    const checked = nameOrRefusal(nick);
+    const checked = nameOrRefusal(nick, 'nickname');
     if (current?.guest && current.nick === checked.name) return { session: current, cookie: this.cookieFor(req, undefined) };
     const user: UserRecord = { id: randomBytes(16).toString('hex'), name: checked.name, nameKey: checked.key, createdAt: this.now() };
     await this.claim(user, current?.guest ? current.userId : undefined);
@@ -108,7 +108,7 @@ export class Accounts {
   /** A new account, signed in at once. */
   async signUp(username: string, password: string, req: IncomingMessage, ip: string): Promise<StartedSession> {
     this.takeAttempt(this.attemptsPerIp, ip, 'from this address');
-    const checked = nameOrRefusal(username);
+    const checked = nameOrRefusal(username, 'username');
     checkPassword(password);
     const user: UserRecord = {
       id: randomBytes(16).toString('hex'),
@@ -127,7 +127,7 @@ export class Accounts {
    */
   async signIn(username: string, password: string, req: IncomingMessage, ip: string): Promise<StartedSession> {
     this.takeAttempt(this.attemptsPerIp, ip, 'from this address');
-    const checked = checkName(username);
+    const checked = checkName(username, 'username');
     const key = 'key' in checked ? checked.key : username;
     this.takeAttempt(this.attemptsPerName, key, 'for this username');
     const user = 'key' in checked && password.length <= MAX_PASSWORD_LENGTH ? await this.store.userByKey(key) : undefined;
@@ -259,8 +259,8 @@ function hashOf(id: string): string {
   return createHash('sha256').update(id).digest('hex');
 }
 
-function nameOrRefusal(raw: string): CheckedName {
-  const checked = checkName(raw);
+function nameOrRefusal(raw: string, what: 'nickname' | 'username'): CheckedName {
+  const checked = checkName(raw, what);
   if ('problem' in checked) throw new ApiError(ErrorCode.invalidName, checked.problem);
   return checked;
 }

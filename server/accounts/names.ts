@@ -42,26 +42,26 @@ const SCRIPTS = [
 /** Scripts written together in one language (TR39's "highly restrictive" level): Japanese, Korean, Chinese. */
 const WRITTEN_WITH_HAN = new Set(['Han', 'Hiragana', 'Katakana', 'Hangul', 'Bopomofo']);
 
-/** The name as it will be shown and its key, or why it cannot be used (a sentence for the form). */
-export function checkName(raw: string): CheckedName | { problem: string } {
+/** The name as it will be shown and its key, or why it cannot be used (a sentence for the form, about `what`). */
+export function checkName(raw: string, what: 'nickname' | 'username'): CheckedName | { problem: string } {
   const trimmed = raw.trim();
   const name = trimmed.normalize('NFKC');
   const invisible = [...trimmed, ...name].find((char) => INVISIBLE.test(char));
   if (invisible !== undefined) {
-    return { problem: `a name cannot contain invisible or blank characters (it has ${describe(invisible)})` };
+    return { problem: `a ${what} cannot contain invisible or blank characters (it has ${describe(invisible)})` };
   }
-  if (name.length === 0) return { problem: 'a name is required' };
-  if ([...name].length > MAX_NICK_LENGTH) return { problem: `a name has at most ${MAX_NICK_LENGTH} characters` };
+  if (name.length === 0) return { problem: `a ${what} is required` };
+  if ([...name].length > MAX_NICK_LENGTH) return { problem: `a ${what} has at most ${MAX_NICK_LENGTH} characters` };
   if (!NICK_PATTERN.test(name)) {
-    return { problem: 'a name uses letters, digits, spaces and . _ \' -, starting with a letter or digit' };
+    return { problem: `a ${what} uses letters, digits, spaces and . _ ' -, starting with a letter or digit` };
   }
-  if (name.includes('  ')) return { problem: 'a name has no two spaces in a row' };
+  if (name.includes('  ')) return { problem: `a ${what} has no two spaces in a row` };
   const mixed = mixedScripts(name);
-  if (mixed) return { problem: mixed };
+  if (mixed) return { problem: `a ${what} ${mixed}` };
   return { name, key: skeleton(name) };
 }
 
-/** Why `name` mixes scripts ("Аlice": Cyrillic А with Latin letters), or undefined when it keeps to one. */
+/** How `name` mixes scripts ("cannot mix scripts: …"), or undefined when it keeps to one. */
 function mixedScripts(name: string): string | undefined {
   const seen = new Map<string, string>();
   for (const char of name) {
@@ -72,7 +72,7 @@ function mixedScripts(name: string): string | undefined {
   const scripts = [...seen.keys()];
   if (scripts.length <= 1 || scripts.every((script) => WRITTEN_WITH_HAN.has(script))) return undefined;
   const [first, second] = scripts as [string, string];
-  return `a name cannot mix scripts: "${seen.get(first)}" is ${first} and "${seen.get(second)}" is ${second}`;
+  return `cannot mix scripts: "${seen.get(first)}" is ${first} and "${seen.get(second)}" is ${second}`;
 }
 
 function describe(char: string): string {
