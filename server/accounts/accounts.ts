@@ -61,8 +61,11 @@ export class Accounts {
    * person). Bounded: the least recently seen are forgotten first.
    */
   private readonly accountNames = new Map<string, boolean>();
-  /** Verified against when the username does not exist, so that the answer takes as long as for one that does. */
-  private readonly decoyHash: Promise<string> = hashPassword(randomBytes(16).toString('hex'));
+  /**
+   * Verified against when the username does not exist, so that the answer takes as long as for one that does.
+   * Made at the first sign-in (a scrypt at every start would cost each test server its time and 32 MiB).
+   */
+  private decoyHash: Promise<string> | undefined;
   private readonly now: () => number;
 
   constructor(
@@ -70,8 +73,6 @@ export class Accounts {
     private readonly options: AccountsOptions,
   ) {
     this.now = options.now ?? Date.now;
-    // Made at start, not on the first sign-in; a failure would surface there.
-    this.decoyHash.catch(() => undefined);
   }
 
   get guestsAllowed(): boolean {
@@ -130,6 +131,7 @@ export class Accounts {
     const checked = checkName(username, 'username');
     const key = 'key' in checked ? checked.key : username;
     this.takeAttempt(this.attemptsPerName, key, 'for this username');
+    this.decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
     const user = 'key' in checked && password.length <= MAX_PASSWORD_LENGTH ? await this.store.userByKey(key) : undefined;
     const stored = user?.passwordHash ?? (await this.decoyHash);
     const matches = await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), stored);
