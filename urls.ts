@@ -4,13 +4,13 @@ import type { FastHandler, HttpHandler } from './server/handlers/http';
 import { readHistory, sendMessage } from './server/handlers/messages';
 import { metrics } from './server/handlers/metrics';
 import { showPeople, typing } from './server/handlers/people';
-import { createSession, showSession } from './server/handlers/session';
+import { endSession, listSessions, revokeSession, showSession, signUp, startSession } from './server/handlers/session';
 import { acceptSocket } from './server/handlers/socket';
 import { waitForMessages } from './server/handlers/wait';
 import { SOCKET_PATH } from './server/protocol';
 
 export interface HttpRoute {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   path: string;
   handler: HttpHandler;
 }
@@ -19,7 +19,11 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'get', path: '/healthz', handler: liveness },
   { method: 'get', path: '/readyz', handler: readiness },
   { method: 'get', path: '/api/session', handler: showSession },
-  { method: 'post', path: '/api/session', handler: createSession },
+  { method: 'post', path: '/api/session', handler: startSession },
+  { method: 'delete', path: '/api/session', handler: endSession },
+  { method: 'post', path: '/api/accounts', handler: signUp },
+  { method: 'get', path: '/api/sessions', handler: listSessions },
+  { method: 'delete', path: '/api/sessions/:id', handler: revokeSession },
   { method: 'get', path: '/api/rooms/:room/messages', handler: readHistory },
   { method: 'post', path: '/api/rooms/:room/messages', handler: sendMessage },
   { method: 'get', path: '/api/rooms/:room/people', handler: showPeople },

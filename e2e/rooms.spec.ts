@@ -109,10 +109,10 @@ test('presence and typing: who is here over WebSocket and long-poll, who is typi
   await joinChat(cy.page, parley.url, 'Cy');
   await expectLive(cy.page, 'live-poll');
   // Everyone is listed, long-poll readers too, and the page says who you are.
-  await expect(people(ana)).toHaveText(['Ana (you)', 'Bob', 'Cy']);
+  await expect(people(ana)).toHaveText(['Ana guest (you)', 'Bob guest', 'Cy guest']);
   // Arrivals are said in passing, not written into the log.
   await expect(ana.locator('.typing-line')).toHaveText('Cy joined');
-  await expect(people(cy.page)).toHaveText(['Ana', 'Bob', 'Cy (you)'], { timeout: 10_000 });
+  await expect(people(cy.page)).toHaveText(['Ana guest', 'Bob guest', 'Cy guest (you)'], { timeout: 10_000 });
   await expect(ana.locator('#people-heading')).toHaveText('Here now (3)');
 
   // Bob types: Ana sees it at once, Cy (long-poll) within a few seconds; nothing goes into the log.
@@ -131,7 +131,7 @@ test('presence and typing: who is here over WebSocket and long-poll, who is typi
 
   // Bob closes his tab: he is gone from the list; the log has only the one message.
   await bob.context.close();
-  await expect(people(ana)).toHaveText(['Ana (you)', /^Cy/]);
+  await expect(people(ana)).toHaveText(['Ana guest (you)', /^Cy/]);
   await expect(storedMessages(ana)).toHaveCount(1);
 });
 
@@ -164,7 +164,7 @@ test('on a 375 px phone the sidebar folds behind a menu button, and rooms and pe
   await menu.click();
   await expect(menu).toHaveAttribute('aria-expanded', 'true');
   await expect(page.locator('#sidebar')).toBeVisible();
-  await expect(people(page)).toHaveText(['Mobi (you)']);
+  await expect(people(page)).toHaveText(['Mobi guest (you)']);
   await shot(page, 'phone-sidebar');
   await page.locator('#room-switch').fill('pocket');
   await page.locator('#room-switch').press('Enter');

@@ -43,8 +43,8 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await joinChat(page, parley.url, 'Adalberta Lovelace');
     await sendMessage(page, 'Hello from a small screen');
 
-    // Who you are is in the header, shortened to fit, and the button that changes it says so.
-    const me = page.getByRole('button', { name: 'Signed in as Adalberta Lovelace · Change nickname' });
+    // Who you are is in the header, shortened to fit, and the button that opens the account menu says so.
+    const me = page.getByRole('button', { name: 'Signed in as Adalberta Lovelace (guest) · Account menu' });
     await expect(me).toBeVisible();
     await expect(me.locator('.me-nick')).toBeVisible();
     await expect(page.getByRole('button', { name: 'Change', exact: true })).toHaveCount(0);
@@ -111,9 +111,13 @@ test('changing the nickname can be cancelled, with Cancel or Escape, back to the
   await joinChat(page, parley.url, 'Ada');
   await sendMessage(page, 'before the change');
   await page.evaluate(() => Object.assign(window, { sameDocument: true }));
-  const change = page.getByRole('button', { name: 'Signed in as Ada · Change nickname' });
+  // A guest changes nickname from the account menu under the name in the header.
+  const change = async () => {
+    await page.getByRole('button', { name: 'Signed in as Ada (guest) · Account menu' }).click();
+    await page.getByRole('button', { name: 'Change nickname' }).click();
+  };
 
-  await change.click();
+  await change();
   await expect(page.locator('#nick')).toBeFocused();
   await page.locator('#nick').fill('Somebody else');
   await shot(page, 'nick-change');
@@ -124,7 +128,7 @@ test('changing the nickname can be cancelled, with Cancel or Escape, back to the
   await typeAndSend(page, 'still Ada');
   await expect(authorOf(page, 'still Ada')).toHaveText('Ada');
 
-  await change.click();
+  await change();
   await expect(page.locator('#nick')).toBeFocused();
   await page.keyboard.press('Escape');
   await expect(page.locator('.me-nick')).toHaveText('Ada');
@@ -133,7 +137,7 @@ test('changing the nickname can be cancelled, with Cancel or Escape, back to the
   expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true);
 
   // Saving a new one still works.
-  await change.click();
+  await change();
   await page.locator('#nick').fill('Ada Two');
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.locator('.me-nick')).toHaveText('Ada Two');
@@ -195,7 +199,7 @@ test('a server restart does not announce that people left or joined when they on
   await joinChat(bob.page, parley.url, 'Bob');
   await expectLive(bob.page, 'live-poll');
   const people = ana.locator('.people-list li');
-  await expect(people).toHaveText(['Ana (you)', 'Bob']);
+  await expect(people).toHaveText(['Ana guest (you)', 'Bob guest']);
 
   // Every notice Ana's page shows from now on.
   await ana.evaluate(() => {
@@ -210,15 +214,15 @@ test('a server restart does not announce that people left or joined when they on
   bobAway = true;
   await parley.restart({ samePort: true });
   // Ana is back first: the new server has not heard from Bob yet.
-  await expect(people).toHaveText(['Ana (you)']);
+  await expect(people).toHaveText(['Ana guest (you)']);
   await expectLive(ana, 'live-ws');
   bobAway = false;
-  await expect(people).toHaveText(['Ana (you)', 'Bob'], { timeout: 15_000 });
+  await expect(people).toHaveText(['Ana guest (you)', 'Bob guest'], { timeout: 15_000 });
 
   // Someone who really arrives is still announced, once the page has let the others come back (10 s).
   const { page: cy } = await openPage();
   await joinChat(cy, parley.url, 'Cy');
-  await expect(people).toHaveText(['Ana (you)', 'Bob', 'Cy']);
+  await expect(people).toHaveText(['Ana guest (you)', 'Bob guest', 'Cy guest']);
   await ana.clock.fastForward(10_000);
   await expect.poll(notices).toEqual(['Cy joined']);
 });

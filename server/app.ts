@@ -12,9 +12,10 @@ import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { clientPages, clientRedirects, fastRoutes, httpRoutes, metricsRoutes, socketRoutes, type HttpRoute } from '../urls';
+import { Accounts } from './accounts/accounts';
 import type { Config } from './config';
 import type { AppContext } from './context';
-import { ApiError, errorBody, reportRefusal, retryAfterHeader } from './errors';
+import { ApiError, errorBody, reportRefusal, retryAfterHeader, toApiError } from './errors';
 import { sendJson, type HeaderList } from './handlers/http';
 import { SessionSocket } from './handlers/socket';
 import { hostAllowed } from './hosts';
@@ -26,10 +27,9 @@ import { OpenSockets } from './open-sockets';
 import { originAllowed } from './origin';
 import { Presence } from './presence';
 import { CloseCode, ErrorCode, type ServerFrame } from './protocol';
-import { loadSessionSecret, SessionSigner } from './session';
 import { StartupError } from './startup-error';
 import { openStore } from './store/open';
-import type { MessageStore } from './store/store';
+import type { Store } from './store/store';
 import { InFlightWrites } from './writes';
 
 /** "Typing" lasts this long after the last signal (clients signal every few seconds while typing). */
@@ -45,7 +45,7 @@ export const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../dist/client', import
 export interface ServerOptions {
   logger?: Logger;
   /** Use this store instead of opening the configured one (tests); it is closed with the server. */
-  store?: MessageStore;
+  store?: Store;
   /** Where the built client is; false serves no client. Default: dist/client. */
   clientDir?: string | false;
   /** Mounts extra middleware before the client pages (the Vite dev server in `npm run dev`). */
@@ -60,7 +60,7 @@ export interface ParleyServer {
   readonly port: number;
   /** http://host:port of the listener that serves /metrics alone (METRICS_PORT), when there is one. */
   readonly metricsUrl: string | undefined;
-  readonly store: MessageStore;
+  readonly store: Store;
   /** Stops accepting, answers waiting long-polls, closes sockets with "going away", closes the store. */
   close(): Promise<void>;
 }
@@ -70,16 +70,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const store = options.store ?? (await openStore(config, logger));
   const metrics = new Metrics();
   const hub = new Hub(store, undefined, metrics);
-  const sessions = new SessionSigner(loadSessionSecret(config.sessionSecret, config.dataDir));
+  const accounts = new Accounts(store.accounts, { guests: config.guests, sessionIdleMs: config.sessionIdleMs, trustProxy: config.trustProxy });
   const limits = new ClientLimits(config);
   const sockets = new OpenSockets(logger, limits);
   metrics.countOpenConnections(() => ({ websocket: sockets.size, longpoll: hub.waiting() }));
   const writes = new InFlightWrites();
   const presence = new Presence(
     { pollGraceMs: config.waitTimeoutMs + 10_000, typingMs: TYPING_MS, debounceMs: PRESENCE_DEBOUNCE_MS, maxFramesPerSecond: PRESENCE_FRAMES_PER_SECOND, maxPolledRooms: config.maxPolledRooms },
-    (room, state) => hub.broadcast(room, Buffer.from(JSON.stringify({ type: 'people', ...state } satisfies ServerFrame))),
+    (room, state) => hub.broadcast(room, Buffer.from(JSON.stringify({ type: 'people', ...accounts.markAccounts(state) } satisfies ServerFrame))),
   );
-  const ctx: AppContext = { config, store, hub, sessions, limits, logger, metrics, presence, writes, sockets };
+  const ctx: AppContext = { config, store, hub, accounts, limits, logger, metrics, presence, writes, sockets };
 
   const app = express();
   app.disable('x-powered-by');
@@ -174,10 +174,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       return;
     }
     const slot = holdSocketSlot(socket, ip, limits);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      slot.upgraded();
-      route.handler(ctx, ws, req);
-    });
+    // Whose socket it is, before it opens: its frames are served as that session's from the first.
+    accounts.sessionOf(req).then(
+      (session) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          slot.upgraded();
+          route.handler(ctx, ws, req, session);
+        }),
+      (error: unknown) => refuseUpgrade(socket, toApiError(error), metrics),
+    );
   });
   const metricsServer = config.metricsListen ? metricsOnlyServer(ctx, guard, limits) : undefined;
   try {

@@ -36,10 +36,12 @@ const settings = {
   },
   MONGODB_URI: { schema: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').optional(), default: undefined, help: 'MongoDB connection string; when set, MongoDB must answer' },
   MONGODB_TIMEOUT_MS: { schema: integer(100, 600_000), default: '10000', help: 'how long a write may wait for a majority of the replica set, and a read may run, before the request fails with store_unavailable' },
-  DATA_DIR: { schema: z.string().min(1), default: './data', help: 'where the embedded store and the session secret live' },
+  DATA_DIR: { schema: z.string().min(1), default: './data', help: 'where the embedded store lives' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', help: 'pino log level' },
   LOG_FORMAT: { schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', help: 'auto: human-readable lines in a terminal, JSON lines otherwise (systemd, Docker, files)' },
-  SESSION_SECRET: { schema: z.string().min(32, 'must be at least 32 characters').optional(), default: undefined, help: 'signs session cookies; default: a random secret kept in DATA_DIR' },
+  GUESTS: { schema: z.enum(['on', 'off']), default: 'on', help: 'on: a visitor may chat as a guest under a nickname, shown as a guest; off: only signed-in accounts may send' },
+  SESSION_IDLE_DAYS: { schema: integer(1, 3650), default: '30', help: 'a session unused this many days is over (each use moves the limit on)' },
+  TRUST_PROXY: { schema: z.enum(['on', 'off']), default: 'off', help: 'on: believe X-Forwarded-Proto from the reverse proxy in front (https: Secure, __Host- session cookie); only with a proxy that sets it' },
   WAIT_TIMEOUT_MS: { schema: integer(100, 29_000), default: '25000', help: 'how long GET /wait holds before answering empty (under 30 s for proxies)' },
   MAX_TEXT_LENGTH: { schema: integer(1, 100_000), default: String(DEFAULT_MAX_TEXT_LENGTH), help: 'longest message text, in characters' },
   HISTORY_PAGE_SIZE: { schema: integer(1, 1000), default: '50', help: 'messages in a history page when the client does not say' },
@@ -97,7 +99,11 @@ export interface Config {
   dataDir: string;
   logLevel: Raw['LOG_LEVEL'];
   logFormat: Raw['LOG_FORMAT'];
-  sessionSecret: string | undefined;
+  /** Whether visitors may chat as guests (GUESTS). */
+  guests: boolean;
+  sessionIdleMs: number;
+  /** Whether X-Forwarded-Proto is believed (TRUST_PROXY). */
+  trustProxy: boolean;
   waitTimeoutMs: number;
   maxTextLength: number;
   historyPageSize: number;
@@ -189,7 +195,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: r.DATA_DIR,
     logLevel: r.LOG_LEVEL,
     logFormat: r.LOG_FORMAT,
-    sessionSecret: r.SESSION_SECRET,
+    guests: r.GUESTS === 'on',
+    sessionIdleMs: r.SESSION_IDLE_DAYS * 24 * 60 * 60 * 1000,
+    trustProxy: r.TRUST_PROXY === 'on',
     waitTimeoutMs: r.WAIT_TIMEOUT_MS,
     maxTextLength: r.MAX_TEXT_LENGTH,
     historyPageSize: r.HISTORY_PAGE_SIZE,

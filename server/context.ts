@@ -1,21 +1,22 @@
-// What every handler is given: the config, the store, the hub, the session signer, the per-client limits,
+// What every handler is given: the config, the store, the hub, the accounts and sessions, the per-client limits,
 // the logger, the metrics, the open sockets and the writes under way.
 import type { Logger } from 'pino';
+import type { Accounts } from './accounts/accounts';
 import type { Config } from './config';
 import type { Hub } from './hub';
 import type { ClientLimits } from './limits';
 import type { Metrics } from './metrics';
 import type { OpenSockets } from './open-sockets';
 import type { Presence } from './presence';
-import type { SessionSigner } from './session';
-import type { MessageStore } from './store/store';
+import type { Store } from './store/store';
 import type { InFlightWrites } from './writes';
 
 export interface AppContext {
   readonly config: Config;
-  readonly store: MessageStore;
+  readonly store: Store;
   readonly hub: Hub;
-  readonly sessions: SessionSigner;
+  /** Who each request comes from: sign-up, sign-in, guests, sessions. */
+  readonly accounts: Accounts;
   readonly limits: ClientLimits;
   readonly logger: Logger;
   readonly metrics: Metrics;

@@ -5,16 +5,21 @@
 // describes the protocol with examples.
 export type {
   ClientFrame,
+  GuestRequest,
+  PasswordRequest,
   SendFrame,
   SendRequest,
-  SessionRequest,
   SubscribeFrame,
 } from './validation';
 
 /** Room names: lowercase ASCII letters, digits, '-' and '_', so that they read well in a URL. */
 export const ROOM_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 export const MAX_ROOM_LENGTH = 40;
-/** Nicknames: letters and digits of any script, spaces and a little punctuation. */
+/**
+ * Names (an account's username, a guest's nickname): letters and digits of any script, spaces and a little
+ * punctuation, after NFKC. The server also refuses invisible characters and mixed scripts, and a name too
+ * like one taken (server/accounts/names.ts).
+ */
 export const NICK_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._'-]*$/u;
 export const MAX_NICK_LENGTH = 32;
 /** A client id names one message attempt; retries reuse it so the server can turn them into the original. */
@@ -32,6 +37,8 @@ export const CloseCode = {
   idle: 4000,
   /** The socket's unsent buffer passed its bound: reconnect and resume from your cursor. */
   slowReader: 4008,
+  /** The session was signed out or revoked: the client is no longer signed in. */
+  sessionEnded: 4001,
 } as const;
 
 /** Stable error codes, shared by HTTP bodies and WebSocket error frames. */
@@ -41,6 +48,16 @@ export const ErrorCode = {
   invalidRequest: 'invalid_request',
   tooLarge: 'too_large',
   unauthenticated: 'unauthenticated',
+  /** A username or nickname that cannot be used (invisible characters, mixed scripts, a bad character). */
+  invalidName: 'invalid_name',
+  /** Someone has this name, or one that looks like it. */
+  nameTaken: 'name_taken',
+  /** A password too short or too long. */
+  invalidPassword: 'invalid_password',
+  /** Sign-in refused: the same answer whether the username exists or not. */
+  signInFailed: 'sign_in_failed',
+  /** GUESTS=off: sign in or sign up instead. */
+  guestsOff: 'guests_off',
   forbiddenOrigin: 'forbidden_origin',
   /** The request named a host this server does not answer for (a DNS-rebinding page, or a name missing from ALLOWED_HOSTS). */
   unknownHost: 'unknown_host',
@@ -61,8 +78,13 @@ export interface ChatMessage {
   seq: number;
   /** The sender's id for this message; a resend with the same id is the same message. */
   clientId: string;
-  /** Nickname of the author, stamped by the server from the sender's session. */
+  /** Name of the author, stamped by the server from the sender's session. */
   author: string;
+  /**
+   * True when the author was signed in to an account (with a password); absent when the author was a guest,
+   * whose name is held only while its session lives (as were the authors of messages from before accounts).
+   */
+  account?: true;
   text: string;
   /** When the server stored it, in milliseconds since the epoch. */
   at: number;
@@ -91,8 +113,10 @@ export interface PeopleState {
   presentCount: number;
   /** Present nicknames typing now (a signal in the last few seconds, and no message since), sorted; at most PEOPLE_LIST_LIMIT. */
   typing: string[];
-  /** WebSocket readers without a nickname. */
+  /** WebSocket readers without a session (neither signed in nor a guest). */
   guests: number;
+  /** Of `present`, those signed in to an account; the others are guests. Omitted when there are none. */
+  accounts?: string[];
 }
 
 export type ServerFrame =
@@ -116,14 +140,35 @@ export type ServerFrame =
 
 // ---- HTTP answers -------------------------------------------------------------------------
 
-/** GET or POST /api/session answers with the session's nickname and the server's limits. */
+/** GET or POST /api/session and POST /api/accounts answer with who the session is and the server's limits. */
 export interface SessionResponse {
+  /** The name shown beside this person's messages: the account's username, or the guest's nickname. */
   nick: string;
+  /** True for a guest, false for an account. */
+  guest: boolean;
   maxTextLength: number;
 }
 
-/** GET /api/session: the session, or `nick: null` while this browser has not picked a nickname. */
-export type SessionLookupResponse = SessionResponse | { nick: null; maxTextLength: number };
+/** GET /api/session: the session, or `nick: null` while this browser has none (and whether it may be a guest). */
+export type SessionLookupResponse = SessionResponse | { nick: null; maxTextLength: number; guestsAllowed: boolean };
+
+/** One of the signed-in person's sessions, in GET /api/sessions. */
+export interface SessionSummary {
+  /** Names the session for DELETE /api/sessions/:id (the SHA-256 of its secret id, never the id itself). */
+  id: string;
+  /** The session of this request. */
+  current: boolean;
+  /** When it signed in, and when it was last used (to the minute), in ms since the epoch. */
+  createdAt: number;
+  lastSeenAt: number;
+  /** The browser's User-Agent when it signed in. */
+  agent: string;
+}
+
+/** GET /api/sessions: every live session of the signed-in person, oldest first. */
+export interface SessionListResponse {
+  sessions: SessionSummary[];
+}
 
 /** POST /api/rooms/:room/messages */
 export interface SendResponse {

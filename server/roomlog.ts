@@ -2,8 +2,8 @@
 // someone is typing. WebSocket and HTTP handlers both come here, so both answer the same way.
 import type { AppContext } from './context';
 import { ApiError } from './errors';
-import { ErrorCode, type ChatMessage, type ResetReason } from './protocol';
-import type { Session } from './session';
+import { ErrorCode, type ChatMessage, type PeopleState, type ResetReason } from './protocol';
+import type { Session } from './accounts/accounts';
 import type { AppendResult, MessageStore } from './store/store';
 
 export interface Page {
@@ -118,7 +118,7 @@ export async function appendMessage(
   clientId: string,
   text: string,
 ): Promise<AppendResult> {
-  if (!session) throw new ApiError(ErrorCode.unauthenticated, 'pick a nickname before sending (POST /api/session)');
+  if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before sending (POST /api/session)');
   const length = countCharacters(text);
   if (length > config.maxTextLength) {
     throw new ApiError(ErrorCode.tooLarge, `a message has at most ${config.maxTextLength} characters (this one has ${length})`);
@@ -127,20 +127,25 @@ export async function appendMessage(
   // A room exists once a message is stored in it, and then for good (on disk): its first message is what
   // creates it, so that is what the new-room budget counts.
   if ((await store.head(room)) === 0) limits.takeNewRoom(session.nick, ip);
-  const result = await writes.track(() => store.append({ room, clientId, author: session.nick, text }));
+  const result = await writes.track(() => store.append({ room, clientId, author: session.nick, ...(session.guest ? {} : { account: true }), text }));
   if (!result.duplicate) metrics.messageStored();
   presence.sent(room, session.nick);
   return result;
 }
 
 /**
- * `session` is typing in `room` (ephemeral: see Presence). Like a send, it needs a nickname; it counts
+ * `session` is typing in `room` (ephemeral: see Presence). Like a send, it needs a session; it counts
  * against the sender's presence budget.
  */
 export function signalTyping({ presence, limits }: AppContext, { session, ip }: Sender, room: string): void {
-  if (!session) throw new ApiError(ErrorCode.unauthenticated, 'pick a nickname before typing (POST /api/session)');
+  if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before typing (POST /api/session)');
   limits.takePresence(session.nick, ip);
   presence.typing(room, session.nick);
+}
+
+/** Who is in `room` now, with those signed in to an account named. */
+export function peopleIn({ presence, accounts }: AppContext, room: string): PeopleState {
+  return accounts.markAccounts(presence.state(room));
 }
 
 function countCharacters(text: string): number {

@@ -1,7 +1,7 @@
 // Validation of everything a client sends: WebSocket frames, HTTP bodies and queries. The wire types
 // of these are inferred here and re-exported by protocol.ts; the server's answers are typed there.
 import { z } from 'zod';
-import { CLIENT_ID_PATTERN, MAX_NICK_LENGTH, MAX_ROOM_LENGTH, NICK_PATTERN, ROOM_PATTERN } from './protocol';
+import { CLIENT_ID_PATTERN, MAX_ROOM_LENGTH, ROOM_PATTERN } from './protocol';
 
 // ---- values ---------------------------------------------------------------------------------
 
@@ -11,12 +11,11 @@ export const RoomName = z
   .max(MAX_ROOM_LENGTH, `a room name has at most ${MAX_ROOM_LENGTH} characters`)
   .regex(ROOM_PATTERN, 'a room name uses lowercase letters, digits, "-" and "_", starting with a letter or digit');
 
-export const Nickname = z
-  .string()
-  .trim()
-  .min(1, 'a nickname is required')
-  .max(MAX_NICK_LENGTH, `a nickname has at most ${MAX_NICK_LENGTH} characters`)
-  .regex(NICK_PATTERN, 'a nickname uses letters, digits, spaces and . _ \' -, starting with a letter or digit');
+/** A name as typed: the server checks it (server/accounts/names.ts) and answers invalid_name with why. */
+const NameInput = z.string().max(1000, 'a name has at most 32 characters');
+
+/** A password as typed: its length is checked by the server (invalid_password); this bounds the body. */
+const PasswordInput = z.string().max(4096, 'a password has at most 256 characters');
 
 export const ClientId = z.string().regex(CLIENT_ID_PATTERN, 'clientId is 8 to 64 characters of A-Z a-z 0-9 _ -');
 
@@ -84,9 +83,13 @@ export type SendFrame = z.infer<typeof SendFrame>;
 
 // ---- HTTP -------------------------------------------------------------------------------------
 
-/** POST /api/session */
-export const SessionRequest = z.strictObject({ nick: Nickname });
-export type SessionRequest = z.infer<typeof SessionRequest>;
+/** POST /api/session as a guest: the nickname to be shown. */
+export const GuestRequest = z.strictObject({ nick: NameInput });
+export type GuestRequest = z.infer<typeof GuestRequest>;
+
+/** POST /api/session to sign in, and POST /api/accounts to sign up. */
+export const PasswordRequest = z.strictObject({ username: NameInput, password: PasswordInput });
+export type PasswordRequest = z.infer<typeof PasswordRequest>;
 
 /** POST /api/rooms/:room/messages */
 export const SendRequest = z.strictObject({ clientId: ClientId, text: MessageText });

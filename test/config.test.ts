@@ -17,7 +17,9 @@ describe('config', () => {
     expect(() => loadConfig({ MONGODB_URI: 'postgres://x' })).toThrow(/MONGODB_URI/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
     expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/^LOG_FORMAT="xml" is not valid/);
-    expect(() => loadConfig({ SESSION_SECRET: 'short' })).toThrow(/SESSION_SECRET.*at least 32/);
+    expect(() => loadConfig({ GUESTS: 'maybe' })).toThrow(/^GUESTS="maybe" is not valid/);
+    expect(() => loadConfig({ TRUST_PROXY: 'yes' })).toThrow(/^TRUST_PROXY="yes" is not valid/);
+    expect(() => loadConfig({ SESSION_IDLE_DAYS: '0' })).toThrow(/^SESSION_IDLE_DAYS="0" is not valid/);
   });
 
   it('refuses a frame limit too small for the longest allowed message', () => {

@@ -6,20 +6,23 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage, WaitResponse } from '../server/protocol';
 import { openEmbeddedStore } from '../server/store/embedded';
-import type { AppendListener, AppendResult, FeedGap, FeedGapListener, MessageStore, NewMessage } from '../server/store/store';
+import type { AppendListener, AppendResult, FeedGap, FeedGapListener, NewMessage, Store } from '../server/store/store';
 import { autoCleanup, createSession, http, ofType, seqs, startTestServer, subscribedSocket, TestSocket } from './helpers';
 
 autoCleanup();
 
 /** A real store whose feed hands on nothing of the next `dropNext` messages, and reports gaps on demand. */
-class LossyFeedStore implements MessageStore {
+class LossyFeedStore implements Store {
   dropNext = 0;
   /** Set to pretend the log was wiped under the server (what a new epoch after a dropped database means). */
   epochOverride: string | undefined;
   private readonly gapListeners = new Set<FeedGapListener>();
 
-  constructor(private readonly inner: MessageStore) {}
+  constructor(private readonly inner: Store) {}
 
+  get accounts() {
+    return this.inner.accounts;
+  }
   get kind() {
     return this.inner.kind;
   }

@@ -13,8 +13,8 @@ import WebSocket from 'ws';
 import { startServer, type ParleyServer } from '../server/app';
 import { loadConfig } from '../server/config';
 import type { ChatMessage, ClientFrame, HistoryResponse, ServerFrame } from '../server/protocol';
-import { SESSION_COOKIE } from '../server/session';
-import type { MessageStore } from '../server/store/store';
+import { SESSION_COOKIE } from '../server/accounts/session-cookie';
+import type { Store } from '../server/store/store';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 
@@ -95,7 +95,7 @@ export async function startTestServer(
   env: Record<string, string> = {},
   dataDir?: string,
   /** Serve this store (made over the data dir) instead of the configured one. */
-  makeStore?: (dataDir: string) => MessageStore,
+  makeStore?: (dataDir: string) => Store,
   /** Where the server logs; by default nowhere. */
   logger: Logger = pino({ level: 'silent' }),
 ): Promise<TestServer> {
@@ -167,12 +167,26 @@ export function http<T = unknown>(base: string, method: string, path: string, op
   });
 }
 
-/** Picks a nickname (POST /api/session) and returns the Cookie header value that carries the session. */
+/** Starts a guest session under `nick` (POST /api/session) and returns the Cookie header value that carries it. */
 export async function createSession(base: string, nick = 'alice'): Promise<string> {
-  const answer = await http(base, 'POST', '/api/session', { json: { nick } });
-  if (answer.status !== 200) throw new Error(`POST /api/session answered ${answer.status}: ${answer.text}`);
+  return sessionCookieOf(await http(base, 'POST', '/api/session', { json: { nick } }), 200);
+}
+
+/** Signs up (POST /api/accounts) and returns the Cookie header value of the session it starts. */
+export async function signUp(base: string, username: string, password = 'correct horse battery'): Promise<string> {
+  return sessionCookieOf(await http(base, 'POST', '/api/accounts', { json: { username, password } }), 201);
+}
+
+/** Signs in (POST /api/session with a password) and returns the Cookie header value of the new session. */
+export async function signIn(base: string, username: string, password = 'correct horse battery', headers: Record<string, string> = {}): Promise<string> {
+  return sessionCookieOf(await http(base, 'POST', '/api/session', { json: { username, password }, headers }), 200);
+}
+
+/** The `name=value` of the session cookie an answer set, after checking its status. */
+function sessionCookieOf(answer: HttpAnswer<unknown>, status: number): string {
+  if (answer.status !== status) throw new Error(`the session request answered ${answer.status}: ${answer.text}`);
   const setCookie = answer.headers['set-cookie']?.find((c) => c.startsWith(`${SESSION_COOKIE}=`));
-  if (!setCookie) throw new Error('POST /api/session set no session cookie');
+  if (!setCookie) throw new Error('the session request set no session cookie');
   return setCookie.split(';')[0] ?? '';
 }
 

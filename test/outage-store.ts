@@ -1,12 +1,16 @@
 // A real store behind a switch: while `down`, every operation fails as an unreachable MongoDB or a
 // failing disk would, with StoreUnavailableError. It wraps our MessageStore interface, not a driver.
 import type { ChatMessage } from '../server/protocol';
-import { StoreUnavailableError, type AppendListener, type AppendResult, type FeedGapListener, type MessageStore, type NewMessage } from '../server/store/store';
+import { StoreUnavailableError, type AppendListener, type AppendResult, type FeedGapListener, type NewMessage, type Store } from '../server/store/store';
 
-export class OutageStore implements MessageStore {
+export class OutageStore implements Store {
   down = false;
-  constructor(private readonly inner: MessageStore) {}
+  constructor(private readonly inner: Store) {}
 
+  /** Accounts and sessions stay up: the outage is of the messages' part. */
+  get accounts() {
+    return this.inner.accounts;
+  }
   get kind() {
     return this.inner.kind;
   }

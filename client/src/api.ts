@@ -6,6 +6,7 @@ import type {
   HistoryResponse,
   PeopleState,
   SendResponse,
+  SessionListResponse,
   SessionLookupResponse,
   SessionResponse,
   WaitResponse,
@@ -56,14 +57,34 @@ export function createServerApi(fetchServer: FetchServer = browserFetch) {
   const roomPath = (room: string) => `/api/rooms/${encodeURIComponent(room)}`;
 
   return {
-    /** The session this browser has, or undefined if it has not picked a nickname. */
-    async getSession(): Promise<SessionResponse | undefined> {
-      const answer = await call<SessionLookupResponse>('/api/session');
-      return answer.nick === null ? undefined : answer;
+    /** Who this browser is (`nick: null`: nobody yet, and whether it may be a guest). */
+    getSession(): Promise<SessionLookupResponse> {
+      return call<SessionLookupResponse>('/api/session');
     },
 
+    /** Chat as a guest under `nick`. */
     createSession(nick: string): Promise<SessionResponse> {
       return postJson<SessionResponse>('/api/session', { nick });
+    },
+
+    signIn(username: string, password: string): Promise<SessionResponse> {
+      return postJson<SessionResponse>('/api/session', { username, password });
+    },
+
+    signUp(username: string, password: string): Promise<SessionResponse> {
+      return postJson<SessionResponse>('/api/accounts', { username, password });
+    },
+
+    async signOut(): Promise<void> {
+      await call<unknown>('/api/session', { method: 'DELETE' });
+    },
+
+    listSessions(): Promise<SessionListResponse> {
+      return call<SessionListResponse>('/api/sessions');
+    },
+
+    async revokeSession(id: string): Promise<void> {
+      await call<unknown>(`/api/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' });
     },
 
     postMessage(room: string, clientId: string, text: string): Promise<SendResponse> {
@@ -106,4 +127,4 @@ export type ServerApi = ReturnType<typeof createServerApi>;
 
 /** The page's API: the browser's fetch, same origin. */
 export const serverApi: ServerApi = createServerApi();
-export const { getSession, createSession, fetchHistory } = serverApi;
+export const { getSession, createSession, signIn, signUp, signOut, listSessions, revokeSession, fetchHistory } = serverApi;

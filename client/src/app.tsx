@@ -1,4 +1,5 @@
-// The page: the room named by the URL (after picking a nickname once), or why the URL names no room.
+// The page: the room named by the URL (after signing in, or picking a guest nickname, once), or why the
+// URL names no room.
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { SessionResponse } from '../../server/protocol';
 import { createSession, getSession } from './api';
@@ -7,21 +8,25 @@ import { NickForm } from './components/nick-form';
 import { NotARoom } from './components/not-a-room';
 import { useRoute } from './use-route';
 
+/** A guest's nickname, so that a guest the server forgot (its data was reset) comes back under it. */
 const NICK_KEY = 'parley.nick';
 
 export function App() {
   const [session, setSession] = useState<SessionResponse | null | undefined>(undefined);
+  const [guestsAllowed, setGuestsAllowed] = useState(true);
   const { route, goToRoom } = useRoute();
   const [problem, setProblem] = useState<string>();
-  /** The user asked to change the nickname: the form shows, and Cancel goes back to the room. */
+  /** The guest asked to change the nickname: the form shows, and Cancel goes back to the room. */
   const [changingNick, setChangingNick] = useState(false);
 
   const restoreSession = useCallback(async () => {
     try {
-      let current = await getSession();
-      // The server forgot us (its data was reset): sign in again with the nickname this browser used.
+      const answer = await getSession();
+      let current: SessionResponse | undefined = answer.nick === null ? undefined : answer;
+      if (answer.nick === null) setGuestsAllowed(answer.guestsAllowed);
+      // The server forgot this guest (its data was reset): come back under the nickname this browser used.
       const remembered = localStorage.getItem(NICK_KEY);
-      if (!current && remembered) current = await createSession(remembered).catch(() => undefined);
+      if (!current && remembered && answer.nick === null && answer.guestsAllowed) current = await createSession(remembered).catch(() => undefined);
       setSession(current ?? null);
       setProblem(undefined);
     } catch {
@@ -33,9 +38,17 @@ export function App() {
   useEffect(() => void restoreSession(), [restoreSession]);
 
   const joined = (next: SessionResponse) => {
-    localStorage.setItem(NICK_KEY, next.nick);
+    if (next.guest) localStorage.setItem(NICK_KEY, next.nick);
+    else localStorage.removeItem(NICK_KEY);
     setSession(next);
     setChangingNick(false);
+  };
+
+  /** Signed out here, or this session ended elsewhere: back to the first screen, as nobody. */
+  const signedOut = () => {
+    localStorage.removeItem(NICK_KEY);
+    setSession(undefined);
+    void restoreSession();
   };
 
   if (route.kind === 'not-a-room') {
@@ -49,7 +62,14 @@ export function App() {
     return <div class="splash">{problem ?? 'Loading…'}</div>;
   }
   if (session === null || changingNick) {
-    return <NickForm room={room} onJoined={joined} onCancel={session ? () => setChangingNick(false) : undefined} />;
+    return (
+      <NickForm
+        room={room}
+        onJoined={joined}
+        guestsAllowed={guestsAllowed}
+        onCancel={session ? () => setChangingNick(false) : undefined}
+      />
+    );
   }
   return (
     <ChatRoom
@@ -58,6 +78,7 @@ export function App() {
       session={session}
       onRoomChange={goToRoom}
       onChangeNick={() => setChangingNick(true)}
+      onSignedOut={signedOut}
       onSessionLost={() => void restoreSession()}
     />
   );

@@ -31,7 +31,7 @@ export interface ConnectionEvents {
   acked(clientId: string, message: ChatMessage): void;
   /** The server refused a message for good (too long, say); retrying it unchanged would not help. */
   refused(clientId: string, error: { code: ErrorCode; message: string }): void;
-  /** The session is gone (the server's data was wiped): pick the nickname again. */
+  /** The session is gone (signed out, revoked, expired, or the server's data was wiped): sign in again. */
   unauthenticated(): void;
   state(state: ConnectionState): void;
   /** Who is in the room now (pushed over WebSocket, fetched every few seconds over long-poll). */
@@ -195,6 +195,8 @@ export class RoomConnection {
       clearTimeout(giveUp);
       if (event.code === CloseCode.slowReader) this.socketFailures = Math.max(this.socketFailures, 1);
       this.socketClosed(socket, subscribed);
+      // Signed out here or elsewhere, or this session revoked: the page is no longer signed in.
+      if (event.code === CloseCode.sessionEnded) this.events.unauthenticated();
     };
   }
 
@@ -365,8 +367,10 @@ export class RoomConnection {
           this.updateState();
           this.flush();
         }
-      } catch {
+      } catch (error) {
         if (!current()) return;
+        // The held wait was answered 401: this session was signed out or revoked.
+        if (error instanceof ApiFailure && error.code === 'unauthenticated') this.events.unauthenticated();
         failures++;
         this.pollLive = false;
         this.updateState();

@@ -10,7 +10,7 @@ import { inReadTurn, type HttpHandler } from './http';
 export const sendMessage: HttpHandler = async (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
   const { clientId, text } = validate(SendRequest, req.body);
-  const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
+  const session = await ctx.accounts.sessionOf(req);
   const { message, duplicate } = await appendMessage(ctx, { session, ip: clientIp(req) }, room, clientId, text);
   res.status(duplicate ? 200 : 201).json({ message, duplicate } satisfies SendResponse);
 };

@@ -3,23 +3,23 @@
 import { validate } from '../errors';
 import { clientIp } from '../limits';
 import type { PeopleState } from '../protocol';
-import { signalTyping } from '../roomlog';
+import { peopleIn, signalTyping } from '../roomlog';
 import { RoomName } from '../validation';
 import type { HttpHandler } from './http';
 
 /** GET /api/rooms/:room/people: who is in the room now. */
-export const showPeople: HttpHandler = (ctx, req, res) => {
+export const showPeople: HttpHandler = async (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
-  const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
+  const session = await ctx.accounts.sessionOf(req);
   ctx.limits.takePresence(session?.nick, clientIp(req));
   if (session) ctx.presence.polled(room, session.nick);
   res.setHeader('Cache-Control', 'no-store');
-  res.json(ctx.presence.state(room) satisfies PeopleState);
+  res.json(peopleIn(ctx, room) satisfies PeopleState);
 };
 
 /** POST /api/rooms/:room/typing: the session's nickname is typing in the room (204). */
-export const typing: HttpHandler = (ctx, req, res) => {
+export const typing: HttpHandler = async (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
-  signalTyping(ctx, { session: ctx.sessions.fromCookieHeader(req.headers.cookie), ip: clientIp(req) }, room);
+  signalTyping(ctx, { session: await ctx.accounts.sessionOf(req), ip: clientIp(req) }, room);
   res.status(204).end();
 };

@@ -5,6 +5,7 @@
 // too: frames past the socket's budget wait, and the socket is not read meanwhile.
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
+import type { Session, SessionBound } from '../accounts/accounts';
 import type { AppContext } from '../context';
 import { ApiError, reportRefusal, validate } from '../errors';
 import type { EncodedBatch, RoomReader } from '../hub';
@@ -12,8 +13,7 @@ import { CloseCode, ErrorCode, type ServerFrame } from '../protocol';
 import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
 import { clientIp } from '../limits';
 import { TokenBucket } from '../rate-limit';
-import { appendMessage, checkCursor, readAfter, readLatest, signalTyping, type Page } from '../roomlog';
-import type { Session } from '../session';
+import { appendMessage, checkCursor, peopleIn, readAfter, readLatest, signalTyping, type Page } from '../roomlog';
 
 /**
  * One room this socket reads: live messages wait in `held` while a replay from the store is sent (the
@@ -128,7 +128,7 @@ function onError(this: WebSocket, error: Error): void {
   sessionOf(this)?.socketFailed(error);
 }
 
-export class SocketSession {
+export class SocketSession implements SessionBound {
   /**
    * The rooms it follows (at most MAX_ROOMS_PER_SOCKET). Replaced rather than changed, and by concat, so
    * that each array is just as long as it needs to be: most sockets follow one room, and a Map for it
@@ -175,6 +175,12 @@ export class SocketSession {
     ws.on('close', onClose);
     ws.on('error', onError);
     this.id = ctx.sockets.add(this);
+    if (session) ctx.accounts.attach(session, this);
+  }
+
+  /** Signed out or revoked: close (4001), so that the client knows at once. */
+  sessionEnded(): void {
+    this.close(CloseCode.sessionEnded, 'this session has ended (signed out)');
   }
 
   /** The connection closed (with `code`): leave every room, give the connection slot back. */
@@ -182,6 +188,7 @@ export class SocketSession {
     clearTimeout(this.overBudgetTimer);
     this.overBudget = undefined;
     this.closed();
+    if (this.session) this.ctx.accounts.detach(this.session, this);
     this.ctx.sockets.delete(this, this.id, code, Math.round((Date.now() - this.openedAt) / 1000));
   }
 
@@ -469,7 +476,7 @@ export class SocketSession {
     this.ctx.metrics.delivered('websocket', replayed + released);
     if (wasLive) return;
     this.ctx.presence.joined(subscription.room, this.session?.nick);
-    this.send({ type: 'people', ...this.ctx.presence.state(subscription.room) });
+    this.send({ type: 'people', ...peopleIn(this.ctx, subscription.room) });
   }
 
   /** The first part of a replay, `subscribed`; undefined when there is none (a reset, or the room was left). */
@@ -616,7 +623,7 @@ function namedInSend(json: unknown): Named {
   return named;
 }
 
-/** Serves the WebSocket path: one SocketSession per connection, for the visitor its cookie names. */
-export function acceptSocket(ctx: AppContext, ws: SessionSocket, req: IncomingMessage): SocketSession {
-  return new SocketSession(ctx, ws, ctx.sessions.fromCookieHeader(req.headers.cookie), clientIp(req));
+/** Serves the WebSocket path: one SocketSession per connection, for the session its cookie names (looked up before the upgrade). */
+export function acceptSocket(ctx: AppContext, ws: SessionSocket, req: IncomingMessage, session: Session | undefined): SocketSession {
+  return new SocketSession(ctx, ws, session, clientIp(req));
 }

@@ -5,11 +5,12 @@
 // runs on node's own request and response, ahead of express (see urls.ts `fastRoutes`): express's router
 // and response helpers doubled the cost of each round trip in `npm run bench`.
 import type { ServerResponse } from 'node:http';
+import type { Session, SessionBound } from '../accounts/accounts';
 import type { AppContext } from '../context';
-import { validate } from '../errors';
+import { ApiError, errorBody, validate } from '../errors';
 import type { Waiter } from '../hub';
 import { clientIp } from '../limits';
-import type { WaitResponse } from '../protocol';
+import { ErrorCode, type WaitResponse } from '../protocol';
 import { fromAnotherEpoch, readFromCursor, readLatest } from '../roomlog';
 import { WaitQuery, wellFormedWaitQuery } from '../validation';
 import { inReadTurn, sendJson, type FastHandler, type HeaderList } from './http';
@@ -22,11 +23,9 @@ import { inReadTurn, sendJson, type FastHandler, type HeaderList } from './http'
 export const waitForMessages: FastHandler = async (ctx, req, res, query, headers) => {
   const values = { room: query.get('room') ?? undefined, after: query.get('after') ?? undefined, epoch: query.get('epoch') ?? undefined };
   const { room, after, epoch } = wellFormedWaitQuery(values) ?? validate(WaitQuery, values);
-  // A long-poll reader with a nickname is present in the room while it keeps asking.
-  if (req.headers.cookie) {
-    const session = ctx.sessions.fromCookieHeader(req.headers.cookie);
-    if (session) ctx.presence.polled(room, session.nick);
-  }
+  // A long-poll reader with a session is present in the room while it keeps asking.
+  const session = req.headers.cookie ? await ctx.accounts.sessionOf(req) : undefined;
+  if (session) ctx.presence.polled(room, session.nick);
   if (after === undefined) {
     await inReadTurn(ctx, req, res, async () => {
       const { messages, hasOlder } = await readLatest(ctx, room, ctx.config.maxBufferedBytes);
@@ -48,7 +47,7 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
   }
 
   // A held request is a connection kept open: MAX_LONGPOLLS_PER_IP bounds them (429 rate_limited past it).
-  const held = new HeldWait(ctx, res, headers, room, after, clientIp(req));
+  const held = new HeldWait(ctx, res, headers, room, after, clientIp(req), session);
   // Wait first, read second: a message stored while we read still wakes us, so none slips between the two.
   ctx.hub.addWaiter(held);
   res.on('close', () => held.end());
@@ -73,10 +72,10 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
 
 /**
  * A /wait request held until it is answered, once: by the hub (a message arrived), by the deadline sweep,
- * by its own read of the store, or not at all when its client goes away. One object per held request,
- * rather than a closure for each of those, since 10,000 of them may wait at once.
+ * by its own read of the store, by its session's end (401), or not at all when its client goes away. One
+ * object per held request, rather than a closure for each of those, since 10,000 of them may wait at once.
  */
-class HeldWait implements Waiter {
+class HeldWait implements Waiter, SessionBound {
   readonly deadline: number;
   private answered = false;
 
@@ -87,9 +86,18 @@ class HeldWait implements Waiter {
     readonly room: string,
     readonly after: number,
     private readonly ip: string,
+    /** The reader's session, if it has one: signing out answers the held request. */
+    private readonly session: Session | undefined,
   ) {
     ctx.limits.holdLongPoll(ip);
     this.deadline = Date.now() + ctx.config.waitTimeoutMs;
+    if (session) ctx.accounts.attach(session, this);
+  }
+
+  /** Signed out or revoked: the client learns it now, not at its next request. */
+  sessionEnded(): void {
+    const error = new ApiError(ErrorCode.unauthenticated, 'this session has ended (signed out): sign in again');
+    if (this.end()) sendJson(this.res, error.status, errorBody(error), this.headers);
   }
 
   /** The hub's answer: the /wait body of what arrived, or undefined for an empty answer. */
@@ -107,6 +115,7 @@ class HeldWait implements Waiter {
     this.answered = true;
     this.ctx.limits.longPollEnded(this.ip);
     this.ctx.hub.removeWaiter(this);
+    if (this.session) this.ctx.accounts.detach(this.session, this);
     return true;
   }
 }

@@ -7,14 +7,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { EmbeddedAccountStore } from '../accounts/embedded-store';
 import type { ChatMessage } from '../protocol';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import {
   StoreUnavailableError,
   type AppendListener,
   type AppendResult,
-  type MessageStore,
   type NewMessage,
+  type Store,
   newlyStored,
 } from './store';
 
@@ -39,9 +40,10 @@ export function openEmbeddedStore(dir: string): EmbeddedStore {
   }
 }
 
-export class EmbeddedStore implements MessageStore {
+export class EmbeddedStore implements Store {
   readonly kind = 'embedded';
   readonly epoch: string;
+  readonly accounts: EmbeddedAccountStore;
   /** [room, seq] -> message */
   private readonly messages: Database<ChatMessage, [string, number]>;
   /** [room, clientId] -> seq: turns a resend into the original message. */
@@ -76,6 +78,7 @@ export class EmbeddedStore implements MessageStore {
     this.messages = root.openDB({ name: 'messages' });
     this.clientIds = root.openDB({ name: 'clientIds' });
     this.heads = root.openDB({ name: 'heads' });
+    this.accounts = new EmbeddedAccountStore(root, () => this.closed);
     const meta = root.openDB<string, string>({ name: 'meta' });
     let epoch = meta.get('epoch');
     if (epoch === undefined) {
@@ -204,7 +207,7 @@ export class EmbeddedStore implements MessageStore {
     if (stored.length > 0) this.emit(stored);
   }
 
-  private appendInTransaction({ room, clientId, author, text }: NewMessage): AppendResult {
+  private appendInTransaction({ room, clientId, author, account, text }: NewMessage): AppendResult {
     // The room's first write since the store opened: what is on disk of it now was flushed before.
     if (!this.durableHeads.has(room)) this.durableHeads.set(room, this.heads.get(room) ?? 0);
     const existing = this.clientIds.get([room, clientId]);
@@ -213,7 +216,7 @@ export class EmbeddedStore implements MessageStore {
       if (original) return { message: original, duplicate: true };
     }
     const seq = (this.heads.get(room) ?? 0) + 1;
-    const message: ChatMessage = { room, seq, clientId, author, text, at: Date.now() };
+    const message: ChatMessage = { room, seq, clientId, author, ...(account ? { account } : {}), text, at: Date.now() };
     this.messages.putSync([room, seq], message);
     this.clientIds.putSync([room, clientId], seq);
     this.heads.putSync(room, seq);

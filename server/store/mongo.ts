@@ -19,6 +19,7 @@ import {
   type Timestamp,
 } from 'mongodb';
 import type { Logger } from 'pino';
+import { createAccountIndexes, MongoAccountStore } from '../accounts/mongo-store';
 import type { ChatMessage } from '../protocol';
 import { ChangeFeedState, type FeedRecovery } from './mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeError, describeStartupError, READING_URI, type Deployment } from './mongo-errors';
@@ -29,8 +30,8 @@ import {
   type AppendResult,
   type FeedGap,
   type FeedGapListener,
-  type MessageStore,
   type NewMessage,
+  type Store,
 } from './store';
 
 export { redactUri } from './mongo-uri';
@@ -96,10 +97,11 @@ export async function openMongoStore(uri: string, options: MongoStoreOptions = {
   }
 }
 
-export class MongoStore implements MessageStore {
+export class MongoStore implements Store {
   readonly kind = 'mongodb';
   /** Changes only when the database was wiped under the running store (see reestablish). */
   epoch = '';
+  readonly accounts: MongoAccountStore;
   private readonly messages: Collection<ChatMessage>;
   private readonly meta: Collection<MetaDocument>;
   private readonly listeners = new Set<AppendListener>();
@@ -135,7 +137,7 @@ export class MongoStore implements MessageStore {
 
   constructor(
     private readonly client: MongoClient,
-    db: Db,
+    private readonly db: Db,
     readonly deployment: Deployment,
     /** The replica set's name, or undefined on a standalone mongod or a sharded cluster. */
     readonly replicaSet: string | undefined,
@@ -151,6 +153,7 @@ export class MongoStore implements MessageStore {
     };
     this.messages = db.collection<ChatMessage>('messages', logOptions);
     this.meta = db.collection<MetaDocument>('meta', logOptions);
+    this.accounts = new MongoAccountStore(db, logOptions.writeConcern, () => this.closed);
     this.watching = deployment !== 'standalone';
   }
 
@@ -164,6 +167,7 @@ export class MongoStore implements MessageStore {
       { key: { room: 1, seq: 1 }, unique: true, name: 'room_seq' },
       { key: { room: 1, clientId: 1 }, unique: true, name: 'room_clientId' },
     ]);
+    await createAccountIndexes(this.db);
     if (replacing) {
       await this.meta.updateOne({ _id: 'epoch', value: replacing }, { $set: { value: randomBytes(8).toString('hex') } }, { maxTimeMS: this.operationTimeoutMs });
     }

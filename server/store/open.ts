@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { openEmbeddedStore } from './embedded';
 import { openMongoStore, redactUri } from './mongo';
-import { StoreUnavailableError, type MessageStore } from './store';
+import { StoreUnavailableError, type Store } from './store';
 
 /** Where STORE=auto looks for a MongoDB when MONGODB_URI is not set. */
 export const LOCAL_MONGODB = { host: '127.0.0.1', port: 27017 };
@@ -12,7 +12,7 @@ export const LOCAL_MONGODB = { host: '127.0.0.1', port: 27017 };
 const LOCAL_PROBE_TIMEOUT_MS = 1000;
 
 /** Opens the configured store; `local` is where STORE=auto looks for a MongoDB (tests point it elsewhere). */
-export async function openStore(config: Config, logger: Logger, local = LOCAL_MONGODB): Promise<MessageStore> {
+export async function openStore(config: Config, logger: Logger, local = LOCAL_MONGODB): Promise<Store> {
   const uri = config.mongodbUri ?? `mongodb://${local.host}:${local.port}/parley`;
   const useMongo = config.store === 'mongodb' || (config.store === 'auto' && (config.mongodbUri !== undefined || (await somethingListens(local))));
   if (useMongo) {

@@ -1,10 +1,13 @@
 // The one interface every message store implements; the contract suite (store.contract.ts) holds them to it.
+import type { AccountStore } from '../accounts/store';
 import type { ChatMessage } from '../protocol';
 
 export interface NewMessage {
   room: string;
   clientId: string;
   author: string;
+  /** The author is signed in to an account (see ChatMessage.account). */
+  account?: true;
   text: string;
 }
 
@@ -54,6 +57,11 @@ export interface MessageStore {
   /** Subscribes to the feed's gaps (see FeedGap); returns the unsubscribe function. */
   onFeedGap(listener: FeedGapListener): () => void;
   close(): Promise<void>;
+}
+
+/** What the server runs on: the rooms' logs, and beside them the accounts and sessions. */
+export interface Store extends MessageStore {
+  readonly accounts: AccountStore;
 }
 
 /** The store failed or is unreachable; the request may be retried. */

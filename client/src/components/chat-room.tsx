@@ -7,6 +7,7 @@ import type { ConnectionState } from '../connection';
 import { useAlertSetting, useMentionAlerts } from '../notifications';
 import { useRoomList } from '../rooms';
 import { useRoom } from '../use-room';
+import { AccountMenu } from './account-menu';
 import { Composer } from './composer';
 import { MessageList } from './message-list';
 import { Sidebar, typingLine } from './sidebar';
@@ -17,16 +18,19 @@ interface Props {
   session: SessionResponse;
   onRoomChange: (room: string) => void;
   onChangeNick: () => void;
+  onSignedOut: () => void;
   onSessionLost: () => void;
 }
 
-export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionLost }: Props) {
+export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost }: Props) {
   const model = useRoom(room, session.nick, onSessionLost);
   const roomList = useRoomList(room, model.lastSeq, session.nick);
   const alerts = useAlertSetting();
   useMentionAlerts(room, model.messages, model.loaded, session.nick);
   const [sidebarOpen, setSidebarOpen] = useState(false);
+  const [accountOpen, setAccountOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);
+  const meButton = useRef<HTMLButtonElement>(null);
   const unseen = useUnseenWhileHidden(model.messages.length, model.loaded);
   const typing = typingLine(model.people, session.nick);
   const arrivals = useArrivals(model.people, session.nick, model.connection);
@@ -62,7 +66,11 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
     return () => document.removeEventListener('keydown', onKey);
   }, [sidebarOpen]);
 
-  const signedInAs = `Signed in as ${session.nick} · Change nickname`;
+  const signedInAs = `Signed in as ${session.nick}${session.guest ? ' (guest)' : ''} · Account menu`;
+  const closeAccount = () => {
+    setAccountOpen(false);
+    meButton.current?.focus();
+  };
 
   return (
     <div class="shell">
@@ -97,13 +105,26 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSessionL
             {room}
           </h1>
           <ConnectionStatus state={model.connection} />
-          <button type="button" class="me" onClick={onChangeNick} aria-label={signedInAs} title={signedInAs}>
-            <span class="avatar" aria-hidden="true">
-              {[...session.nick][0]?.toLocaleUpperCase()}
-            </span>
-            <span class="me-nick">{session.nick}</span>
-            <span class="me-change">Change</span>
-          </button>
+          <div class="me-wrap">
+            <button
+              ref={meButton}
+              type="button"
+              class="me"
+              onClick={() => setAccountOpen(!accountOpen)}
+              aria-label={signedInAs}
+              title={signedInAs}
+              aria-expanded={accountOpen}
+              aria-controls="account-menu"
+            >
+              <span class="avatar" aria-hidden="true">
+                {[...session.nick][0]?.toLocaleUpperCase()}
+              </span>
+              <span class="me-nick">{session.nick}</span>
+              {session.guest && <span class="tag guest-tag me-guest">guest</span>}
+              <span class="me-change">Account</span>
+            </button>
+            {accountOpen && <AccountMenu session={session} onChangeNick={onChangeNick} onSignedOut={onSignedOut} onClose={closeAccount} />}
+          </div>
         </header>
         <MessageList room={room} model={model} me={session.nick} />
         <div class="typing-line" aria-live="polite">

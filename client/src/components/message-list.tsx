@@ -127,6 +127,12 @@ function MessageGroup({ messages, me, now }: { messages: ChatMessage[]; me: stri
         <span class="author" dir="auto" style={{ color: authorColor(first.author) }}>
           {first.author}
         </span>
+        {!first.account && (
+          <>
+            {' '}
+            <span class="tag guest-tag">guest</span>
+          </>
+        )}
         <Time at={first.at} now={now} />
       </header>
       {messages.map((message) => (
@@ -204,7 +210,7 @@ function groupByAuthor(messages: readonly ChatMessage[]): ChatMessage[][] {
   for (const message of messages) {
     const group = groups.at(-1);
     const previous = group?.at(-1);
-    if (group && previous && previous.author === message.author && message.at - previous.at < GROUP_GAP_MS) {
+    if (group && previous && previous.author === message.author && previous.account === message.account && message.at - previous.at < GROUP_GAP_MS) {
       group.push(message);
     } else {
       groups.push([message]);

@@ -104,6 +104,12 @@ export function Sidebar({ room, rooms, people, me, open, onGo, onRemove, alerts 
             <li key={nick}>
               <span class="presence-dot" aria-hidden="true" />
               {nick}
+              {!people?.accounts?.includes(nick) && (
+                <>
+                  {' '}
+                  <span class="tag guest-tag">guest</span>
+                </>
+              )}
               {nick === me && <span class="you"> (you)</span>}
               {people?.typing.includes(nick) && nick !== me && <span class="typing-mark"> typing…</span>}
             </li>
@@ -113,7 +119,7 @@ export function Sidebar({ room, rooms, people, me, open, onGo, onRemove, alerts 
           )}
           {people && people.guests > 0 && (
             <li class="guests">
-              {people.guests === 1 ? '1 reader without a nickname' : `${people.guests} readers without a nickname`}
+              {people.guests === 1 ? '1 reader not signed in' : `${people.guests} readers not signed in`}
             </li>
           )}
         </ul>

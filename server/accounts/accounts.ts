@@ -1,0 +1,282 @@
+// Who is speaking: sign-up, sign-in and guests, and the sessions that carry them from request to request.
+// A session id is 32 random bytes, handed to the browser in a cookie; the store keeps only its SHA-256, so
+// every instance sees a session, and it can be ended from any of them. Each use moves its expiry on.
+import { createHash, randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { ApiError } from '../errors';
+import { ErrorCode, type PeopleState } from '../protocol';
+import { TokenBuckets, type BucketRate } from '../rate-limit';
+import { checkName, type CheckedName } from './names';
+import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords';
+import { clearedSessionCookie, readSessionId, sessionCookie } from './session-cookie';
+import type { AccountStore, SessionRecord, UserRecord } from './store';
+
+/** Who a request comes from. */
+export interface Session {
+  /** The SHA-256 of the session id, in hex: names the session in the store and in the session list. */
+  readonly id: string;
+  readonly userId: string;
+  /** The name shown beside this person's messages: an account's username, or a guest's nickname. */
+  readonly nick: string;
+  readonly guest: boolean;
+}
+
+/** A connection that lasts no longer than its session: a WebSocket, a held long-poll. */
+export interface SessionBound {
+  /** The session was signed out or revoked: close. */
+  sessionEnded(): void;
+}
+
+/** A session just started: who, and the Set-Cookie value that hands its id to the browser. */
+export interface StartedSession {
+  session: Session;
+  cookie: string;
+}
+
+export interface AccountsOptions {
+  guests: boolean;
+  /** A session unused this long is over. */
+  sessionIdleMs: number;
+  trustProxy: boolean;
+  /** The clock (tests move it). */
+  now?: () => number;
+}
+
+/** Password attempts (sign-ins and sign-ups) from one IP: a burst, then one every 2 s. */
+const ATTEMPTS_PER_IP: BucketRate = { burst: 20, perSecond: 0.5 };
+/** Sign-in attempts at one name, from anywhere: a burst, then one every 30 s. */
+const ATTEMPTS_PER_NAME: BucketRate = { burst: 5, perSecond: 1 / 30 };
+/** A session's last use is written at most this often, so that a busy reader does not write on every request. */
+const TOUCH_EVERY_MS = 60_000;
+/** How much of a User-Agent is kept, to tell sessions apart in the list. */
+const MAX_AGENT_LENGTH = 200;
+
+export class Accounts {
+  /** The connections open for each session (by id), closed when it ends. */
+  private readonly bound = new Map<string, Set<SessionBound>>();
+  private readonly attemptsPerIp = new TokenBuckets(ATTEMPTS_PER_IP);
+  private readonly attemptsPerName = new TokenBuckets(ATTEMPTS_PER_NAME);
+  /**
+   * Whether each name seen lately is an account's, for the people list (names are unique, so a name is one
+   * person). Bounded: the least recently seen are forgotten first.
+   */
+  private readonly accountNames = new Map<string, boolean>();
+  /**
+   * Verified against when the username does not exist, so that the answer takes as long as for one that does.
+   * Made at the first sign-in (a scrypt at every start would cost each test server its time and 32 MiB).
+   */
+  private decoyHash: Promise<string> | undefined;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: AccountStore,
+    private readonly options: AccountsOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get guestsAllowed(): boolean {
+    return this.options.guests;
+  }
+
+  /** The session the request's cookie names, if it is live; undefined for none, an unknown or an expired one. */
+  async sessionOf(req: IncomingMessage): Promise<Session | undefined> {
+    const id = readSessionId(req, this.options.trustProxy);
+    if (id === undefined) return undefined;
+    const record = await this.store.session(hashOf(id));
+    if (!record || (record.guest && !this.options.guests)) return undefined;
+    const now = this.now();
+    if (record.expiresAt <= now) {
+      await this.forget(record);
+      return undefined;
+    }
+    if (now - record.lastSeenAt >= TOUCH_EVERY_MS) await this.store.touchSession(record.hash, now, now + this.options.sessionIdleMs);
+    return this.sessionFrom(record);
+  }
+
+  /** A guest session for `nick`. A guest already (`current`) gives up its old name, unless it keeps the same one. */
+  async startGuest(nick: string, req: IncomingMessage, current: Session | undefined): Promise<StartedSession> {
+    if (!this.options.guests) throw new ApiError(ErrorCode.guestsOff, 'this server has no guests: sign in, or sign up for an account');
+    const checked = nameOrRefusal(nick, 'nickname');
+    if (current?.guest && current.nick === checked.name) return { session: current, cookie: this.cookieFor(req, undefined) };
+    const user: UserRecord = { id: randomBytes(16).toString('hex'), name: checked.name, nameKey: checked.key, createdAt: this.now() };
+    await this.claim(user, current?.guest ? current.userId : undefined);
+    const started = await this.startSession(user, req);
+    if (current?.guest) await this.end(current);
+    return started;
+  }
+
+  /** A new account, signed in at once. */
+  async signUp(username: string, password: string, req: IncomingMessage, ip: string): Promise<StartedSession> {
+    this.takeAttempt(this.attemptsPerIp, ip, 'from this address');
+    const checked = nameOrRefusal(username, 'username');
+    checkPassword(password);
+    const user: UserRecord = {
+      id: randomBytes(16).toString('hex'),
+      name: checked.name,
+      nameKey: checked.key,
+      passwordHash: await hashPassword(password),
+      createdAt: this.now(),
+    };
+    await this.claim(user, undefined);
+    return this.startSession(user, req);
+  }
+
+  /**
+   * Signs in with a password. The same refusal, after the same work (a scrypt of the password), whether the
+   * username exists or not; attempts are limited per IP and per name.
+   */
+  async signIn(username: string, password: string, req: IncomingMessage, ip: string): Promise<StartedSession> {
+    this.takeAttempt(this.attemptsPerIp, ip, 'from this address');
+    const checked = checkName(username, 'username');
+    const key = 'key' in checked ? checked.key : username;
+    this.takeAttempt(this.attemptsPerName, key, 'for this username');
+    this.decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
+    const user = 'key' in checked && password.length <= MAX_PASSWORD_LENGTH ? await this.store.userByKey(key) : undefined;
+    const stored = user?.passwordHash ?? (await this.decoyHash);
+    const matches = await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), stored);
+    if (!user?.passwordHash || !matches) throw new ApiError(ErrorCode.signInFailed, 'the username or the password is wrong');
+    return this.startSession(user, req);
+  }
+
+  /** Ends the request's own session (a guest's name is free again). */
+  async signOut(session: Session): Promise<void> {
+    await this.end(session);
+  }
+
+  /** The Set-Cookie value that makes the browser forget its session cookie. */
+  clearedCookie(req: IncomingMessage): string {
+    return clearedSessionCookie(req, this.options.trustProxy);
+  }
+
+  /** The user's live sessions, oldest first. */
+  async sessionsOf(session: Session): Promise<SessionRecord[]> {
+    const now = this.now();
+    return (await this.store.sessionsOf(session.userId)).filter((record) => record.expiresAt > now);
+  }
+
+  /** Ends one of the user's sessions (by id); false when the user has no such session. */
+  async revoke(session: Session, id: string): Promise<boolean> {
+    const target = (await this.store.sessionsOf(session.userId)).find((record) => record.hash === id);
+    if (!target) return false;
+    await this.end(this.sessionFrom(target));
+    return true;
+  }
+
+  /** The Set-Cookie value that renews the request's session cookie for another idle period (or starts it with `id`). */
+  cookieFor(req: IncomingMessage, id: string | undefined): string {
+    const current = id ?? readSessionId(req, this.options.trustProxy) ?? '';
+    return sessionCookie(current, req, this.options.trustProxy, Math.floor(this.options.sessionIdleMs / 1000));
+  }
+
+  /** `state` with the present names that are accounts' (as far as this instance has seen them) in `accounts`. */
+  markAccounts(state: PeopleState): PeopleState {
+    const accounts = state.present.filter((name) => this.accountNames.get(name) === true);
+    return accounts.length > 0 ? { ...state, accounts } : state;
+  }
+
+  /** `connection` closes when `session` ends. */
+  attach(session: Session, connection: SessionBound): void {
+    let connections = this.bound.get(session.id);
+    if (!connections) this.bound.set(session.id, (connections = new Set()));
+    connections.add(connection);
+  }
+
+  detach(session: Session, connection: SessionBound): void {
+    const connections = this.bound.get(session.id);
+    if (!connections?.delete(connection)) return;
+    if (connections.size === 0) this.bound.delete(session.id);
+  }
+
+  /** Removes the session (and a guest's name with it) and closes its connections on this instance. */
+  private async end(session: Session): Promise<void> {
+    await this.store.removeSession(session.id);
+    if (session.guest) await this.store.removeGuest(session.userId);
+    const connections = this.bound.get(session.id);
+    this.bound.delete(session.id);
+    for (const connection of connections ?? []) connection.sessionEnded();
+  }
+
+  private async forget(record: SessionRecord): Promise<void> {
+    await this.end(this.sessionFrom(record));
+  }
+
+  /**
+   * Stores `user` under its name key, or refuses with who holds it. A guest's name whose session is over is
+   * taken over; so is `releasing`'s (the caller's own old guest name).
+   */
+  private async claim(user: UserRecord, releasing: string | undefined): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const holder = await this.store.addUser(user);
+      if (!holder) return;
+      const free = holder.passwordHash === undefined && (holder.id === releasing || !(await this.guestIsLive(holder)));
+      if (!free) throw nameTaken(user.name, holder);
+      await this.store.removeGuest(holder.id);
+    }
+    throw new ApiError(ErrorCode.nameTaken, `"${user.name}" is being taken by someone else right now: pick another name`);
+  }
+
+  private async guestIsLive(guest: UserRecord): Promise<boolean> {
+    const now = this.now();
+    return (await this.store.sessionsOf(guest.id)).some((session) => session.expiresAt > now);
+  }
+
+  private async startSession(user: UserRecord, req: IncomingMessage): Promise<StartedSession> {
+    const id = randomBytes(32).toString('base64url');
+    const now = this.now();
+    const agent = req.headers['user-agent'];
+    const record: SessionRecord = {
+      hash: hashOf(id),
+      userId: user.id,
+      name: user.name,
+      guest: user.passwordHash === undefined,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: now + this.options.sessionIdleMs,
+      agent: typeof agent === 'string' ? agent.slice(0, MAX_AGENT_LENGTH) : '',
+    };
+    await this.store.addSession(record);
+    return { session: this.sessionFrom(record), cookie: this.cookieFor(req, id) };
+  }
+
+  private sessionFrom(record: SessionRecord): Session {
+    this.accountNames.delete(record.name);
+    this.accountNames.set(record.name, !record.guest);
+    if (this.accountNames.size > MAX_REMEMBERED_NAMES) this.accountNames.delete(this.accountNames.keys().next().value as string);
+    return { id: record.hash, userId: record.userId, nick: record.name, guest: record.guest };
+  }
+
+  private takeAttempt(buckets: TokenBuckets, key: string, what: string): void {
+    const taken = buckets.take(key, this.now());
+    if (!taken.ok) {
+      throw new ApiError(ErrorCode.rateLimited, `too many sign-in attempts ${what}: try again in ${Math.ceil(taken.retryAfterMs / 1000)} s`, taken.retryAfterMs);
+    }
+  }
+}
+
+/** How many names markAccounts remembers. */
+const MAX_REMEMBERED_NAMES = 100_000;
+
+function hashOf(id: string): string {
+  return createHash('sha256').update(id).digest('hex');
+}
+
+function nameOrRefusal(raw: string, what: 'nickname' | 'username'): CheckedName {
+  const checked = checkName(raw, what);
+  if ('problem' in checked) throw new ApiError(ErrorCode.invalidName, checked.problem);
+  return checked;
+}
+
+function checkPassword(password: string): void {
+  const length = [...password].length;
+  if (length < MIN_PASSWORD_LENGTH) throw new ApiError(ErrorCode.invalidPassword, `a password has at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (length > MAX_PASSWORD_LENGTH) throw new ApiError(ErrorCode.invalidPassword, `a password has at most ${MAX_PASSWORD_LENGTH} characters`);
+}
+
+function nameTaken(wanted: string, holder: UserRecord): ApiError {
+  const who = holder.passwordHash === undefined ? 'a guest' : 'an account';
+  return new ApiError(
+    ErrorCode.nameTaken,
+    wanted === holder.name ? `"${wanted}" is taken by ${who}: pick another name` : `"${wanted}" looks too like "${holder.name}", which ${who} has: pick another name`,
+  );
+}

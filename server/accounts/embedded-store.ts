@@ -1,0 +1,111 @@
+// The accounts part of the embedded store: users and sessions in LMDB, beside the rooms' logs. A name is
+// claimed in the same transaction that checks it is free, so two sign-ups of one name cannot both win.
+import type { Database, RootDatabase } from 'lmdb';
+import { StoreUnavailableError } from '../store/store';
+import type { AccountStore, SessionRecord, UserRecord } from './store';
+
+export class EmbeddedAccountStore implements AccountStore {
+  /** id -> user */
+  private readonly users: Database<UserRecord, string>;
+  /** nameKey -> user id */
+  private readonly nameKeys: Database<string, string>;
+  /** hash -> session */
+  private readonly sessions: Database<SessionRecord, string>;
+  /** [user id, hash] -> true: a user's sessions. */
+  private readonly userSessions: Database<true, [string, string]>;
+
+  constructor(
+    private readonly root: RootDatabase,
+    /** Whether the store is closed: then every call fails as an unreachable store would. */
+    private readonly isClosed: () => boolean,
+  ) {
+    this.users = root.openDB({ name: 'users' });
+    this.nameKeys = root.openDB({ name: 'nameKeys' });
+    this.sessions = root.openDB({ name: 'sessions' });
+    this.userSessions = root.openDB({ name: 'userSessions' });
+  }
+
+  addUser(user: UserRecord): Promise<UserRecord | undefined> {
+    return this.write(() => {
+      const holderId = this.nameKeys.get(user.nameKey);
+      const holder = holderId === undefined ? undefined : this.users.get(holderId);
+      if (holder) return holder;
+      this.users.putSync(user.id, user);
+      this.nameKeys.putSync(user.nameKey, user.id);
+      return undefined;
+    });
+  }
+
+  async userByKey(nameKey: string): Promise<UserRecord | undefined> {
+    return this.read(() => {
+      const id = this.nameKeys.get(nameKey);
+      return id === undefined ? undefined : this.users.get(id);
+    });
+  }
+
+  async removeGuest(userId: string): Promise<void> {
+    await this.write(() => {
+      const user = this.users.get(userId);
+      if (!user || user.passwordHash !== undefined) return;
+      this.users.removeSync(userId);
+      if (this.nameKeys.get(user.nameKey) === userId) this.nameKeys.removeSync(user.nameKey);
+    });
+  }
+
+  async addSession(session: SessionRecord): Promise<void> {
+    await this.write(() => {
+      this.sessions.putSync(session.hash, session);
+      this.userSessions.putSync([session.userId, session.hash], true);
+    });
+  }
+
+  async session(hash: string): Promise<SessionRecord | undefined> {
+    return this.read(() => this.sessions.get(hash));
+  }
+
+  async touchSession(hash: string, lastSeenAt: number, expiresAt: number): Promise<void> {
+    await this.write(() => {
+      const session = this.sessions.get(hash);
+      if (session) this.sessions.putSync(hash, { ...session, lastSeenAt, expiresAt });
+    });
+  }
+
+  async sessionsOf(userId: string): Promise<SessionRecord[]> {
+    return this.read(() => {
+      const hashes = Array.from(this.userSessions.getRange({ start: [userId, ''], end: [userId, '\uffff'] }), ({ key }) => key[1]);
+      return hashes
+        .map((hash) => this.sessions.get(hash))
+        .filter((session): session is SessionRecord => session !== undefined)
+        .sort((a, b) => a.createdAt - b.createdAt);
+    });
+  }
+
+  removeSession(hash: string): Promise<boolean> {
+    return this.write(() => {
+      const session = this.sessions.get(hash);
+      if (!session) return false;
+      this.sessions.removeSync(hash);
+      this.userSessions.removeSync([session.userId, hash]);
+      return true;
+    });
+  }
+
+  private read<T>(reader: () => T): T {
+    if (this.isClosed()) throw new StoreUnavailableError('the store is closed');
+    try {
+      return reader();
+    } catch (error) {
+      throw new StoreUnavailableError(`reading the embedded store failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Runs `writer` in a write transaction: it sees no other write between its reads and its own writes. */
+  private async write<T>(writer: () => T): Promise<T> {
+    if (this.isClosed()) throw new StoreUnavailableError('the store is closed');
+    try {
+      return await this.root.transaction(writer);
+    } catch (error) {
+      throw new StoreUnavailableError(`writing to the embedded store failed: ${(error as Error).message}`);
+    }
+  }
+}

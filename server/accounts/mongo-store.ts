@@ -1,0 +1,105 @@
+// The accounts part of the MongoDB store: collections `users` (unique index on nameKey: the index decides
+// between two sign-ups of one name, on any instance) and `sessions` (keyed by the id's hash, indexed by
+// user, and removed by a TTL index once expired).
+import { MongoServerError, type Collection, type Db, type WriteConcernSettings } from 'mongodb';
+import { StoreUnavailableError } from '../store/store';
+import type { AccountStore, SessionRecord, UserRecord } from './store';
+
+const DUPLICATE_KEY = 11000;
+
+type UserDocument = Omit<UserRecord, 'id'> & { _id: string };
+/** `expires` repeats expiresAt as a Date, which is what a TTL index reads. */
+type SessionDocument = Omit<SessionRecord, 'hash'> & { _id: string; expires: Date };
+
+/** Creates the collections' indexes (idempotent): called when the store opens. */
+export async function createAccountIndexes(db: Db): Promise<void> {
+  await db.collection<UserDocument>('users').createIndexes([{ key: { nameKey: 1 }, unique: true, name: 'nameKey' }]);
+  await db.collection<SessionDocument>('sessions').createIndexes([
+    { key: { userId: 1, createdAt: 1 }, name: 'userId_createdAt' },
+    { key: { expires: 1 }, expireAfterSeconds: 0, name: 'expires_ttl' },
+  ]);
+}
+
+export class MongoAccountStore implements AccountStore {
+  private readonly users: Collection<UserDocument>;
+  private readonly sessions: Collection<SessionDocument>;
+
+  constructor(
+    db: Db,
+    /** The same as the messages': a session a sign-in answered with survives a failover. */
+    private readonly writeConcern: WriteConcernSettings,
+    private readonly isClosed: () => boolean,
+  ) {
+    this.users = db.collection<UserDocument>('users');
+    this.sessions = db.collection<SessionDocument>('sessions');
+  }
+
+  addUser({ id, ...user }: UserRecord): Promise<UserRecord | undefined> {
+    return this.guard(async () => {
+      try {
+        await this.users.insertOne({ _id: id, ...user }, { writeConcern: this.writeConcern });
+        return undefined;
+      } catch (error) {
+        if (!(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
+      }
+      // Lost to a holder of the name; should it be gone already (a guest just freed it), try once more.
+      const holder = await this.userByKeyNow(user.nameKey);
+      if (holder) return holder;
+      await this.users.insertOne({ _id: id, ...user }, { writeConcern: this.writeConcern });
+      return undefined;
+    });
+  }
+
+  userByKey(nameKey: string): Promise<UserRecord | undefined> {
+    return this.guard(() => this.userByKeyNow(nameKey));
+  }
+
+  async removeGuest(userId: string): Promise<void> {
+    await this.guard(() => this.users.deleteOne({ _id: userId, passwordHash: { $exists: false } }, { writeConcern: this.writeConcern }));
+  }
+
+  async addSession({ hash, ...session }: SessionRecord): Promise<void> {
+    await this.guard(() =>
+      this.sessions.insertOne({ _id: hash, ...session, expires: new Date(session.expiresAt) }, { writeConcern: this.writeConcern }),
+    );
+  }
+
+  session(hash: string): Promise<SessionRecord | undefined> {
+    return this.guard(async () => {
+      const found = await this.sessions.findOne({ _id: hash }, { readConcern: { level: 'majority' } });
+      return found ? toSession(found) : undefined;
+    });
+  }
+
+  async touchSession(hash: string, lastSeenAt: number, expiresAt: number): Promise<void> {
+    await this.guard(() => this.sessions.updateOne({ _id: hash }, { $set: { lastSeenAt, expiresAt, expires: new Date(expiresAt) } }));
+  }
+
+  sessionsOf(userId: string): Promise<SessionRecord[]> {
+    return this.guard(async () => (await this.sessions.find({ userId }).sort({ createdAt: 1 }).toArray()).map(toSession));
+  }
+
+  removeSession(hash: string): Promise<boolean> {
+    return this.guard(async () => (await this.sessions.deleteOne({ _id: hash }, { writeConcern: this.writeConcern })).deletedCount === 1);
+  }
+
+  private async userByKeyNow(nameKey: string): Promise<UserRecord | undefined> {
+    const found = await this.users.findOne({ nameKey }, { readConcern: { level: 'majority' } });
+    if (!found) return undefined;
+    const { _id, ...user } = found;
+    return { id: _id, ...user };
+  }
+
+  private async guard<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.isClosed()) throw new StoreUnavailableError('the store is closed');
+    try {
+      return await operation();
+    } catch (error) {
+      throw new StoreUnavailableError(`MongoDB failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+function toSession({ _id, expires: _expires, ...session }: SessionDocument): SessionRecord {
+  return { hash: _id, ...session };
+}

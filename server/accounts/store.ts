@@ -1,0 +1,48 @@
+// What the accounts domain keeps in the store (the embedded one and MongoDB alike, held to one contract:
+// test/accounts.contract.ts): the people, by a key no two may share, and their sessions, by the hash of
+// the session id (the id itself is never stored: a copy of the database signs nobody in).
+
+/** Someone with a name: an account (with a password) or a guest (without one, for as long as its session lives). */
+export interface UserRecord {
+  /** Random, never reused. */
+  id: string;
+  /** The name as shown. */
+  name: string;
+  /** The name's confusable skeleton (see names.ts): unique among all users, accounts and guests. */
+  nameKey: string;
+  /** The password's PHC string (see passwords.ts); undefined for a guest. */
+  passwordHash?: string;
+  createdAt: number;
+}
+
+/** A signed-in browser (or script). */
+export interface SessionRecord {
+  /** SHA-256 of the session id, in hex. */
+  hash: string;
+  userId: string;
+  /** The user's name and whether it is a guest, kept here so that a request needs one read. */
+  name: string;
+  guest: boolean;
+  createdAt: number;
+  lastSeenAt: number;
+  /** Past this (ms since the epoch) the session is over; each use moves it on (sliding expiry). */
+  expiresAt: number;
+  /** The browser's User-Agent when it signed in (cut short), to tell sessions apart in the list. */
+  agent: string;
+}
+
+export interface AccountStore {
+  /** Adds `user`, unless another holds its nameKey: then it adds nothing and returns that holder. */
+  addUser(user: UserRecord): Promise<UserRecord | undefined>;
+  userByKey(nameKey: string): Promise<UserRecord | undefined>;
+  /** Removes a user that has no password (a guest whose name is to be freed); an account is never removed here. */
+  removeGuest(userId: string): Promise<void>;
+  addSession(session: SessionRecord): Promise<void>;
+  session(hash: string): Promise<SessionRecord | undefined>;
+  /** Moves a session's last use and expiry on; nothing if it is gone. */
+  touchSession(hash: string, lastSeenAt: number, expiresAt: number): Promise<void>;
+  /** The user's sessions, expired ones included, oldest first. */
+  sessionsOf(userId: string): Promise<SessionRecord[]>;
+  /** Removes a session; false if there was none. */
+  removeSession(hash: string): Promise<boolean>;
+}
