@@ -20,6 +20,13 @@ describe('names', () => {
     expect(keyOf('Zoë')).not.toBe(keyOf('Zoe'));
   });
 
+  it("knows Unicode's whole confusables table, Latin look-alikes included, not only the common letters", () => {
+    // Latin alpha, dotless i with a capital that is I, script-a Latin g, small capitals: each one script (Latin).
+    for (const [alike, name] of [['ɑlice', 'alice'], ['bıll', 'bill'], ['ɡreg', 'greg'], ['ᴀlice', 'alice'], ['ꞵob', 'ßob']] as const) {
+      expect(keyOf(alike), alike).toBe(keyOf(name));
+    }
+  });
+
   it('refuses invisible and blank characters, naming the one found', () => {
     expect(checkName('Alice\u3164', 'nickname')).toEqual({ problem: 'a nickname cannot contain invisible or blank characters (it has U+3164 HANGUL FILLER)' });
     expect(checkName('\u3164', 'nickname')).toEqual({ problem: 'a nickname cannot contain invisible or blank characters (it has U+3164 HANGUL FILLER)' });
