@@ -34,10 +34,10 @@ describe('text with a lone UTF-16 surrogate (issue 14, item 7)', () => {
     }
     expect((await history(url, ROOM)).messages).toEqual([]);
 
-    // Nicknames were already letters and digits only: half a character is neither.
+    // A name is letters and digits only: half a character is neither, and the name rules say so.
     const nick = await http<ErrorResponse>(url, 'POST', '/api/session', { json: { nick: 'Mal\ud83d' } });
     expect(nick.status).toBe(400);
-    expect(nick.body.error.code).toBe('invalid_request');
+    expect(nick.body.error.code).toBe('invalid_name');
   });
 
   it('reads the same for a seq live, in history and over /wait when it is well-formed', async () => {
