@@ -59,6 +59,8 @@ class Tally {
   latencies: number[] = [];
   lost = 0;
   duplicated = 0;
+  /** Ids below this are warm-up: counted for loss, but their latency is not measured. */
+  measuredFrom = 0;
   private readonly seen: Map<number, number>[] = [];
 
   reader(): Map<number, number> {
@@ -72,7 +74,7 @@ class Tally {
     for (const match of frame.matchAll(STAMP)) {
       const id = Number(match[1]);
       seen.set(id, (seen.get(id) ?? 0) + 1);
-      this.latencies.push(now - Number(match[2]));
+      if (id >= this.measuredFrom) this.latencies.push(now - Number(match[2]));
     }
   }
 
@@ -334,8 +336,10 @@ async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Pr
   const send = await sender(target, room, 'fanout');
   // The floor echoes to the sender too: it is not a reader, so its copies are not tallied.
   let complete = true;
+  let ackLatencies: number[] = [];
   const deliver = async (id: number) => {
-    void send.send(id);
+    const sentAt = performance.now();
+    void send.send(id).then(() => ackLatencies.push(performance.now() - sentAt));
     complete = (await until(() => tally.delivered([id]), 20_000)) && complete;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   };
@@ -343,6 +347,7 @@ async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Pr
   // sized buffers) rather than on their first message.
   for (let i = 1; i <= WARM_UP_MESSAGES; i++) await deliver(messages + i);
   tally.latencies = [];
+  ackLatencies = [];
   const ids: number[] = [];
   for (let id = 1; id <= messages; id++) {
     ids.push(id);
@@ -352,7 +357,7 @@ async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Pr
   for (const socket of sockets) socket?.terminate();
   send.socket.terminate();
   for (const poller of pollers) poller.stop();
-  await report({ type: 'result', result: { latencies: tally.latencies, lost: tally.lost, duplicated: tally.duplicated, complete } });
+  await report({ type: 'result', result: { latencies: tally.latencies, ackLatencies, lost: tally.lost, duplicated: tally.duplicated, complete } });
 }
 
 /** `senders` senders, each sending as soon as its previous message is acked, for `seconds`. */
@@ -386,13 +391,80 @@ async function throughput(command: Extract<LoadCommand, { scenario: 'throughput'
   for (const poller of pollers) poller.stop();
   await report({
     type: 'result',
-    result: { acked: acked.length, elapsed, ackLatencies, deliveries: tally.latencies.length, lost: tally.lost, duplicated: tally.duplicated, complete },
+    result: { acked: acked.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, lost: tally.lost, duplicated: tally.duplicated, complete },
   });
 }
 
+/** Paced messages sent before the measured ones, so that both servers are measured warm (see fanout). */
+const PACED_WARM_UP_SECONDS = 0.5;
+
+/**
+ * `senders` senders sending `rate` messages a second between them on a fixed schedule, whatever the acks
+ * do (an offered load, not a closed loop): at a rate both servers sustain, the delivery latency compares
+ * their fan-out, not how far each lets senders run ahead of it. Sends due while the load was busy go at once.
+ */
+async function paced(command: Extract<LoadCommand, { scenario: 'paced' }>): Promise<void> {
+  const { target, senders, readers, seconds, transport, rate } = command;
+  const room = `paced-${process.pid}`;
+  const tally = new Tally();
+  const { sockets, pollers } = await openReaders(target, room, readers, transport, tally);
+  const sending = await Promise.all(Array.from({ length: senders }, (_, i) => sender(target, room, `sender${i}`)));
+  const acked: number[] = [];
+  const ackLatencies: number[] = [];
+  const warmUp = Math.round(PACED_WARM_UP_SECONDS * rate);
+  const total = warmUp + Math.round(seconds * rate);
+  tally.measuredFrom = warmUp + 1;
+  let sent = 0;
+  let measuredStart = 0;
+  let lastAckAt = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000));
+      while (sent < due) {
+        const id = ++sent;
+        if (id === warmUp + 1) measuredStart = performance.now();
+        const sentAt = performance.now();
+        void (sending[id % senders] as Awaited<ReturnType<typeof sender>>).send(id).then(() => {
+          lastAckAt = performance.now();
+          if (id >= tally.measuredFrom) ackLatencies.push(lastAckAt - sentAt);
+          acked.push(id);
+        });
+      }
+      if (sent === total) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 1);
+  });
+  const complete = (await until(() => acked.length === total, 20_000)) && (await until(() => tally.delivered(acked), 20_000));
+  // Until the last ack: a server that falls behind the schedule shows an acked rate below the offered one.
+  const elapsed = (lastAckAt - measuredStart) / 1000;
+  tally.check(acked);
+  for (const socket of sockets) socket?.terminate();
+  for (const s of sending) s.socket.terminate();
+  for (const poller of pollers) poller.stop();
+  await report({
+    type: 'result',
+    result: { acked: ackLatencies.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, lost: tally.lost, duplicated: tally.duplicated, complete },
+  });
+}
+
+function run(command: LoadCommand): Promise<void> {
+  switch (command.scenario) {
+    case 'hold':
+      return hold(command);
+    case 'fanout':
+      return fanout(command);
+    case 'throughput':
+      return throughput(command);
+    case 'paced':
+      return paced(command);
+  }
+}
+
 process.once('message', (command: LoadCommand) => {
-  const run = command.scenario === 'hold' ? hold(command) : command.scenario === 'fanout' ? fanout(command) : throughput(command);
-  run.then(
+  run(command).then(
     () => process.exit(0),
     (error: unknown) => report({ type: 'error', message: String(error) }).finally(() => process.exit(1)),
   );

@@ -11,10 +11,14 @@ export type Transport = 'ws' | 'longpoll';
 export type LoadCommand =
   | { scenario: 'hold'; target: Target; transport: Transport; count: number }
   | { scenario: 'fanout'; target: Target; transport: Transport; readers: number; messages: number; intervalMs: number }
-  | { scenario: 'throughput'; target: Target; transport: Transport; senders: number; readers: number; seconds: number };
+  | { scenario: 'throughput'; target: Target; transport: Transport; senders: number; readers: number; seconds: number }
+  | { scenario: 'paced'; target: Target; transport: Transport; senders: number; readers: number; seconds: number; rate: number };
 
 export interface FanoutResult {
+  /** Send to receipt at each reader, ms: the delay a user feels. */
   latencies: number[];
+  /** Send to the sender's ack (Parley) or own echo (the floor), ms. */
+  ackLatencies: number[];
   lost: number;
   duplicated: number;
   complete: boolean;
@@ -24,6 +28,8 @@ export interface ThroughputResult {
   acked: number;
   elapsed: number;
   ackLatencies: number[];
+  /** Send to receipt at each reader, ms. */
+  latencies: number[];
   deliveries: number;
   lost: number;
   duplicated: number;
