@@ -61,11 +61,12 @@ class Tally {
   duplicated = 0;
   /** Ids below this are warm-up: counted for loss, but their latency is not measured. */
   measuredFrom = 0;
-  private readonly seen: Map<number, number>[] = [];
+  private readonly seen: { seen: Map<number, number>; wants: (id: number) => boolean }[] = [];
 
-  reader(): Map<number, number> {
+  /** A reader's tally; `wants` says which ids it should get (every one, unless it reads some rooms only). */
+  reader(wants: (id: number) => boolean = () => true): Map<number, number> {
     const seen = new Map<number, number>();
-    this.seen.push(seen);
+    this.seen.push({ seen, wants });
     return seen;
   }
 
@@ -78,21 +79,20 @@ class Tally {
     }
   }
 
-  /** Every reader should hold every id in `ids` exactly once. */
+  /** Every reader should hold every id in `ids` that it wants exactly once, and no other bench id twice. */
   check(ids: Iterable<number>): void {
     const expected = [...ids];
-    for (const seen of this.seen) {
+    for (const { seen, wants } of this.seen) {
       for (const id of expected) {
-        const count = seen.get(id) ?? 0;
-        if (count === 0) this.lost++;
-        if (count > 1) this.duplicated += count - 1;
+        if (wants(id) && !seen.has(id)) this.lost++;
       }
+      for (const count of seen.values()) if (count > 1) this.duplicated += count - 1;
     }
   }
 
   delivered(ids: Iterable<number>): boolean {
     const expected = [...ids];
-    return this.seen.every((seen) => expected.every((id) => seen.has(id)));
+    return this.seen.every(({ seen, wants }) => expected.every((id) => seen.has(id) || !wants(id)));
   }
 }
 
@@ -108,20 +108,24 @@ function wsUrl(target: Target): string {
   return target.url.replace(/^http/, 'ws') + (target.kind === 'parley' ? '/ws' : '/');
 }
 
-/** A WebSocket reader of `room`, live once this resolves. */
-async function socketReader(target: Target, room: string, onFrame: (frame: string) => void): Promise<WebSocket> {
+/** A WebSocket reader of `rooms`, live in each once this resolves (the floor does not answer a subscribe). */
+async function socketReader(target: Target, rooms: string | readonly string[], onFrame: (frame: string) => void): Promise<WebSocket> {
   const socket = await openSocket(wsUrl(target));
+  const names = typeof rooms === 'string' ? [rooms] : rooms;
   if (target.kind === 'parley') {
     await new Promise<void>((resolve) => {
+      let waiting = names.length;
       const first = (data: WebSocket.RawData) => {
-        if (data.toString().startsWith('{"type":"subscribed"')) {
+        if (data.toString().startsWith('{"type":"subscribed"') && --waiting === 0) {
           socket.off('message', first);
           resolve();
         }
       };
       socket.on('message', first);
-      socket.send(JSON.stringify({ type: 'subscribe', room, after: 0 }));
+      for (const room of names) socket.send(JSON.stringify({ type: 'subscribe', room, after: 0 }));
     });
+  } else {
+    for (const room of names) socket.send(JSON.stringify({ type: 'subscribe', room }));
   }
   socket.on('message', (data) => onFrame(data.toString()));
   return socket;
@@ -229,12 +233,12 @@ async function sender(target: Target, room: string, nick: string) {
   let counter = 0;
   return {
     socket,
-    /** Sends message `id`; resolves when the server has it. */
-    send(id: number): Promise<void> {
+    /** Sends message `id` (to `to`, else the sender's room); resolves when the server has it. */
+    send(id: number, to = room): Promise<void> {
       const clientId = `${nick}-${counter++}-xxxxxxxx`;
       return new Promise((resolve) => {
         waiting.set(clientId, resolve);
-        socket.send(JSON.stringify({ type: 'send', room, clientId, text: stamp(id) }));
+        socket.send(JSON.stringify({ type: 'send', room: to, clientId, text: stamp(id) }));
       });
     },
   };
@@ -334,7 +338,7 @@ async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Pr
   const tally = new Tally();
   const { sockets, pollers } = await openReaders(target, room, readers, transport, tally);
   const send = await sender(target, room, 'fanout');
-  // The floor echoes to the sender too: it is not a reader, so its copies are not tallied.
+  // The floor echoes to the sender: it is not a reader, so its copies are not tallied.
   let complete = true;
   let ackLatencies: number[] = [];
   const deliver = async (id: number) => {
@@ -450,6 +454,102 @@ async function paced(command: Extract<LoadCommand, { scenario: 'paced' }>): Prom
   });
 }
 
+/** A seeded generator of numbers in [0, 1) (mulberry32), so that both servers get the same rooms and sends. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Draws room indexes with Zipf weights (room i weighs 1 / (i + 1)): a few big rooms, many small ones. */
+function zipf(rooms: number, random: () => number): () => number {
+  const cumulative: number[] = [];
+  let sum = 0;
+  for (let i = 0; i < rooms; i++) cumulative.push((sum += 1 / (i + 1)));
+  return () => {
+    const target = random() * sum;
+    let low = 0;
+    let high = rooms - 1;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((cumulative[middle] as number) < target) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+}
+
+/**
+ * `clients` WebSocket clients, each in `roomsPerClient` of `rooms` rooms drawn with Zipf weights; once the
+ * orchestrator has measured the server holding them, `senders` send `rate` messages a second between them
+ * on a schedule, each to a room drawn with the same weights. Every client should get each message of its
+ * rooms once.
+ */
+async function manyRooms(command: Extract<LoadCommand, { scenario: 'rooms' }>): Promise<void> {
+  const { target, clients, rooms, roomsPerClient, senders, rate, seconds } = command;
+  const random = seededRandom(19);
+  const drawRoom = zipf(rooms, random);
+  const roomName = (index: number) => `z${index}-${process.pid}`;
+  const tally = new Tally();
+  const roomOf = new Map<number, number>();
+  const members = new Array<number>(rooms).fill(0);
+  const sockets = await ramp(clients, () => {
+    const mine = new Set<number>();
+    while (mine.size < Math.min(roomsPerClient, rooms)) mine.add(drawRoom());
+    for (const room of mine) members[room] = (members[room] ?? 0) + 1;
+    const seen = tally.reader((id) => mine.has(roomOf.get(id) as number));
+    return socketReader(target, [...mine].map(roomName), (frame) => tally.receive(seen, frame, performance.now()));
+  }, 'clients', 100);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  process.on('message', (message: { type?: string }) => message.type === 'release' && release());
+  process.send?.({ type: 'holding' } satisfies LoadReport);
+  await released;
+
+  const sending = await Promise.all(Array.from({ length: senders }, (_, i) => sender(target, roomName(0), `sender${i}`)));
+  const acked: number[] = [];
+  const ackLatencies: number[] = [];
+  const total = Math.round(seconds * rate);
+  let sent = 0;
+  let lastAckAt = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000));
+      while (sent < due) {
+        const id = ++sent;
+        const room = drawRoom();
+        roomOf.set(id, room);
+        const sentAt = performance.now();
+        void (sending[id % senders] as Awaited<ReturnType<typeof sender>>).send(id, roomName(room)).then(() => {
+          lastAckAt = performance.now();
+          ackLatencies.push(lastAckAt - sentAt);
+          acked.push(id);
+        });
+      }
+      if (sent === total) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 1);
+  });
+  const complete = (await until(() => acked.length === total, 20_000)) && (await until(() => tally.delivered(acked), 20_000));
+  const elapsed = (lastAckAt - started) / 1000;
+  tally.check(acked);
+  for (const socket of sockets) socket.terminate();
+  for (const s of sending) s.socket.terminate();
+  await report({
+    type: 'result',
+    result: { acked: acked.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, lost: tally.lost, duplicated: tally.duplicated, complete, biggest: Math.max(...members) },
+  });
+}
+
 function run(command: LoadCommand): Promise<void> {
   switch (command.scenario) {
     case 'hold':
@@ -460,6 +560,8 @@ function run(command: LoadCommand): Promise<void> {
       return throughput(command);
     case 'paced':
       return paced(command);
+    case 'rooms':
+      return manyRooms(command);
   }
 }
 

@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../test/free-port';
-import { percentile, type FanoutResult, type LoadCommand, type LoadReport, type Target, type ThroughputResult, type Transport } from './scenarios';
+import { percentile, type FanoutResult, type LoadCommand, type LoadReport, type RoomsResult, type Target, type Transport } from './scenarios';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'hold,fanout,throughput,paced' },
+    only: { type: 'string', default: 'hold,fanout,throughput,paced,rooms' },
     hold: { type: 'string' },
     'hold-longpoll': { type: 'string' },
     fanout: { type: 'string' },
@@ -26,6 +26,8 @@ const { values: flags } = parseArgs({
     readers: { type: 'string', default: '100' },
     seconds: { type: 'string' },
     rate: { type: 'string', default: '800' },
+    'rooms-clients': { type: 'string' },
+    'rooms-rate': { type: 'string' },
     rounds: { type: 'string' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
     profile: { type: 'boolean', default: false },
@@ -38,7 +40,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   console.log(`npm run bench [-- flags]
   --quick                    small sizes, a smoke run of every scenario (about 30 s)
-  --only=hold,fanout,throughput,paced   which scenarios
+  --only=hold,fanout,throughput,paced,rooms   which scenarios
   --hold=1000,5000,10000     WebSocket clients held (Parley and the floor)
   --hold-longpoll=10000      long-poll waiters held (Parley)
   --fanout=1000,5000,10000   WebSocket readers of one room (Parley and the floor)
@@ -46,6 +48,8 @@ if (flags.help) {
   --messages=20              messages per fan-out run (default: 20, and 10 for 5,000 readers or more)
   --senders=4 --readers=100 --seconds=4   throughput: senders waiting for acks, readers listening
   --rate=800                 paced: the same senders and readers, sending rate msg/s in all on a schedule
+  --rooms-clients=10000 --rooms-rate=100   many rooms: clients in clients/10 rooms of Zipf sizes, 3 each;
+                             senders (10) send rooms-rate msg/s in all, to rooms drawn with the same weights
   --rounds=3                 throughput and paced: rounds of Parley and the floor taken in turn (the tail
                              moves from run to run; targets take the mean rate and the worst p99)
   --out=bench/results        where latest.json and growth.svg go
@@ -70,6 +74,8 @@ const sizes = {
   seconds: Number(flags.seconds ?? (quick ? 2 : 4)),
   rate: Number(flags.rate),
   rounds: Number(flags.rounds ?? (quick ? 1 : 3)),
+  roomsClients: Number(flags['rooms-clients'] ?? (quick ? 2000 : 10000)),
+  roomsRate: Number(flags['rooms-rate'] ?? (quick ? 50 : 100)),
 };
 const only = new Set(flags.only.split(','));
 
@@ -151,7 +157,7 @@ function rssKb(pid: number | undefined): number {
 }
 
 /** Runs one load worker; `onHolding` is called while it holds its clients open. */
-function runLoad(command: LoadCommand, onHolding?: () => Promise<void>): Promise<Partial<FanoutResult & ThroughputResult>> {
+function runLoad(command: LoadCommand, onHolding?: () => Promise<void>): Promise<Partial<FanoutResult & RoomsResult>> {
   return new Promise((resolve, reject) => {
     const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles', 'load')}`] : [];
     const worker = fork(join(root, 'bench', 'load.ts'), [], { execArgv: [...profile, '--import', 'tsx'], stdio: 'inherit' });
@@ -298,6 +304,61 @@ async function throughput(kind: Measured, transport: Transport, rate?: number): 
   }
 }
 
+interface RoomsRow {
+  server: Target['kind'];
+  clients: number;
+  rooms: number;
+  /** Members of the biggest room. */
+  biggest: number;
+  ackedPerSecond: number;
+  deliveriesPerSecond: number;
+  ackP99: number;
+  deliveryP50: number;
+  deliveryP99: number;
+  deliveryMax: number;
+  kbPerClient: number;
+  lost: number;
+  duplicated: number;
+  load1: number;
+}
+
+/** Many rooms: clients spread over rooms of Zipf sizes, 3 each, and paced sends spread the same way. */
+async function manyRooms(kind: Target['kind']): Promise<RoomsRow> {
+  const load1 = loadavg()[0] as number;
+  const server = kind === 'parley' ? await startParley() : await startFloor();
+  try {
+    await settle(300);
+    const before = rssKb(server.process.pid);
+    let holding = before;
+    const clients = sizes.roomsClients;
+    const rooms = Math.max(1, Math.round(clients / 10));
+    const result = await runLoad({ scenario: 'rooms', target: server.target, clients, rooms, roomsPerClient: 3, senders: 10, rate: sizes.roomsRate, seconds: sizes.seconds }, async () => {
+      await settle(500);
+      holding = rssKb(server.process.pid);
+    });
+    const elapsed = result.elapsed ?? 1;
+    const deliveries = result.latencies ?? [];
+    return {
+      server: kind,
+      clients,
+      rooms,
+      biggest: result.biggest ?? 0,
+      ackedPerSecond: (result.acked ?? 0) / elapsed,
+      deliveriesPerSecond: (result.deliveries ?? 0) / elapsed,
+      ackP99: percentile(result.ackLatencies ?? [], 99),
+      deliveryP50: percentile(deliveries, 50),
+      deliveryP99: percentile(deliveries, 99),
+      deliveryMax: maximum(deliveries),
+      kbPerClient: (holding - before) / clients,
+      lost: result.lost ?? 0,
+      duplicated: result.duplicated ?? 0,
+      load1,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
 // ---- report -------------------------------------------------------------------------------------
 
 function table(rows: Record<string, unknown>[]): string {
@@ -346,6 +407,7 @@ async function main(): Promise<void> {
   const fanoutRows: FanoutRow[] = [];
   const throughputRows: ThroughputRow[] = [];
   const pacedRows: ThroughputRow[] = [];
+  const roomsRows: RoomsRow[] = [];
   const step = (label: string) => process.stdout.write(`\r  ${label} (at ${((Date.now() - started) / 1000).toFixed(0)} s)${' '.repeat(30)}\n`);
 
   if (only.has('hold')) {
@@ -391,6 +453,12 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (only.has('rooms')) {
+    for (const kind of ['floor', 'parley'] as const) {
+      step(`many rooms: ${kind}, ${sizes.roomsClients} WebSocket clients in ${Math.round(sizes.roomsClients / 10)} rooms, ${sizes.roomsRate} msg/s`);
+      roomsRows.push(await manyRooms(kind));
+    }
+  }
 
   console.log('\nHold (server RSS per held client; page load = GET / and its script while holding)');
   console.log(table(holdRows.map((r) => ({ ...r }))));
@@ -401,16 +469,19 @@ async function main(): Promise<void> {
   console.log(`\nPaced (${sizes.senders} senders, ${sizes.rate} msg/s in all on a schedule, whatever the acks do; ms)`);
   console.log(table(pacedRows.map((r) => ({ ...r }))));
 
-  const checks = targets(holdRows, fanoutRows, throughputRows, pacedRows);
+  console.log(`\nMany rooms (each client in 3 rooms of Zipf sizes; 10 senders, ${sizes.roomsRate} msg/s in all to rooms drawn the same way; ms)`);
+  console.log(table(roomsRows.map((r) => ({ ...r }))));
+
+  const checks = targets(holdRows, fanoutRows, throughputRows, pacedRows, roomsRows);
   console.log('\nTargets (ratios against the floor in this run)');
   for (const check of checks) console.log(`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.text}`);
 
   mkdirSync(flags.out, { recursive: true });
-  const results = { date: new Date().toISOString(), store, quick, sizes, hold: holdRows, fanout: fanoutRows, throughput: throughputRows, paced: pacedRows, targets: checks };
+  const results = { date: new Date().toISOString(), store, quick, sizes, hold: holdRows, fanout: fanoutRows, throughput: throughputRows, paced: pacedRows, rooms: roomsRows, targets: checks };
   writeFileSync(join(flags.out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(flags.out, 'growth.svg'), growthSvg(holdRows, fanoutRows));
   console.log(`\nWrote ${join(flags.out, 'latest.json')} and growth.svg in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  const lossy = [...fanoutRows, ...throughputRows, ...pacedRows].filter((r) => r.lost > 0 || r.duplicated > 0);
+  const lossy = [...fanoutRows, ...throughputRows, ...pacedRows, ...roomsRows].filter((r) => r.lost > 0 || r.duplicated > 0);
   if (lossy.length > 0) {
     console.error(`LOST OR DUPLICATED deliveries in ${lossy.length} runs`);
     process.exitCode = 1;
@@ -432,7 +503,7 @@ function rounds(rows: ThroughputRow[], kind: Measured): { ackedPerSecond: number
   };
 }
 
-function targets(holdRows: HoldRow[], fanoutRows: FanoutRow[], throughputRows: ThroughputRow[], pacedRows: ThroughputRow[]): { ok: boolean; text: string }[] {
+function targets(holdRows: HoldRow[], fanoutRows: FanoutRow[], throughputRows: ThroughputRow[], pacedRows: ThroughputRow[], roomsRows: RoomsRow[]): { ok: boolean; text: string }[] {
   const checks: { ok: boolean; text: string }[] = [];
   const largest = <T extends { server: string; transport: string }>(rows: T[], size: (r: T) => number, kind: string, transport: string) =>
     rows.filter((r) => r.server === kind && r.transport === transport).sort((a, b) => size(b) - size(a))[0];
@@ -467,6 +538,12 @@ function targets(holdRows: HoldRow[], fanoutRows: FanoutRow[], throughputRows: T
     // A server that did not keep up measured its queue, not its fan-out: then the comparison says nothing.
     const kept = pacedRows.filter((r) => r.server !== 'baseline').every((r) => r.ackedPerSecond >= 0.95 * sizes.rate);
     checks.push({ ok: ratio <= 1.2 && kept, text: `paced at ${sizes.rate} msg/s over WebSocket${kept ? '' : ' (NOT SUSTAINED by every run: see acked/s)'}: delivery p99 worst of ${sizes.rounds} rounds ${pacedParley.worstP99.toFixed(1)} ms (${pacedParley.p99s}) vs floor ${pacedFloor.worstP99.toFixed(1)} ms (${pacedFloor.p99s}) = ${ratio.toFixed(2)}x (target <= 1.2x)` });
+  }
+  const roomsParley = roomsRows.find((r) => r.server === 'parley');
+  const roomsFloor = roomsRows.find((r) => r.server === 'floor');
+  if (roomsParley && roomsFloor) {
+    const ratio = roomsParley.deliveryP99 / roomsFloor.deliveryP99;
+    checks.push({ ok: ratio <= 1.2, text: `many rooms (${roomsParley.clients} clients, ${roomsParley.rooms} rooms): delivery p99 ${roomsParley.deliveryP99.toFixed(1)} ms vs floor ${roomsFloor.deliveryP99.toFixed(1)} ms = ${ratio.toFixed(2)}x; ${roomsParley.kbPerClient.toFixed(1)} KB per client vs ${roomsFloor.kbPerClient.toFixed(1)} (target <= 1.2x)` });
   }
   const tpPoll = throughputRows.find((r) => r.server === 'parley' && r.transport === 'longpoll');
   if (tpPoll) checks.push({ ok: tpPoll.ackedPerSecond >= 3 * 103, text: `throughput with long-poll readers: ${tpPoll.ackedPerSecond.toFixed(0)} acked/s (target >= 3x Tornado's 103 = 309)` });

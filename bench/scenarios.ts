@@ -12,7 +12,8 @@ export type LoadCommand =
   | { scenario: 'hold'; target: Target; transport: Transport; count: number }
   | { scenario: 'fanout'; target: Target; transport: Transport; readers: number; messages: number; intervalMs: number }
   | { scenario: 'throughput'; target: Target; transport: Transport; senders: number; readers: number; seconds: number }
-  | { scenario: 'paced'; target: Target; transport: Transport; senders: number; readers: number; seconds: number; rate: number };
+  | { scenario: 'paced'; target: Target; transport: Transport; senders: number; readers: number; seconds: number; rate: number }
+  | { scenario: 'rooms'; target: Target; clients: number; rooms: number; roomsPerClient: number; senders: number; rate: number; seconds: number };
 
 export interface FanoutResult {
   /** Send to receipt at each reader, ms: the delay a user feels. */
@@ -36,10 +37,15 @@ export interface ThroughputResult {
   complete: boolean;
 }
 
+export interface RoomsResult extends ThroughputResult {
+  /** Members of the biggest room. */
+  biggest: number;
+}
+
 export type LoadReport =
   | { type: 'progress'; line: string }
   | { type: 'holding' }
-  | { type: 'result'; result: Partial<FanoutResult & ThroughputResult> }
+  | { type: 'result'; result: Partial<FanoutResult & RoomsResult> }
   | { type: 'error'; message: string };
 
 /** The p-th percentile (0-100) of a list of numbers, by nearest rank. */
