@@ -550,6 +550,205 @@ async function manyRooms(command: Extract<LoadCommand, { scenario: 'rooms' }>): 
   });
 }
 
+/** The client's reconnect delay after `failures` failed attempts in a row (client/src/connection.ts). */
+function reconnectDelay(failures: number): number {
+  // A live socket that dropped (a restart, say) tries again at once, with a little jitter.
+  if (failures <= 1) return 100 + Math.random() * 400;
+  const ceiling = Math.min(30_000, 500 * 2 ** (failures - 1));
+  return ceiling / 2 + (Math.random() * ceiling) / 2;
+}
+
+/** A WebSocket reader of one room that, like the page, reconnects with backoff and resumes from its cursor. */
+class ResumingReader {
+  attempts = 0;
+  resets = 0;
+  private cursor = 0;
+  private epoch: string | undefined;
+  private failures = 0;
+  private socket: WebSocket | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly target: Target,
+    private readonly room: string,
+    private readonly onFrame: (frame: string) => void,
+  ) {}
+
+  /** Connects and subscribes; resolves once the first replay is in. */
+  start(): Promise<void> {
+    return new Promise((resolve) => this.connect(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.socket?.terminate();
+  }
+
+  private connect(onSubscribed?: () => void): void {
+    this.attempts++;
+    const socket = new WebSocket(wsUrl(this.target), { perMessageDeflate: false });
+    this.socket = socket;
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', room: this.room, after: this.cursor, ...(this.epoch ? { epoch: this.epoch } : {}) })));
+    socket.on('message', (data) => {
+      const text = data.toString();
+      if (text.startsWith('{"type":"subscribed"') || text.startsWith('{"type":"messages"')) {
+        const frame = JSON.parse(text) as { type: string; epoch?: string; messages: { seq: number }[] };
+        this.cursor = frame.messages.at(-1)?.seq ?? this.cursor;
+        if (frame.type === 'subscribed') {
+          this.epoch = frame.epoch;
+          this.failures = 0;
+          onSubscribed?.();
+        }
+        this.onFrame(text);
+      } else if (text.startsWith('{"type":"reset"')) {
+        this.resets++;
+      }
+    });
+    // A refused connection gives an error, then a close: the close schedules the next try.
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (this.stopped || this.socket !== socket) return;
+      this.failures++;
+      setTimeout(() => this.connect(onSubscribed), reconnectDelay(this.failures));
+    });
+  }
+}
+
+/** A sender that, like the page's outbox, keeps each message until acked and sends it again after a reconnect. */
+class ResendingSender {
+  private readonly pending = new Map<string, { frame: string; acked: () => void }>();
+  private socket: WebSocket | undefined;
+  private failures = 0;
+  private counter = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly target: Target,
+    private readonly nick: string,
+    private readonly cookie: string,
+  ) {}
+
+  start(): Promise<void> {
+    return new Promise((resolve) => this.connect(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.socket?.terminate();
+  }
+
+  /** Sends message `id` to `room`; resolves on its ack, however many reconnects that takes. */
+  send(id: number, room: string): Promise<void> {
+    const clientId = `${this.nick}-${this.counter++}-xxxxxxxx`;
+    const frame = JSON.stringify({ type: 'send', room, clientId, text: stamp(id) });
+    return new Promise((acked) => {
+      this.pending.set(clientId, { frame, acked });
+      if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame);
+    });
+  }
+
+  private connect(onOpen?: () => void): void {
+    const socket = new WebSocket(wsUrl(this.target), { perMessageDeflate: false, headers: { cookie: this.cookie } });
+    this.socket = socket;
+    socket.on('open', () => {
+      this.failures = 0;
+      for (const { frame } of this.pending.values()) socket.send(frame);
+      onOpen?.();
+    });
+    socket.on('message', (data) => {
+      const text = data.toString();
+      const clientId = /"clientId":"([^"]+)"/.exec(text)?.[1];
+      const pending = clientId === undefined ? undefined : this.pending.get(clientId);
+      if (!clientId || !pending) return;
+      if (text.startsWith('{"type":"ack"')) {
+        this.pending.delete(clientId);
+        pending.acked();
+      } else if (text.startsWith('{"type":"error"') && text.includes('"retryable":true')) {
+        // Refused while the server shuts down: the socket closes next, and the reconnect sends it again.
+        const retryAfter = Number(/"retryAfterMs":(\d+)/.exec(text)?.[1] ?? 500);
+        setTimeout(() => this.socket === socket && socket.readyState === WebSocket.OPEN && this.pending.has(clientId) && socket.send(pending.frame), retryAfter);
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (this.stopped || this.socket !== socket) return;
+      this.failures++;
+      setTimeout(() => this.connect(), reconnectDelay(this.failures));
+    });
+  }
+}
+
+/**
+ * The reconnect storm: `clients` readers (rooms of 100) and `senders` paced senders, then the orchestrator
+ * restarts the server (SIGTERM, then again on the same DATA_DIR) while the senders keep sending. Measures
+ * the time from the server listening again until every reader holds every message sent before that.
+ */
+async function storm(command: Extract<LoadCommand, { scenario: 'storm' }>): Promise<void> {
+  const { target, clients, senders, rate, seconds } = command;
+  const rooms = Math.max(1, Math.round(clients / 100));
+  const roomName = (index: number) => `storm${index}-${process.pid}`;
+  const tally = new Tally();
+  const roomOf = new Map<number, number>();
+  const readers = await ramp(clients, async (i) => {
+    const seen = tally.reader((id) => roomOf.get(id) === i % rooms);
+    const reader = new ResumingReader(target, roomName(i % rooms), (frame) => tally.receive(seen, frame, performance.now()));
+    await reader.start();
+    return reader;
+  }, 'clients', 100);
+  const sending = await Promise.all(
+    Array.from({ length: senders }, async (_, i) => {
+      const s = new ResendingSender(target, `sender${i}`, await sessionCookie(target, `sender${i}`));
+      await s.start();
+      return s;
+    }),
+  );
+  const acked: number[] = [];
+  let sent = 0;
+  let stopSending = false;
+  const started = performance.now();
+  const tick = setInterval(() => {
+    const due = Math.floor(((performance.now() - started) * rate) / 1000);
+    while (!stopSending && sent < due) {
+      const id = ++sent;
+      roomOf.set(id, id % rooms);
+      void (sending[id % senders] as ResendingSender).send(id, roomName(id % rooms)).then(() => acked.push(id));
+    }
+  }, 1);
+  // A second of sending, then the restart: the orchestrator answers once the server listens again.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const listening = new Promise<void>((resolve) => process.on('message', (message: { type?: string }) => message.type === 'release' && resolve()));
+  process.send?.({ type: 'holding' } satisfies LoadReport);
+  await listening;
+  const listeningAt = performance.now();
+  const before = Array.from({ length: sent }, (_, i) => i + 1);
+  const caughtUp = await until(() => tally.delivered(before), 60_000);
+  const catchUpMs = performance.now() - listeningAt;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, seconds * 1000 - catchUpMs)));
+  stopSending = true;
+  clearInterval(tick);
+  const complete = caughtUp && (await until(() => acked.length === sent, 30_000)) && (await until(() => tally.delivered(acked), 30_000));
+  tally.check(acked);
+  for (const reader of readers) reader.stop();
+  for (const s of sending) s.stop();
+  await report({
+    type: 'result',
+    result: {
+      acked: acked.length,
+      elapsed: (performance.now() - started) / 1000,
+      ackLatencies: [],
+      latencies: tally.latencies,
+      deliveries: tally.latencies.length,
+      lost: tally.lost,
+      duplicated: tally.duplicated,
+      complete,
+      catchUpMs,
+      sentBeforeListening: before.length,
+      reconnects: readers.reduce((sum, r) => sum + r.attempts - 1, 0),
+      resets: readers.reduce((sum, r) => sum + r.resets, 0),
+    },
+  });
+}
+
 function run(command: LoadCommand): Promise<void> {
   switch (command.scenario) {
     case 'hold':
@@ -562,6 +761,8 @@ function run(command: LoadCommand): Promise<void> {
       return paced(command);
     case 'rooms':
       return manyRooms(command);
+    case 'storm':
+      return storm(command);
   }
 }
 

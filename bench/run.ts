@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../test/free-port';
-import { percentile, type FanoutResult, type LoadCommand, type LoadReport, type RoomsResult, type Target, type Transport } from './scenarios';
+import { percentile, type FanoutResult, type LoadCommand, type LoadReport, type RoomsResult, type StormResult, type Target, type Transport } from './scenarios';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    only: { type: 'string', default: 'hold,fanout,throughput,paced,rooms' },
+    only: { type: 'string', default: 'hold,fanout,throughput,paced,rooms,storm' },
     hold: { type: 'string' },
     'hold-longpoll': { type: 'string' },
     fanout: { type: 'string' },
@@ -28,6 +28,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '800' },
     'rooms-clients': { type: 'string' },
     'rooms-rate': { type: 'string' },
+    storm: { type: 'string' },
     rounds: { type: 'string' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
     profile: { type: 'boolean', default: false },
@@ -40,7 +41,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   console.log(`npm run bench [-- flags]
   --quick                    small sizes, a smoke run of every scenario (about 30 s)
-  --only=hold,fanout,throughput,paced,rooms   which scenarios
+  --only=hold,fanout,throughput,paced,rooms,storm   which scenarios
   --hold=1000,5000,10000     WebSocket clients held (Parley and the floor)
   --hold-longpoll=10000      long-poll waiters held (Parley)
   --fanout=1000,5000,10000   WebSocket readers of one room (Parley and the floor)
@@ -50,6 +51,8 @@ if (flags.help) {
   --rate=800                 paced: the same senders and readers, sending rate msg/s in all on a schedule
   --rooms-clients=10000 --rooms-rate=100   many rooms: clients in clients/10 rooms of Zipf sizes, 3 each;
                              senders (10) send rooms-rate msg/s in all, to rooms drawn with the same weights
+  --storm=10000              reconnect storm: WebSocket readers (rooms of 100) and 10 senders at 100 msg/s;
+                             Parley is stopped with SIGTERM and started again on the same DATA_DIR
   --rounds=3                 throughput and paced: rounds of Parley and the floor taken in turn (the tail
                              moves from run to run; targets take the mean rate and the worst p99)
   --out=bench/results        where latest.json and growth.svg go
@@ -76,6 +79,7 @@ const sizes = {
   rounds: Number(flags.rounds ?? (quick ? 1 : 3)),
   roomsClients: Number(flags['rooms-clients'] ?? (quick ? 2000 : 10000)),
   roomsRate: Number(flags['rooms-rate'] ?? (quick ? 50 : 100)),
+  storm: Number(flags.storm ?? (quick ? 1000 : 10000)),
 };
 const only = new Set(flags.only.split(','));
 
@@ -103,10 +107,13 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
-/** Parley from `bundle`: dist/server.js (what `npm start` runs), or the --baseline build. */
-async function startParley(bundle = 'dist/server.js'): Promise<RunningServer> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+/**
+ * Parley from `bundle`: dist/server.js (what `npm start` runs), or the --baseline build. A restart passes
+ * the port and DATA_DIR of the process before it; the data dir is removed on stop unless `keepData`.
+ */
+async function startParley(bundle = 'dist/server.js', options: { port?: number; dataDir?: string; keepData?: boolean } = {}): Promise<RunningServer & { port: number; dataDir: string }> {
+  const port = options.port ?? (await freePort());
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`] : [];
   // What `npm start` runs: the server bundle (built by main() before the first scenario).
   const child = spawn(process.execPath, [...profile, ...serverNodeOptions, bundle], {
@@ -142,7 +149,16 @@ async function startParley(bundle = 'dist/server.js'): Promise<RunningServer> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const stop = stopper(child);
-  return { target: { kind: 'parley', url }, process: child, stop: async () => { await stop(); rmSync(dataDir, { recursive: true, force: true }); } };
+  return {
+    target: { kind: 'parley', url },
+    process: child,
+    port,
+    dataDir,
+    stop: async () => {
+      await stop();
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function startFloor(): Promise<RunningServer> {
@@ -157,7 +173,7 @@ function rssKb(pid: number | undefined): number {
 }
 
 /** Runs one load worker; `onHolding` is called while it holds its clients open. */
-function runLoad(command: LoadCommand, onHolding?: () => Promise<void>): Promise<Partial<FanoutResult & RoomsResult>> {
+function runLoad(command: LoadCommand, onHolding?: () => Promise<void>): Promise<Partial<FanoutResult & RoomsResult & StormResult>> {
   return new Promise((resolve, reject) => {
     const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles', 'load')}`] : [];
     const worker = fork(join(root, 'bench', 'load.ts'), [], { execArgv: [...profile, '--import', 'tsx'], stdio: 'inherit' });
@@ -359,6 +375,80 @@ async function manyRooms(kind: Target['kind']): Promise<RoomsRow> {
   }
 }
 
+interface StormRow {
+  clients: number;
+  /** From SIGTERM until the old process exited (its graceful shutdown), then until the new one answered /healthz. */
+  stopMs: number;
+  startMs: number;
+  /** From then until every client held every message sent before. */
+  catchUpMs: number;
+  sentBeforeListening: number;
+  reconnects: number;
+  /** The new process over the catch-up: its peak RSS and its CPU (100 = one core). */
+  peakRssMb: number;
+  cpuPercent: number;
+  acked: number;
+  resets: number;
+  lost: number;
+  duplicated: number;
+  load1: number;
+}
+
+/** The process's CPU time so far, in ms (utime + stime from /proc, in clock ticks of 10 ms). */
+function cpuMs(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * The reconnect storm: clients reading and senders sending, then Parley stopped with SIGTERM and started on
+ * the same DATA_DIR and port; the clients reconnect with the page's backoff and resume from their cursors.
+ */
+async function reconnectStorm(): Promise<StormRow> {
+  const load1 = loadavg()[0] as number;
+  const first = await startParley(undefined, { keepData: true });
+  let server: RunningServer = first;
+  let stopMs = 0;
+  let startMs = 0;
+  const samples: { at: number; cpu: number; rss: number }[] = [];
+  let sampler: NodeJS.Timeout | undefined;
+  try {
+    const result = await runLoad({ scenario: 'storm', target: first.target, clients: sizes.storm, senders: 10, rate: 100, seconds: sizes.seconds + 2 }, async () => {
+      const stopping = performance.now();
+      await first.stop();
+      const starting = performance.now();
+      stopMs = starting - stopping;
+      server = await startParley(undefined, { port: first.port, dataDir: first.dataDir });
+      startMs = performance.now() - starting;
+      const pid = server.process.pid;
+      const listening = performance.now();
+      sampler = setInterval(() => samples.push({ at: performance.now() - listening, cpu: cpuMs(pid), rss: rssKb(pid) }), 100);
+    });
+    clearInterval(sampler);
+    const catchUpMs = result.catchUpMs ?? Number.NaN;
+    const window = samples.filter((sample) => sample.at <= catchUpMs + 100);
+    const [start, end] = [window[0], window.at(-1)];
+    return {
+      clients: sizes.storm,
+      stopMs,
+      startMs,
+      catchUpMs,
+      sentBeforeListening: result.sentBeforeListening ?? 0,
+      reconnects: result.reconnects ?? 0,
+      peakRssMb: Math.max(0, ...window.map((sample) => sample.rss)) / 1024,
+      cpuPercent: start && end && end.at > start.at ? (100 * (end.cpu - start.cpu)) / (end.at - start.at) : Number.NaN,
+      acked: result.acked ?? 0,
+      resets: result.resets ?? 0,
+      lost: result.lost ?? 0,
+      duplicated: result.duplicated ?? 0,
+      load1,
+    };
+  } finally {
+    clearInterval(sampler);
+    await server.stop();
+  }
+}
+
 // ---- report -------------------------------------------------------------------------------------
 
 function table(rows: Record<string, unknown>[]): string {
@@ -408,6 +498,7 @@ async function main(): Promise<void> {
   const throughputRows: ThroughputRow[] = [];
   const pacedRows: ThroughputRow[] = [];
   const roomsRows: RoomsRow[] = [];
+  const stormRows: StormRow[] = [];
   const step = (label: string) => process.stdout.write(`\r  ${label} (at ${((Date.now() - started) / 1000).toFixed(0)} s)${' '.repeat(30)}\n`);
 
   if (only.has('hold')) {
@@ -459,6 +550,10 @@ async function main(): Promise<void> {
       roomsRows.push(await manyRooms(kind));
     }
   }
+  if (only.has('storm')) {
+    step(`reconnect storm: parley, ${sizes.storm} WebSocket clients, SIGTERM and restart on the same DATA_DIR`);
+    stormRows.push(await reconnectStorm());
+  }
 
   console.log('\nHold (server RSS per held client; page load = GET / and its script while holding)');
   console.log(table(holdRows.map((r) => ({ ...r }))));
@@ -472,16 +567,22 @@ async function main(): Promise<void> {
   console.log(`\nMany rooms (each client in 3 rooms of Zipf sizes; 10 senders, ${sizes.roomsRate} msg/s in all to rooms drawn the same way; ms)`);
   console.log(table(roomsRows.map((r) => ({ ...r }))));
 
+  console.log('\nReconnect storm (clients in rooms of 100, 10 senders at 100 msg/s; the server restarted under them)');
+  console.log(table(stormRows.map((r) => ({ ...r }))));
+
   const checks = targets(holdRows, fanoutRows, throughputRows, pacedRows, roomsRows);
+  for (const row of stormRows) {
+    checks.push({ ok: row.catchUpMs < 10_000 && row.lost === 0 && row.duplicated === 0 && row.resets === 0, text: `reconnect storm, ${row.clients} WebSocket clients: every client caught up ${(row.catchUpMs / 1000).toFixed(1)} s after the server listened again, lost ${row.lost}, duplicated ${row.duplicated}, resets ${row.resets} (target < 10 s, 0, 0, 0)` });
+  }
   console.log('\nTargets (ratios against the floor in this run)');
   for (const check of checks) console.log(`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.text}`);
 
   mkdirSync(flags.out, { recursive: true });
-  const results = { date: new Date().toISOString(), store, quick, sizes, hold: holdRows, fanout: fanoutRows, throughput: throughputRows, paced: pacedRows, rooms: roomsRows, targets: checks };
+  const results = { date: new Date().toISOString(), store, quick, sizes, hold: holdRows, fanout: fanoutRows, throughput: throughputRows, paced: pacedRows, rooms: roomsRows, storm: stormRows, targets: checks };
   writeFileSync(join(flags.out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(flags.out, 'growth.svg'), growthSvg(holdRows, fanoutRows));
   console.log(`\nWrote ${join(flags.out, 'latest.json')} and growth.svg in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  const lossy = [...fanoutRows, ...throughputRows, ...pacedRows, ...roomsRows].filter((r) => r.lost > 0 || r.duplicated > 0);
+  const lossy = [...fanoutRows, ...throughputRows, ...pacedRows, ...roomsRows, ...stormRows].filter((r) => r.lost > 0 || r.duplicated > 0);
   if (lossy.length > 0) {
     console.error(`LOST OR DUPLICATED deliveries in ${lossy.length} runs`);
     process.exitCode = 1;

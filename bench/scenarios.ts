@@ -13,7 +13,8 @@ export type LoadCommand =
   | { scenario: 'fanout'; target: Target; transport: Transport; readers: number; messages: number; intervalMs: number }
   | { scenario: 'throughput'; target: Target; transport: Transport; senders: number; readers: number; seconds: number }
   | { scenario: 'paced'; target: Target; transport: Transport; senders: number; readers: number; seconds: number; rate: number }
-  | { scenario: 'rooms'; target: Target; clients: number; rooms: number; roomsPerClient: number; senders: number; rate: number; seconds: number };
+  | { scenario: 'rooms'; target: Target; clients: number; rooms: number; roomsPerClient: number; senders: number; rate: number; seconds: number }
+  | { scenario: 'storm'; target: Target; clients: number; senders: number; rate: number; seconds: number };
 
 export interface FanoutResult {
   /** Send to receipt at each reader, ms: the delay a user feels. */
@@ -42,10 +43,21 @@ export interface RoomsResult extends ThroughputResult {
   biggest: number;
 }
 
+export interface StormResult extends ThroughputResult {
+  /** From the server listening again until every reader held every message sent before then. */
+  catchUpMs: number;
+  /** Messages sent before the server listened again (before and while it was down). */
+  sentBeforeListening: number;
+  /** Connection attempts by the readers after their first. */
+  reconnects: number;
+  /** Resets the readers got (a cursor the restarted server could not serve): 0 expected. */
+  resets: number;
+}
+
 export type LoadReport =
   | { type: 'progress'; line: string }
   | { type: 'holding' }
-  | { type: 'result'; result: Partial<FanoutResult & RoomsResult> }
+  | { type: 'result'; result: Partial<FanoutResult & RoomsResult & StormResult> }
   | { type: 'error'; message: string };
 
 /** The p-th percentile (0-100) of a list of numbers, by nearest rank. */
