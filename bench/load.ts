@@ -5,7 +5,7 @@ import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import type { LoadCommand, LoadReport, Target, Transport } from './scenarios';
+import { percentile, type LoadCommand, type LoadReport, type Target, type Transport } from './scenarios';
 
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 
@@ -61,6 +61,10 @@ class Tally {
   duplicated = 0;
   /** Ids below this are warm-up: counted for loss, but their latency is not measured. */
   measuredFrom = 0;
+  /** When each message's ack reached its sender, for those the scenario records. */
+  readonly ackedAt = new Map<number, number>();
+  /** Each measured receipt as a pair: id, time. */
+  private readonly receipts: number[] = [];
   private readonly seen: { seen: Map<number, number>; wants: (id: number) => boolean }[] = [];
 
   /** A reader's tally; `wants` says which ids it should get (every one, unless it reads some rooms only). */
@@ -75,7 +79,10 @@ class Tally {
     for (const match of frame.matchAll(STAMP)) {
       const id = Number(match[1]);
       seen.set(id, (seen.get(id) ?? 0) + 1);
-      if (id >= this.measuredFrom) this.latencies.push(now - Number(match[2]));
+      if (id >= this.measuredFrom) {
+        this.latencies.push(now - Number(match[2]));
+        this.receipts.push(id, now);
+      }
     }
   }
 
@@ -88,6 +95,19 @@ class Tally {
       }
       for (const count of seen.values()) if (count > 1) this.duplicated += count - 1;
     }
+  }
+
+  /**
+   * How far the readers trailed the acks: for each receipt, the time from the message's ack at its sender
+   * to its receipt (negative when the reader had it first), as p50 and p99 in ms.
+   */
+  behindAck(): { behindAckP50: number; behindAckP99: number } {
+    const behind: number[] = [];
+    for (let i = 0; i < this.receipts.length; i += 2) {
+      const ackedAt = this.ackedAt.get(this.receipts[i] as number);
+      if (ackedAt !== undefined) behind.push((this.receipts[i + 1] as number) - ackedAt);
+    }
+    return { behindAckP50: percentile(behind, 50), behindAckP99: percentile(behind, 99) };
   }
 
   delivered(ids: Iterable<number>): boolean {
@@ -382,7 +402,9 @@ async function throughput(command: Extract<LoadCommand, { scenario: 'throughput'
         const id = nextId++;
         const sentAt = performance.now();
         await s.send(id);
-        ackLatencies.push(performance.now() - sentAt);
+        const ackedAt = performance.now();
+        tally.ackedAt.set(id, ackedAt);
+        ackLatencies.push(ackedAt - sentAt);
         acked.push(id);
       }
     }),
@@ -395,7 +417,7 @@ async function throughput(command: Extract<LoadCommand, { scenario: 'throughput'
   for (const poller of pollers) poller.stop();
   await report({
     type: 'result',
-    result: { acked: acked.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, lost: tally.lost, duplicated: tally.duplicated, complete },
+    result: { acked: acked.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, ...tally.behindAck(), lost: tally.lost, duplicated: tally.duplicated, complete },
   });
 }
 
@@ -431,6 +453,7 @@ async function paced(command: Extract<LoadCommand, { scenario: 'paced' }>): Prom
         const sentAt = performance.now();
         void (sending[id % senders] as Awaited<ReturnType<typeof sender>>).send(id).then(() => {
           lastAckAt = performance.now();
+          tally.ackedAt.set(id, lastAckAt);
           if (id >= tally.measuredFrom) ackLatencies.push(lastAckAt - sentAt);
           acked.push(id);
         });
@@ -450,7 +473,7 @@ async function paced(command: Extract<LoadCommand, { scenario: 'paced' }>): Prom
   for (const poller of pollers) poller.stop();
   await report({
     type: 'result',
-    result: { acked: ackLatencies.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, lost: tally.lost, duplicated: tally.duplicated, complete },
+    result: { acked: ackLatencies.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, ...tally.behindAck(), lost: tally.lost, duplicated: tally.duplicated, complete },
   });
 }
 

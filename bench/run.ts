@@ -213,6 +213,9 @@ interface ThroughputRow {
   deliveryP50: number;
   deliveryP99: number;
   deliveryMax: number;
+  /** From a message's ack at its sender to its receipt at each reader: how far readers trail the acks. */
+  behindAckP50: number;
+  behindAckP99: number;
   lost: number;
   duplicated: number;
   /** The machine's 1-minute load average when the run began: the other work it shared the cores with. */
@@ -311,6 +314,8 @@ async function throughput(kind: Measured, transport: Transport, rate?: number): 
       deliveryP50: percentile(deliveries, 50),
       deliveryP99: percentile(deliveries, 99),
       deliveryMax: maximum(deliveries),
+      behindAckP50: result.behindAckP50 ?? Number.NaN,
+      behindAckP99: result.behindAckP99 ?? Number.NaN,
       lost: result.lost ?? 0,
       duplicated: result.duplicated ?? 0,
       load1,

@@ -32,6 +32,9 @@ export interface ThroughputResult {
   ackLatencies: number[];
   /** Send to receipt at each reader, ms. */
   latencies: number[];
+  /** From a message's ack at its sender to its receipt at each reader, ms: how far readers trail the acks. */
+  behindAckP50: number;
+  behindAckP99: number;
   deliveries: number;
   lost: number;
   duplicated: number;
