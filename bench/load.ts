@@ -441,7 +441,6 @@ async function paced(command: Extract<LoadCommand, { scenario: 'paced' }>): Prom
   const total = warmUp + Math.round(seconds * rate);
   tally.measuredFrom = warmUp + 1;
   let sent = 0;
-  let measuredStart = 0;
   let lastAckAt = 0;
   const started = performance.now();
   await new Promise<void>((resolve) => {
@@ -449,7 +448,6 @@ async function paced(command: Extract<LoadCommand, { scenario: 'paced' }>): Prom
       const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000));
       while (sent < due) {
         const id = ++sent;
-        if (id === warmUp + 1) measuredStart = performance.now();
         const sentAt = performance.now();
         void (sending[id % senders] as Awaited<ReturnType<typeof sender>>).send(id).then(() => {
           lastAckAt = performance.now();
@@ -466,14 +464,14 @@ async function paced(command: Extract<LoadCommand, { scenario: 'paced' }>): Prom
   });
   const complete = (await until(() => acked.length === total, 20_000)) && (await until(() => tally.delivered(acked), 20_000));
   // Until the last ack: a server that falls behind the schedule shows an acked rate below the offered one.
-  const elapsed = (lastAckAt - measuredStart) / 1000;
+  const elapsed = (lastAckAt - started) / 1000;
   tally.check(acked);
   for (const socket of sockets) socket?.terminate();
   for (const s of sending) s.socket.terminate();
   for (const poller of pollers) poller.stop();
   await report({
     type: 'result',
-    result: { acked: ackLatencies.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, ...tally.behindAck(), lost: tally.lost, duplicated: tally.duplicated, complete },
+    result: { acked: acked.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, ...tally.behindAck(), lost: tally.lost, duplicated: tally.duplicated, complete },
   });
 }
 

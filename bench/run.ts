@@ -216,6 +216,8 @@ interface ThroughputRow {
   /** From a message's ack at its sender to its receipt at each reader: how far readers trail the acks. */
   behindAckP50: number;
   behindAckP99: number;
+  /** The server's CPU time per acked message, ms (connecting the clients included): the cost of each, less blurred by a busy machine than the rate. */
+  cpuMsPerMessage: number;
   lost: number;
   duplicated: number;
   /** The machine's 1-minute load average when the run began: the other work it shared the cores with. */
@@ -297,7 +299,9 @@ async function throughput(kind: Measured, transport: Transport, rate?: number): 
   const server = kind === 'floor' ? await startFloor() : await startParley(kind === 'baseline' ? flags.baseline : undefined);
   try {
     const common = { target: server.target, transport, senders: sizes.senders, readers: sizes.readers, seconds: sizes.seconds };
+    const cpuBefore = cpuMs(server.process.pid);
     const result = await runLoad(rate === undefined ? { scenario: 'throughput', ...common } : { scenario: 'paced', ...common, rate });
+    const cpuSpent = cpuMs(server.process.pid) - cpuBefore;
     const elapsed = result.elapsed ?? 1;
     const acks = result.ackLatencies ?? [];
     const deliveries = result.latencies ?? [];
@@ -316,6 +320,7 @@ async function throughput(kind: Measured, transport: Transport, rate?: number): 
       deliveryMax: maximum(deliveries),
       behindAckP50: result.behindAckP50 ?? Number.NaN,
       behindAckP99: result.behindAckP99 ?? Number.NaN,
+      cpuMsPerMessage: cpuSpent / (result.acked ?? Number.NaN),
       lost: result.lost ?? 0,
       duplicated: result.duplicated ?? 0,
       load1,
