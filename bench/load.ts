@@ -571,6 +571,12 @@ async function manyRooms(command: Extract<LoadCommand, { scenario: 'rooms' }>): 
   });
 }
 
+/**
+ * How long the page waits for a socket to open before it gives up and tries again (client/src/connection.ts):
+ * a connection whose SYN the kernel dropped (a full listen backlog) would otherwise wait for TCP's retries.
+ */
+const OPEN_TIMEOUT_MS = 5000;
+
 /** The client's reconnect delay after `failures` failed attempts in a row (client/src/connection.ts). */
 function reconnectDelay(failures: number): number {
   // A live socket that dropped (a restart, say) tries again at once, with a little jitter.
@@ -583,6 +589,8 @@ function reconnectDelay(failures: number): number {
 class ResumingReader {
   attempts = 0;
   resets = 0;
+  /** Error frames it got (a refused subscribe leaves it reading nothing): 0 expected. */
+  errors = 0;
   private cursor = 0;
   private epoch: string | undefined;
   private failures = 0;
@@ -607,7 +615,7 @@ class ResumingReader {
 
   private connect(onSubscribed?: () => void): void {
     this.attempts++;
-    const socket = new WebSocket(wsUrl(this.target), { perMessageDeflate: false });
+    const socket = new WebSocket(wsUrl(this.target), { perMessageDeflate: false, handshakeTimeout: OPEN_TIMEOUT_MS });
     this.socket = socket;
     socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', room: this.room, after: this.cursor, ...(this.epoch ? { epoch: this.epoch } : {}) })));
     socket.on('message', (data) => {
@@ -623,6 +631,8 @@ class ResumingReader {
         this.onFrame(text);
       } else if (text.startsWith('{"type":"reset"')) {
         this.resets++;
+      } else if (text.startsWith('{"type":"error"')) {
+        this.errors++;
       }
     });
     // A refused connection gives an error, then a close: the close schedules the next try.
@@ -669,7 +679,7 @@ class ResendingSender {
   }
 
   private connect(onOpen?: () => void): void {
-    const socket = new WebSocket(wsUrl(this.target), { perMessageDeflate: false, headers: { cookie: this.cookie } });
+    const socket = new WebSocket(wsUrl(this.target), { perMessageDeflate: false, handshakeTimeout: OPEN_TIMEOUT_MS, headers: { cookie: this.cookie } });
     this.socket = socket;
     socket.on('open', () => {
       this.failures = 0;
@@ -766,6 +776,7 @@ async function storm(command: Extract<LoadCommand, { scenario: 'storm' }>): Prom
       sentBeforeListening: before.length,
       reconnects: readers.reduce((sum, r) => sum + r.attempts - 1, 0),
       resets: readers.reduce((sum, r) => sum + r.resets, 0),
+      errors: readers.reduce((sum, r) => sum + r.errors, 0),
     },
   });
 }

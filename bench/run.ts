@@ -399,6 +399,9 @@ interface StormRow {
   cpuPercent: number;
   acked: number;
   resets: number;
+  errors: number;
+  /** Whether every client held every acked message before the bench gave up waiting (lost counts what it did not). */
+  complete: boolean;
   lost: number;
   duplicated: number;
   load1: number;
@@ -449,6 +452,8 @@ async function reconnectStorm(): Promise<StormRow> {
       cpuPercent: start && end && end.at > start.at ? (100 * (end.cpu - start.cpu)) / (end.at - start.at) : Number.NaN,
       acked: result.acked ?? 0,
       resets: result.resets ?? 0,
+      errors: result.errors ?? 0,
+      complete: result.complete ?? false,
       lost: result.lost ?? 0,
       duplicated: result.duplicated ?? 0,
       load1,

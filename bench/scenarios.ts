@@ -55,6 +55,8 @@ export interface StormResult extends ThroughputResult {
   reconnects: number;
   /** Resets the readers got (a cursor the restarted server could not serve): 0 expected. */
   resets: number;
+  /** Error frames the readers got (a refused subscribe): 0 expected. */
+  errors: number;
 }
 
 export type LoadReport =
