@@ -5,7 +5,7 @@ import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
-import type { LoadCommand, LoadReport, Target, Transport } from './scenarios';
+import { percentile, type LoadCommand, type LoadReport, type Target, type Transport } from './scenarios';
 
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 
@@ -59,11 +59,18 @@ class Tally {
   latencies: number[] = [];
   lost = 0;
   duplicated = 0;
-  private readonly seen: Map<number, number>[] = [];
+  /** Ids below this are warm-up: counted for loss, but their latency is not measured. */
+  measuredFrom = 0;
+  /** When each message's ack reached its sender, for those the scenario records. */
+  readonly ackedAt = new Map<number, number>();
+  /** Each measured receipt as a pair: id, time. */
+  private readonly receipts: number[] = [];
+  private readonly seen: { seen: Map<number, number>; wants: (id: number) => boolean }[] = [];
 
-  reader(): Map<number, number> {
+  /** A reader's tally; `wants` says which ids it should get (every one, unless it reads some rooms only). */
+  reader(wants: (id: number) => boolean = () => true): Map<number, number> {
     const seen = new Map<number, number>();
-    this.seen.push(seen);
+    this.seen.push({ seen, wants });
     return seen;
   }
 
@@ -72,25 +79,40 @@ class Tally {
     for (const match of frame.matchAll(STAMP)) {
       const id = Number(match[1]);
       seen.set(id, (seen.get(id) ?? 0) + 1);
-      this.latencies.push(now - Number(match[2]));
-    }
-  }
-
-  /** Every reader should hold every id in `ids` exactly once. */
-  check(ids: Iterable<number>): void {
-    const expected = [...ids];
-    for (const seen of this.seen) {
-      for (const id of expected) {
-        const count = seen.get(id) ?? 0;
-        if (count === 0) this.lost++;
-        if (count > 1) this.duplicated += count - 1;
+      if (id >= this.measuredFrom) {
+        this.latencies.push(now - Number(match[2]));
+        this.receipts.push(id, now);
       }
     }
   }
 
+  /** Every reader should hold every id in `ids` that it wants exactly once, and no other bench id twice. */
+  check(ids: Iterable<number>): void {
+    const expected = [...ids];
+    for (const { seen, wants } of this.seen) {
+      for (const id of expected) {
+        if (wants(id) && !seen.has(id)) this.lost++;
+      }
+      for (const count of seen.values()) if (count > 1) this.duplicated += count - 1;
+    }
+  }
+
+  /**
+   * How far the readers trailed the acks: for each receipt, the time from the message's ack at its sender
+   * to its receipt (negative when the reader had it first), as p50 and p99 in ms.
+   */
+  behindAck(): { behindAckP50: number; behindAckP99: number } {
+    const behind: number[] = [];
+    for (let i = 0; i < this.receipts.length; i += 2) {
+      const ackedAt = this.ackedAt.get(this.receipts[i] as number);
+      if (ackedAt !== undefined) behind.push((this.receipts[i + 1] as number) - ackedAt);
+    }
+    return { behindAckP50: percentile(behind, 50), behindAckP99: percentile(behind, 99) };
+  }
+
   delivered(ids: Iterable<number>): boolean {
     const expected = [...ids];
-    return this.seen.every((seen) => expected.every((id) => seen.has(id)));
+    return this.seen.every(({ seen, wants }) => expected.every((id) => seen.has(id) || !wants(id)));
   }
 }
 
@@ -106,20 +128,24 @@ function wsUrl(target: Target): string {
   return target.url.replace(/^http/, 'ws') + (target.kind === 'parley' ? '/ws' : '/');
 }
 
-/** A WebSocket reader of `room`, live once this resolves. */
-async function socketReader(target: Target, room: string, onFrame: (frame: string) => void): Promise<WebSocket> {
+/** A WebSocket reader of `rooms`, live in each once this resolves (the floor does not answer a subscribe). */
+async function socketReader(target: Target, rooms: string | readonly string[], onFrame: (frame: string) => void): Promise<WebSocket> {
   const socket = await openSocket(wsUrl(target));
+  const names = typeof rooms === 'string' ? [rooms] : rooms;
   if (target.kind === 'parley') {
     await new Promise<void>((resolve) => {
+      let waiting = names.length;
       const first = (data: WebSocket.RawData) => {
-        if (data.toString().startsWith('{"type":"subscribed"')) {
+        if (data.toString().startsWith('{"type":"subscribed"') && --waiting === 0) {
           socket.off('message', first);
           resolve();
         }
       };
       socket.on('message', first);
-      socket.send(JSON.stringify({ type: 'subscribe', room, after: 0 }));
+      for (const room of names) socket.send(JSON.stringify({ type: 'subscribe', room, after: 0 }));
     });
+  } else {
+    for (const room of names) socket.send(JSON.stringify({ type: 'subscribe', room }));
   }
   socket.on('message', (data) => onFrame(data.toString()));
   return socket;
@@ -227,12 +253,12 @@ async function sender(target: Target, room: string, nick: string) {
   let counter = 0;
   return {
     socket,
-    /** Sends message `id`; resolves when the server has it. */
-    send(id: number): Promise<void> {
+    /** Sends message `id` (to `to`, else the sender's room); resolves when the server has it. */
+    send(id: number, to = room): Promise<void> {
       const clientId = `${nick}-${counter++}-xxxxxxxx`;
       return new Promise((resolve) => {
         waiting.set(clientId, resolve);
-        socket.send(JSON.stringify({ type: 'send', room, clientId, text: stamp(id) }));
+        socket.send(JSON.stringify({ type: 'send', room: to, clientId, text: stamp(id) }));
       });
     },
   };
@@ -332,10 +358,12 @@ async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Pr
   const tally = new Tally();
   const { sockets, pollers } = await openReaders(target, room, readers, transport, tally);
   const send = await sender(target, room, 'fanout');
-  // The floor echoes to the sender too: it is not a reader, so its copies are not tallied.
+  // The floor echoes to the sender: it is not a reader, so its copies are not tallied.
   let complete = true;
+  let ackLatencies: number[] = [];
   const deliver = async (id: number) => {
-    void send.send(id);
+    const sentAt = performance.now();
+    void send.send(id).then(() => ackLatencies.push(performance.now() - sentAt));
     complete = (await until(() => tally.delivered([id]), 20_000)) && complete;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   };
@@ -343,6 +371,7 @@ async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Pr
   // sized buffers) rather than on their first message.
   for (let i = 1; i <= WARM_UP_MESSAGES; i++) await deliver(messages + i);
   tally.latencies = [];
+  ackLatencies = [];
   const ids: number[] = [];
   for (let id = 1; id <= messages; id++) {
     ids.push(id);
@@ -352,7 +381,7 @@ async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Pr
   for (const socket of sockets) socket?.terminate();
   send.socket.terminate();
   for (const poller of pollers) poller.stop();
-  await report({ type: 'result', result: { latencies: tally.latencies, lost: tally.lost, duplicated: tally.duplicated, complete } });
+  await report({ type: 'result', result: { latencies: tally.latencies, ackLatencies, lost: tally.lost, duplicated: tally.duplicated, complete } });
 }
 
 /** `senders` senders, each sending as soon as its previous message is acked, for `seconds`. */
@@ -373,7 +402,9 @@ async function throughput(command: Extract<LoadCommand, { scenario: 'throughput'
         const id = nextId++;
         const sentAt = performance.now();
         await s.send(id);
-        ackLatencies.push(performance.now() - sentAt);
+        const ackedAt = performance.now();
+        tally.ackedAt.set(id, ackedAt);
+        ackLatencies.push(ackedAt - sentAt);
         acked.push(id);
       }
     }),
@@ -386,13 +417,389 @@ async function throughput(command: Extract<LoadCommand, { scenario: 'throughput'
   for (const poller of pollers) poller.stop();
   await report({
     type: 'result',
-    result: { acked: acked.length, elapsed, ackLatencies, deliveries: tally.latencies.length, lost: tally.lost, duplicated: tally.duplicated, complete },
+    result: { acked: acked.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, ...tally.behindAck(), lost: tally.lost, duplicated: tally.duplicated, complete },
   });
 }
 
+/** Paced messages sent before the measured ones, so that both servers are measured warm (see fanout). */
+const PACED_WARM_UP_SECONDS = 0.5;
+
+/**
+ * `senders` senders sending `rate` messages a second between them on a fixed schedule, whatever the acks
+ * do (an offered load, not a closed loop): at a rate both servers sustain, the delivery latency compares
+ * their fan-out, not how far each lets senders run ahead of it. Sends due while the load was busy go at once.
+ */
+async function paced(command: Extract<LoadCommand, { scenario: 'paced' }>): Promise<void> {
+  const { target, senders, readers, seconds, transport, rate } = command;
+  const room = `paced-${process.pid}`;
+  const tally = new Tally();
+  const { sockets, pollers } = await openReaders(target, room, readers, transport, tally);
+  const sending = await Promise.all(Array.from({ length: senders }, (_, i) => sender(target, room, `sender${i}`)));
+  const acked: number[] = [];
+  const ackLatencies: number[] = [];
+  const warmUp = Math.round(PACED_WARM_UP_SECONDS * rate);
+  const total = warmUp + Math.round(seconds * rate);
+  tally.measuredFrom = warmUp + 1;
+  let sent = 0;
+  let lastAckAt = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000));
+      while (sent < due) {
+        const id = ++sent;
+        const sentAt = performance.now();
+        void (sending[id % senders] as Awaited<ReturnType<typeof sender>>).send(id).then(() => {
+          lastAckAt = performance.now();
+          tally.ackedAt.set(id, lastAckAt);
+          if (id >= tally.measuredFrom) ackLatencies.push(lastAckAt - sentAt);
+          acked.push(id);
+        });
+      }
+      if (sent === total) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 1);
+  });
+  const complete = (await until(() => acked.length === total, 20_000)) && (await until(() => tally.delivered(acked), 20_000));
+  // Until the last ack: a server that falls behind the schedule shows an acked rate below the offered one.
+  const elapsed = (lastAckAt - started) / 1000;
+  tally.check(acked);
+  for (const socket of sockets) socket?.terminate();
+  for (const s of sending) s.socket.terminate();
+  for (const poller of pollers) poller.stop();
+  await report({
+    type: 'result',
+    result: { acked: acked.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, ...tally.behindAck(), lost: tally.lost, duplicated: tally.duplicated, complete },
+  });
+}
+
+/** A seeded generator of numbers in [0, 1) (mulberry32), so that both servers get the same rooms and sends. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Draws room indexes with Zipf weights (room i weighs 1 / (i + 1)): a few big rooms, many small ones. */
+function zipf(rooms: number, random: () => number): () => number {
+  const cumulative: number[] = [];
+  let sum = 0;
+  for (let i = 0; i < rooms; i++) cumulative.push((sum += 1 / (i + 1)));
+  return () => {
+    const target = random() * sum;
+    let low = 0;
+    let high = rooms - 1;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((cumulative[middle] as number) < target) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+}
+
+/**
+ * `clients` WebSocket clients, each in `roomsPerClient` of `rooms` rooms drawn with Zipf weights; once the
+ * orchestrator has measured the server holding them, `senders` send `rate` messages a second between them
+ * on a schedule, each to a room drawn with the same weights. Every client should get each message of its
+ * rooms once.
+ */
+async function manyRooms(command: Extract<LoadCommand, { scenario: 'rooms' }>): Promise<void> {
+  const { target, clients, rooms, roomsPerClient, senders, rate, seconds } = command;
+  const random = seededRandom(19);
+  const drawRoom = zipf(rooms, random);
+  const roomName = (index: number) => `z${index}-${process.pid}`;
+  const tally = new Tally();
+  const roomOf = new Map<number, number>();
+  const members = new Array<number>(rooms).fill(0);
+  const sockets = await ramp(clients, () => {
+    const mine = new Set<number>();
+    while (mine.size < Math.min(roomsPerClient, rooms)) mine.add(drawRoom());
+    for (const room of mine) members[room] = (members[room] ?? 0) + 1;
+    const seen = tally.reader((id) => mine.has(roomOf.get(id) as number));
+    return socketReader(target, [...mine].map(roomName), (frame) => tally.receive(seen, frame, performance.now()));
+  }, 'clients', 100);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  process.on('message', (message: { type?: string }) => message.type === 'release' && release());
+  process.send?.({ type: 'holding' } satisfies LoadReport);
+  await released;
+
+  const sending = await Promise.all(Array.from({ length: senders }, (_, i) => sender(target, roomName(0), `sender${i}`)));
+  const acked: number[] = [];
+  const ackLatencies: number[] = [];
+  const total = Math.round(seconds * rate);
+  let sent = 0;
+  let lastAckAt = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000));
+      while (sent < due) {
+        const id = ++sent;
+        const room = drawRoom();
+        roomOf.set(id, room);
+        const sentAt = performance.now();
+        void (sending[id % senders] as Awaited<ReturnType<typeof sender>>).send(id, roomName(room)).then(() => {
+          lastAckAt = performance.now();
+          ackLatencies.push(lastAckAt - sentAt);
+          acked.push(id);
+        });
+      }
+      if (sent === total) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 1);
+  });
+  const complete = (await until(() => acked.length === total, 20_000)) && (await until(() => tally.delivered(acked), 20_000));
+  const elapsed = (lastAckAt - started) / 1000;
+  tally.check(acked);
+  for (const socket of sockets) socket.terminate();
+  for (const s of sending) s.socket.terminate();
+  await report({
+    type: 'result',
+    result: { acked: acked.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, lost: tally.lost, duplicated: tally.duplicated, complete, biggest: Math.max(...members) },
+  });
+}
+
+/**
+ * How long the page waits for a socket to open before it gives up and tries again (client/src/connection.ts):
+ * a connection whose SYN the kernel dropped (a full listen backlog) would otherwise wait for TCP's retries.
+ */
+const OPEN_TIMEOUT_MS = 5000;
+
+/** The client's reconnect delay after `failures` failed attempts in a row (client/src/connection.ts). */
+function reconnectDelay(failures: number): number {
+  // A live socket that dropped (a restart, say) tries again at once, with a little jitter.
+  if (failures <= 1) return 100 + Math.random() * 400;
+  const ceiling = Math.min(30_000, 500 * 2 ** (failures - 1));
+  return ceiling / 2 + (Math.random() * ceiling) / 2;
+}
+
+/** A WebSocket reader of one room that, like the page, reconnects with backoff and resumes from its cursor. */
+class ResumingReader {
+  attempts = 0;
+  resets = 0;
+  /** Error frames it got (a refused subscribe leaves it reading nothing): 0 expected. */
+  errors = 0;
+  private cursor = 0;
+  private epoch: string | undefined;
+  private failures = 0;
+  private socket: WebSocket | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly target: Target,
+    private readonly room: string,
+    private readonly onFrame: (frame: string) => void,
+  ) {}
+
+  /** Connects and subscribes; resolves once the first replay is in. */
+  start(): Promise<void> {
+    return new Promise((resolve) => this.connect(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.socket?.terminate();
+  }
+
+  private connect(onSubscribed?: () => void): void {
+    this.attempts++;
+    const socket = new WebSocket(wsUrl(this.target), { perMessageDeflate: false, handshakeTimeout: OPEN_TIMEOUT_MS });
+    this.socket = socket;
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'subscribe', room: this.room, after: this.cursor, ...(this.epoch ? { epoch: this.epoch } : {}) })));
+    socket.on('message', (data) => {
+      const text = data.toString();
+      if (text.startsWith('{"type":"subscribed"') || text.startsWith('{"type":"messages"')) {
+        const frame = JSON.parse(text) as { type: string; epoch?: string; messages: { seq: number }[] };
+        this.cursor = frame.messages.at(-1)?.seq ?? this.cursor;
+        if (frame.type === 'subscribed') {
+          this.epoch = frame.epoch;
+          this.failures = 0;
+          onSubscribed?.();
+        }
+        this.onFrame(text);
+      } else if (text.startsWith('{"type":"reset"')) {
+        this.resets++;
+      } else if (text.startsWith('{"type":"error"')) {
+        this.errors++;
+      }
+    });
+    // A refused connection gives an error, then a close: the close schedules the next try.
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (this.stopped || this.socket !== socket) return;
+      this.failures++;
+      setTimeout(() => this.connect(onSubscribed), reconnectDelay(this.failures));
+    });
+  }
+}
+
+/** A sender that, like the page's outbox, keeps each message until acked and sends it again after a reconnect. */
+class ResendingSender {
+  private readonly pending = new Map<string, { frame: string; acked: () => void }>();
+  private socket: WebSocket | undefined;
+  private failures = 0;
+  private counter = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly target: Target,
+    private readonly nick: string,
+    private readonly cookie: string,
+  ) {}
+
+  start(): Promise<void> {
+    return new Promise((resolve) => this.connect(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.socket?.terminate();
+  }
+
+  /** Sends message `id` to `room`; resolves on its ack, however many reconnects that takes. */
+  send(id: number, room: string): Promise<void> {
+    const clientId = `${this.nick}-${this.counter++}-xxxxxxxx`;
+    const frame = JSON.stringify({ type: 'send', room, clientId, text: stamp(id) });
+    return new Promise((acked) => {
+      this.pending.set(clientId, { frame, acked });
+      if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(frame);
+    });
+  }
+
+  private connect(onOpen?: () => void): void {
+    const socket = new WebSocket(wsUrl(this.target), { perMessageDeflate: false, handshakeTimeout: OPEN_TIMEOUT_MS, headers: { cookie: this.cookie } });
+    this.socket = socket;
+    socket.on('open', () => {
+      this.failures = 0;
+      for (const { frame } of this.pending.values()) socket.send(frame);
+      onOpen?.();
+    });
+    socket.on('message', (data) => {
+      const text = data.toString();
+      const clientId = /"clientId":"([^"]+)"/.exec(text)?.[1];
+      const pending = clientId === undefined ? undefined : this.pending.get(clientId);
+      if (!clientId || !pending) return;
+      if (text.startsWith('{"type":"ack"')) {
+        this.pending.delete(clientId);
+        pending.acked();
+      } else if (text.startsWith('{"type":"error"') && text.includes('"retryable":true')) {
+        // Refused while the server shuts down: the socket closes next, and the reconnect sends it again.
+        const retryAfter = Number(/"retryAfterMs":(\d+)/.exec(text)?.[1] ?? 500);
+        setTimeout(() => this.socket === socket && socket.readyState === WebSocket.OPEN && this.pending.has(clientId) && socket.send(pending.frame), retryAfter);
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (this.stopped || this.socket !== socket) return;
+      this.failures++;
+      setTimeout(() => this.connect(), reconnectDelay(this.failures));
+    });
+  }
+}
+
+/**
+ * The reconnect storm: `clients` readers (rooms of 100) and `senders` paced senders, then the orchestrator
+ * restarts the server (SIGTERM, then again on the same DATA_DIR) while the senders keep sending. Measures
+ * the time from the server listening again until every reader holds every message sent before that.
+ */
+async function storm(command: Extract<LoadCommand, { scenario: 'storm' }>): Promise<void> {
+  const { target, clients, senders, rate, seconds } = command;
+  const rooms = Math.max(1, Math.round(clients / 100));
+  const roomName = (index: number) => `storm${index}-${process.pid}`;
+  const tally = new Tally();
+  const roomOf = new Map<number, number>();
+  const readers = await ramp(clients, async (i) => {
+    const seen = tally.reader((id) => roomOf.get(id) === i % rooms);
+    const reader = new ResumingReader(target, roomName(i % rooms), (frame) => tally.receive(seen, frame, performance.now()));
+    await reader.start();
+    return reader;
+  }, 'clients', 100);
+  const sending = await Promise.all(
+    Array.from({ length: senders }, async (_, i) => {
+      const s = new ResendingSender(target, `sender${i}`, await sessionCookie(target, `sender${i}`));
+      await s.start();
+      return s;
+    }),
+  );
+  const acked: number[] = [];
+  let sent = 0;
+  let stopSending = false;
+  const started = performance.now();
+  const tick = setInterval(() => {
+    const due = Math.floor(((performance.now() - started) * rate) / 1000);
+    while (!stopSending && sent < due) {
+      const id = ++sent;
+      roomOf.set(id, id % rooms);
+      void (sending[id % senders] as ResendingSender).send(id, roomName(id % rooms)).then(() => acked.push(id));
+    }
+  }, 1);
+  // A second of sending, then the restart: the orchestrator answers once the server listens again.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const listening = new Promise<void>((resolve) => process.on('message', (message: { type?: string }) => message.type === 'release' && resolve()));
+  process.send?.({ type: 'holding' } satisfies LoadReport);
+  await listening;
+  const listeningAt = performance.now();
+  const before = Array.from({ length: sent }, (_, i) => i + 1);
+  const caughtUp = await until(() => tally.delivered(before), 60_000);
+  const catchUpMs = performance.now() - listeningAt;
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, seconds * 1000 - catchUpMs)));
+  stopSending = true;
+  clearInterval(tick);
+  const complete = caughtUp && (await until(() => acked.length === sent, 30_000)) && (await until(() => tally.delivered(acked), 30_000));
+  tally.check(acked);
+  for (const reader of readers) reader.stop();
+  for (const s of sending) s.stop();
+  await report({
+    type: 'result',
+    result: {
+      acked: acked.length,
+      elapsed: (performance.now() - started) / 1000,
+      ackLatencies: [],
+      latencies: tally.latencies,
+      deliveries: tally.latencies.length,
+      lost: tally.lost,
+      duplicated: tally.duplicated,
+      complete,
+      catchUpMs,
+      sentBeforeListening: before.length,
+      reconnects: readers.reduce((sum, r) => sum + r.attempts - 1, 0),
+      resets: readers.reduce((sum, r) => sum + r.resets, 0),
+      errors: readers.reduce((sum, r) => sum + r.errors, 0),
+    },
+  });
+}
+
+function run(command: LoadCommand): Promise<void> {
+  switch (command.scenario) {
+    case 'hold':
+      return hold(command);
+    case 'fanout':
+      return fanout(command);
+    case 'throughput':
+      return throughput(command);
+    case 'paced':
+      return paced(command);
+    case 'rooms':
+      return manyRooms(command);
+    case 'storm':
+      return storm(command);
+  }
+}
+
 process.once('message', (command: LoadCommand) => {
-  const run = command.scenario === 'hold' ? hold(command) : command.scenario === 'fanout' ? fanout(command) : throughput(command);
-  run.then(
+  run(command).then(
     () => process.exit(0),
     (error: unknown) => report({ type: 'error', message: String(error) }).finally(() => process.exit(1)),
   );

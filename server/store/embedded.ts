@@ -2,8 +2,8 @@
 // Sends that arrive together are written in one transaction (group commit): those read in one turn of
 // the event loop share it, and a lone message is written at once. Transactions are pipelined: the next
 // one starts while the one before is still being flushed to disk (LMDB's overlapping sync). Each is
-// acknowledged and announced to readers only once it is durable, in order; messages of transactions that
-// land together are announced together.
+// acknowledged and announced to readers only once it is durable, in order, on the same turn of the event
+// loop; messages of transactions that land on the same turn are announced together.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -18,9 +18,6 @@ import {
   type Store,
   newlyStored,
 } from './store';
-
-/** Stored messages held back to be announced with those of the transactions still landing, at most. */
-const MAX_UNANNOUNCED = 256;
 
 interface QueuedAppend {
   message: NewMessage;
@@ -63,8 +60,6 @@ export class EmbeddedStore implements Store {
   private scheduled: NodeJS.Immediate | undefined;
   /** Settles when the last transaction started has settled. */
   private lastCommit: Promise<void> = Promise.resolve();
-  /** Transactions started that have not settled. */
-  private inFlight = 0;
   /** Stored messages that readers have not been handed yet, in order. */
   private unannounced: ChatMessage[] = [];
   /** Set while an announcement is due on the next turn of the event loop. */
@@ -162,23 +157,21 @@ export class EmbeddedStore implements Store {
 
   /**
    * Writes everything queued in one transaction, without waiting for the transactions before it to be
-   * flushed. Once it is durable, and the one before has settled, its appends resolve (the senders' acks);
-   * its messages are announced then too, unless more transactions are about to land: those are announced
-   * together, so that readers get one frame for them all instead of one each (MAX_UNANNOUNCED bounds how
-   * many wait). Readers get each room's seqs in order, and nothing before the disk has it.
+   * flushed. Once it is durable, and the one before has settled, its appends resolve (the senders' acks)
+   * and its messages are announced right after, never held for the transactions still in flight: while
+   * senders keep sending one is always in flight, and readers would fall ever further behind the acks
+   * (issue 19). Readers get each room's seqs in order, and nothing before the disk has it.
    */
   private commitQueued(): void {
     this.scheduled = undefined;
     const batch = this.queue;
     this.queue = [];
     let results: AppendResult[] = [];
-    this.inFlight++;
     const committed = this.root.transaction(() => {
       results = batch.map(({ message }) => this.appendInTransaction(message));
     });
     const previous = this.lastCommit;
     this.lastCommit = Promise.allSettled([committed, previous]).then(([outcome]) => {
-      this.inFlight--;
       if (outcome.status === 'rejected') {
         const failure = new StoreUnavailableError(`writing to the embedded store failed: ${(outcome.reason as Error).message}`);
         for (const queued of batch) queued.reject(failure);
@@ -188,13 +181,14 @@ export class EmbeddedStore implements Store {
         this.unannounced.push(...stored);
         batch.forEach((queued, i) => queued.resolve(results[i] as AppendResult));
       }
-      if (this.inFlight === 0 || this.unannounced.length >= MAX_UNANNOUNCED) this.announceSoon();
+      this.announceSoon();
     });
   }
 
   /**
    * Announces the stored messages on the next turn of the event loop: after the acks, which the resolved
-   * appends send from their own callbacks, so that a sender is not kept waiting behind the fan-out.
+   * appends send from their own callbacks, so that a sender is not kept waiting behind the fan-out, and
+   * together with those of any transaction landing on the same turn (one frame per reader for them all).
    */
   private announceSoon(): void {
     this.announcing ??= setImmediate(() => this.announce());
