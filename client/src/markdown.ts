@@ -23,43 +23,18 @@ export type Block =
   | { kind: 'quote'; blocks: Block[] }
   | { kind: 'list'; ordered: boolean; start: number; items: Block[][] };
 
-/** The lexer's rules for what a chat does not want read as Markdown: returning undefined leaves the text as text. */
-class ChatTokenizer extends Tokenizer {
-  override heading(): undefined {
-    return undefined;
-  }
-  override lheading(): undefined {
-    return undefined;
-  }
-  override hr(): undefined {
-    return undefined;
-  }
-  override html(): undefined {
-    return undefined;
-  }
-  override def(): undefined {
-    return undefined;
-  }
-  override table(): undefined {
-    return undefined;
-  }
-  /** Indented code: a pasted indented line is text; code is fenced. */
-  override code(): undefined {
-    return undefined;
-  }
-  override tag(): undefined {
-    return undefined;
-  }
-  /** Links in the text are found by the linkifier (see protectLinks), not by marked. */
-  override autolink(): undefined {
-    return undefined;
-  }
-  override url(): undefined {
-    return undefined;
-  }
-  override reflink(): undefined {
-    return undefined;
-  }
+/**
+ * The lexer's rules for what a chat does not want read as Markdown, switched off (a rule that finds nothing
+ * leaves the text as text): headings ("# lobby"), rules ("---"), HTML, link definitions, tables, indented code
+ * (a pasted indented line is text; code is fenced), and links found by marked itself (the linkifier finds
+ * them: see protectLinks).
+ */
+const SWITCHED_OFF = ['heading', 'lheading', 'hr', 'html', 'def', 'table', 'code', 'tag', 'autolink', 'url', 'reflink'] as const;
+
+function chatTokenizer(): Tokenizer {
+  const tokenizer = new Tokenizer();
+  for (const rule of SWITCHED_OFF) tokenizer[rule] = () => undefined;
+  return tokenizer;
 }
 
 /** Quotes and lists nested deeper than this are not a conversation but an attack on the layout (or the stack). */
@@ -71,7 +46,7 @@ const MAX_NESTING = 6;
  */
 export function parseMessage(text: string): Block[] {
   const protectedText = protectLinks(text);
-  const lexer = new Lexer({ gfm: true, breaks: true, tokenizer: new ChatTokenizer() });
+  const lexer = new Lexer({ gfm: true, breaks: true, tokenizer: chatTokenizer() });
   let blocks: Block[];
   try {
     blocks = toBlocks(lexer.lex(protectedText.text), protectedText);

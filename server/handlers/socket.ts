@@ -490,14 +490,9 @@ export class SocketSession implements SessionBound {
       page = await readLatest(this.ctx, room, this.partBytes);
       head = page.messages.at(-1)?.seq ?? 0;
     } else {
-      const cursor = await checkCursor(this.ctx, room, after, epoch);
-      if (!this.follows(subscription)) return undefined;
-      if (cursor.kind === 'reset') {
-        this.unsubscribe(room);
-        this.send({ type: 'reset', room, epoch: this.ctx.store.epoch, reason: cursor.reason });
-        return undefined;
-      }
-      head = cursor.head;
+      const servable = await this.servableHead(subscription, room, after, epoch);
+      if (servable === undefined) return undefined;
+      head = servable;
       const messages = after === head ? [] : await readAfter(this.ctx, room, after, head - after, this.partBytes);
       page = { messages, hasOlder: (messages[0]?.seq ?? after + 1) > 1 };
     }
@@ -513,6 +508,17 @@ export class SocketSession implements SessionBound {
    */
   private async resyncPart(subscription: Subscription, { room, after = 0, epoch }: SubscribeFrame): Promise<ReplayPart | undefined> {
     if (!this.follows(subscription)) return undefined;
+    const head = await this.servableHead(subscription, room, after, epoch);
+    if (head === undefined) return undefined;
+    if (after === head) return { last: after, head: after, count: 0, written: Promise.resolve() };
+    return this.nextPart(subscription, after, head);
+  }
+
+  /**
+   * The room's head, when the log can serve a reader at `after` and the room is still followed; otherwise
+   * undefined, after a `reset` (and leaving the room) when the cursor does not fit the log.
+   */
+  private async servableHead(subscription: Subscription, room: string, after: number, epoch: string | undefined): Promise<number | undefined> {
     const cursor = await checkCursor(this.ctx, room, after, epoch);
     if (!this.follows(subscription)) return undefined;
     if (cursor.kind === 'reset') {
@@ -520,8 +526,7 @@ export class SocketSession implements SessionBound {
       this.send({ type: 'reset', room, epoch: this.ctx.store.epoch, reason: cursor.reason });
       return undefined;
     }
-    if (after === cursor.head) return { last: after, head: after, count: 0, written: Promise.resolve() };
-    return this.nextPart(subscription, after, cursor.head);
+    return cursor.head;
   }
 
   /** A further part of a replay, a `messages` frame: what follows `after`, up to `head`, as much as fits. */
