@@ -20,6 +20,17 @@ describe('names', () => {
     expect(keyOf('Zoë')).not.toBe(keyOf('Zoe'));
   });
 
+  it('folds case fully, however many rounds it takes, and reads vv as w', () => {
+    expect(keyOf('STRAẞE')).toBe(keyOf('Straße'));
+    expect(keyOf('strasse')).toBe(keyOf('Straße'));
+    expect(keyOf('VVALTER')).toBe(keyOf('walter'));
+  });
+
+  it('allows a name whose letters share a script by their extensions, as Japanese long vowels do', () => {
+    for (const name of ['ルーシー', 'ラーメン', 'すーぱー', '東京タワー']) expect(checkName(name, 'username'), name).toHaveProperty('key');
+    expect(checkName('Аnnika', 'username')).toEqual({ problem: 'a username cannot mix scripts: "А" is Cyrillic and "n" is Latin' });
+  });
+
   it("knows Unicode's whole confusables table, Latin look-alikes included, not only the common letters", () => {
     // Latin alpha, dotless i with a capital that is I, script-a Latin g, small capitals: each one script (Latin).
     for (const [alike, name] of [['ɑlice', 'alice'], ['bıll', 'bill'], ['ɡreg', 'greg'], ['ᴀlice', 'alice'], ['ꞵob', 'ßob']] as const) {

@@ -32,12 +32,16 @@ const INVISIBLE_NAMES: Readonly<Record<string, string>> = {
   '\u2800': 'BRAILLE PATTERN BLANK',
 };
 
-/** Scripts a name's letters are told apart by; a letter of none of these counts as "another script". */
+/**
+ * Scripts a name's letters are told apart by, by their Script_Extensions (TR39): a letter shared by several
+ * scripts, such as the Japanese long-vowel mark ー (Hiragana and Katakana), belongs to each of them. A letter
+ * of none of these counts as "another script".
+ */
 const SCRIPTS = [
   'Latin', 'Cyrillic', 'Greek', 'Armenian', 'Georgian', 'Hebrew', 'Arabic', 'Syriac', 'Thaana', 'Devanagari',
   'Bengali', 'Gurmukhi', 'Gujarati', 'Tamil', 'Telugu', 'Kannada', 'Malayalam', 'Sinhala', 'Thai', 'Lao',
   'Tibetan', 'Myanmar', 'Khmer', 'Ethiopic', 'Cherokee', 'Han', 'Hiragana', 'Katakana', 'Hangul', 'Bopomofo',
-].map((script) => ({ script, pattern: new RegExp(`\\p{Script=${script}}`, 'u') }));
+].map((script) => ({ script, pattern: new RegExp(`\\p{Script_Extensions=${script}}`, 'u') }));
 
 /** Scripts written together in one language (TR39's "highly restrictive" level): Japanese, Korean, Chinese. */
 const WRITTEN_WITH_HAN = new Set(['Han', 'Hiragana', 'Katakana', 'Hangul', 'Bopomofo']);
@@ -61,18 +65,35 @@ export function checkName(raw: string, what: 'nickname' | 'username'): CheckedNa
   return { name, key: skeleton(name) };
 }
 
-/** How `name` mixes scripts ("cannot mix scripts: …"), or undefined when it keeps to one. */
+/**
+ * How `name` mixes scripts ("cannot mix scripts: …"), or undefined when its letters share one (TR39's
+ * resolved script set is not empty; Han counts with Hiragana, Katakana, Hangul and Bopomofo, as Japanese,
+ * Korean and Chinese write them together).
+ */
 function mixedScripts(name: string): string | undefined {
-  const seen = new Map<string, string>();
+  let shared: Set<string> | undefined;
+  let first = '';
   for (const char of name) {
     if (!/\p{L}/u.test(char)) continue;
-    const script = SCRIPTS.find(({ pattern }) => pattern.test(char))?.script ?? 'another script';
-    if (!seen.has(script)) seen.set(script, char);
+    const scripts = scriptsOf(char);
+    if (!shared) {
+      shared = scripts;
+      first = char;
+      continue;
+    }
+    const both = new Set([...shared].filter((script) => scripts.has(script)));
+    if (both.size === 0) return `cannot mix scripts: "${first}" is ${[...scriptsOf(first)][0]} and "${char}" is ${[...scripts][0]}`;
+    shared = both;
   }
-  const scripts = [...seen.keys()];
-  if (scripts.length <= 1 || scripts.every((script) => WRITTEN_WITH_HAN.has(script))) return undefined;
-  const [first, second] = scripts as [string, string];
-  return `cannot mix scripts: "${seen.get(first)}" is ${first} and "${seen.get(second)}" is ${second}`;
+  return undefined;
+}
+
+/** The scripts a letter is written in, by its Script_Extensions; the ones written with Han count as one. */
+function scriptsOf(char: string): Set<string> {
+  const scripts = SCRIPTS.filter(({ pattern }) => pattern.test(char)).map(({ script }) => script);
+  if (scripts.length === 0) return new Set(['another script']);
+  if (scripts.some((script) => WRITTEN_WITH_HAN.has(script))) scripts.push(...WRITTEN_WITH_HAN);
+  return new Set(scripts);
 }
 
 function describe(char: string): string {
