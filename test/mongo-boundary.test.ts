@@ -215,6 +215,20 @@ describe('start-up errors say which step failed and why', () => {
   });
 });
 
+describe('the accounts collections follow the log\'s consistency rules, whatever the URI says', () => {
+  it('opens users and sessions like messages: majority reads from the primary, majority writes with a time limit', async () => {
+    // A URI that would have accounts read from a lagging secondary and written unacknowledged by a majority.
+    const client = new MongoClient('mongodb://127.0.0.1:1/parley?readPreference=secondaryPreferred&readConcernLevel=local&w=1');
+    const store = new MongoStore(client, client.db('parley'), 'replicaSet', 'rs0', 7000);
+    for (const collection of [store.accounts.users, store.accounts.sessions]) {
+      expect(collection.readPreference?.mode, collection.collectionName).toBe('primary');
+      expect(collection.readConcern?.level, collection.collectionName).toBe('majority');
+      expect(collection.writeConcern, collection.collectionName).toMatchObject({ w: 'majority', journal: true, wtimeoutMS: 7000 });
+    }
+    await client.close();
+  });
+});
+
 describe('deploymentOf: which deployments have a change stream', () => {
   it('tells a replica set member, a mongos (no setName, msg isdbgrid) and a standalone apart', () => {
     expect(deploymentOf({ isWritablePrimary: true, setName: 'rs0', hosts: ['h1:27017', 'h2:27017', 'h3:27017'] })).toBe('replicaSet');

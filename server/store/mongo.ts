@@ -14,6 +14,7 @@ import {
   type ChangeStreamDocument,
   type ChangeStreamOptions,
   type Collection,
+  type CollectionOptions,
   type Db,
   type ResumeToken,
   type Timestamp,
@@ -146,14 +147,14 @@ export class MongoStore implements Store {
   ) {
     // Majority reads from the primary: a reader never sees a seq that can roll back, and a lagging
     // secondary named in the URI's readPreference never answers for the log.
-    const logOptions = {
-      readConcern: { level: 'majority' as const },
+    const logOptions: CollectionOptions = {
+      readConcern: { level: 'majority' },
       readPreference: ReadPreference.primary,
-      writeConcern: { w: 'majority' as const, journal: true, wtimeoutMS: operationTimeoutMs },
+      writeConcern: { w: 'majority', journal: true, wtimeoutMS: operationTimeoutMs },
     };
     this.messages = db.collection<ChatMessage>('messages', logOptions);
     this.meta = db.collection<MetaDocument>('meta', logOptions);
-    this.accounts = new MongoAccountStore(db, logOptions.writeConcern, () => this.closed);
+    this.accounts = new MongoAccountStore(db, logOptions, () => this.closed);
     this.watching = deployment !== 'standalone';
   }
 
