@@ -164,6 +164,13 @@ describe('databaseNameOf and redactUri: URIs the driver accepts', () => {
     expect(redactUri('mongodb://ana:s3cret@h1,h2/parley?replicaSet=rs0')).toBe('mongodb://ana:***@h1,h2/parley?replicaSet=rs0');
     expect(redactUri('mongodb://h1/parley')).toBe('mongodb://h1/parley');
     expect(redactUri('mongodb://ana:s3cret@')).not.toContain('s3cret');
+    // Secrets in the options: a client key's password, an AWS session token; the harmless options stay.
+    const options = 'mongodb://h1/parley?tls=true&tlsCertificateKeyFilePassword=k3ypass&authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:t0ken&proxyPassword=pr0xy&replicaSet=rs0';
+    const redacted = redactUri(options);
+    for (const secret of ['k3ypass', 't0ken', 'pr0xy']) expect(redacted).not.toContain(secret);
+    expect(redacted).toBe('mongodb://h1/parley?tls=true&tlsCertificateKeyFilePassword=***&authMechanism=MONGODB-AWS&authMechanismProperties=***&proxyPassword=***&replicaSet=rs0');
+    // The driver reads option names in any case: so does the redaction.
+    expect(redactUri('mongodb://h1/?SSLPEMKeyPassword=k3ypass')).toBe('mongodb://h1/?SSLPEMKeyPassword=***');
   });
 });
 
