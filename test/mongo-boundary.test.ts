@@ -20,6 +20,7 @@ import type { ChatMessage } from '../server/protocol';
 import { ChangeFeedState } from '../server/store/mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeStartupError, READING_URI } from '../server/store/mongo-errors';
 import { databaseNameOf, redactUri } from '../server/store/mongo-uri';
+import { RecentMap } from '../server/store/recent-map';
 import { MongoStore, openMongoStore } from '../server/store/mongo';
 import { StoreUnavailableError } from '../server/store/store';
 
@@ -332,5 +333,18 @@ describe('ChangeFeedState: the change stream, every way it can go and end', () =
     expect(feed.live).toBe(true);
     expect(feed.reason).toBeUndefined();
     expect(feed.failed(new MongoNetworkError('closed')).delayMs).toBe(250);
+  });
+});
+
+describe('RecentMap: the per-room caches stay bounded', () => {
+  it('keeps the most recently used rooms up to its capacity, dropping the least recent first', () => {
+    const heads = new RecentMap<string, number>(3);
+    for (const room of ['a', 'b', 'c']) heads.set(room, 1);
+    heads.get('a');
+    heads.set('d', 1);
+    expect(heads.size).toBe(3);
+    expect(['a', 'b', 'c', 'd'].map((room) => heads.get(room))).toEqual([1, undefined, 1, 1]);
+    for (let i = 0; i < 10_000; i++) heads.set(`room-${i}`, i);
+    expect(heads.size).toBe(3);
   });
 });

@@ -25,6 +25,7 @@ import type { ChatMessage } from '../protocol';
 import { ChangeFeedState, type FeedRecovery } from './mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeError, describeStartupError, READING_URI, type Deployment } from './mongo-errors';
 import { databaseNameOf, redactUri } from './mongo-uri';
+import { RecentMap } from './recent-map';
 import {
   StoreUnavailableError,
   type AppendListener,
@@ -42,6 +43,8 @@ const PING_TIMEOUT_MS = 1000;
 /** How often, at most, the log says that another process writes to a standalone mongod. */
 const FOREIGN_WRITER_WARNING_MS = 60_000;
 /** The events the feed follows: new messages, and every way the collection can go away. */
+/** How many rooms' heads are cached; a room not written for a while reads its head again. */
+const CACHED_HEADS = 10_000;
 const FEED_PIPELINE = [{ $match: { operationType: { $in: ['insert', 'drop', 'rename', 'dropDatabase', 'invalidate'] } } }];
 
 interface MetaDocument {
@@ -114,7 +117,7 @@ export class MongoStore implements Store {
    * The last seq this process knows per room, all majority-committed: never ahead of the database but
    * after a wipe, which the next write to the room notices (its head is gone).
    */
-  private readonly heads = new Map<string, number>();
+  private readonly heads = new RecentMap<string, number>(CACHED_HEADS);
   private readonly feed = new ChangeFeedState();
   /** Whether a change stream feeds the hub (replica set, sharded cluster) or this process does (standalone). */
   private readonly watching: boolean;
@@ -374,7 +377,9 @@ export class MongoStore implements Store {
       if (inserted === fresh.length) continue;
       const pause = collisionDelayMs(attempt);
       if (Date.now() + pause > deadline) {
-        throw new StoreUnavailableError(`could not get a seq in room ${room} within ${this.operationTimeoutMs} ms: other writers kept taking it`);
+        throw new StoreUnavailableError(
+          `could not get a seq in room ${room} within ${this.operationTimeoutMs} ms: the next seq stayed taken (by other writers, or by a write a majority read does not show yet)`,
+        );
       }
       await sleep(pause);
     }
@@ -410,17 +415,6 @@ export class MongoStore implements Store {
     return this.reestablishing;
   }
 
-  /** Sets where a restarted feed begins: the cluster time now. */
-  private async readClusterTime(): Promise<void> {
-    const session = this.client.startSession();
-    try {
-      await this.meta.findOne({ _id: 'epoch' }, { session, maxTimeMS: this.operationTimeoutMs });
-      this.feedStart = session.operationTime ?? this.feedStart;
-    } finally {
-      await session.endSession();
-    }
-  }
-
   /**
    * Starts following the change stream (replica set, sharded cluster), until close. Resolves once the
    * stream first answers; rejects if that first attempt fails (the store cannot start without its feed).
@@ -433,42 +427,66 @@ export class MongoStore implements Store {
   private async followChanges(started: () => void, failedToStart: (error: unknown) => void): Promise<void> {
     let from: 'position' | 'now' = 'position';
     let everOpened = false;
+    const opened = () => {
+      everOpened = true;
+      started();
+    };
     while (!this.closed) {
-      const options: ChangeStreamOptions =
-        this.resumeToken && from === 'position' ? { resumeAfter: this.resumeToken } : this.feedStart ? { startAtOperationTime: this.feedStart } : {};
-      const stream = this.messages.watch<ChatMessage, ChangeStreamDocument<ChatMessage>>(FEED_PIPELINE, options);
-      this.changeStream = stream;
-      const opened = () => {
-        everOpened = true;
-        started();
-      };
       let recovery: FeedRecovery;
       try {
-        recovery = await this.readStream(stream, from === 'now', opened);
+        recovery = await this.followStream(from, opened, everOpened);
       } catch (error) {
         if (this.closed) return;
         if (!everOpened) {
-          await stream.close().catch(() => undefined);
           failedToStart(error);
           return;
         }
         recovery = this.feed.failed(error);
       }
-      await stream.close().catch(() => undefined);
       if (this.closed) return;
       this.logger?.warn({ reason: recovery.reason, retryInMs: recovery.delayMs, action: recovery.action }, 'the MongoDB change stream ended; reopening it');
-      // Long-polls waiting on the hub's last batch must read the store while the feed is down.
-      this.signalGap('stopped');
-      if (recovery.action === 'restart') {
-        this.resumeToken = undefined;
-        await this.readClusterTime().catch((error: unknown) => this.logger?.warn({ err: error }, 'could not read the cluster time to restart the change stream from'));
-      }
+      if (recovery.action === 'restart') this.resumeToken = undefined;
       from = recovery.action === 'restart' ? 'now' : 'position';
       await new Promise<void>((resolve) => {
         this.wakeFeed = resolve;
         setTimeout(resolve, recovery.delayMs).unref();
       });
     }
+  }
+
+  /**
+   * Opens the stream, reads it until it ends, closes it, and returns how to go on; throws what the stream
+   * threw. A failure outside the stream (a throwing listener, watch() itself, setting the log up again) is
+   * logged and read as a lost position, so the loop goes on and readers read the store.
+   */
+  private async followStream(from: 'position' | 'now', opened: () => void, openedBefore: boolean): Promise<FeedRecovery> {
+    let stream: ChangeStream<ChatMessage, ChangeStreamDocument<ChatMessage>> | undefined;
+    let streamFailed = false;
+    try {
+      stream = this.messages.watch<ChatMessage, ChangeStreamDocument<ChatMessage>>(FEED_PIPELINE, this.streamOptions(from));
+      this.changeStream = stream;
+      return await this.readStream(stream, from === 'now', opened, () => (streamFailed = true));
+    } catch (error) {
+      if (streamFailed || this.closed || !openedBefore) throw error;
+      this.logger?.error({ err: error }, 'the MongoDB feed failed outside its change stream; restarting it');
+      const recovery = this.feed.failed(error);
+      return { ...recovery, action: 'restart' };
+    } finally {
+      // Long-polls waiting on the hub's last batch must read the store while the feed is down: said before
+      // the close, which can wait for a server to be selected.
+      if (!this.closed) this.signalGap('stopped');
+      await stream?.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Where a stream opens: after its last position; at the cluster time the store was set up, when it has
+   * none yet; with no start option after the position was lost (the `missed` gap is signalled once it is open).
+   */
+  private streamOptions(from: 'position' | 'now'): ChangeStreamOptions {
+    if (from === 'now') return {};
+    if (this.resumeToken) return { resumeAfter: this.resumeToken };
+    return this.feedStart ? { startAtOperationTime: this.feedStart } : {};
   }
 
   /**
@@ -480,7 +498,16 @@ export class MongoStore implements Store {
     stream: ChangeStream<ChatMessage, ChangeStreamDocument<ChatMessage>>,
     afterGap: boolean,
     opened: () => void,
+    streamFailed: () => void,
   ): Promise<FeedRecovery> {
+    const next = async () => {
+      try {
+        return await stream.tryNext();
+      } catch (error) {
+        streamFailed();
+        throw error;
+      }
+    };
     let isOpen = false;
     const open = () => {
       if (isOpen || this.closed) return;
@@ -495,13 +522,13 @@ export class MongoStore implements Store {
       open();
     });
     for (;;) {
-      const first = await stream.tryNext();
+      const first = await next();
       if (this.closed) return { action: 'resume', delayMs: 0, reason: 'closed' };
       open();
       const events = first ? [first] : [];
       while (stream.bufferedCount() > 0) {
-        const next = await stream.tryNext();
-        if (next) events.push(next);
+        const event = await next();
+        if (event) events.push(event);
       }
       const step = this.feed.received(events);
       for (const message of step.messages) this.heads.set(message.room, Math.max(this.heads.get(message.room) ?? 0, message.seq));
@@ -515,8 +542,15 @@ export class MongoStore implements Store {
     }
   }
 
+  /** Tells every gap listener; one that throws is logged, and neither stops the others nor the feed. */
   private signalGap(gap: FeedGap): void {
-    for (const listener of this.gapListeners) listener(gap);
+    for (const listener of this.gapListeners) {
+      try {
+        listener(gap);
+      } catch (error) {
+        this.logger?.error({ err: error, gap }, 'a feed gap listener failed');
+      }
+    }
   }
 
   private emit(messages: readonly ChatMessage[]): void {
