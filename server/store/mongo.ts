@@ -1,15 +1,16 @@
-// The MongoDB store, on the official driver. Each message is a document in `messages`, with unique
-// indexes on {room, seq} and {room, clientId}. A new message takes seq = head + 1, the head read with
-// majority read concern, and the unique index arbitrates between writers: seq has no holes even across
-// instances, without transactions, and a rollback cannot take a seq another message was built on (see
-// docs/scaling.md). Every read a reader or a resend depends on sees only majority-committed data, from
-// the primary; every write waits for a majority, for at most the operation timeout.
-// On a replica set or a sharded cluster the feed of new messages is a change stream, so every instance
-// delivers what any instance wrote; on a standalone mongod the feed is local and one instance may run.
+// The MongoDB store, on the official driver. Each message is a document in `messages` whose _id is
+// {room, seq}, with unique indexes on {room, seq} and {room, clientId}. A new message takes
+// seq = head + 1, the head read with majority read concern, and the _id arbitrates between writers: seq
+// has no holes even across instances, without transactions, and a rollback cannot take a seq another
+// message was built on (see docs/scaling.md). Every read a reader or a resend depends on sees only
+// majority-committed data, from the primary; every write waits for a majority, for at most the operation
+// timeout. On a replica set or a sharded cluster the feed of new messages is a change stream, so every
+// instance delivers what any instance wrote; on a standalone mongod the feed is local and one instance may run.
 import { randomBytes } from 'node:crypto';
 import {
   MongoClient,
   ReadPreference,
+  type ObjectId,
   type ChangeStream,
   type ChangeStreamDocument,
   type ChangeStreamOptions,
@@ -46,6 +47,13 @@ const FOREIGN_WRITER_WARNING_MS = 60_000;
 /** How many rooms' heads are cached; a room not written for a while reads its head again. */
 const CACHED_HEADS = 10_000;
 const FEED_PIPELINE = [{ $match: { operationType: { $in: ['insert', 'drop', 'rename', 'dropDatabase', 'invalidate'] } } }];
+
+/**
+ * A stored message. New ones have `_id` {room, seq}: the unique index every collection has makes the seq
+ * unique even in a `messages` collection MongoDB re-created without Parley's indexes (after a wipe).
+ * Older ones keep their ObjectId, and room_seq keeps them unique. Every read projects `_id` away.
+ */
+type MessageDocument = ChatMessage & { _id?: { room: string; seq: number } | ObjectId };
 
 interface MetaDocument {
   _id: string;
@@ -106,7 +114,7 @@ export class MongoStore implements Store {
   /** Changes only when the database was wiped under the running store (see reestablish). */
   epoch = '';
   readonly accounts: MongoAccountStore;
-  private readonly messages: Collection<ChatMessage>;
+  private readonly messages: Collection<MessageDocument>;
   private readonly meta: Collection<MetaDocument>;
   private readonly listeners = new Set<AppendListener>();
   private readonly gapListeners = new Set<FeedGapListener>();
@@ -130,6 +138,13 @@ export class MongoStore implements Store {
   private writeFailure: string | undefined;
   /** Set while the store sets itself up again after a wipe; appends wait for it. */
   private reestablishing: Promise<void> | undefined;
+  /**
+   * Why the log is not set up (a wipe was found and setting it up again failed): writes are refused
+   * store_unavailable and /readyz answers 503 until it is, retried with a backoff.
+   */
+  private notEstablished: string | undefined;
+  /** Failed attempts to set the log up again in a row: the retry delay doubles with each. */
+  private establishFailures = 0;
   private lastForeignWriterWarning = 0;
   /**
    * Standalone only: a write whose outcome is unknown may have stored messages this process never handed
@@ -155,7 +170,7 @@ export class MongoStore implements Store {
       readPreference: ReadPreference.primary,
       writeConcern: { w: 'majority', journal: true, wtimeoutMS: operationTimeoutMs },
     };
-    this.messages = db.collection<ChatMessage>('messages', logOptions);
+    this.messages = db.collection<MessageDocument>('messages', logOptions);
     this.meta = db.collection<MetaDocument>('meta', logOptions);
     this.accounts = new MongoAccountStore(db, logOptions, () => this.closed);
     this.watching = deployment !== 'standalone';
@@ -252,6 +267,7 @@ export class MongoStore implements Store {
 
   /** What ping checks, without its time limit. */
   private async check(): Promise<void> {
+    if (this.notEstablished !== undefined) throw new StoreUnavailableError(this.notEstablished);
     if (this.watching && !this.feed.live) throw new StoreUnavailableError(`the feed of new messages is down: ${this.feed.reason}`);
     if (this.writeFailure !== undefined) {
       // A probe write with the writes' own concern: ready again only once a majority confirms one.
@@ -265,6 +281,7 @@ export class MongoStore implements Store {
     const epochDoc = await this.meta.findOne({ _id: 'epoch' }, { maxTimeMS: PING_TIMEOUT_MS });
     if (!epochDoc) await this.reestablish('the epoch document is gone', this.epoch);
     else if (epochDoc.value !== this.epoch) await this.reestablish('another instance found the log wiped and set a new epoch');
+    if (this.notEstablished !== undefined) throw new StoreUnavailableError(this.notEstablished);
   }
 
   /** The room's last seq in the database. Not refused after close(): appends accepted before it still finish. */
@@ -315,6 +332,7 @@ export class MongoStore implements Store {
     const deadline = Date.now() + this.operationTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       await this.reestablishing;
+      if (this.notEstablished !== undefined) throw new StoreUnavailableError(this.notEstablished);
       const pending = batch.map((message, i) => ({ message, i })).filter(({ i }) => results[i] === undefined);
       if (pending.length === 0) return results as AppendResult[];
 
@@ -348,8 +366,8 @@ export class MongoStore implements Store {
       let inserted = fresh.length;
       if (fresh.length > 0) {
         try {
-          // insertMany adds _id to the documents it is given: hand it copies so the messages stay clean.
-          await this.messages.insertMany(fresh.map(({ doc }) => ({ ...doc })), { ordered: true });
+          // Copies with their _id, so that the messages acked and handed on stay without one.
+          await this.messages.insertMany(fresh.map(({ doc }) => ({ _id: { room: doc.room, seq: doc.seq }, ...doc })), { ordered: true });
         } catch (error) {
           this.heads.delete(room);
           const outcome = classifyWriteError(error);
@@ -398,21 +416,38 @@ export class MongoStore implements Store {
   /**
    * The database was wiped (or the collection dropped) under the running store: forget the cached heads,
    * create the indexes again, take the new epoch (replacing `wipedEpoch`, or the one another instance set),
-   * and have every reader check its cursor: it gets a reset. One at a time; appends wait for it.
+   * and have every reader check its cursor: it gets a reset. One at a time; appends wait for it. Should it
+   * fail, the store refuses writes and is not ready (notEstablished) until a retry, with a backoff, succeeds.
    */
   private reestablish(reason: string, wipedEpoch?: string): Promise<void> {
     this.reestablishing ??= (async () => {
       this.logger?.warn({ reason }, 'the MongoDB message log was wiped; setting it up again (new epoch)');
+      this.notEstablished = `the message log is being set up again: ${reason}`;
       this.heads.clear();
       this.feed.forget();
       try {
         await this.establish(wipedEpoch);
+      } catch (error) {
+        this.notEstablished = `the message log could not be set up again after a wipe (${describeError(error)})`;
+        this.logger?.error({ err: error }, 'could not set the MongoDB message log up again; writes are refused until it is');
+        this.retryEstablish(reason, wipedEpoch);
+        return;
       } finally {
         this.reestablishing = undefined;
       }
+      this.notEstablished = undefined;
+      this.establishFailures = 0;
       this.signalGap('missed');
     })();
     return this.reestablishing;
+  }
+
+  /** Tries reestablish again once a delay has passed that doubles with each failure, up to 10 s. */
+  private retryEstablish(reason: string, wipedEpoch: string | undefined): void {
+    const delayMs = Math.min(10_000, 250 * 2 ** this.establishFailures++);
+    setTimeout(() => {
+      if (!this.closed && this.notEstablished !== undefined) void this.reestablish(reason, wipedEpoch);
+    }, delayMs).unref();
   }
 
   /**
