@@ -8,6 +8,7 @@
 // instance delivers what any instance wrote; on a standalone mongod the feed is local and one instance may run.
 import { randomBytes } from 'node:crypto';
 import {
+  Binary,
   MongoClient,
   ReadPreference,
   type ObjectId,
@@ -58,6 +59,8 @@ type MessageDocument = ChatMessage & { _id?: { room: string; seq: number } | Obj
 interface MetaDocument {
   _id: string;
   value: string;
+  /** In the epoch document: the UUID of the `messages` collection the epoch belongs to (see establish). */
+  messages?: string;
 }
 
 interface QueuedAppend {
@@ -113,6 +116,8 @@ export class MongoStore implements Store {
   readonly kind = 'mongodb';
   /** Changes only when the database was wiped under the running store (see reestablish). */
   epoch = '';
+  /** The UUID of the `messages` collection the epoch belongs to, as the epoch document records it. */
+  private messagesUuid: string | undefined;
   readonly accounts: MongoAccountStore;
   private readonly messages: Collection<MessageDocument>;
   private readonly meta: Collection<MetaDocument>;
@@ -187,24 +192,47 @@ export class MongoStore implements Store {
       { key: { room: 1, clientId: 1 }, unique: true, name: 'room_clientId' },
     ]);
     await createAccountIndexes(this.db);
-    if (replacing) {
-      await this.meta.updateOne({ _id: 'epoch', value: replacing }, { $set: { value: randomBytes(8).toString('hex') } }, { maxTimeMS: this.operationTimeoutMs });
+    // The epoch names the collection it belongs to: a `messages` re-created since (dropped while no
+    // instance ran, or under them) has another UUID, which a stale read after an election cannot fake.
+    const messages = await this.messagesIdentity();
+    const renew = { $set: { value: randomBytes(8).toString('hex'), messages } };
+    const timeLimit = { maxTimeMS: this.operationTimeoutMs };
+    if (replacing) await this.meta.updateOne({ _id: 'epoch', value: replacing }, renew, timeLimit);
+    const found = await this.meta.findOneAndUpdate(
+      { _id: 'epoch' },
+      { $setOnInsert: { value: randomBytes(8).toString('hex'), messages } },
+      { upsert: true, returnDocument: 'after', ...timeLimit },
+    );
+    if (!found) throw new Error('the epoch document was not returned');
+    if (found.messages === undefined) {
+      await this.meta.updateOne({ _id: 'epoch', value: found.value, messages: { $exists: false } }, { $set: { messages } }, timeLimit);
+    } else if (found.messages !== messages) {
+      await this.meta.updateOne({ _id: 'epoch', value: found.value }, renew, timeLimit);
     }
     // Read in a session to learn the cluster time now: the feed starts from there, not from whenever the
     // change stream's first aggregate reaches the server, or a message stored in between would be missed.
     const session = this.client.startSession();
     try {
-      const epochDoc = await this.meta.findOneAndUpdate(
-        { _id: 'epoch' },
-        { $setOnInsert: { value: randomBytes(8).toString('hex') } },
-        { upsert: true, returnDocument: 'after', session, maxTimeMS: this.operationTimeoutMs },
-      );
-      if (!epochDoc) throw new Error('the epoch document was not returned');
+      const epochDoc = await this.meta.findOne({ _id: 'epoch' }, { session, ...timeLimit });
+      if (!epochDoc) throw new Error('the epoch document is gone');
       this.epoch = epochDoc.value;
+      this.messagesUuid = epochDoc.messages;
       this.feedStart = session.operationTime;
     } finally {
       await session.endSession();
     }
+  }
+
+  /** The UUID of the `messages` collection now (hex), or undefined when it does not exist. */
+  private async messagesIdentity(): Promise<string | undefined> {
+    const [info] = await this.db.listCollections({ name: 'messages' }, { nameOnly: false, readPreference: ReadPreference.primary }).toArray();
+    const uuid: unknown = info && 'info' in info ? info.info?.uuid : undefined;
+    return uuid instanceof Binary ? uuid.toString('hex') : undefined;
+  }
+
+  /** Whether `messages` is another collection than the one the epoch belongs to: the log was wiped. */
+  private async logWasWiped(): Promise<boolean> {
+    return (await this.messagesIdentity()) !== this.messagesUuid;
   }
 
   append(message: NewMessage): Promise<AppendResult> {
@@ -281,6 +309,7 @@ export class MongoStore implements Store {
     const epochDoc = await this.meta.findOne({ _id: 'epoch' }, { maxTimeMS: PING_TIMEOUT_MS });
     if (!epochDoc) await this.reestablish('the epoch document is gone', this.epoch);
     else if (epochDoc.value !== this.epoch) await this.reestablish('another instance found the log wiped and set a new epoch');
+    else if (await this.logWasWiped()) await this.reestablish('the messages collection was dropped and created again', this.epoch);
     if (this.notEstablished !== undefined) throw new StoreUnavailableError(this.notEstablished);
   }
 
@@ -346,7 +375,10 @@ export class MongoStore implements Store {
         )
         .toArray();
       if (cachedHead && !found.some((message) => message.seq === cachedHead)) {
-        await this.reestablish(`message ${cachedHead} of room ${room} is gone`, this.epoch);
+        // A wipe, or only a majority snapshot behind this process (a new primary catching up): the
+        // collection's identity tells them apart, and in the second case the head is read again.
+        if (await this.logWasWiped()) await this.reestablish(`message ${cachedHead} of room ${room} is gone, and so is its collection`, this.epoch);
+        else this.heads.delete(room);
         continue;
       }
       const byClientId = new Map(found.filter((message) => clientIds.has(message.clientId)).map((message) => [message.clientId, message]));
