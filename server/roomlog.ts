@@ -46,7 +46,7 @@ export async function readBefore({ store }: AppContext, room: string, before: nu
  * Whether the log can serve a reader at `after`, and up to which seq it holds messages for it now. A cursor
  * ahead of the log, from another epoch, or too far behind to replay gets a reset, never a silent skip.
  */
-export async function checkCursor({ store, config }: AppContext, room: string, after: number, epoch: string | undefined): Promise<CursorCheck> {
+export async function checkCursor({ store, config }: Pick<AppContext, 'store' | 'config'>, room: string, after: number, epoch: string | undefined): Promise<CursorCheck> {
   if (fromAnotherEpoch(store, after, epoch)) return { kind: 'reset', reason: 'epoch' };
   const head = await store.head(room);
   if (after > head) {

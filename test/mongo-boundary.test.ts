@@ -3,7 +3,10 @@
 // mergeBatchResults and BulkWriteResult, as its executeCommands does), each URI read by the driver's own
 // parser, each change-stream event and error fed to the feed's state machine. No driver is mocked and no
 // server faked; where a real connection is needed, it is refused by 127.0.0.1:1.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   MongoBulkWriteError,
   type BulkWriteResult,
@@ -23,6 +26,10 @@ import { databaseNameOf, redactUri } from '../server/store/mongo-uri';
 import { RecentMap } from '../server/store/recent-map';
 import { MongoStore, openMongoStore } from '../server/store/mongo';
 import { StoreUnavailableError } from '../server/store/store';
+import { loadConfig } from '../server/config';
+import { checkCursor } from '../server/roomlog';
+import { openEmbeddedStore } from '../server/store/embedded';
+import { OutageStore } from './outage-store';
 
 // ---- insertMany's errors, built by the driver's own bulk code -----------------------------------
 
@@ -346,5 +353,34 @@ describe('RecentMap: the per-room caches stay bounded', () => {
     expect(['a', 'b', 'c', 'd'].map((room) => heads.get(room))).toEqual([1, undefined, 1, 1]);
     for (let i = 0; i < 10_000; i++) heads.set(`room-${i}`, i);
     expect(heads.size).toBe(3);
+  });
+});
+
+// ---- a cursor past the head, as MongoDB can show it just after an election ---------------------
+
+/** A real store that reports itself as MongoDB: what checkCursor decides from, with the log it reads. */
+class ReportedAsMongo extends OutageStore {
+  override get kind() {
+    return 'mongodb' as const;
+  }
+}
+
+describe('checkCursor on MongoDB: a cursor past the head in the log\'s own epoch', () => {
+  it('is retried (store_unavailable), not reset: a new primary\'s majority snapshot can lag what the reader received', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-cursor-'));
+    const store = new ReportedAsMongo(openEmbeddedStore(dir));
+    const ctx = { store, config: loadConfig({ STORE: 'embedded', DATA_DIR: dir }) };
+    try {
+      for (const i of [1, 2, 3]) await store.append({ room: 'r', clientId: `c${i}`, author: 'ana', text: `#${i}` });
+      // Seq 5 came from the old primary's stream; the new primary's majority snapshot shows 3 for now.
+      await expect(checkCursor(ctx, 'r', 5, store.epoch)).rejects.toBeInstanceOf(StoreUnavailableError);
+      // Without its epoch, or with another one, the cursor cannot be vouched for: a reset, as before.
+      expect(await checkCursor(ctx, 'r', 5, undefined)).toEqual({ kind: 'reset', reason: 'ahead' });
+      expect(await checkCursor(ctx, 'r', 5, 'another-epoch')).toEqual({ kind: 'reset', reason: 'epoch' });
+      expect(await checkCursor(ctx, 'r', 3, store.epoch)).toEqual({ kind: 'servable', head: 3 });
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
