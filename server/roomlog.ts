@@ -4,7 +4,7 @@ import type { AppContext } from './context';
 import { ApiError } from './errors';
 import { ErrorCode, type ChatMessage, type PeopleState, type ResetReason } from './protocol';
 import type { Session } from './accounts/accounts';
-import type { AppendResult, MessageStore } from './store/store';
+import { StoreUnavailableError, type AppendResult, type MessageStore } from './store/store';
 
 export interface Page {
   messages: ChatMessage[];
@@ -46,10 +46,17 @@ export async function readBefore({ store }: AppContext, room: string, before: nu
  * Whether the log can serve a reader at `after`, and up to which seq it holds messages for it now. A cursor
  * ahead of the log, from another epoch, or too far behind to replay gets a reset, never a silent skip.
  */
-export async function checkCursor({ store, config }: AppContext, room: string, after: number, epoch: string | undefined): Promise<CursorCheck> {
+export async function checkCursor({ store, config }: Pick<AppContext, 'store' | 'config'>, room: string, after: number, epoch: string | undefined): Promise<CursorCheck> {
   if (fromAnotherEpoch(store, after, epoch)) return { kind: 'reset', reason: 'epoch' };
   const head = await store.head(room);
-  if (after > head) return { kind: 'reset', reason: 'ahead' };
+  if (after > head) {
+    // On MongoDB a new primary's majority snapshot can lag, for a moment, what the old one's stream handed
+    // on (SERVER-53813): in the log's own epoch the cursor is real, so the reader retries instead of reloading.
+    if (store.kind === 'mongodb' && epoch === store.epoch) {
+      throw new StoreUnavailableError(`the cursor ${after} of room ${room} is past the head ${head} MongoDB shows now: its majority snapshot is catching up`);
+    }
+    return { kind: 'reset', reason: 'ahead' };
+  }
   if (head - after > config.maxReplay) return { kind: 'reset', reason: 'behind' };
   return { kind: 'servable', head };
 }

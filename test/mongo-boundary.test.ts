@@ -3,7 +3,10 @@
 // mergeBatchResults and BulkWriteResult, as its executeCommands does), each URI read by the driver's own
 // parser, each change-stream event and error fed to the feed's state machine. No driver is mocked and no
 // server faked; where a real connection is needed, it is refused by 127.0.0.1:1.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   MongoBulkWriteError,
   type BulkWriteResult,
@@ -20,8 +23,13 @@ import type { ChatMessage } from '../server/protocol';
 import { ChangeFeedState } from '../server/store/mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeStartupError, READING_URI } from '../server/store/mongo-errors';
 import { databaseNameOf, redactUri } from '../server/store/mongo-uri';
+import { RecentMap } from '../server/store/recent-map';
 import { MongoStore, openMongoStore } from '../server/store/mongo';
 import { StoreUnavailableError } from '../server/store/store';
+import { loadConfig } from '../server/config';
+import { checkCursor } from '../server/roomlog';
+import { openEmbeddedStore } from '../server/store/embedded';
+import { OutageStore } from './outage-store';
 
 // ---- insertMany's errors, built by the driver's own bulk code -----------------------------------
 
@@ -164,6 +172,13 @@ describe('databaseNameOf and redactUri: URIs the driver accepts', () => {
     expect(redactUri('mongodb://ana:s3cret@h1,h2/parley?replicaSet=rs0')).toBe('mongodb://ana:***@h1,h2/parley?replicaSet=rs0');
     expect(redactUri('mongodb://h1/parley')).toBe('mongodb://h1/parley');
     expect(redactUri('mongodb://ana:s3cret@')).not.toContain('s3cret');
+    // Secrets in the options: a client key's password, an AWS session token; the harmless options stay.
+    const options = 'mongodb://h1/parley?tls=true&tlsCertificateKeyFilePassword=k3ypass&authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:t0ken&proxyPassword=pr0xy&replicaSet=rs0';
+    const redacted = redactUri(options);
+    for (const secret of ['k3ypass', 't0ken', 'pr0xy']) expect(redacted).not.toContain(secret);
+    expect(redacted).toBe('mongodb://h1/parley?tls=true&tlsCertificateKeyFilePassword=***&authMechanism=MONGODB-AWS&authMechanismProperties=***&proxyPassword=***&replicaSet=rs0');
+    // The driver reads option names in any case: so does the redaction.
+    expect(redactUri('mongodb://h1/?SSLPEMKeyPassword=k3ypass')).toBe('mongodb://h1/?SSLPEMKeyPassword=***');
   });
 });
 
@@ -211,6 +226,20 @@ describe('start-up errors say which step failed and why', () => {
     const client = new MongoClient('mongodb://127.0.0.1:1/parley');
     const store = new MongoStore(client, client.db('parley'), 'replicaSet', 'rs0', 10_000);
     await expect(store.ping()).rejects.toThrow(/the feed of new messages is down: the change stream has not opened yet/);
+    await client.close();
+  });
+});
+
+describe('the accounts collections follow the log\'s consistency rules, whatever the URI says', () => {
+  it('opens users and sessions like messages: majority reads from the primary, majority writes with a time limit', async () => {
+    // A URI that would have accounts read from a lagging secondary and written unacknowledged by a majority.
+    const client = new MongoClient('mongodb://127.0.0.1:1/parley?readPreference=secondaryPreferred&readConcernLevel=local&w=1');
+    const store = new MongoStore(client, client.db('parley'), 'replicaSet', 'rs0', 7000);
+    for (const collection of [store.accounts.users, store.accounts.sessions]) {
+      expect(collection.readPreference?.mode, collection.collectionName).toBe('primary');
+      expect(collection.readConcern?.level, collection.collectionName).toBe('majority');
+      expect(collection.writeConcern, collection.collectionName).toMatchObject({ w: 'majority', journal: true, wtimeoutMS: 7000 });
+    }
     await client.close();
   });
 });
@@ -311,5 +340,47 @@ describe('ChangeFeedState: the change stream, every way it can go and end', () =
     expect(feed.live).toBe(true);
     expect(feed.reason).toBeUndefined();
     expect(feed.failed(new MongoNetworkError('closed')).delayMs).toBe(250);
+  });
+});
+
+describe('RecentMap: the per-room caches stay bounded', () => {
+  it('keeps the most recently used rooms up to its capacity, dropping the least recent first', () => {
+    const heads = new RecentMap<string, number>(3);
+    for (const room of ['a', 'b', 'c']) heads.set(room, 1);
+    heads.get('a');
+    heads.set('d', 1);
+    expect(heads.size).toBe(3);
+    expect(['a', 'b', 'c', 'd'].map((room) => heads.get(room))).toEqual([1, undefined, 1, 1]);
+    for (let i = 0; i < 10_000; i++) heads.set(`room-${i}`, i);
+    expect(heads.size).toBe(3);
+  });
+});
+
+// ---- a cursor past the head, as MongoDB can show it just after an election ---------------------
+
+/** A real store that reports itself as MongoDB: what checkCursor decides from, with the log it reads. */
+class ReportedAsMongo extends OutageStore {
+  override get kind() {
+    return 'mongodb' as const;
+  }
+}
+
+describe('checkCursor on MongoDB: a cursor past the head in the log\'s own epoch', () => {
+  it('is retried (store_unavailable), not reset: a new primary\'s majority snapshot can lag what the reader received', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-cursor-'));
+    const store = new ReportedAsMongo(openEmbeddedStore(dir));
+    const ctx = { store, config: loadConfig({ STORE: 'embedded', DATA_DIR: dir }) };
+    try {
+      for (const i of [1, 2, 3]) await store.append({ room: 'r', clientId: `c${i}`, author: 'ana', text: `#${i}` });
+      // Seq 5 came from the old primary's stream; the new primary's majority snapshot shows 3 for now.
+      await expect(checkCursor(ctx, 'r', 5, store.epoch)).rejects.toBeInstanceOf(StoreUnavailableError);
+      // Without its epoch, or with another one, the cursor cannot be vouched for: a reset, as before.
+      expect(await checkCursor(ctx, 'r', 5, undefined)).toEqual({ kind: 'reset', reason: 'ahead' });
+      expect(await checkCursor(ctx, 'r', 5, 'another-epoch')).toEqual({ kind: 'reset', reason: 'epoch' });
+      expect(await checkCursor(ctx, 'r', 3, store.epoch)).toEqual({ kind: 'servable', head: 3 });
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -197,7 +197,7 @@ if (typeof target === 'string') {
 
   describe('a dropped database, a restart', () => {
     it('sets the log up again under two running instances: one new epoch, unique indexes, seqs from 1 with no hole', async () => {
-      proves('dropDatabase under two running stores: both take the same new epoch, the unique indexes are back, writes through both go on from seq 1 with no hole and no duplicate');
+      proves('dropDatabase under two running stores: both take the same new epoch, exactly one epoch change, the unique indexes are back, writes through both go on from seq 1 with no hole and no duplicate');
       const uri = fresh();
       const [a, b] = [await openMongoStore(uri), await openMongoStore(uri)];
       try {
@@ -214,6 +214,9 @@ if (typeof target === 'string') {
             });
           });
         const bothRenewed = Promise.all([renewed(a), renewed(b)]);
+        // Every epoch either store takes from here on: the wipe must replace the epoch once, not once per notice.
+        const epochsSeen = new Set([oldEpoch]);
+        for (const store of [a, b]) store.onFeedGap(() => epochsSeen.add(store.epoch));
         await admin.db(new ConnectionString(uri).pathname.slice(1)).dropDatabase();
         await withTimeout(bothRenewed, 30_000, 'both stores to notice the wipe');
         expect(a.epoch).not.toBe(oldEpoch);
@@ -221,6 +224,35 @@ if (typeof target === 'string') {
         const acked = await Promise.all(range(11, 40).map((i) => sendUntilAcked(i % 2 ? a : b, message('wiped', i))));
         const log = await checkLog(uri, 'wiped', acked);
         expect(log).toHaveLength(30);
+        await Promise.all([a.ping(), b.ping()]);
+        epochsSeen.add(a.epoch).add(b.epoch);
+        expect([...epochsSeen], 'exactly one epoch change').toEqual([oldEpoch, a.epoch]);
+        const indexes = await admin.db(new ConnectionString(uri).pathname.slice(1)).collection('messages').indexes();
+        expect(indexes.filter((index) => index.unique).map((index) => index.name).sort()).toEqual(['room_clientId', 'room_seq']);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it('keeps seqs unique when `messages` is dropped while writers with no cached head send', async () => {
+      proves('drop of messages during 60 concurrent sends to fresh rooms through two stores: each room 1..n with no hole and no duplicate, the unique indexes back, one epoch on both');
+      const uri = fresh();
+      const [a, b] = [await openMongoStore(uri), await openMongoStore(uri)];
+      try {
+        const rooms = ['d0', 'd1', 'd2'];
+        const sends = range(1, 60).map((i) => sendUntilAcked(i % 2 ? a : b, message(rooms[i % 3]!, i)));
+        await admin.db(new ConnectionString(uri).pathname.slice(1)).collection('messages').drop();
+        const acked = await Promise.all(sends);
+        await withTimeout(
+          (async () => {
+            while (a.epoch !== b.epoch) await Promise.allSettled([a.ping(), b.ping()]);
+          })(),
+          30_000,
+          'both stores to serve one epoch',
+        );
+        // What was acked before the drop went with it: the log now holds what came after, by the same rules.
+        expect(acked).toHaveLength(60);
+        for (const room of rooms) await checkLog(uri, room, []);
         const indexes = await admin.db(new ConnectionString(uri).pathname.slice(1)).collection('messages').indexes();
         expect(indexes.filter((index) => index.unique).map((index) => index.name).sort()).toEqual(['room_clientId', 'room_seq']);
       } finally {
@@ -258,9 +290,14 @@ if (typeof target === 'string') {
 
   describeStepDown('a primary step-down', () => {
     it('loses, duplicates and skips nothing while the primary steps down under concurrent sends', async () => {
-      proves('replSetStepDown during 200 concurrent sends in 4 rooms, each resent until acked: 0 lost, 0 duplicated, no hole in any room');
+      proves('replSetStepDown during 200 concurrent sends in 4 rooms, each resent until acked: 0 lost, 0 duplicated, no hole in any room, and the epoch unchanged (a failover is not a wipe)');
       const uri = fresh();
       const store = await openMongoStore(uri, { operationTimeoutMs: 5000 });
+      const epochBefore = store.epoch;
+      const epochChanges: string[] = [];
+      store.onFeedGap(() => {
+        if (store.epoch !== epochBefore) epochChanges.push(store.epoch);
+      });
       try {
         const rooms = ['s0', 's1', 's2', 's3'];
         let ackedSoFar = 0;
@@ -278,6 +315,9 @@ if (typeof target === 'string') {
         await admin.db('admin').command({ replSetStepDown: 10, secondaryCatchUpPeriodSecs: 5 }).catch(() => undefined);
         const acked = await Promise.all(sends);
         for (const room of rooms) await checkLog(uri, room, acked.filter((result) => result.message.room === room));
+        await sendUntilAcked(store, message('s0', 201));
+        expect(epochChanges, 'the epoch never changed').toEqual([]);
+        expect(store.epoch).toBe(epochBefore);
       } finally {
         await store.close();
       }

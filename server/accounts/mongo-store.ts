@@ -1,7 +1,7 @@
 // The accounts part of the MongoDB store: collections `users` (unique index on nameKey: the index decides
 // between two sign-ups of one name, on any instance) and `sessions` (keyed by the id's hash, indexed by
 // user, and removed by a TTL index once expired).
-import { MongoServerError, type Collection, type Db, type WriteConcernSettings } from 'mongodb';
+import { MongoServerError, type Collection, type CollectionOptions, type Db } from 'mongodb';
 import { StoreUnavailableError } from '../store/store';
 import type { AccountStore, SessionRecord, UserRecord } from './store';
 
@@ -21,32 +21,36 @@ export async function createAccountIndexes(db: Db): Promise<void> {
 }
 
 export class MongoAccountStore implements AccountStore {
-  private readonly users: Collection<UserDocument>;
-  private readonly sessions: Collection<SessionDocument>;
+  /** Read and written with the log's options, whatever the URI says (see the constructor). */
+  readonly users: Collection<UserDocument>;
+  readonly sessions: Collection<SessionDocument>;
 
   constructor(
     db: Db,
-    /** The same as the messages': a session a sign-in answered with survives a failover. */
-    private readonly writeConcern: WriteConcernSettings,
+    /**
+     * The messages' options (majority reads from the primary, majority writes with a time limit): a session
+     * a sign-in answered with is found by the next request and survives a failover, a removed one is gone
+     * everywhere, and a name's holder is never read from a lagging secondary.
+     */
+    logOptions: CollectionOptions,
     private readonly isClosed: () => boolean,
   ) {
-    this.users = db.collection<UserDocument>('users');
-    this.sessions = db.collection<SessionDocument>('sessions');
+    this.users = db.collection<UserDocument>('users', logOptions);
+    this.sessions = db.collection<SessionDocument>('sessions', logOptions);
   }
 
   addUser({ id, ...user }: UserRecord): Promise<UserRecord | undefined> {
     return this.guard(async () => {
-      try {
-        await this.users.insertOne({ _id: id, ...user }, { writeConcern: this.writeConcern });
-        return undefined;
-      } catch (error) {
-        if (!(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
-      }
+      if (await this.insertUnlessTaken({ _id: id, ...user })) return undefined;
       // Lost to a holder of the name; should it be gone already (a guest just freed it), try once more.
       const holder = await this.userByKeyNow(user.nameKey);
       if (holder) return holder;
-      await this.users.insertOne({ _id: id, ...user }, { writeConcern: this.writeConcern });
-      return undefined;
+      if (await this.insertUnlessTaken({ _id: id, ...user })) return undefined;
+      // The index says a holder exists, but not yet on a majority (a sign-up in flight on the primary), so
+      // the majority read missed it: read the primary's own copy, or a 503 would answer "name taken".
+      const uncommitted = await this.userByKeyNow(user.nameKey, 'local');
+      if (uncommitted) return uncommitted;
+      throw new Error(`the name ${user.nameKey} is taken by a holder that cannot be read`);
     });
   }
 
@@ -55,18 +59,18 @@ export class MongoAccountStore implements AccountStore {
   }
 
   async removeGuest(userId: string): Promise<void> {
-    await this.guard(() => this.users.deleteOne({ _id: userId, passwordHash: { $exists: false } }, { writeConcern: this.writeConcern }));
+    await this.guard(() => this.users.deleteOne({ _id: userId, passwordHash: { $exists: false } }));
   }
 
   async addSession({ hash, ...session }: SessionRecord): Promise<void> {
     await this.guard(() =>
-      this.sessions.insertOne({ _id: hash, ...session, expires: new Date(session.expiresAt) }, { writeConcern: this.writeConcern }),
+      this.sessions.insertOne({ _id: hash, ...session, expires: new Date(session.expiresAt) }),
     );
   }
 
   session(hash: string): Promise<SessionRecord | undefined> {
     return this.guard(async () => {
-      const found = await this.sessions.findOne({ _id: hash }, { readConcern: { level: 'majority' } });
+      const found = await this.sessions.findOne({ _id: hash });
       return found ? toSession(found) : undefined;
     });
   }
@@ -80,11 +84,23 @@ export class MongoAccountStore implements AccountStore {
   }
 
   removeSession(hash: string): Promise<boolean> {
-    return this.guard(async () => (await this.sessions.deleteOne({ _id: hash }, { writeConcern: this.writeConcern })).deletedCount === 1);
+    return this.guard(async () => (await this.sessions.deleteOne({ _id: hash })).deletedCount === 1);
   }
 
-  private async userByKeyNow(nameKey: string): Promise<UserRecord | undefined> {
-    const found = await this.users.findOne({ nameKey }, { readConcern: { level: 'majority' } });
+  /** Whether `user` was inserted (false: the unique nameKey index says another holds the name). */
+  private async insertUnlessTaken(user: UserDocument): Promise<boolean> {
+    try {
+      await this.users.insertOne(user);
+      return true;
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false;
+      throw error;
+    }
+  }
+
+  /** The holder of `nameKey`, read from the primary at `level` (majority unless the index proved a holder exists). */
+  private async userByKeyNow(nameKey: string, level: 'majority' | 'local' = 'majority'): Promise<UserRecord | undefined> {
+    const found = await this.users.findOne({ nameKey }, { readConcern: { level } });
     if (!found) return undefined;
     const { _id, ...user } = found;
     return { id: _id, ...user };

@@ -5,6 +5,7 @@
 import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError, type ChangeStreamDocument } from 'mongodb';
 import type { ChatMessage } from '../protocol';
 import { describeError } from './mongo-errors';
+import { RecentMap } from './recent-map';
 
 /** The stream's position is gone (the oplog moved past it, or it names a collection that no longer exists). */
 const POSITION_LOST = new Set([
@@ -18,6 +19,8 @@ const NOT_ALLOWED = new Set([13, 18]); // Unauthorized, AuthenticationFailed
 const NOT_ALLOWED_RETRY_MS = 30_000;
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 10_000;
+/** How many rooms' last handed-on seq are remembered; a forgotten room's replayed event reaches the hub, which drops what a reader holds. */
+export const HANDED_ON_ROOMS = 10_000;
 
 /**
  * How to go on after the stream ended:
@@ -41,7 +44,7 @@ export interface FeedStep {
 
 export class ChangeFeedState {
   /** The last seq handed on per room: an event replayed by a reopened stream is not handed on twice. */
-  private readonly handedOn = new Map<string, number>();
+  private readonly handedOn = new RecentMap<string, number>(HANDED_ON_ROOMS);
   /** Failures since the stream last opened: the retry delay doubles with each. */
   private failures = 0;
   private notLive: string | undefined = 'the change stream has not opened yet';

@@ -12,11 +12,20 @@ export function databaseNameOf(uri: string, fallback = DEFAULT_DATABASE): string
   return named === '' ? fallback : named;
 }
 
-/** The URI without its credentials, for logs and errors; a URI the parser refuses keeps only its scheme. */
+/**
+ * The URI options that can carry a secret (compared in lower case, as the driver reads options):
+ * authMechanismProperties may hold AWS_SESSION_TOKEN, the others are passwords.
+ */
+const SECRET_OPTIONS = new Set(['tlscertificatekeyfilepassword', 'sslpemkeypassword', 'proxypassword', 'authmechanismproperties']);
+
+/** The URI without its credentials (password, secret-bearing options), for logs and errors; a URI the parser refuses keeps only its scheme. */
 export function redactUri(uri: string): string {
   try {
     const parsed = new ConnectionString(uri);
     if (parsed.password !== '') parsed.password = '***';
+    for (const name of [...parsed.searchParams.keys()]) {
+      if (SECRET_OPTIONS.has(name.toLowerCase())) parsed.searchParams.set(name, '***');
+    }
     return parsed.toString();
   } catch {
     const scheme = /^mongodb(\+srv)?:\/\//.exec(uri)?.[0] ?? '';

@@ -1,19 +1,22 @@
-// The MongoDB store, on the official driver. Each message is a document in `messages`, with unique
-// indexes on {room, seq} and {room, clientId}. A new message takes seq = head + 1, the head read with
-// majority read concern, and the unique index arbitrates between writers: seq has no holes even across
-// instances, without transactions, and a rollback cannot take a seq another message was built on (see
-// docs/scaling.md). Every read a reader or a resend depends on sees only majority-committed data, from
-// the primary; every write waits for a majority, for at most the operation timeout.
-// On a replica set or a sharded cluster the feed of new messages is a change stream, so every instance
-// delivers what any instance wrote; on a standalone mongod the feed is local and one instance may run.
+// The MongoDB store, on the official driver. Each message is a document in `messages` whose _id is
+// {room, seq}, with unique indexes on {room, seq} and {room, clientId}. A new message takes
+// seq = head + 1, the head read with majority read concern, and the _id arbitrates between writers: seq
+// has no holes even across instances, without transactions, and a rollback cannot take a seq another
+// message was built on (see docs/scaling.md). Every read a reader or a resend depends on sees only
+// majority-committed data, from the primary; every write waits for a majority, for at most the operation
+// timeout. On a replica set or a sharded cluster the feed of new messages is a change stream, so every
+// instance delivers what any instance wrote; on a standalone mongod the feed is local and one instance may run.
 import { randomBytes } from 'node:crypto';
 import {
+  Binary,
   MongoClient,
   ReadPreference,
+  type ObjectId,
   type ChangeStream,
   type ChangeStreamDocument,
   type ChangeStreamOptions,
   type Collection,
+  type CollectionOptions,
   type Db,
   type ResumeToken,
   type Timestamp,
@@ -24,6 +27,7 @@ import type { ChatMessage } from '../protocol';
 import { ChangeFeedState, type FeedRecovery } from './mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeError, describeStartupError, READING_URI, type Deployment } from './mongo-errors';
 import { databaseNameOf, redactUri } from './mongo-uri';
+import { RecentMap } from './recent-map';
 import {
   StoreUnavailableError,
   type AppendListener,
@@ -41,11 +45,22 @@ const PING_TIMEOUT_MS = 1000;
 /** How often, at most, the log says that another process writes to a standalone mongod. */
 const FOREIGN_WRITER_WARNING_MS = 60_000;
 /** The events the feed follows: new messages, and every way the collection can go away. */
+/** How many rooms' heads are cached; a room not written for a while reads its head again. */
+const CACHED_HEADS = 10_000;
 const FEED_PIPELINE = [{ $match: { operationType: { $in: ['insert', 'drop', 'rename', 'dropDatabase', 'invalidate'] } } }];
+
+/**
+ * A stored message. New ones have `_id` {room, seq}: the unique index every collection has makes the seq
+ * unique even in a `messages` collection MongoDB re-created without Parley's indexes (after a wipe).
+ * Older ones keep their ObjectId, and room_seq keeps them unique. Every read projects `_id` away.
+ */
+type MessageDocument = ChatMessage & { _id?: { room: string; seq: number } | ObjectId };
 
 interface MetaDocument {
   _id: string;
   value: string;
+  /** In the epoch document: the UUID of the `messages` collection the epoch belongs to (see establish). */
+  messages?: string;
 }
 
 interface QueuedAppend {
@@ -101,8 +116,10 @@ export class MongoStore implements Store {
   readonly kind = 'mongodb';
   /** Changes only when the database was wiped under the running store (see reestablish). */
   epoch = '';
+  /** The UUID of the `messages` collection the epoch belongs to, as the epoch document records it. */
+  private messagesUuid: string | undefined;
   readonly accounts: MongoAccountStore;
-  private readonly messages: Collection<ChatMessage>;
+  private readonly messages: Collection<MessageDocument>;
   private readonly meta: Collection<MetaDocument>;
   private readonly listeners = new Set<AppendListener>();
   private readonly gapListeners = new Set<FeedGapListener>();
@@ -113,7 +130,7 @@ export class MongoStore implements Store {
    * The last seq this process knows per room, all majority-committed: never ahead of the database but
    * after a wipe, which the next write to the room notices (its head is gone).
    */
-  private readonly heads = new Map<string, number>();
+  private readonly heads = new RecentMap<string, number>(CACHED_HEADS);
   private readonly feed = new ChangeFeedState();
   /** Whether a change stream feeds the hub (replica set, sharded cluster) or this process does (standalone). */
   private readonly watching: boolean;
@@ -126,6 +143,13 @@ export class MongoStore implements Store {
   private writeFailure: string | undefined;
   /** Set while the store sets itself up again after a wipe; appends wait for it. */
   private reestablishing: Promise<void> | undefined;
+  /**
+   * Why the log is not set up (a wipe was found and setting it up again failed): writes are refused
+   * store_unavailable and /readyz answers 503 until it is, retried with a backoff.
+   */
+  private notEstablished: string | undefined;
+  /** Failed attempts to set the log up again in a row: the retry delay doubles with each. */
+  private establishFailures = 0;
   private lastForeignWriterWarning = 0;
   /**
    * Standalone only: a write whose outcome is unknown may have stored messages this process never handed
@@ -146,14 +170,14 @@ export class MongoStore implements Store {
   ) {
     // Majority reads from the primary: a reader never sees a seq that can roll back, and a lagging
     // secondary named in the URI's readPreference never answers for the log.
-    const logOptions = {
-      readConcern: { level: 'majority' as const },
+    const logOptions: CollectionOptions = {
+      readConcern: { level: 'majority' },
       readPreference: ReadPreference.primary,
-      writeConcern: { w: 'majority' as const, journal: true, wtimeoutMS: operationTimeoutMs },
+      writeConcern: { w: 'majority', journal: true, wtimeoutMS: operationTimeoutMs },
     };
-    this.messages = db.collection<ChatMessage>('messages', logOptions);
+    this.messages = db.collection<MessageDocument>('messages', logOptions);
     this.meta = db.collection<MetaDocument>('meta', logOptions);
-    this.accounts = new MongoAccountStore(db, logOptions.writeConcern, () => this.closed);
+    this.accounts = new MongoAccountStore(db, logOptions, () => this.closed);
     this.watching = deployment !== 'standalone';
   }
 
@@ -168,24 +192,47 @@ export class MongoStore implements Store {
       { key: { room: 1, clientId: 1 }, unique: true, name: 'room_clientId' },
     ]);
     await createAccountIndexes(this.db);
-    if (replacing) {
-      await this.meta.updateOne({ _id: 'epoch', value: replacing }, { $set: { value: randomBytes(8).toString('hex') } }, { maxTimeMS: this.operationTimeoutMs });
+    // The epoch names the collection it belongs to: a `messages` re-created since (dropped while no
+    // instance ran, or under them) has another UUID, which a stale read after an election cannot fake.
+    const messages = await this.messagesIdentity();
+    const renew = { $set: { value: randomBytes(8).toString('hex'), messages } };
+    const timeLimit = { maxTimeMS: this.operationTimeoutMs };
+    if (replacing) await this.meta.updateOne({ _id: 'epoch', value: replacing }, renew, timeLimit);
+    const found = await this.meta.findOneAndUpdate(
+      { _id: 'epoch' },
+      { $setOnInsert: { value: randomBytes(8).toString('hex'), messages } },
+      { upsert: true, returnDocument: 'after', ...timeLimit },
+    );
+    if (!found) throw new Error('the epoch document was not returned');
+    if (found.messages === undefined) {
+      await this.meta.updateOne({ _id: 'epoch', value: found.value, messages: { $exists: false } }, { $set: { messages } }, timeLimit);
+    } else if (found.messages !== messages) {
+      await this.meta.updateOne({ _id: 'epoch', value: found.value }, renew, timeLimit);
     }
     // Read in a session to learn the cluster time now: the feed starts from there, not from whenever the
     // change stream's first aggregate reaches the server, or a message stored in between would be missed.
     const session = this.client.startSession();
     try {
-      const epochDoc = await this.meta.findOneAndUpdate(
-        { _id: 'epoch' },
-        { $setOnInsert: { value: randomBytes(8).toString('hex') } },
-        { upsert: true, returnDocument: 'after', session, maxTimeMS: this.operationTimeoutMs },
-      );
-      if (!epochDoc) throw new Error('the epoch document was not returned');
+      const epochDoc = await this.meta.findOne({ _id: 'epoch' }, { session, ...timeLimit });
+      if (!epochDoc) throw new Error('the epoch document is gone');
       this.epoch = epochDoc.value;
+      this.messagesUuid = epochDoc.messages;
       this.feedStart = session.operationTime;
     } finally {
       await session.endSession();
     }
+  }
+
+  /** The UUID of the `messages` collection now (hex), or undefined when it does not exist. */
+  private async messagesIdentity(): Promise<string | undefined> {
+    const [info] = await this.db.listCollections({ name: 'messages' }, { nameOnly: false, readPreference: ReadPreference.primary }).toArray();
+    const uuid: unknown = info && 'info' in info ? info.info?.uuid : undefined;
+    return uuid instanceof Binary ? uuid.toString('hex') : undefined;
+  }
+
+  /** Whether `messages` is another collection than the one the epoch belongs to: the log was wiped. */
+  private async logWasWiped(): Promise<boolean> {
+    return (await this.messagesIdentity()) !== this.messagesUuid;
   }
 
   append(message: NewMessage): Promise<AppendResult> {
@@ -248,6 +295,7 @@ export class MongoStore implements Store {
 
   /** What ping checks, without its time limit. */
   private async check(): Promise<void> {
+    if (this.notEstablished !== undefined) throw new StoreUnavailableError(this.notEstablished);
     if (this.watching && !this.feed.live) throw new StoreUnavailableError(`the feed of new messages is down: ${this.feed.reason}`);
     if (this.writeFailure !== undefined) {
       // A probe write with the writes' own concern: ready again only once a majority confirms one.
@@ -261,6 +309,8 @@ export class MongoStore implements Store {
     const epochDoc = await this.meta.findOne({ _id: 'epoch' }, { maxTimeMS: PING_TIMEOUT_MS });
     if (!epochDoc) await this.reestablish('the epoch document is gone', this.epoch);
     else if (epochDoc.value !== this.epoch) await this.reestablish('another instance found the log wiped and set a new epoch');
+    else if (await this.logWasWiped()) await this.reestablish('the messages collection was dropped and created again', this.epoch);
+    if (this.notEstablished !== undefined) throw new StoreUnavailableError(this.notEstablished);
   }
 
   /** The room's last seq in the database. Not refused after close(): appends accepted before it still finish. */
@@ -311,6 +361,7 @@ export class MongoStore implements Store {
     const deadline = Date.now() + this.operationTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       await this.reestablishing;
+      if (this.notEstablished !== undefined) throw new StoreUnavailableError(this.notEstablished);
       const pending = batch.map((message, i) => ({ message, i })).filter(({ i }) => results[i] === undefined);
       if (pending.length === 0) return results as AppendResult[];
 
@@ -324,7 +375,10 @@ export class MongoStore implements Store {
         )
         .toArray();
       if (cachedHead && !found.some((message) => message.seq === cachedHead)) {
-        await this.reestablish(`message ${cachedHead} of room ${room} is gone`, this.epoch);
+        // A wipe, or only a majority snapshot behind this process (a new primary catching up): the
+        // collection's identity tells them apart, and in the second case the head is read again.
+        if (await this.logWasWiped()) await this.reestablish(`message ${cachedHead} of room ${room} is gone, and so is its collection`, this.epoch);
+        else this.heads.delete(room);
         continue;
       }
       const byClientId = new Map(found.filter((message) => clientIds.has(message.clientId)).map((message) => [message.clientId, message]));
@@ -344,8 +398,8 @@ export class MongoStore implements Store {
       let inserted = fresh.length;
       if (fresh.length > 0) {
         try {
-          // insertMany adds _id to the documents it is given: hand it copies so the messages stay clean.
-          await this.messages.insertMany(fresh.map(({ doc }) => ({ ...doc })), { ordered: true });
+          // Copies with their _id, so that the messages acked and handed on stay without one.
+          await this.messages.insertMany(fresh.map(({ doc }) => ({ _id: { room: doc.room, seq: doc.seq }, ...doc })), { ordered: true });
         } catch (error) {
           this.heads.delete(room);
           const outcome = classifyWriteError(error);
@@ -373,7 +427,9 @@ export class MongoStore implements Store {
       if (inserted === fresh.length) continue;
       const pause = collisionDelayMs(attempt);
       if (Date.now() + pause > deadline) {
-        throw new StoreUnavailableError(`could not get a seq in room ${room} within ${this.operationTimeoutMs} ms: other writers kept taking it`);
+        throw new StoreUnavailableError(
+          `could not get a seq in room ${room} within ${this.operationTimeoutMs} ms: the next seq stayed taken (by other writers, or by a write a majority read does not show yet)`,
+        );
       }
       await sleep(pause);
     }
@@ -392,32 +448,38 @@ export class MongoStore implements Store {
   /**
    * The database was wiped (or the collection dropped) under the running store: forget the cached heads,
    * create the indexes again, take the new epoch (replacing `wipedEpoch`, or the one another instance set),
-   * and have every reader check its cursor: it gets a reset. One at a time; appends wait for it.
+   * and have every reader check its cursor: it gets a reset. One at a time; appends wait for it. Should it
+   * fail, the store refuses writes and is not ready (notEstablished) until a retry, with a backoff, succeeds.
    */
   private reestablish(reason: string, wipedEpoch?: string): Promise<void> {
     this.reestablishing ??= (async () => {
       this.logger?.warn({ reason }, 'the MongoDB message log was wiped; setting it up again (new epoch)');
+      this.notEstablished = `the message log is being set up again: ${reason}`;
       this.heads.clear();
       this.feed.forget();
       try {
         await this.establish(wipedEpoch);
+      } catch (error) {
+        this.notEstablished = `the message log could not be set up again after a wipe (${describeError(error)})`;
+        this.logger?.error({ err: error }, 'could not set the MongoDB message log up again; writes are refused until it is');
+        this.retryEstablish(reason, wipedEpoch);
+        return;
       } finally {
         this.reestablishing = undefined;
       }
+      this.notEstablished = undefined;
+      this.establishFailures = 0;
       this.signalGap('missed');
     })();
     return this.reestablishing;
   }
 
-  /** Sets where a restarted feed begins: the cluster time now. */
-  private async readClusterTime(): Promise<void> {
-    const session = this.client.startSession();
-    try {
-      await this.meta.findOne({ _id: 'epoch' }, { session, maxTimeMS: this.operationTimeoutMs });
-      this.feedStart = session.operationTime ?? this.feedStart;
-    } finally {
-      await session.endSession();
-    }
+  /** Tries reestablish again once a delay has passed that doubles with each failure, up to 10 s. */
+  private retryEstablish(reason: string, wipedEpoch: string | undefined): void {
+    const delayMs = Math.min(10_000, 250 * 2 ** this.establishFailures++);
+    setTimeout(() => {
+      if (!this.closed && this.notEstablished !== undefined) void this.reestablish(reason, wipedEpoch);
+    }, delayMs).unref();
   }
 
   /**
@@ -432,42 +494,66 @@ export class MongoStore implements Store {
   private async followChanges(started: () => void, failedToStart: (error: unknown) => void): Promise<void> {
     let from: 'position' | 'now' = 'position';
     let everOpened = false;
+    const opened = () => {
+      everOpened = true;
+      started();
+    };
     while (!this.closed) {
-      const options: ChangeStreamOptions =
-        this.resumeToken && from === 'position' ? { resumeAfter: this.resumeToken } : this.feedStart ? { startAtOperationTime: this.feedStart } : {};
-      const stream = this.messages.watch<ChatMessage, ChangeStreamDocument<ChatMessage>>(FEED_PIPELINE, options);
-      this.changeStream = stream;
-      const opened = () => {
-        everOpened = true;
-        started();
-      };
       let recovery: FeedRecovery;
       try {
-        recovery = await this.readStream(stream, from === 'now', opened);
+        recovery = await this.followStream(from, opened, everOpened);
       } catch (error) {
         if (this.closed) return;
         if (!everOpened) {
-          await stream.close().catch(() => undefined);
           failedToStart(error);
           return;
         }
         recovery = this.feed.failed(error);
       }
-      await stream.close().catch(() => undefined);
       if (this.closed) return;
       this.logger?.warn({ reason: recovery.reason, retryInMs: recovery.delayMs, action: recovery.action }, 'the MongoDB change stream ended; reopening it');
-      // Long-polls waiting on the hub's last batch must read the store while the feed is down.
-      this.signalGap('stopped');
-      if (recovery.action === 'restart') {
-        this.resumeToken = undefined;
-        await this.readClusterTime().catch((error: unknown) => this.logger?.warn({ err: error }, 'could not read the cluster time to restart the change stream from'));
-      }
+      if (recovery.action === 'restart') this.resumeToken = undefined;
       from = recovery.action === 'restart' ? 'now' : 'position';
       await new Promise<void>((resolve) => {
         this.wakeFeed = resolve;
         setTimeout(resolve, recovery.delayMs).unref();
       });
     }
+  }
+
+  /**
+   * Opens the stream, reads it until it ends, closes it, and returns how to go on; throws what the stream
+   * threw. A failure outside the stream (a throwing listener, watch() itself, setting the log up again) is
+   * logged and read as a lost position, so the loop goes on and readers read the store.
+   */
+  private async followStream(from: 'position' | 'now', opened: () => void, openedBefore: boolean): Promise<FeedRecovery> {
+    let stream: ChangeStream<ChatMessage, ChangeStreamDocument<ChatMessage>> | undefined;
+    let streamFailed = false;
+    try {
+      stream = this.messages.watch<ChatMessage, ChangeStreamDocument<ChatMessage>>(FEED_PIPELINE, this.streamOptions(from));
+      this.changeStream = stream;
+      return await this.readStream(stream, from === 'now', opened, () => (streamFailed = true));
+    } catch (error) {
+      if (streamFailed || this.closed || !openedBefore) throw error;
+      this.logger?.error({ err: error }, 'the MongoDB feed failed outside its change stream; restarting it');
+      const recovery = this.feed.failed(error);
+      return { ...recovery, action: 'restart' };
+    } finally {
+      // Long-polls waiting on the hub's last batch must read the store while the feed is down: said before
+      // the close, which can wait for a server to be selected.
+      if (!this.closed) this.signalGap('stopped');
+      await stream?.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Where a stream opens: after its last position; at the cluster time the store was set up, when it has
+   * none yet; with no start option after the position was lost (the `missed` gap is signalled once it is open).
+   */
+  private streamOptions(from: 'position' | 'now'): ChangeStreamOptions {
+    if (from === 'now') return {};
+    if (this.resumeToken) return { resumeAfter: this.resumeToken };
+    return this.feedStart ? { startAtOperationTime: this.feedStart } : {};
   }
 
   /**
@@ -479,7 +565,16 @@ export class MongoStore implements Store {
     stream: ChangeStream<ChatMessage, ChangeStreamDocument<ChatMessage>>,
     afterGap: boolean,
     opened: () => void,
+    streamFailed: () => void,
   ): Promise<FeedRecovery> {
+    const next = async () => {
+      try {
+        return await stream.tryNext();
+      } catch (error) {
+        streamFailed();
+        throw error;
+      }
+    };
     let isOpen = false;
     const open = () => {
       if (isOpen || this.closed) return;
@@ -494,13 +589,13 @@ export class MongoStore implements Store {
       open();
     });
     for (;;) {
-      const first = await stream.tryNext();
+      const first = await next();
       if (this.closed) return { action: 'resume', delayMs: 0, reason: 'closed' };
       open();
       const events = first ? [first] : [];
       while (stream.bufferedCount() > 0) {
-        const next = await stream.tryNext();
-        if (next) events.push(next);
+        const event = await next();
+        if (event) events.push(event);
       }
       const step = this.feed.received(events);
       for (const message of step.messages) this.heads.set(message.room, Math.max(this.heads.get(message.room) ?? 0, message.seq));
@@ -514,8 +609,15 @@ export class MongoStore implements Store {
     }
   }
 
+  /** Tells every gap listener; one that throws is logged, and neither stops the others nor the feed. */
   private signalGap(gap: FeedGap): void {
-    for (const listener of this.gapListeners) listener(gap);
+    for (const listener of this.gapListeners) {
+      try {
+        listener(gap);
+      } catch (error) {
+        this.logger?.error({ err: error, gap }, 'a feed gap listener failed');
+      }
+    }
   }
 
   private emit(messages: readonly ChatMessage[]): void {
