@@ -233,3 +233,35 @@ async function waitUntilHeld(url: string, cookie: string): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+describe('password work under attack', () => {
+  it('answers a message POST at once while wrong sign-ins flood in from one IP: 2 hashes at a time, a short line, then 429 with Retry-After', async () => {
+    const { url } = await startTestServer();
+    const sender = await createSession(url, 'Quinn');
+    const started = performance.now();
+    const wrongAt: number[] = [];
+    let firstAnswer!: () => void;
+    const answered = new Promise<void>((resolve) => (firstAnswer = resolve));
+    // 25 from one IP: the per-IP attempts refuse the last ones at once, which tells that the others are in.
+    const attempts = Array.from({ length: 25 }, (_, i) =>
+      http<ErrorResponse>(url, 'POST', '/api/session', { json: { username: `nobody${i}`, password: 'guessguess' } }).then((answer) => {
+        if (answer.status === 401) wrongAt.push(performance.now() - started);
+        firstAnswer();
+        return answer;
+      }),
+    );
+    await answered;
+    const sendStart = performance.now();
+    const sent = await postMessage(url, 'lobby', { clientId: newClientId(), text: 'still here' }, sender);
+    const sendMs = performance.now() - sendStart;
+    const sendDoneAt = performance.now() - started;
+    const answers = await Promise.all(attempts);
+    console.log(`send ${sendMs.toFixed(0)} ms, flood ${Math.max(...wrongAt).toFixed(0)} ms, wrong sign-ins answered before the send: ${wrongAt.filter((at) => at < sendDoneAt).length} of ${wrongAt.length}`);
+    expect(sent.status).toBe(201);
+    // The send did not queue behind the hashes: at most the 2 running then finished before it.
+    expect(wrongAt.filter((at) => at < sendDoneAt).length).toBeLessThanOrEqual(2);
+    const busy = answers.filter((answer) => answer.body.error?.message.startsWith('the server is busy checking passwords'));
+    expect(busy.length).toBeGreaterThan(0);
+    for (const answer of busy) expect({ status: answer.status, retryAfter: answer.headers['retry-after'], retryable: answer.body.error.retryable }).toEqual({ status: 429, retryAfter: '1', retryable: true });
+  });
+});

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../errors';
 import { ErrorCode, type PeopleState } from '../protocol';
-import { TokenBuckets, type BucketRate } from '../rate-limit';
+import { BoundedSlots, TokenBuckets, type BucketRate } from '../rate-limit';
 import { checkName, type CheckedName } from './names';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords';
 import { clearedSessionCookie, readSessionId, sessionCookie } from './session-cookie';
@@ -44,6 +44,15 @@ export interface AccountsOptions {
 
 /** Password attempts (sign-ins and sign-ups) from one IP: a burst, then one every 2 s. */
 const ATTEMPTS_PER_IP: BucketRate = { burst: 20, perSecond: 0.5 };
+/**
+ * Password hashes (scrypt, 32 MiB each) run at once, server-wide: node's thread pool has 4 threads, and the
+ * embedded store's writes need the others, so sign-ins never stall the chat.
+ */
+const HASHES_AT_ONCE = 2;
+/** Password checks that may wait for a hash slot; past them the server answers rate_limited at once. */
+const HASHES_WAITING = 4;
+/** How long a client refused for busy hash slots is told to wait (a hash takes about 50 ms). */
+const HASHING_RETRY_AFTER_MS = 1000;
 /** Sign-in attempts at one name, from anywhere: a burst, then one every 30 s. */
 const ATTEMPTS_PER_NAME: BucketRate = { burst: 5, perSecond: 1 / 30 };
 /** A session's last use is written at most this often, so that a busy reader does not write on every request. */
@@ -56,6 +65,7 @@ export class Accounts {
   private readonly bound = new Map<string, Set<SessionBound>>();
   private readonly attemptsPerIp = new TokenBuckets(ATTEMPTS_PER_IP);
   private readonly attemptsPerName = new TokenBuckets(ATTEMPTS_PER_NAME);
+  private readonly hashing = new BoundedSlots(HASHES_AT_ONCE, HASHES_WAITING);
   /**
    * Whether each name seen lately is an account's, for the people list (names are unique, so a name is one
    * person). Bounded: the least recently seen are forgotten first.
@@ -115,7 +125,7 @@ export class Accounts {
       id: randomBytes(16).toString('hex'),
       name: checked.name,
       nameKey: checked.key,
-      passwordHash: await hashPassword(password),
+      passwordHash: await this.hashed(() => hashPassword(password)),
       createdAt: this.now(),
     };
     await this.claim(user, undefined);
@@ -131,10 +141,12 @@ export class Accounts {
     const checked = checkName(username, 'username');
     const key = 'key' in checked ? checked.key : username;
     this.takeAttempt(this.attemptsPerName, key, 'for this username');
-    this.decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
     const user = 'key' in checked && password.length <= MAX_PASSWORD_LENGTH ? await this.store.userByKey(key) : undefined;
-    const stored = user?.passwordHash ?? (await this.decoyHash);
-    const matches = await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), stored);
+    const matches = await this.hashed(async () => {
+      this.decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
+      const stored = user?.passwordHash ?? (await this.decoyHash);
+      return verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), stored);
+    });
     if (!user?.passwordHash || !matches) throw new ApiError(ErrorCode.signInFailed, 'the username or the password is wrong');
     return this.startSession(user, req);
   }
@@ -244,6 +256,15 @@ export class Accounts {
     this.accountNames.set(record.name, !record.guest);
     if (this.accountNames.size > MAX_REMEMBERED_NAMES) this.accountNames.delete(this.accountNames.keys().next().value as string);
     return { id: record.hash, userId: record.userId, nick: record.name, guest: record.guest };
+  }
+
+  /** Runs a password hash in one of the few hash slots; refuses with rate_limited when they and the line are full. */
+  private async hashed<T>(work: () => Promise<T>): Promise<T> {
+    const outcome = await this.hashing.run(work);
+    if (!outcome.ran) {
+      throw new ApiError(ErrorCode.rateLimited, `the server is busy checking passwords: try again in ${HASHING_RETRY_AFTER_MS / 1000} s`, HASHING_RETRY_AFTER_MS);
+    }
+    return outcome.result;
   }
 
   private takeAttempt(buckets: TokenBuckets, key: string, what: string): void {
