@@ -100,6 +100,22 @@ describe('accounts', () => {
     });
   });
 
+  it('signs in with the long emoji password it signed up with, and refuses a password with half a character on both paths', async () => {
+    const { url } = await startTestServer();
+    const emoji = '\u{1F600}'.repeat(130); // 130 characters, 260 UTF-16 units: within the 256-character bound
+    await signUp(url, 'Rosa', emoji);
+    await signIn(url, 'rosa', emoji);
+    const lone = await http<ErrorResponse>(url, 'POST', '/api/accounts', { json: { username: 'Sami', password: '\ud800'.repeat(8) } });
+    expect({ status: lone.status, code: lone.body.error.code, message: lone.body.error.message }).toEqual({
+      status: 400,
+      code: ErrorCode.invalidPassword,
+      message: 'a password cannot hold half a character (a lone UTF-16 surrogate)',
+    });
+    // A stored password is never matched by another made of half characters (they would all hash as U+FFFD).
+    await signUp(url, 'Tove', '\ufffd'.repeat(8));
+    expect((await http(url, 'POST', '/api/session', { json: { username: 'Tove', password: '\udc00'.repeat(8) } })).status).toBe(401);
+  });
+
   it('throttles sign-in attempts at one name (429 with Retry-After), even with the right password', async () => {
     const { url } = await startTestServer();
     await signUp(url, 'Frank');

@@ -141,11 +141,12 @@ export class Accounts {
     const checked = checkName(username, 'username');
     const key = 'key' in checked ? checked.key : username;
     this.takeAttempt(this.attemptsPerName, key, 'for this username');
-    const user = 'key' in checked && password.length <= MAX_PASSWORD_LENGTH ? await this.store.userByKey(key) : undefined;
+    // A password sign-up would refuse can match no account: the same answer, after the same work, as a wrong one.
+    const user = 'key' in checked && passwordProblem(password) === undefined ? await this.store.userByKey(key) : undefined;
     const matches = await this.hashed(async () => {
       this.decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
       const stored = user?.passwordHash ?? (await this.decoyHash);
-      return verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), stored);
+      return verifyPassword(password, stored);
     });
     if (!user?.passwordHash || !matches) throw new ApiError(ErrorCode.signInFailed, 'the username or the password is wrong');
     return this.startSession(user, req);
@@ -289,9 +290,20 @@ function nameOrRefusal(raw: string, what: 'nickname' | 'username'): CheckedName 
 }
 
 function checkPassword(password: string): void {
+  const problem = passwordProblem(password);
+  if (problem !== undefined) throw new ApiError(ErrorCode.invalidPassword, problem);
+}
+
+/**
+ * Why sign-up refuses `password`, or undefined. Characters are code points, counted alike on sign-up and
+ * sign-in; half a surrogate pair is refused, as it would hash like U+FFFD (every such password alike).
+ */
+function passwordProblem(password: string): string | undefined {
+  if (/\p{Cs}/u.test(password)) return 'a password cannot hold half a character (a lone UTF-16 surrogate)';
   const length = [...password].length;
-  if (length < MIN_PASSWORD_LENGTH) throw new ApiError(ErrorCode.invalidPassword, `a password has at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (length > MAX_PASSWORD_LENGTH) throw new ApiError(ErrorCode.invalidPassword, `a password has at most ${MAX_PASSWORD_LENGTH} characters`);
+  if (length < MIN_PASSWORD_LENGTH) return `a password has at least ${MIN_PASSWORD_LENGTH} characters`;
+  if (length > MAX_PASSWORD_LENGTH) return `a password has at most ${MAX_PASSWORD_LENGTH} characters`;
+  return undefined;
 }
 
 function nameTaken(wanted: string, holder: UserRecord): ApiError {
