@@ -128,6 +128,16 @@ describe('accounts', () => {
     expect((await http(url, 'POST', '/api/session', { json: { username: 'Grace', password: PASSWORD } })).status).toBe(401);
   });
 
+  it('lets the owner sign in from their own address while strangers elsewhere are throttled at the name', async () => {
+    const { url } = await startTestServer();
+    await signUp(url, 'Vera');
+    const stranger = '127.0.0.2';
+    for (let i = 0; i < 5; i++) expect((await http(url, 'POST', '/api/session', { json: { username: 'Vera', password: `guess ${i}xx` }, from: stranger })).status).toBe(401);
+    const throttled = await http<ErrorResponse>(url, 'POST', '/api/session', { json: { username: 'Vera', password: `guess 6xx` }, from: stranger });
+    expect({ status: throttled.status, code: throttled.body.error.code }).toEqual({ status: 429, code: ErrorCode.rateLimited });
+    await signIn(url, 'Vera');
+  });
+
   it('stamps messages by an account, and lists accounts among the people present; guests carry no mark', async () => {
     const { url, wsUrl } = await startTestServer();
     const hana = await signUp(url, 'Hana');

@@ -133,6 +133,8 @@ export interface HttpOptions {
   raw?: string | Buffer;
   cookie?: string;
   headers?: Record<string, string>;
+  /** The loopback address the request comes from (127.0.0.x), to act as another client's IP. */
+  from?: string;
 }
 
 /**
@@ -147,7 +149,7 @@ export function http<T = unknown>(base: string, method: string, path: string, op
     ...options.headers,
   };
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, base), { method, headers, agent: false }, (res) => {
+    const req = request(new URL(path, base), { method, headers, agent: false, ...(options.from ? { localAddress: options.from } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);

@@ -53,8 +53,13 @@ const HASHES_AT_ONCE = 2;
 const HASHES_WAITING = 4;
 /** How long a client refused for busy hash slots is told to wait (a hash takes about 50 ms). */
 const HASHING_RETRY_AFTER_MS = 1000;
-/** Sign-in attempts at one name, from anywhere: a burst, then one every 30 s. */
-const ATTEMPTS_PER_NAME: BucketRate = { burst: 5, perSecond: 1 / 30 };
+/** Sign-in attempts at one name from one IP: a burst, then one every 30 s. */
+const ATTEMPTS_PER_NAME_AND_IP: BucketRate = { burst: 5, perSecond: 1 / 30 };
+/**
+ * Sign-in attempts at one name from anywhere: far above what its owner makes, so that strangers cannot lock
+ * the owner out, but a bound on guessing from many addresses.
+ */
+const ATTEMPTS_PER_NAME: BucketRate = { burst: 100, perSecond: 1 / 2 };
 /** A session's last use is written at most this often, so that a busy reader does not write on every request. */
 const TOUCH_EVERY_MS = 60_000;
 /** How much of a User-Agent is kept, to tell sessions apart in the list. */
@@ -64,6 +69,7 @@ export class Accounts {
   /** The connections open for each session (by id), closed when it ends. */
   private readonly bound = new Map<string, Set<SessionBound>>();
   private readonly attemptsPerIp = new TokenBuckets(ATTEMPTS_PER_IP);
+  private readonly attemptsPerNameAndIp = new TokenBuckets(ATTEMPTS_PER_NAME_AND_IP);
   private readonly attemptsPerName = new TokenBuckets(ATTEMPTS_PER_NAME);
   private readonly hashing = new BoundedSlots(HASHES_AT_ONCE, HASHES_WAITING);
   /**
@@ -134,12 +140,13 @@ export class Accounts {
 
   /**
    * Signs in with a password. The same refusal, after the same work (a scrypt of the password), whether the
-   * username exists or not; attempts are limited per IP and per name.
+   * username exists or not; attempts are limited per IP, per name and IP, and per name.
    */
   async signIn(username: string, password: string, req: IncomingMessage, ip: string): Promise<StartedSession> {
     this.takeAttempt(this.attemptsPerIp, ip, 'from this address');
     const checked = checkName(username, 'username');
     const key = 'key' in checked ? checked.key : username;
+    this.takeAttempt(this.attemptsPerNameAndIp, `${ip} ${key}`, 'for this username from this address');
     this.takeAttempt(this.attemptsPerName, key, 'for this username');
     // A password sign-up would refuse can match no account: the same answer, after the same work, as a wrong one.
     const user = 'key' in checked && passwordProblem(password) === undefined ? await this.store.userByKey(key) : undefined;
