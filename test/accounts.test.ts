@@ -153,6 +153,16 @@ describe('accounts', () => {
     expect(people).toMatchObject({ present: ['Hana', 'Ivan'], accounts: ['Hana'] });
   });
 
+  it('refuses guest sessions and nickname changes from one IP past IP_GUEST_BURST, with 429 and Retry-After; another IP is not held up', async () => {
+    const { url } = await startTestServer({ IP_GUEST_BURST: '3', IP_GUESTS_PER_MINUTE: '1' });
+    const cookie = await createSession(url, 'Umar1');
+    for (const nick of ['Umar2', 'Umar3']) expect((await http(url, 'POST', '/api/session', { json: { nick }, cookie })).status).toBe(200);
+    const refused = await http<ErrorResponse>(url, 'POST', '/api/session', { json: { nick: 'Umar4' } });
+    expect({ status: refused.status, code: refused.body.error.code, retryable: refused.body.error.retryable }).toEqual({ status: 429, code: ErrorCode.rateLimited, retryable: true });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await http(url, 'POST', '/api/session', { json: { nick: 'Umar4' }, from: '127.0.0.2' })).status).toBe(200);
+  });
+
   it('refuses guests with GUESTS=off, and still signs accounts up', async () => {
     const { url } = await startTestServer({ GUESTS: 'off' });
     expect((await http<SessionLookupResponse>(url, 'GET', '/api/session')).body).toEqual({ nick: null, maxTextLength: 4000, guestsAllowed: false });
