@@ -236,6 +236,29 @@ describe('sessions', () => {
     expect(answer.headers['set-cookie']?.[0]).toMatch(/^parley_session=[^;]+; Max-Age=2592000; Path=\/; HttpOnly; SameSite=Lax$/);
   });
 
+  it('signing up from a guest\'s browser ends the guest session and frees its name', async () => {
+    const { url } = await startTestServer();
+    const guest = await createSession(url, 'Wanda');
+    expect((await http(url, 'POST', '/api/accounts', { json: { username: 'Xena', password: PASSWORD }, cookie: guest })).status).toBe(201);
+    expect((await http<SessionLookupResponse>(url, 'GET', '/api/session', { cookie: guest })).body.nick).toBeNull();
+    await createSession(url, 'Wanda');
+  });
+
+  it('with GUESTS=off, a guest from before signs out, and its name is free again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-sessions-'));
+    const store = openEmbeddedStore(dir);
+    deferCleanup(async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const options = { sessionIdleMs: 60_000, trustProxy: false };
+    const request = (cookie = ''): IncomingMessage => ({ headers: { cookie }, socket: {} }) as IncomingMessage;
+    const before = new Accounts(store.accounts, { ...options, guests: true });
+    const cookie = (await before.startGuest('Yara', request(), undefined)).cookie.split(';')[0] ?? '';
+    await new Accounts(store.accounts, { ...options, guests: false }).signOut(request(cookie));
+    expect((await before.startGuest('Yara', request(), undefined)).session.nick).toBe('Yara');
+  });
+
   it('expires a session left unused for SESSION_IDLE_DAYS, and keeps one in use alive past it (sliding)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'parley-sessions-'));
     const store = openEmbeddedStore(dir);

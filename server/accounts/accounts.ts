@@ -135,7 +135,7 @@ export class Accounts {
       createdAt: this.now(),
     };
     await this.claim(user, undefined);
-    return this.startSession(user, req);
+    return this.replacingSession(user, req);
   }
 
   /**
@@ -156,12 +156,16 @@ export class Accounts {
       return verifyPassword(password, stored);
     });
     if (!user?.passwordHash || !matches) throw new ApiError(ErrorCode.signInFailed, 'the username or the password is wrong');
-    return this.startSession(user, req);
+    return this.replacingSession(user, req);
   }
 
-  /** Ends the request's own session (a guest's name is free again). */
-  async signOut(session: Session): Promise<void> {
-    await this.end(session);
+  /**
+   * Ends the session the request's cookie names, if any (a guest's name is free again), also a guest's with
+   * GUESTS=off, which sessionOf no longer sees.
+   */
+  async signOut(req: IncomingMessage): Promise<void> {
+    const record = await this.recordOf(req);
+    if (record) await this.forget(record);
   }
 
   /** The Set-Cookie value that makes the browser forget its session cookie. */
@@ -239,6 +243,20 @@ export class Accounts {
   private async guestIsLive(guest: UserRecord): Promise<boolean> {
     const now = this.now();
     return (await this.store.sessionsOf(guest.id)).some((session) => session.expiresAt > now);
+  }
+
+  /** A new session for `user`, ending the one the browser had (a guest's name is free again at once). */
+  private async replacingSession(user: UserRecord, req: IncomingMessage): Promise<StartedSession> {
+    const previous = await this.recordOf(req);
+    const started = await this.startSession(user, req);
+    if (previous) await this.forget(previous);
+    return started;
+  }
+
+  /** The stored session the request's cookie names, live or not, whatever GUESTS says. */
+  private async recordOf(req: IncomingMessage): Promise<SessionRecord | undefined> {
+    const id = readSessionId(req, this.options.trustProxy);
+    return id === undefined ? undefined : this.store.session(hashOf(id));
   }
 
   private async startSession(user: UserRecord, req: IncomingMessage): Promise<StartedSession> {

@@ -37,8 +37,7 @@ export const startSession: HttpHandler = async (ctx, req, res) => {
 
 /** DELETE /api/session: signs out (a guest's nickname is free again); its sockets and long-polls close. 204 either way. */
 export const endSession: HttpHandler = async (ctx, req, res) => {
-  const session = await ctx.accounts.sessionOf(req);
-  if (session) await ctx.accounts.signOut(session);
+  await ctx.accounts.signOut(req);
   res.setHeader('Set-Cookie', ctx.accounts.clearedCookie(req));
   res.status(204).end();
 };
