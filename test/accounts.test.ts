@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Accounts } from '../server/accounts/accounts';
 import { ErrorCode, type ErrorResponse, type SessionListResponse, type SessionLookupResponse, type SessionResponse } from '../server/protocol';
+import { checkName } from '../server/accounts/names';
 import { openEmbeddedStore } from '../server/store/embedded';
 import {
   autoCleanup,
@@ -259,6 +260,27 @@ describe('sessions', () => {
     expect((await before.startGuest('Yara', request(), undefined)).session.nick).toBe('Yara');
   });
 
+  it('sweeps expired sessions and the guests left without one from the embedded store, and nothing live', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-sessions-'));
+    const store = openEmbeddedStore(dir);
+    deferCleanup(async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    let now = Date.now();
+    const accounts = new Accounts(store.accounts, { guests: true, sessionIdleMs: 10 * 60_000, trustProxy: false, now: () => now });
+    const request = (): IncomingMessage => ({ headers: {}, socket: {} }) as IncomingMessage;
+    const gone = await accounts.startGuest('Zoe', request(), undefined);
+    now += 5 * 60_000;
+    const live = await accounts.startGuest('Zack', request(), undefined);
+    now += 6 * 60_000;
+    await accounts.sweep();
+    expect(await store.accounts.session(gone.session.id)).toBeUndefined();
+    expect(await store.accounts.userByKey(keyOf('Zoe'))).toBeUndefined();
+    expect(await store.accounts.session(live.session.id)).toBeDefined();
+    expect((await store.accounts.userByKey(keyOf('Zack')))?.name).toBe('Zack');
+  });
+
   it('expires a session left unused for SESSION_IDLE_DAYS, and keeps one in use alive past it (sliding)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'parley-sessions-'));
     const store = openEmbeddedStore(dir);
@@ -324,3 +346,10 @@ describe('password work under attack', () => {
     for (const answer of busy) expect({ status: answer.status, retryAfter: answer.headers['retry-after'], retryable: answer.body.error.retryable }).toEqual({ status: 429, retryAfter: '1', retryable: true });
   });
 });
+
+/** The key a name is stored under (its confusable skeleton). */
+function keyOf(name: string): string {
+  const checked = checkName(name, 'nickname');
+  if (!('key' in checked)) throw new Error(`${name} is not a valid name`);
+  return checked.key;
+}

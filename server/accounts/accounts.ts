@@ -193,6 +193,11 @@ export class Accounts {
     return sessionCookie(current, req, this.options.trustProxy, Math.floor(this.options.sessionIdleMs / 1000));
   }
 
+  /** Removes a bounded batch of expired sessions and of guests left without one, where the store needs it done. */
+  async sweep(): Promise<number> {
+    return (await this.store.sweepExpired?.(this.now(), SWEEP_BATCH)) ?? 0;
+  }
+
   /** `state` with the present names that are accounts' (as far as this instance has seen them) in `accounts`. */
   markAccounts(state: PeopleState): PeopleState {
     const accounts = state.present.filter((name) => this.accountNames.get(name) === true);
@@ -300,6 +305,9 @@ export class Accounts {
     }
   }
 }
+
+/** Sessions and users one sweep looks at, each: a short write transaction, whatever the store holds. */
+const SWEEP_BATCH = 1000;
 
 /** How many names markAccounts remembers. */
 const MAX_REMEMBERED_NAMES = 100_000;
