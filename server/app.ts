@@ -65,6 +65,9 @@ export interface ParleyServer {
   close(): Promise<void>;
 }
 
+/** How often expired sessions and sessionless guests are swept from the store. */
+const ACCOUNT_SWEEP_MS = 60_000;
+
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<ParleyServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
   const store = options.store ?? (await openStore(config, logger));
@@ -214,6 +217,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     limits.sweep();
   }, config.heartbeatMs);
   heartbeat.unref();
+  // Expired sessions and guests left without one are removed a batch at a time (the embedded store keeps
+  // them otherwise until looked up; MongoDB expires sessions itself).
+  const accountSweep = setInterval(() => {
+    accounts.sweep().catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired sessions failed'));
+  }, ACCOUNT_SWEEP_MS);
+  accountSweep.unref();
   // One sweep closes the sockets that say nothing (see SocketSession.closeIfIdle) and those that do not read
   // (closeIfNotReading): a timer for all, not one each.
   const idleSweep = setInterval(
@@ -233,6 +242,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     closing ??= (async () => {
       clearInterval(heartbeat);
       clearInterval(idleSweep);
+      clearInterval(accountSweep);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       metricsServer?.close();
       metricsServer?.closeAllConnections();

@@ -64,6 +64,8 @@ const settings = {
   PRESENCE_PER_SECOND: { schema: integer(1, 1_000_000), default: '5', help: 'typing signals and people requests per second one session may make from one IP, after the burst' },
   IP_PRESENCE_BURST: { schema: integer(1, 1_000_000), default: '300', help: 'typing signals and people requests all clients of one IP may make at once' },
   IP_PRESENCE_PER_SECOND: { schema: integer(1, 1_000_000), default: '100', help: 'typing signals and people requests per second all clients of one IP may make, after the burst' },
+  IP_GUEST_BURST: { schema: integer(1, 1_000_000), default: '20', help: 'guest sessions and nickname changes all clients of one IP may make at once' },
+  IP_GUESTS_PER_MINUTE: { schema: integer(1, 1_000_000), default: '10', help: 'guest sessions and nickname changes per minute all clients of one IP may make, after the burst' },
   MAX_POLLED_ROOMS: { schema: integer(1, 10_000_000), default: '10000', help: 'rooms whose presence is kept for long-poll readers alone (no WebSocket follows them); past it, the least recently polled is forgotten' },
   SOCKET_FRAME_BURST: { schema: integer(1, 1_000_000), default: '100', help: 'frames one WebSocket may send at once; past its budget the server stops reading it until the budget refills' },
   SOCKET_FRAMES_PER_SECOND: { schema: integer(1, 1_000_000), default: '20', help: 'frames per second one WebSocket may send, after the burst' },
@@ -121,6 +123,8 @@ export interface Config {
   newRoomRate: BucketRate;
   ipNewRoomRate: BucketRate;
   presenceRate: BucketRate;
+  /** Guest sessions and nickname changes per IP. */
+  ipGuestRate: BucketRate;
   ipPresenceRate: BucketRate;
   maxPolledRooms: number;
   /** What one WebSocket may send: frames, and bytes (burst and rate alike: SOCKET_BYTES_PER_SECOND). */
@@ -215,6 +219,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ipNewRoomRate: { burst: r.IP_NEW_ROOM_BURST, perSecond: r.IP_NEW_ROOMS_PER_MINUTE / 60 },
     presenceRate: { burst: r.PRESENCE_BURST, perSecond: r.PRESENCE_PER_SECOND },
     ipPresenceRate: { burst: r.IP_PRESENCE_BURST, perSecond: r.IP_PRESENCE_PER_SECOND },
+    ipGuestRate: { burst: r.IP_GUEST_BURST, perSecond: r.IP_GUESTS_PER_MINUTE / 60 },
     maxPolledRooms: r.MAX_POLLED_ROOMS,
     socketFrameRate: { burst: r.SOCKET_FRAME_BURST, perSecond: r.SOCKET_FRAMES_PER_SECOND },
     socketByteRate: { burst: r.SOCKET_BYTES_PER_SECOND, perSecond: r.SOCKET_BYTES_PER_SECOND },

@@ -20,6 +20,7 @@ export class ClientLimits {
   private readonly ipNewRooms: TokenBuckets;
   private readonly presence: TokenBuckets;
   private readonly ipPresence: TokenBuckets;
+  private readonly ipGuests: TokenBuckets;
   private readonly connects: TokenBuckets;
   private readonly sockets: OpenCounts;
   private readonly longPolls: OpenCounts;
@@ -33,6 +34,7 @@ export class ClientLimits {
     this.ipNewRooms = new TokenBuckets(config.ipNewRoomRate);
     this.presence = new TokenBuckets(config.presenceRate);
     this.ipPresence = new TokenBuckets(config.ipPresenceRate);
+    this.ipGuests = new TokenBuckets(config.ipGuestRate);
     this.connects = new TokenBuckets(config.connectRate);
     this.sockets = new OpenCounts(config.maxConnectionsPerIp, config.maxConnections);
     this.longPolls = new OpenCounts(config.maxLongPollsPerIp);
@@ -84,6 +86,14 @@ export class ClientLimits {
     }
   }
 
+  /** A guest session or a nickname change from `ip`; throws rate_limited when its clients make them too fast. */
+  takeGuest(ip: string): void {
+    const taken = this.ipGuests.take(ip);
+    if (!taken.ok) {
+      throw new ApiError(ErrorCode.rateLimited, `too many guest sessions or nickname changes from your network; try again in ${seconds(taken.retryAfterMs)}`, taken.retryAfterMs);
+    }
+  }
+
   /** A new WebSocket from `ip`: undefined when it may open (call `socketClosed` when it closes), else why not. */
   openSocket(ip: string): ApiError | undefined {
     const rate = this.connects.take(ip);
@@ -125,6 +135,7 @@ export class ClientLimits {
     this.ipNewRooms.sweep();
     this.presence.sweep();
     this.ipPresence.sweep();
+    this.ipGuests.sweep();
     this.connects.sweep();
   }
 }

@@ -217,3 +217,34 @@ export class Turns {
     };
   }
 }
+
+/**
+ * Work that is heavy on CPU and memory (a password hash), run at most `atOnce` at a time, with at most
+ * `maxWaiting` more waiting their turn in order: past that a caller is refused at once instead of queued.
+ */
+export class BoundedSlots {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    private readonly atOnce: number,
+    private readonly maxWaiting: number,
+  ) {}
+
+  /** `work`'s result when it has run in a slot, or undefined (without running it) when every slot and place in line is taken. */
+  async run<T>(work: () => Promise<T>): Promise<{ ran: true; result: T } | { ran: false }> {
+    if (this.running >= this.atOnce) {
+      if (this.waiting.length >= this.maxWaiting) return { ran: false };
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      return { ran: true, result: await work() };
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Accounts } from '../server/accounts/accounts';
 import { ErrorCode, type ErrorResponse, type SessionListResponse, type SessionLookupResponse, type SessionResponse } from '../server/protocol';
+import { checkName } from '../server/accounts/names';
 import { openEmbeddedStore } from '../server/store/embedded';
 import {
   autoCleanup,
@@ -100,6 +101,22 @@ describe('accounts', () => {
     });
   });
 
+  it('signs in with the long emoji password it signed up with, and refuses a password with half a character on both paths', async () => {
+    const { url } = await startTestServer();
+    const emoji = '\u{1F600}'.repeat(130); // 130 characters, 260 UTF-16 units: within the 256-character bound
+    await signUp(url, 'Rosa', emoji);
+    await signIn(url, 'rosa', emoji);
+    const lone = await http<ErrorResponse>(url, 'POST', '/api/accounts', { json: { username: 'Sami', password: '\ud800'.repeat(8) } });
+    expect({ status: lone.status, code: lone.body.error.code, message: lone.body.error.message }).toEqual({
+      status: 400,
+      code: ErrorCode.invalidPassword,
+      message: 'a password cannot hold half a character (a lone UTF-16 surrogate)',
+    });
+    // A stored password is never matched by another made of half characters (they would all hash as U+FFFD).
+    await signUp(url, 'Tove', '\ufffd'.repeat(8));
+    expect((await http(url, 'POST', '/api/session', { json: { username: 'Tove', password: '\udc00'.repeat(8) } })).status).toBe(401);
+  });
+
   it('throttles sign-in attempts at one name (429 with Retry-After), even with the right password', async () => {
     const { url } = await startTestServer();
     await signUp(url, 'Frank');
@@ -110,6 +127,16 @@ describe('accounts', () => {
     expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
     // Another name is not held up by it.
     expect((await http(url, 'POST', '/api/session', { json: { username: 'Grace', password: PASSWORD } })).status).toBe(401);
+  });
+
+  it('lets the owner sign in from their own address while strangers elsewhere are throttled at the name', async () => {
+    const { url } = await startTestServer();
+    await signUp(url, 'Vera');
+    const stranger = '127.0.0.2';
+    for (let i = 0; i < 5; i++) expect((await http(url, 'POST', '/api/session', { json: { username: 'Vera', password: `guess ${i}xx` }, from: stranger })).status).toBe(401);
+    const throttled = await http<ErrorResponse>(url, 'POST', '/api/session', { json: { username: 'Vera', password: `guess 6xx` }, from: stranger });
+    expect({ status: throttled.status, code: throttled.body.error.code }).toEqual({ status: 429, code: ErrorCode.rateLimited });
+    await signIn(url, 'Vera');
   });
 
   it('stamps messages by an account, and lists accounts among the people present; guests carry no mark', async () => {
@@ -125,6 +152,16 @@ describe('accounts', () => {
     expect(byGuest.body.message).not.toHaveProperty('account');
     const people = await socket.next(ofType('people', (f) => f.present.length === 2));
     expect(people).toMatchObject({ present: ['Hana', 'Ivan'], accounts: ['Hana'] });
+  });
+
+  it('refuses guest sessions and nickname changes from one IP past IP_GUEST_BURST, with 429 and Retry-After; another IP is not held up', async () => {
+    const { url } = await startTestServer({ IP_GUEST_BURST: '3', IP_GUESTS_PER_MINUTE: '1' });
+    const cookie = await createSession(url, 'Umar1');
+    for (const nick of ['Umar2', 'Umar3']) expect((await http(url, 'POST', '/api/session', { json: { nick }, cookie })).status).toBe(200);
+    const refused = await http<ErrorResponse>(url, 'POST', '/api/session', { json: { nick: 'Umar4' } });
+    expect({ status: refused.status, code: refused.body.error.code, retryable: refused.body.error.retryable }).toEqual({ status: 429, code: ErrorCode.rateLimited, retryable: true });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await http(url, 'POST', '/api/session', { json: { nick: 'Umar4' }, from: '127.0.0.2' })).status).toBe(200);
   });
 
   it('refuses guests with GUESTS=off, and still signs accounts up', async () => {
@@ -200,6 +237,50 @@ describe('sessions', () => {
     expect(answer.headers['set-cookie']?.[0]).toMatch(/^parley_session=[^;]+; Max-Age=2592000; Path=\/; HttpOnly; SameSite=Lax$/);
   });
 
+  it('signing up from a guest\'s browser ends the guest session and frees its name', async () => {
+    const { url } = await startTestServer();
+    const guest = await createSession(url, 'Wanda');
+    expect((await http(url, 'POST', '/api/accounts', { json: { username: 'Xena', password: PASSWORD }, cookie: guest })).status).toBe(201);
+    expect((await http<SessionLookupResponse>(url, 'GET', '/api/session', { cookie: guest })).body.nick).toBeNull();
+    await createSession(url, 'Wanda');
+  });
+
+  it('with GUESTS=off, a guest from before signs out, and its name is free again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-sessions-'));
+    const store = openEmbeddedStore(dir);
+    deferCleanup(async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const options = { sessionIdleMs: 60_000, trustProxy: false };
+    const request = (cookie = ''): IncomingMessage => ({ headers: { cookie }, socket: {} }) as IncomingMessage;
+    const before = new Accounts(store.accounts, { ...options, guests: true });
+    const cookie = (await before.startGuest('Yara', request(), undefined)).cookie.split(';')[0] ?? '';
+    await new Accounts(store.accounts, { ...options, guests: false }).signOut(request(cookie));
+    expect((await before.startGuest('Yara', request(), undefined)).session.nick).toBe('Yara');
+  });
+
+  it('sweeps expired sessions and the guests left without one from the embedded store, and nothing live', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-sessions-'));
+    const store = openEmbeddedStore(dir);
+    deferCleanup(async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    let now = Date.now();
+    const accounts = new Accounts(store.accounts, { guests: true, sessionIdleMs: 10 * 60_000, trustProxy: false, now: () => now });
+    const request = (): IncomingMessage => ({ headers: {}, socket: {} }) as IncomingMessage;
+    const gone = await accounts.startGuest('Zoe', request(), undefined);
+    now += 5 * 60_000;
+    const live = await accounts.startGuest('Zack', request(), undefined);
+    now += 6 * 60_000;
+    await accounts.sweep();
+    expect(await store.accounts.session(gone.session.id)).toBeUndefined();
+    expect(await store.accounts.userByKey(keyOf('Zoe'))).toBeUndefined();
+    expect(await store.accounts.session(live.session.id)).toBeDefined();
+    expect((await store.accounts.userByKey(keyOf('Zack')))?.name).toBe('Zack');
+  });
+
   it('expires a session left unused for SESSION_IDLE_DAYS, and keeps one in use alive past it (sliding)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'parley-sessions-'));
     const store = openEmbeddedStore(dir);
@@ -232,4 +313,43 @@ async function waitUntilHeld(url: string, cookie: string): Promise<void> {
     if (people.body.present.includes(nick)) return;
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+describe('password work under attack', () => {
+  it('answers a message POST at once while wrong sign-ins flood in from one IP: 2 hashes at a time, a short line, then 429 with Retry-After', async () => {
+    const { url } = await startTestServer();
+    const sender = await createSession(url, 'Quinn');
+    const started = performance.now();
+    const wrongAt: number[] = [];
+    let firstAnswer!: () => void;
+    const answered = new Promise<void>((resolve) => (firstAnswer = resolve));
+    // 25 from one IP: the per-IP attempts refuse the last ones at once, which tells that the others are in.
+    const attempts = Array.from({ length: 25 }, (_, i) =>
+      http<ErrorResponse>(url, 'POST', '/api/session', { json: { username: `nobody${i}`, password: 'guessguess' } }).then((answer) => {
+        if (answer.status === 401) wrongAt.push(performance.now() - started);
+        firstAnswer();
+        return answer;
+      }),
+    );
+    await answered;
+    const sendStart = performance.now();
+    const sent = await postMessage(url, 'lobby', { clientId: newClientId(), text: 'still here' }, sender);
+    const sendMs = performance.now() - sendStart;
+    const sendDoneAt = performance.now() - started;
+    const answers = await Promise.all(attempts);
+    console.log(`send ${sendMs.toFixed(0)} ms, flood ${Math.max(...wrongAt).toFixed(0)} ms, wrong sign-ins answered before the send: ${wrongAt.filter((at) => at < sendDoneAt).length} of ${wrongAt.length}`);
+    expect(sent.status).toBe(201);
+    // The send did not queue behind the hashes: at most the 2 running then finished before it.
+    expect(wrongAt.filter((at) => at < sendDoneAt).length).toBeLessThanOrEqual(2);
+    const busy = answers.filter((answer) => answer.body.error?.message.startsWith('the server is busy checking passwords'));
+    expect(busy.length).toBeGreaterThan(0);
+    for (const answer of busy) expect({ status: answer.status, retryAfter: answer.headers['retry-after'], retryable: answer.body.error.retryable }).toEqual({ status: 429, retryAfter: '1', retryable: true });
+  });
+});
+
+/** The key a name is stored under (its confusable skeleton). */
+function keyOf(name: string): string {
+  const checked = checkName(name, 'nickname');
+  if (!('key' in checked)) throw new Error(`${name} is not a valid name`);
+  return checked.key;
 }

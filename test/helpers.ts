@@ -81,6 +81,8 @@ export const UNLIMITED: Readonly<Record<string, string>> = {
   PRESENCE_PER_SECOND: '1000000',
   IP_PRESENCE_BURST: '1000000',
   IP_PRESENCE_PER_SECOND: '1000000',
+  IP_GUEST_BURST: '1000000',
+  IP_GUESTS_PER_MINUTE: '1000000',
   SOCKET_FRAME_BURST: '1000000',
   SOCKET_FRAMES_PER_SECOND: '1000000',
   SOCKET_BYTES_PER_SECOND: String(1024 * 1024 * 1024),
@@ -133,6 +135,8 @@ export interface HttpOptions {
   raw?: string | Buffer;
   cookie?: string;
   headers?: Record<string, string>;
+  /** The loopback address the request comes from (127.0.0.x), to act as another client's IP. */
+  from?: string;
 }
 
 /**
@@ -147,7 +151,7 @@ export function http<T = unknown>(base: string, method: string, path: string, op
     ...options.headers,
   };
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, base), { method, headers, agent: false }, (res) => {
+    const req = request(new URL(path, base), { method, headers, agent: false, ...(options.from ? { localAddress: options.from } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../errors';
 import { ErrorCode, type PeopleState } from '../protocol';
-import { TokenBuckets, type BucketRate } from '../rate-limit';
+import { BoundedSlots, TokenBuckets, type BucketRate } from '../rate-limit';
 import { checkName, type CheckedName } from './names';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords';
 import { clearedSessionCookie, readSessionId, sessionCookie } from './session-cookie';
@@ -44,8 +44,22 @@ export interface AccountsOptions {
 
 /** Password attempts (sign-ins and sign-ups) from one IP: a burst, then one every 2 s. */
 const ATTEMPTS_PER_IP: BucketRate = { burst: 20, perSecond: 0.5 };
-/** Sign-in attempts at one name, from anywhere: a burst, then one every 30 s. */
-const ATTEMPTS_PER_NAME: BucketRate = { burst: 5, perSecond: 1 / 30 };
+/**
+ * Password hashes (scrypt, 32 MiB each) run at once, server-wide: node's thread pool has 4 threads, and the
+ * embedded store's writes need the others, so sign-ins never stall the chat.
+ */
+const HASHES_AT_ONCE = 2;
+/** Password checks that may wait for a hash slot; past them the server answers rate_limited at once. */
+const HASHES_WAITING = 4;
+/** How long a client refused for busy hash slots is told to wait (a hash takes about 50 ms). */
+const HASHING_RETRY_AFTER_MS = 1000;
+/** Sign-in attempts at one name from one IP: a burst, then one every 30 s. */
+const ATTEMPTS_PER_NAME_AND_IP: BucketRate = { burst: 5, perSecond: 1 / 30 };
+/**
+ * Sign-in attempts at one name from anywhere: far above what its owner makes, so that strangers cannot lock
+ * the owner out, but a bound on guessing from many addresses.
+ */
+const ATTEMPTS_PER_NAME: BucketRate = { burst: 100, perSecond: 1 / 2 };
 /** A session's last use is written at most this often, so that a busy reader does not write on every request. */
 const TOUCH_EVERY_MS = 60_000;
 /** How much of a User-Agent is kept, to tell sessions apart in the list. */
@@ -55,7 +69,9 @@ export class Accounts {
   /** The connections open for each session (by id), closed when it ends. */
   private readonly bound = new Map<string, Set<SessionBound>>();
   private readonly attemptsPerIp = new TokenBuckets(ATTEMPTS_PER_IP);
+  private readonly attemptsPerNameAndIp = new TokenBuckets(ATTEMPTS_PER_NAME_AND_IP);
   private readonly attemptsPerName = new TokenBuckets(ATTEMPTS_PER_NAME);
+  private readonly hashing = new BoundedSlots(HASHES_AT_ONCE, HASHES_WAITING);
   /**
    * Whether each name seen lately is an account's, for the people list (names are unique, so a name is one
    * person). Bounded: the least recently seen are forgotten first.
@@ -115,33 +131,41 @@ export class Accounts {
       id: randomBytes(16).toString('hex'),
       name: checked.name,
       nameKey: checked.key,
-      passwordHash: await hashPassword(password),
+      passwordHash: await this.hashed(() => hashPassword(password)),
       createdAt: this.now(),
     };
     await this.claim(user, undefined);
-    return this.startSession(user, req);
+    return this.replacingSession(user, req);
   }
 
   /**
    * Signs in with a password. The same refusal, after the same work (a scrypt of the password), whether the
-   * username exists or not; attempts are limited per IP and per name.
+   * username exists or not; attempts are limited per IP, per name and IP, and per name.
    */
   async signIn(username: string, password: string, req: IncomingMessage, ip: string): Promise<StartedSession> {
     this.takeAttempt(this.attemptsPerIp, ip, 'from this address');
     const checked = checkName(username, 'username');
     const key = 'key' in checked ? checked.key : username;
+    this.takeAttempt(this.attemptsPerNameAndIp, `${ip} ${key}`, 'for this username from this address');
     this.takeAttempt(this.attemptsPerName, key, 'for this username');
-    this.decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
-    const user = 'key' in checked && password.length <= MAX_PASSWORD_LENGTH ? await this.store.userByKey(key) : undefined;
-    const stored = user?.passwordHash ?? (await this.decoyHash);
-    const matches = await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), stored);
+    // A password sign-up would refuse can match no account: the same answer, after the same work, as a wrong one.
+    const user = 'key' in checked && passwordProblem(password) === undefined ? await this.store.userByKey(key) : undefined;
+    const matches = await this.hashed(async () => {
+      this.decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
+      const stored = user?.passwordHash ?? (await this.decoyHash);
+      return verifyPassword(password, stored);
+    });
     if (!user?.passwordHash || !matches) throw new ApiError(ErrorCode.signInFailed, 'the username or the password is wrong');
-    return this.startSession(user, req);
+    return this.replacingSession(user, req);
   }
 
-  /** Ends the request's own session (a guest's name is free again). */
-  async signOut(session: Session): Promise<void> {
-    await this.end(session);
+  /**
+   * Ends the session the request's cookie names, if any (a guest's name is free again), also a guest's with
+   * GUESTS=off, which sessionOf no longer sees.
+   */
+  async signOut(req: IncomingMessage): Promise<void> {
+    const record = await this.recordOf(req);
+    if (record) await this.forget(record);
   }
 
   /** The Set-Cookie value that makes the browser forget its session cookie. */
@@ -167,6 +191,11 @@ export class Accounts {
   cookieFor(req: IncomingMessage, id: string | undefined): string {
     const current = id ?? readSessionId(req, this.options.trustProxy) ?? '';
     return sessionCookie(current, req, this.options.trustProxy, Math.floor(this.options.sessionIdleMs / 1000));
+  }
+
+  /** Removes a bounded batch of expired sessions and of guests left without one, where the store needs it done. */
+  async sweep(): Promise<number> {
+    return (await this.store.sweepExpired?.(this.now(), SWEEP_BATCH)) ?? 0;
   }
 
   /** `state` with the present names that are accounts' (as far as this instance has seen them) in `accounts`. */
@@ -221,6 +250,20 @@ export class Accounts {
     return (await this.store.sessionsOf(guest.id)).some((session) => session.expiresAt > now);
   }
 
+  /** A new session for `user`, ending the one the browser had (a guest's name is free again at once). */
+  private async replacingSession(user: UserRecord, req: IncomingMessage): Promise<StartedSession> {
+    const previous = await this.recordOf(req);
+    const started = await this.startSession(user, req);
+    if (previous) await this.forget(previous);
+    return started;
+  }
+
+  /** The stored session the request's cookie names, live or not, whatever GUESTS says. */
+  private async recordOf(req: IncomingMessage): Promise<SessionRecord | undefined> {
+    const id = readSessionId(req, this.options.trustProxy);
+    return id === undefined ? undefined : this.store.session(hashOf(id));
+  }
+
   private async startSession(user: UserRecord, req: IncomingMessage): Promise<StartedSession> {
     const id = randomBytes(32).toString('base64url');
     const now = this.now();
@@ -246,6 +289,15 @@ export class Accounts {
     return { id: record.hash, userId: record.userId, nick: record.name, guest: record.guest };
   }
 
+  /** Runs a password hash in one of the few hash slots; refuses with rate_limited when they and the line are full. */
+  private async hashed<T>(work: () => Promise<T>): Promise<T> {
+    const outcome = await this.hashing.run(work);
+    if (!outcome.ran) {
+      throw new ApiError(ErrorCode.rateLimited, `the server is busy checking passwords: try again in ${HASHING_RETRY_AFTER_MS / 1000} s`, HASHING_RETRY_AFTER_MS);
+    }
+    return outcome.result;
+  }
+
   private takeAttempt(buckets: TokenBuckets, key: string, what: string): void {
     const taken = buckets.take(key, this.now());
     if (!taken.ok) {
@@ -253,6 +305,9 @@ export class Accounts {
     }
   }
 }
+
+/** Sessions and users one sweep looks at, each: a short write transaction, whatever the store holds. */
+const SWEEP_BATCH = 1000;
 
 /** How many names markAccounts remembers. */
 const MAX_REMEMBERED_NAMES = 100_000;
@@ -268,9 +323,20 @@ function nameOrRefusal(raw: string, what: 'nickname' | 'username'): CheckedName 
 }
 
 function checkPassword(password: string): void {
+  const problem = passwordProblem(password);
+  if (problem !== undefined) throw new ApiError(ErrorCode.invalidPassword, problem);
+}
+
+/**
+ * Why sign-up refuses `password`, or undefined. Characters are code points, counted alike on sign-up and
+ * sign-in; half a surrogate pair is refused, as it would hash like U+FFFD (every such password alike).
+ */
+function passwordProblem(password: string): string | undefined {
+  if (/\p{Cs}/u.test(password)) return 'a password cannot hold half a character (a lone UTF-16 surrogate)';
   const length = [...password].length;
-  if (length < MIN_PASSWORD_LENGTH) throw new ApiError(ErrorCode.invalidPassword, `a password has at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (length > MAX_PASSWORD_LENGTH) throw new ApiError(ErrorCode.invalidPassword, `a password has at most ${MAX_PASSWORD_LENGTH} characters`);
+  if (length < MIN_PASSWORD_LENGTH) return `a password has at least ${MIN_PASSWORD_LENGTH} characters`;
+  if (length > MAX_PASSWORD_LENGTH) return `a password has at most ${MAX_PASSWORD_LENGTH} characters`;
+  return undefined;
 }
 
 function nameTaken(wanted: string, holder: UserRecord): ApiError {

@@ -4,6 +4,9 @@ import type { Database, RootDatabase } from 'lmdb';
 import { StoreUnavailableError } from '../store/store';
 import type { AccountStore, SessionRecord, UserRecord } from './store';
 
+/** How old a guest must be before sweepExpired removes it for having no session. */
+const NEW_GUEST_GRACE_MS = 60_000;
+
 export class EmbeddedAccountStore implements AccountStore {
   /** id -> user */
   private readonly users: Database<UserRecord, string>;
@@ -87,6 +90,35 @@ export class EmbeddedAccountStore implements AccountStore {
       this.sessions.removeSync(hash);
       this.userSessions.removeSync([session.userId, hash]);
       return true;
+    });
+  }
+
+  /** Where the previous sweepExpired stopped, in sessions and in users: the next goes on from there. */
+  private sessionSweepFrom = '';
+  private userSweepFrom = '';
+
+  async sweepExpired(now: number, maxRecords: number): Promise<number> {
+    return this.write(() => {
+      let removed = 0;
+      const sessions = Array.from(this.sessions.getRange({ start: this.sessionSweepFrom, limit: maxRecords }));
+      for (const { key, value } of sessions) {
+        if (value.expiresAt > now) continue;
+        this.sessions.removeSync(key);
+        this.userSessions.removeSync([value.userId, key]);
+        removed++;
+      }
+      this.sessionSweepFrom = sessions.length < maxRecords ? '' : `${sessions.at(-1)?.key ?? ''}\u0000`;
+      const users = Array.from(this.users.getRange({ start: this.userSweepFrom, limit: maxRecords }));
+      for (const { key, value } of users) {
+        // A guest is stored a moment before its session (see Accounts.startGuest): a new one is left alone.
+        if (value.passwordHash !== undefined || value.createdAt > now - NEW_GUEST_GRACE_MS) continue;
+        if (Array.from(this.userSessions.getKeys({ start: [key, ''], end: [key, '\uffff'], limit: 1 })).length > 0) continue;
+        this.users.removeSync(key);
+        if (this.nameKeys.get(value.nameKey) === key) this.nameKeys.removeSync(value.nameKey);
+        removed++;
+      }
+      this.userSweepFrom = users.length < maxRecords ? '' : `${users.at(-1)?.key ?? ''}\u0000`;
+      return removed;
     });
   }
 

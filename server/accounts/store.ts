@@ -45,4 +45,10 @@ export interface AccountStore {
   sessionsOf(userId: string): Promise<SessionRecord[]>;
   /** Removes a session; false if there was none. */
   removeSession(hash: string): Promise<boolean>;
+  /**
+   * Removes sessions expired by `now` and guests left with no session, looking at no more than `maxRecords` of
+   * each per call (the next call goes on from there); returns how many records it removed. Optional: MongoDB
+   * expires sessions by itself (a TTL index).
+   */
+  sweepExpired?(now: number, maxRecords: number): Promise<number>;
 }

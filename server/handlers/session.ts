@@ -20,7 +20,7 @@ export const showSession: HttpHandler = async (ctx, req, res) => {
   res.json(sessionAnswer(session, ctx.config.maxTextLength));
 };
 
-/** POST /api/session: `{nick}` starts a guest session, `{username, password}` signs in. */
+/** POST /api/session: `{nick}` starts a guest session (or changes a guest's nickname), `{username, password}` signs in. */
 export const startSession: HttpHandler = async (ctx, req, res) => {
   const body: unknown = req.body;
   let started;
@@ -28,6 +28,7 @@ export const startSession: HttpHandler = async (ctx, req, res) => {
     const { username, password } = validate(PasswordRequest, body);
     started = await ctx.accounts.signIn(username, password, req, clientIp(req));
   } else {
+    ctx.limits.takeGuest(clientIp(req));
     started = await ctx.accounts.startGuest(validate(GuestRequest, body).nick, req, await ctx.accounts.sessionOf(req));
   }
   res.setHeader('Set-Cookie', started.cookie);
@@ -36,8 +37,7 @@ export const startSession: HttpHandler = async (ctx, req, res) => {
 
 /** DELETE /api/session: signs out (a guest's nickname is free again); its sockets and long-polls close. 204 either way. */
 export const endSession: HttpHandler = async (ctx, req, res) => {
-  const session = await ctx.accounts.sessionOf(req);
-  if (session) await ctx.accounts.signOut(session);
+  await ctx.accounts.signOut(req);
   res.setHeader('Set-Cookie', ctx.accounts.clearedCookie(req));
   res.status(204).end();
 };
