@@ -9,6 +9,10 @@ import type { Config } from './config';
 import { ApiError } from './errors';
 import { ErrorCode } from './protocol';
 import { OpenCounts, TokenBuckets, Turns } from './rate-limit';
+import { RecentMap } from './store/recent-map';
+
+/** Rooms whose existence is remembered, so that a send to one does not read the store first. */
+const KNOWN_ROOMS = 10_000;
 
 /** How long a client refused for a full cap (not a rate) is told to wait. */
 const FULL_RETRY_AFTER_MS = 5000;
@@ -26,6 +30,8 @@ export class ClientLimits {
   private readonly longPolls: OpenCounts;
   private readonly connections: OpenCounts;
   private readonly reads: Turns;
+  /** Rooms known to hold a message, the most recently used KNOWN_ROOMS (see takeNewRoom). */
+  private readonly existingRooms = new RecentMap<string, true>(KNOWN_ROOMS);
 
   constructor(config: Config) {
     this.sends = new TokenBuckets(config.sendRate);
@@ -61,14 +67,27 @@ export class ClientLimits {
     }
   }
 
-  /** A message from `nick` at `ip` that creates its room; throws rate_limited when they create rooms too fast. */
-  takeNewRoom(nick: string, ip: string): void {
+  /**
+   * A message from `nick` at `ip` to `room`: when it is the room's first (`head`, the room's last seq in the
+   * store, is read only for a room not known to hold one), throws rate_limited if they create rooms too fast.
+   */
+  async takeNewRoom(room: string, nick: string, ip: string, head: () => Promise<number>): Promise<void> {
+    if (this.existingRooms.get(room)) return;
+    if ((await head()) > 0) {
+      this.existingRooms.set(room, true);
+      return;
+    }
     const mine = this.newRooms.take(`${ip} ${nick}`);
     if (!mine.ok) throw new ApiError(ErrorCode.rateLimited, `you are creating rooms too fast; try again in ${seconds(mine.retryAfterMs)}`, mine.retryAfterMs);
     const shared = this.ipNewRooms.take(ip);
     if (!shared.ok) {
       throw new ApiError(ErrorCode.rateLimited, `too many new rooms from your network; try again in ${seconds(shared.retryAfterMs)}`, shared.retryAfterMs);
     }
+  }
+
+  /** `room` holds a message now: later sends to it create nothing, and need no read of the store to know it. */
+  roomStored(room: string): void {
+    this.existingRooms.set(room, true);
   }
 
   /**

@@ -133,8 +133,9 @@ export async function appendMessage(
   limits.takeSend(session.nick, ip);
   // A room exists once a message is stored in it, and then for good (on disk): its first message is what
   // creates it, so that is what the new-room budget counts.
-  if ((await store.head(room)) === 0) limits.takeNewRoom(session.nick, ip);
+  await limits.takeNewRoom(room, session.nick, ip, () => store.head(room));
   const result = await writes.track(() => store.append({ room, clientId, author: session.nick, ...(session.guest ? {} : { account: true }), text }));
+  limits.roomStored(room);
   if (!result.duplicate) metrics.messageStored();
   presence.sent(room, session.nick);
   return result;

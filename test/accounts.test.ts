@@ -30,6 +30,17 @@ autoCleanup();
 
 const PASSWORD = 'correct horse battery';
 
+
+/** An embedded store in a directory of its own, closed and removed after the test. */
+async function scratchStore(): Promise<ReturnType<typeof openEmbeddedStore>> {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-sessions-'));
+  const store = openEmbeddedStore(dir);
+  deferCleanup(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return store;
+}
 describe('impersonation', () => {
   it('refuses every look-alike of a taken name, and every invisible or mixed-script name, saying why', async () => {
     const { url } = await startTestServer();
@@ -246,12 +257,7 @@ describe('sessions', () => {
   });
 
   it('with GUESTS=off, a guest from before signs out, and its name is free again', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-sessions-'));
-    const store = openEmbeddedStore(dir);
-    deferCleanup(async () => {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    });
+    const store = await scratchStore();
     const options = { sessionIdleMs: 60_000, trustProxy: false };
     const request = (cookie = ''): IncomingMessage => ({ headers: { cookie }, socket: {} }) as IncomingMessage;
     const before = new Accounts(store.accounts, { ...options, guests: true });
@@ -261,12 +267,7 @@ describe('sessions', () => {
   });
 
   it('sweeps expired sessions and the guests left without one from the embedded store, and nothing live', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-sessions-'));
-    const store = openEmbeddedStore(dir);
-    deferCleanup(async () => {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    });
+    const store = await scratchStore();
     let now = Date.now();
     const accounts = new Accounts(store.accounts, { guests: true, sessionIdleMs: 10 * 60_000, trustProxy: false, now: () => now });
     const request = (): IncomingMessage => ({ headers: {}, socket: {} }) as IncomingMessage;
@@ -282,12 +283,7 @@ describe('sessions', () => {
   });
 
   it('expires a session left unused for SESSION_IDLE_DAYS, and keeps one in use alive past it (sliding)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-sessions-'));
-    const store = openEmbeddedStore(dir);
-    deferCleanup(async () => {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    });
+    const store = await scratchStore();
     let now = Date.now();
     const day = 24 * 60 * 60 * 1000;
     const accounts = new Accounts(store.accounts, { guests: true, sessionIdleMs: 30 * day, trustProxy: false, now: () => now });

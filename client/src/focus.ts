@@ -1,4 +1,4 @@
-// Where the keyboard goes when a view appears in place of another.
+// Where the keyboard goes when a view appears in place of another, and Escape for what can be closed.
 import type { RefObject } from 'preact';
 import { useEffect } from 'preact/hooks';
 
@@ -12,4 +12,16 @@ export function useFocusOnMount(target: RefObject<HTMLElement | null>): void {
     const focused = document.activeElement;
     if (focused === null || focused === document.body) target.current?.focus();
   }, []);
+}
+
+/** Calls `onEscape` when Escape is pressed anywhere on the page, while `active` (a drawer, a menu, a form that can be left). */
+export function useEscape(onEscape: (() => void) | undefined, active = true): void {
+  useEffect(() => {
+    if (!active || !onEscape) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === 'Escape') onEscape();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [onEscape, active]);
 }

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { SessionResponse, SessionSummary } from '../../../server/protocol';
 import { ApiFailure, listSessions, revokeSession, signOut } from '../api';
+import { useEscape } from '../focus';
 
 interface Props {
   session: SessionResponse;
@@ -27,21 +28,15 @@ export function AccountMenu({ session, onChangeNick, onSignedOut, onClose }: Pro
     if (!session.guest) load();
   }, [session.guest]);
 
+  useEscape(onClose);
   useEffect(() => {
     panel.current?.querySelector<HTMLElement>('button')?.focus();
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') onClose();
-    };
     const onPointer = (event: PointerEvent) => {
       const target = event.target as Node | null;
       if (target && !panel.current?.contains(target) && !(target instanceof Element && target.closest('.me'))) onClose();
     };
-    document.addEventListener('keydown', onKey);
     document.addEventListener('pointerdown', onPointer);
-    return () => {
-      document.removeEventListener('keydown', onKey);
-      document.removeEventListener('pointerdown', onPointer);
-    };
+    return () => document.removeEventListener('pointerdown', onPointer);
   }, [onClose]);
 
   const end = async (id: string) => {

@@ -2,6 +2,7 @@
 // typing, and the composer. The tab title counts the messages that came while the tab was in the background.
 // On a phone the sidebar slides over the dimmed chat; Escape or a tap on the chat closes it.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEscape } from '../focus';
 import { DEFAULT_ROOM, type PeopleState, type SessionResponse } from '../../../server/protocol';
 import type { ConnectionState } from '../connection';
 import { useAlertSetting, useMentionAlerts } from '../notifications';
@@ -57,14 +58,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
     menuButton.current?.focus();
   };
 
-  useEffect(() => {
-    if (!sidebarOpen) return;
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') closeSidebar();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [sidebarOpen]);
+  useEscape(closeSidebar, sidebarOpen);
 
   const signedInAs = `Signed in as ${session.nick}${session.guest ? ' (guest)' : ''} · Account menu`;
   const closeAccount = () => {

@@ -1,10 +1,10 @@
 // The first screen: chat as a guest under a nickname, sign in, or sign up for an account whose name nobody
 // else can take. Opened again from the room to change a guest's nickname, it can be cancelled (button or
 // Escape), back to the room with the nickname you had.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { MAX_NICK_LENGTH, type SessionResponse } from '../../../server/protocol';
 import { ApiFailure, createSession, signIn, signUp } from '../api';
-import { useFocusOnMount } from '../focus';
+import { useEscape, useFocusOnMount } from '../focus';
 
 type Mode = 'guest' | 'sign-in' | 'sign-up';
 
@@ -35,14 +35,7 @@ export function NickForm({ room, onJoined, guestsAllowed, onCancel }: Props) {
   const [problem, setProblem] = useState<Problem>();
   const [busy, setBusy] = useState(false);
 
-  useEffect(() => {
-    if (!onCancel) return;
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === 'Escape') onCancel();
-    };
-    document.addEventListener('keydown', onKey);
-    return () => document.removeEventListener('keydown', onKey);
-  }, [onCancel]);
+  useEscape(onCancel);
 
   const choose = (next: Mode) => {
     setMode(next);
