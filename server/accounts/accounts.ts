@@ -193,9 +193,29 @@ export class Accounts {
     return sessionCookie(current, req, this.options.trustProxy, Math.floor(this.options.sessionIdleMs / 1000));
   }
 
-  /** Removes a bounded batch of expired sessions and of guests left without one, where the store needs it done. */
-  async sweep(): Promise<number> {
-    return (await this.store.sweepExpired?.(this.now(), SWEEP_BATCH)) ?? 0;
+  /** Removes a bounded batch of expired sessions and of guests left without one. */
+  sweep(): Promise<number> {
+    return this.store.sweepExpired(this.now(), SWEEP_BATCH);
+  }
+
+  /**
+   * Closes the connections whose session has ended elsewhere: signed out or revoked on another instance (which
+   * closed only its own connections), or expired. Asks the store about every session with a connection here,
+   * RECHECK_BATCH at a time; returns how many sessions it found ended.
+   */
+  async recheckConnections(): Promise<number> {
+    const ids = [...this.bound.keys()];
+    let ended = 0;
+    for (let start = 0; start < ids.length; start += RECHECK_BATCH) {
+      const batch = ids.slice(start, start + RECHECK_BATCH);
+      const live = await this.store.liveSessions(batch, this.now());
+      for (const id of batch) {
+        if (live.has(id)) continue;
+        ended++;
+        this.closeConnections(id);
+      }
+    }
+    return ended;
   }
 
   /** `state` with the present names that are accounts' (as far as this instance has seen them) in `accounts`. */
@@ -221,8 +241,12 @@ export class Accounts {
   private async end(session: Session): Promise<void> {
     await this.store.removeSession(session.id);
     if (session.guest) await this.store.removeGuest(session.userId);
-    const connections = this.bound.get(session.id);
-    this.bound.delete(session.id);
+    this.closeConnections(session.id);
+  }
+
+  private closeConnections(sessionId: string): void {
+    const connections = this.bound.get(sessionId);
+    this.bound.delete(sessionId);
     for (const connection of connections ?? []) connection.sessionEnded();
   }
 
@@ -308,6 +332,9 @@ export class Accounts {
 
 /** Sessions and users one sweep looks at, each: a short write transaction, whatever the store holds. */
 const SWEEP_BATCH = 1000;
+
+/** Sessions one liveSessions query asks about. */
+const RECHECK_BATCH = 1000;
 
 /** How many names markAccounts remembers. */
 const MAX_REMEMBERED_NAMES = 100_000;

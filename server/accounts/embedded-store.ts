@@ -2,10 +2,7 @@
 // claimed in the same transaction that checks it is free, so two sign-ups of one name cannot both win.
 import type { Database, RootDatabase } from 'lmdb';
 import { StoreUnavailableError } from '../store/store';
-import type { AccountStore, SessionRecord, UserRecord } from './store';
-
-/** How old a guest must be before sweepExpired removes it for having no session. */
-const NEW_GUEST_GRACE_MS = 60_000;
+import { NEW_GUEST_GRACE_MS, type AccountStore, type SessionRecord, type UserRecord } from './store';
 
 export class EmbeddedAccountStore implements AccountStore {
   /** id -> user */
@@ -83,6 +80,10 @@ export class EmbeddedAccountStore implements AccountStore {
     });
   }
 
+  async liveSessions(hashes: readonly string[], now: number): Promise<Set<string>> {
+    return this.read(() => new Set(hashes.filter((hash) => (this.sessions.get(hash)?.expiresAt ?? 0) > now)));
+  }
+
   removeSession(hash: string): Promise<boolean> {
     return this.write(() => {
       const session = this.sessions.get(hash);
@@ -110,7 +111,6 @@ export class EmbeddedAccountStore implements AccountStore {
       this.sessionSweepFrom = sessions.length < maxRecords ? '' : `${sessions.at(-1)?.key ?? ''}\u0000`;
       const users = Array.from(this.users.getRange({ start: this.userSweepFrom, limit: maxRecords }));
       for (const { key, value } of users) {
-        // A guest is stored a moment before its session (see Accounts.startGuest): a new one is left alone.
         if (value.passwordHash !== undefined || value.createdAt > now - NEW_GUEST_GRACE_MS) continue;
         if (Array.from(this.userSessions.getKeys({ start: [key, ''], end: [key, '\uffff'], limit: 1 })).length > 0) continue;
         this.users.removeSync(key);

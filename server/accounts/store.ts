@@ -45,10 +45,18 @@ export interface AccountStore {
   sessionsOf(userId: string): Promise<SessionRecord[]>;
   /** Removes a session; false if there was none. */
   removeSession(hash: string): Promise<boolean>;
+  /** Of `hashes`, the sessions that exist and have not expired by `now`. */
+  liveSessions(hashes: readonly string[], now: number): Promise<Set<string>>;
   /**
-   * Removes sessions expired by `now` and guests left with no session, looking at no more than `maxRecords` of
-   * each per call (the next call goes on from there); returns how many records it removed. Optional: MongoDB
-   * expires sessions by itself (a TTL index).
+   * Removes sessions expired by `now` and guests left with no session (older than NEW_GUEST_GRACE_MS), looking
+   * at no more than `maxRecords` of each per call (the next call goes on from there); returns how many records
+   * it removed.
    */
-  sweepExpired?(now: number, maxRecords: number): Promise<number>;
+  sweepExpired(now: number, maxRecords: number): Promise<number>;
 }
+
+/**
+ * How old a guest must be before sweepExpired removes it for having no session: a guest is stored a moment
+ * before its session (see Accounts.startGuest), and a new one is left alone.
+ */
+export const NEW_GUEST_GRACE_MS = 60_000;
