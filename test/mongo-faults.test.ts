@@ -8,10 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient, type Document } from 'mongodb';
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import type { ChatMessage } from '../server/protocol';
+import type { ChatMessage, ServerFrame } from '../server/protocol';
 import { openMongoStore, redactUri, type MongoStore } from '../server/store/mongo';
 import { StoreUnavailableError, type AppendResult, type NewMessage } from '../server/store/store';
-import type { ServerFrame } from '../server/protocol';
 import { autoCleanup, createSession, range, seqs, startTestServer, subscribedSocket, TestSocket, withTimeout, type FrameOf } from './helpers';
 
 autoCleanup();
