@@ -4,7 +4,7 @@ import type { FastHandler, HttpHandler } from './server/handlers/http';
 import { readHistory, sendMessage } from './server/handlers/messages';
 import { metrics } from './server/handlers/metrics';
 import { showPeople, typing } from './server/handlers/people';
-import { listReadMarkers, moveReadMarker } from './server/handlers/reads';
+import { listReadMarkers, moveReadMarker, removeReadMarker } from './server/handlers/reads';
 import { endSession, listSessions, revokeSession, showSession, signUp, startSession } from './server/handlers/session';
 import { acceptSocket } from './server/handlers/socket';
 import { waitForMessages } from './server/handlers/wait';
@@ -30,6 +30,7 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'get', path: '/api/rooms/:room/people', handler: showPeople },
   { method: 'post', path: '/api/rooms/:room/typing', handler: typing },
   { method: 'put', path: '/api/rooms/:room/read', handler: moveReadMarker },
+  { method: 'delete', path: '/api/rooms/:room/read', handler: removeReadMarker },
   { method: 'get', path: '/api/reads', handler: listReadMarkers },
 ];
 

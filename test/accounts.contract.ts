@@ -140,6 +140,9 @@ export function describeAccountStoreContract(name: string, open: () => Promise<S
       await store.accounts.setReadMarker(alice.id, mark('ops', 4, 'e2', at + 5), 3);
       expect(await store.accounts.readMarkers(alice.id)).toEqual([mark('ops', 4, 'e2', at + 5), mark('dev', 4, 'e2', at + 4), mark('news', 9, 'e2', at + 3)]);
       expect(await store.accounts.readMarkers(bob.id)).toEqual([mark('lobby', 1, 'e2')]);
+      await store.accounts.removeReadMarker(alice.id, 'dev');
+      await store.accounts.removeReadMarker(alice.id, 'nowhere');
+      expect((await store.accounts.readMarkers(alice.id)).map((marker) => marker.room)).toEqual(['ops', 'news']);
     });
 
     it('keeps users and sessions across a restart', async () => {

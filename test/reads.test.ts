@@ -26,6 +26,9 @@ describe('read markers', () => {
       { room: 'lobby', seq: 0 },
       { room: 'news', seq: 5 },
     ]);
+    // Taken off the list on the phone: gone from the laptop's too.
+    expect((await http(url, 'DELETE', '/api/rooms/news/read', { cookie: phone })).status).toBe(204);
+    expect((await http<ReadMarkersResponse>(url, 'GET', '/api/reads', { cookie: laptop })).body.markers).toEqual([{ room: 'lobby', seq: 0 }]);
   });
 
   it('are kept apart per account, refused to guests and to nobody, and refused from another epoch', async () => {

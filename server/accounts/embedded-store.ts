@@ -140,6 +140,10 @@ export class EmbeddedAccountStore implements AccountStore {
     return this.read(() => this.markersOf(userId));
   }
 
+  async removeReadMarker(userId: string, room: string): Promise<void> {
+    await this.write(() => this.readMarkersDb.removeSync([userId, room]));
+  }
+
   private markersOf(userId: string): ReadMarker[] {
     return Array.from(this.readMarkersDb.getRange({ start: [userId, ''], end: [userId, '\uffff'] }), ({ value }) => value).sort((a, b) => b.at - a.at);
   }

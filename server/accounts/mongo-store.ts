@@ -154,6 +154,10 @@ export class MongoAccountStore implements AccountStore {
     );
   }
 
+  async removeReadMarker(userId: string, room: string): Promise<void> {
+    await this.guard(() => this.markers.deleteOne({ userId, room }));
+  }
+
   /**
    * One atomic update: the marker moves on (the greater seq within one epoch, the new one from another), so
    * two devices moving it at once leave the furthest.

@@ -30,6 +30,11 @@ export async function readMarkersOf(ctx: AppContext, session: Session | undefine
   return markers.filter((marker) => marker.epoch === ctx.store.epoch).map(({ room, seq }) => ({ room, seq }));
 }
 
+/** Forgets the account's marker in `room`: the person took the room off their list, on every device. */
+export async function forgetRead(ctx: AppContext, session: Session | undefined, room: string): Promise<void> {
+  await ctx.store.accounts.removeReadMarker(accountOf(session), room);
+}
+
 let lastMovedAt = 0;
 
 /** Now, in ms, and never the same twice in this process: two markers moved in one ms still keep their order. */

@@ -70,6 +70,8 @@ export interface AccountStore {
   setReadMarker(userId: string, marker: ReadMarker, keep: number): Promise<ReadMarker>;
   /** The user's markers, the most recently moved first. */
   readMarkers(userId: string): Promise<ReadMarker[]>;
+  /** Forgets the user's marker in `room` (nothing if there is none). */
+  removeReadMarker(userId: string, room: string): Promise<void>;
 }
 
 /**

@@ -1,5 +1,5 @@
 // Where a signed-in person stopped reading: moved on as they read, listed for the sidebar of every device.
-import { readMarkersOf, markRead } from '../accounts/read-markers';
+import { forgetRead, markRead, readMarkersOf } from '../accounts/read-markers';
 import { validate } from '../errors';
 import type { ReadMarkersResponse, RoomRead } from '../protocol';
 import { ReadRequest, RoomName } from '../validation';
@@ -16,4 +16,11 @@ export const moveReadMarker: HttpHandler = async (ctx, req, res) => {
 export const listReadMarkers: HttpHandler = async (ctx, req, res) => {
   res.setHeader('Cache-Control', 'no-store');
   res.json({ markers: await readMarkersOf(ctx, await ctx.accounts.sessionOf(req)) } satisfies ReadMarkersResponse);
+};
+
+/** DELETE /api/rooms/:room/read: forgets the account's marker in the room (204): it is off the list everywhere. */
+export const removeReadMarker: HttpHandler = async (ctx, req, res) => {
+  const room = validate(RoomName, req.params.room);
+  await forgetRead(ctx, await ctx.accounts.sessionOf(req), room);
+  res.status(204).end();
 };
