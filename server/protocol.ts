@@ -7,6 +7,7 @@ export type {
   ClientFrame,
   GuestRequest,
   PasswordRequest,
+  ReadRequest,
   SendFrame,
   SendRequest,
   SubscribeFrame,
@@ -168,6 +169,17 @@ export interface SessionSummary {
 /** GET /api/sessions: every live session of the signed-in person, oldest first. */
 export interface SessionListResponse {
   sessions: SessionSummary[];
+}
+
+/** Where an account stopped reading a room: the last seq read. PUT /api/rooms/:room/read answers one. */
+export interface RoomRead {
+  room: string;
+  seq: number;
+}
+
+/** GET /api/reads: the account's read markers, the most recently moved first (empty for a guest). */
+export interface ReadMarkersResponse {
+  markers: RoomRead[];
 }
 
 /** POST /api/rooms/:room/messages */

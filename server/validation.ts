@@ -95,6 +95,10 @@ export type PasswordRequest = z.infer<typeof PasswordRequest>;
 export const SendRequest = z.strictObject({ clientId: ClientId, text: MessageText });
 export type SendRequest = z.infer<typeof SendRequest>;
 
+/** PUT /api/rooms/:room/read: read up to `seq`, in the log's epoch `epoch`. */
+export const ReadRequest = z.strictObject({ seq: Cursor, epoch: Epoch });
+export type ReadRequest = z.infer<typeof ReadRequest>;
+
 /** GET /api/rooms/:room/messages?before=N&limit=L: a page of history, oldest first. */
 // Queries ignore parameters they do not know, such as a cache-buster a proxy or a client adds.
 export const HistoryQuery = z.object({

@@ -123,6 +123,28 @@ export function describeAccountStoreContract(name: string, open: () => Promise<S
       expect((await store.accounts.userByKey('fresh'))?.id).toBe(fresh.id);
     });
 
+    it('moves a read marker on, never back within an epoch, and keeps the most recently moved', async () => {
+      const alice = user('allce', '$scrypt$hash');
+      const bob = user('bob', '$scrypt$hash');
+      const at = Date.now();
+      const mark = (room: string, seq: number, epoch = 'e1', when = at) => ({ room, seq, epoch, at: when });
+      expect(await store.accounts.setReadMarker(alice.id, mark('lobby', 5), 3)).toEqual(mark('lobby', 5));
+      // Another device that read less says so later: the marker stays at 5.
+      expect(await store.accounts.setReadMarker(alice.id, mark('lobby', 3, 'e1', at + 1), 3)).toEqual(mark('lobby', 5, 'e1', at + 1));
+      // The log was wiped (a new epoch): the marker starts again.
+      expect(await store.accounts.setReadMarker(alice.id, mark('lobby', 2, 'e2', at + 2), 3)).toEqual(mark('lobby', 2, 'e2', at + 2));
+      // Two devices at once: the furthest wins.
+      await Promise.all([store.accounts.setReadMarker(alice.id, mark('news', 9, 'e2', at + 3), 3), store.accounts.setReadMarker(alice.id, mark('news', 7, 'e2', at + 3), 3)]);
+      await store.accounts.setReadMarker(bob.id, mark('lobby', 1, 'e2'), 3);
+      await store.accounts.setReadMarker(alice.id, mark('dev', 4, 'e2', at + 4), 3);
+      await store.accounts.setReadMarker(alice.id, mark('ops', 4, 'e2', at + 5), 3);
+      expect(await store.accounts.readMarkers(alice.id)).toEqual([mark('ops', 4, 'e2', at + 5), mark('dev', 4, 'e2', at + 4), mark('news', 9, 'e2', at + 3)]);
+      expect(await store.accounts.readMarkers(bob.id)).toEqual([mark('lobby', 1, 'e2')]);
+      await store.accounts.removeReadMarker(alice.id, 'dev');
+      await store.accounts.removeReadMarker(alice.id, 'nowhere');
+      expect((await store.accounts.readMarkers(alice.id)).map((marker) => marker.room)).toEqual(['ops', 'news']);
+    });
+
     it('keeps users and sessions across a restart', async () => {
       const alice = user('allce', '$scrypt$hash');
       const kept = session(alice);

@@ -108,6 +108,11 @@ export class LiveRoom {
   }
 
   /** The last seq the room's stream delivered. */
+  /** The epoch of the room's log the messages come from; undefined until the first page. */
+  get epoch(): string | undefined {
+    return this.view.epoch;
+  }
+
   get cursor(): number | undefined {
     return this.view.cursor;
   }

@@ -1,9 +1,11 @@
 // The rooms this browser has visited, for the sidebar: each with the last seq read in it, kept in
 // localStorage, and how many messages it has beyond that, and how many of those mention the user (asked
 // from the server now and then). The user can take a room off the list; the default room is always on it.
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { DEFAULT_ROOM } from '../../server/protocol';
-import { fetchHistory } from './api';
+// For an account the server keeps the read markers too (PUT /api/rooms/:room/read), so that every device lists
+// the same rooms, counts the same unread messages and opens a room where the person stopped reading.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { DEFAULT_ROOM, type RoomRead } from '../../server/protocol';
+import { fetchHistory, fetchReadMarkers, forgetRead, markRead as sendReadMarker } from './api';
 import { mentions } from './mentions';
 import { isRoomName } from './routes';
 
@@ -51,6 +53,23 @@ export function markRead(room: string, seq: number | undefined): Record<string, 
   return rooms;
 }
 
+/**
+ * Takes in the account's markers from the server (read on another device): a room listed there is listed
+ * here, read as far as the furthest of the two. Returns the visited rooms with them.
+ */
+function mergeServerMarkers(markers: readonly RoomRead[]): Record<string, Visited> {
+  const rooms = load();
+  const now = Date.now();
+  // The server lists the most recently read first: keep that order among the rooms new to this browser.
+  markers.forEach(({ room, seq }, index) => {
+    if (!isRoomName(room)) return;
+    const previous = rooms[room];
+    rooms[room] = { read: Math.max(previous?.read ?? 0, seq), at: previous?.at ?? now - index };
+  });
+  save(rooms);
+  return rooms;
+}
+
 /** Takes `room` off the visited rooms; returns those left. */
 function forget(room: string): Record<string, Visited> {
   const rooms = load();
@@ -58,6 +77,36 @@ function forget(room: string): Record<string, Visited> {
   save(rooms);
   return rooms;
 }
+
+/** How long a moved read marker waits before it is sent, so that reading a busy room sends one a second, not one a message. */
+const SEND_MARKER_AFTER_MS = 1000;
+
+/** The read markers of an account waiting to be sent, by room: the latest seq read and its epoch. */
+const unsentMarkers = new Map<string, { seq: number; epoch: string }>();
+let markerTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Sends the waiting markers; one that fails waits for the next (markers only move forward, so none is lost). */
+function sendMarkers(keepalive = false): void {
+  clearTimeout(markerTimer);
+  markerTimer = undefined;
+  for (const [room, { seq, epoch }] of unsentMarkers) {
+    unsentMarkers.delete(room);
+    sendReadMarker(room, seq, epoch, keepalive).catch(() => {
+      const newer = unsentMarkers.get(room);
+      if (!newer || newer.seq < seq) unsentMarkers.set(room, { seq, epoch });
+    });
+  }
+}
+
+function queueMarker(room: string, seq: number, epoch: string): void {
+  const waiting = unsentMarkers.get(room);
+  if (waiting && waiting.epoch === epoch && waiting.seq >= seq) return;
+  unsentMarkers.set(room, { seq, epoch });
+  markerTimer ??= setTimeout(() => sendMarkers(), SEND_MARKER_AFTER_MS);
+}
+
+// A page closed within the second still leaves its marker behind.
+if (typeof addEventListener === 'function') addEventListener('pagehide', () => sendMarkers(true));
 
 export interface RoomEntry {
   name: string;
@@ -73,18 +122,47 @@ export interface RoomList {
   rooms: RoomEntry[];
   /** Takes a room off the list (the open one stays listed while it is open). */
   remove(room: string): void;
+  /**
+   * Where the person had stopped reading the open room when it opened (from this browser, or for an account
+   * from any device): the "new messages" line goes after it. Undefined until known, and for a room never read.
+   */
+  readWhenOpened: number | undefined;
 }
 
 /**
  * The visited rooms (the open one and the default room always among them), with unread counts for the
- * others, refreshed every few seconds while the page is visible.
+ * others, refreshed every few seconds while the page is visible. The open room is marked read up to
+ * `currentSeq` while the page is visible (in `epoch` of its log), also on the server for an account.
  */
-export function useRoomList(current: string, currentSeq: number | undefined, me: string): RoomList {
+export function useRoomList(current: string, currentSeq: number | undefined, epoch: string | undefined, me: string, account: boolean): RoomList {
   const [heads, setHeads] = useState<Record<string, RoomHead>>({});
   // Read from storage when the open room moves on, not on every render.
   const [visited, setVisited] = useState(load);
+  /** An account's markers have come from the server once (or could not): the open room's is known. */
+  const [markersIn, setMarkersIn] = useState(!account);
+  const [readWhenOpened, setReadWhenOpened] = useState<{ room: string; seq: number | undefined }>();
+  const opened = readWhenOpened?.room === current;
 
-  useEffect(() => setVisited(markRead(current, currentSeq)), [current, currentSeq]);
+  // Where the room stood when it opened, taken before this visit marks anything read.
+  useEffect(() => {
+    if (markersIn && !opened) setReadWhenOpened({ room: current, seq: load()[current]?.read });
+  }, [current, markersIn, opened]);
+
+  // Read is what the person has seen: marked while the page is visible, and when it becomes visible again.
+  const latest = useRef({ current, currentSeq, epoch });
+  latest.current = { current, currentSeq, epoch };
+  useEffect(() => {
+    if (!opened) return;
+    const mark = () => {
+      const { current: room, currentSeq: seq, epoch: logEpoch } = latest.current;
+      if (document.visibilityState === 'hidden') return;
+      setVisited(markRead(room, seq));
+      if (account && seq !== undefined && logEpoch !== undefined) queueMarker(room, seq, logEpoch);
+    };
+    mark();
+    document.addEventListener('visibilitychange', mark);
+    return () => document.removeEventListener('visibilitychange', mark);
+  }, [opened, current, currentSeq, epoch, account]);
 
   useEffect(() => {
     let stopped = false;
@@ -92,6 +170,12 @@ export function useRoomList(current: string, currentSeq: number | undefined, me:
     let known: Record<string, RoomHead> = {};
     const refresh = async () => {
       if (document.visibilityState === 'hidden') return;
+      if (account) {
+        const answer = await fetchReadMarkers().catch(() => undefined);
+        if (stopped) return;
+        if (answer) setVisited(mergeServerMarkers(answer.markers));
+        setMarkersIn(true);
+      }
       const rooms = load();
       const others = Object.keys(rooms).filter((name) => name !== current);
       const found: Record<string, RoomHead> = {};
@@ -114,7 +198,7 @@ export function useRoomList(current: string, currentSeq: number | undefined, me:
       clearInterval(timer);
       document.removeEventListener('visibilitychange', onVisible);
     };
-  }, [current, me]);
+  }, [current, me, account]);
 
   const rooms = useMemo(() => {
     const names = new Set([DEFAULT_ROOM, current, ...Object.keys(visited)]);
@@ -132,7 +216,12 @@ export function useRoomList(current: string, currentSeq: number | undefined, me:
         };
       });
   }, [current, visited, heads]);
-  return { rooms, remove: (room) => setVisited(forget(room)) };
+  const remove = (room: string) => {
+    setVisited(forget(room));
+    unsentMarkers.delete(room);
+    if (account) void forgetRead(room).catch(() => undefined);
+  };
+  return { rooms, remove, readWhenOpened: opened ? readWhenOpened.seq : undefined };
 }
 
 /** How far a room has gone: its last seq, and the seqs of the unread messages among the newest that mention the user. */

@@ -18,6 +18,8 @@ export interface RoomModel {
   people: PeopleState | undefined;
   /** The last seq the room's stream delivered. */
   lastSeq: number | undefined;
+  /** The epoch of the room's log (undefined until the first page). */
+  epoch: string | undefined;
   send(text: string): void;
   /** The user typed something: tells the room, at most every few seconds. */
   typing(): void;
@@ -49,6 +51,7 @@ export function useRoom(room: string, nick: string, onSessionLost: () => void): 
     loadingOlder: live.loadingOlder,
     people: live.people,
     lastSeq: live.cursor,
+    epoch: live.epoch,
     send: (text) => void live.send(text),
     typing: () => live.typing(),
     retry: (clientId) => live.retry(clientId),

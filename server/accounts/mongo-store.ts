@@ -3,7 +3,7 @@
 // (keyed by the id's hash, indexed by user, and removed by a TTL index once expired).
 import { MongoServerError, type Collection, type CollectionOptions, type Db } from 'mongodb';
 import { StoreUnavailableError } from '../store/store';
-import { NEW_GUEST_GRACE_MS, type AccountStore, type SessionRecord, type UserRecord } from './store';
+import { NEW_GUEST_GRACE_MS, type AccountStore, type ReadMarker, type SessionRecord, type UserRecord } from './store';
 
 const DUPLICATE_KEY = 11000;
 
@@ -11,6 +11,8 @@ const DUPLICATE_KEY = 11000;
 type UserDocument = Omit<UserRecord, 'id'> & { _id: string; guest?: true };
 /** `expires` repeats expiresAt as a Date, which is what a TTL index reads. */
 type SessionDocument = Omit<SessionRecord, 'hash'> & { _id: string; expires: Date };
+
+type ReadMarkerDocument = ReadMarker & { userId: string };
 
 /** Creates the collections' indexes (idempotent): called when the store opens. */
 export async function createAccountIndexes(db: Db): Promise<void> {
@@ -22,12 +24,17 @@ export async function createAccountIndexes(db: Db): Promise<void> {
     { key: { userId: 1, createdAt: 1 }, name: 'userId_createdAt' },
     { key: { expires: 1 }, expireAfterSeconds: 0, name: 'expires_ttl' },
   ]);
+  await db.collection<ReadMarkerDocument>('readMarkers').createIndexes([
+    { key: { userId: 1, room: 1 }, unique: true, name: 'userId_room' },
+    { key: { userId: 1, at: -1 }, name: 'userId_at' },
+  ]);
 }
 
 export class MongoAccountStore implements AccountStore {
   /** Read and written with the log's options, whatever the URI says (see the constructor). */
   readonly users: Collection<UserDocument>;
   readonly sessions: Collection<SessionDocument>;
+  readonly markers: Collection<ReadMarkerDocument>;
 
   constructor(
     db: Db,
@@ -41,6 +48,7 @@ export class MongoAccountStore implements AccountStore {
   ) {
     this.users = db.collection<UserDocument>('users', logOptions);
     this.sessions = db.collection<SessionDocument>('sessions', logOptions);
+    this.markers = db.collection<ReadMarkerDocument>('readMarkers', logOptions);
   }
 
   addUser({ id, ...user }: UserRecord): Promise<UserRecord | undefined> {
@@ -126,6 +134,45 @@ export class MongoAccountStore implements AccountStore {
     return this.guard(async () => (await this.sessions.deleteOne({ _id: hash })).deletedCount === 1);
   }
 
+  setReadMarker(userId: string, marker: ReadMarker, keep: number): Promise<ReadMarker> {
+    return this.guard(async () => {
+      const stored = await this.moveReadMarker(userId, marker).catch((error: unknown) => {
+        // Two first markers of one room at once: both upserts insert, the unique index takes one, and the
+        // other, tried again, updates it.
+        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return this.moveReadMarker(userId, marker);
+        throw error;
+      });
+      const dropped = await this.markers.find({ userId }, { projection: { _id: 1 } }).sort({ at: -1 }).skip(keep).toArray();
+      if (dropped.length > 0) await this.markers.deleteMany({ _id: { $in: dropped.map(({ _id }) => _id) } });
+      return stored;
+    });
+  }
+
+  readMarkers(userId: string): Promise<ReadMarker[]> {
+    return this.guard(async () =>
+      (await this.markers.find({ userId }, { projection: { _id: 0, userId: 0 } }).sort({ at: -1 }).toArray()).map(toReadMarker),
+    );
+  }
+
+  async removeReadMarker(userId: string, room: string): Promise<void> {
+    await this.guard(() => this.markers.deleteOne({ userId, room }));
+  }
+
+  /**
+   * One atomic update: the marker moves on (the greater seq within one epoch, the new one from another), so
+   * two devices moving it at once leave the furthest.
+   */
+  private async moveReadMarker(userId: string, { room, seq, epoch, at }: ReadMarker): Promise<ReadMarker> {
+    const sameEpoch = { $eq: ['$epoch', epoch] };
+    const updated = await this.markers.findOneAndUpdate(
+      { userId, room },
+      [{ $set: { userId, room, epoch, at, seq: { $cond: [{ $and: [sameEpoch, { $gt: ['$seq', seq] }] }, '$seq', seq] } } }],
+      { upsert: true, returnDocument: 'after', projection: { _id: 0, userId: 0 } },
+    );
+    if (!updated) throw new Error(`the read marker of ${room} was not stored`);
+    return toReadMarker(updated);
+  }
+
   /** Whether `user` was inserted (false: the unique nameKey index says another holds the name). */
   private async insertUnlessTaken(user: UserDocument): Promise<boolean> {
     try {
@@ -153,6 +200,10 @@ export class MongoAccountStore implements AccountStore {
       throw new StoreUnavailableError(`MongoDB failed: ${(error as Error).message}`);
     }
   }
+}
+
+function toReadMarker({ room, seq, epoch, at }: ReadMarker): ReadMarker {
+  return { room, seq, epoch, at };
 }
 
 function toSession({ _id, expires: _expires, ...session }: SessionDocument): SessionRecord {

@@ -31,6 +31,15 @@ export interface SessionRecord {
   agent: string;
 }
 
+/** Where an account stopped reading a room: the last seq it read, in which epoch of the log, and when. */
+export interface ReadMarker {
+  room: string;
+  seq: number;
+  epoch: string;
+  /** When it last moved (ms since the epoch): the markers kept are the most recently moved. */
+  at: number;
+}
+
 export interface AccountStore {
   /** Adds `user`, unless another holds its nameKey: then it adds nothing and returns that holder. */
   addUser(user: UserRecord): Promise<UserRecord | undefined>;
@@ -53,6 +62,16 @@ export interface AccountStore {
    * it removed.
    */
   sweepExpired(now: number, maxRecords: number): Promise<number>;
+  /**
+   * Moves the user's marker in `marker.room` on to `marker.seq` (never back, within one epoch; a marker of
+   * another epoch is replaced), and keeps at most `keep` markers for the user, dropping the least recently
+   * moved. Returns the marker as stored.
+   */
+  setReadMarker(userId: string, marker: ReadMarker, keep: number): Promise<ReadMarker>;
+  /** The user's markers, the most recently moved first. */
+  readMarkers(userId: string): Promise<ReadMarker[]>;
+  /** Forgets the user's marker in `room` (nothing if there is none). */
+  removeReadMarker(userId: string, room: string): Promise<void>;
 }
 
 /**

@@ -25,7 +25,7 @@ interface Props {
 
 export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost }: Props) {
   const model = useRoom(room, session.nick, onSessionLost);
-  const roomList = useRoomList(room, model.lastSeq, session.nick);
+  const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest);
   const alerts = useAlertSetting();
   useMentionAlerts(room, model.messages, model.loaded, session.nick);
   const [sidebarOpen, setSidebarOpen] = useState(false);
@@ -120,7 +120,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             {accountOpen && <AccountMenu session={session} onChangeNick={onChangeNick} onSignedOut={onSignedOut} onClose={closeAccount} />}
           </div>
         </header>
-        <MessageList room={room} model={model} me={session.nick} />
+        <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} />
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
