@@ -150,6 +150,8 @@ export type ServerFrame =
    * most once a second.
    */
   | { type: 'heads'; heads: RoomHead[] }
+  /** The account read a room up to `seq` (on this device or another): its unread count there is what follows. */
+  | ({ type: 'read' } & RoomRead)
   /** Who is in a subscribed room: once after `subscribed`, then whenever it changes (at most every second or so). */
   | ({ type: 'people' } & PeopleState);
 

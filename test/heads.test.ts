@@ -2,7 +2,7 @@
 // when a message comes, not at its next poll; several messages in a second make one frame.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../server/protocol';
-import { autoCleanup, createSession, newClientId, ofType, postMessage, startTestServer, subscribedSocket } from './helpers';
+import { autoCleanup, createSession, http, newClientId, ofType, postMessage, signIn, signUp, startTestServer, subscribedSocket } from './helpers';
 
 autoCleanup();
 
@@ -55,5 +55,20 @@ describe('watch', () => {
     expect(await socket.frames.next(ofType('error'))).toMatchObject({ code: ErrorCode.invalidFrame });
     socket.send({ type: 'watch', rooms: ['news'] });
     expect(await socket.frames.next(ofType('heads'))).toEqual({ type: 'heads', heads: [{ room: 'news', seq: 0 }] });
+  });
+
+  it("tells every device of an account when it reads a room further, and nobody else's", async () => {
+    const { url, wsUrl, server } = await startTestServer();
+    const laptop = await signUp(url, 'Tess');
+    const phone = await signIn(url, 'Tess');
+    const other = await signUp(url, 'Uma');
+    await postMessage(url, 'news', { clientId: newClientId(), text: 'one' }, other);
+    const onLaptop = (await subscribedSocket(wsUrl, 'lobby', { cookie: laptop })).socket;
+    const onPhone = (await subscribedSocket(wsUrl, 'lobby', { cookie: phone })).socket;
+    const onOther = (await subscribedSocket(wsUrl, 'lobby', { cookie: other })).socket;
+    await http(url, 'PUT', '/api/rooms/news/read', { cookie: phone, json: { seq: 1, epoch: server.store.epoch } });
+    for (const socket of [onLaptop, onPhone]) expect(await socket.frames.next(ofType('read'))).toEqual({ type: 'read', room: 'news', seq: 1 });
+    await onOther.roundTrip();
+    expect(onOther.frames.remaining().filter(ofType('read'))).toEqual([]);
   });
 });

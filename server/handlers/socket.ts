@@ -10,7 +10,7 @@ import type { AppContext } from '../context';
 import { ApiError, reportRefusal, validate } from '../errors';
 import { HeadWatch } from '../head-watch';
 import type { EncodedBatch, RoomReader } from '../hub';
-import { CloseCode, ErrorCode, type ServerFrame } from '../protocol';
+import { CloseCode, ErrorCode, type RoomRead, type ServerFrame } from '../protocol';
 import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
 import { clientIp } from '../limits';
 import { TokenBucket } from '../rate-limit';
@@ -179,6 +179,11 @@ export class SocketSession implements SessionBound {
     ws.on('error', onError);
     this.id = ctx.sockets.add(this);
     if (session) ctx.accounts.attach(session, this);
+  }
+
+  /** The account read a room further (here or on another device): the page's sidebar counts from there. */
+  readMoved(read: RoomRead): void {
+    this.send({ type: 'read', ...read });
   }
 
   /** Signed out or revoked: close (4001), so that the client knows at once. */
