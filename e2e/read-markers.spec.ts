@@ -39,6 +39,9 @@ test('a second device opens a room where the first stopped reading, with a new-m
   await expectLive(laptop);
 
   for (const text of ['new one', 'new two']) await sendMessage(bob, text);
+  // Pushed to the laptop's sidebar as they come (its next poll is a minute away).
+  const laptopNews = laptop.locator('.room-list a', { hasText: '# news' });
+  await expect(laptopNews.locator('.badge')).toHaveText('2');
 
   // The phone never opened #news: its sidebar lists it from the server, with the two unread.
   const { page: phone } = await openPage();
@@ -58,6 +61,8 @@ test('a second device opens a room where the first stopped reading, with a new-m
   expect(order).toEqual(['old one', 'old two', 'old three', 'line', 'new one', 'new two']);
   await shot(phone, 'new-messages-line');
   await readFive;
+  // Read on the phone: the laptop's count goes at once.
+  await expect(laptopNews.locator('.badge')).toHaveCount(0);
 
   // Read up to 5 on the phone, then one more comes: the laptop counts 1 unread, not 3.
   await sendMessage(bob, 'newest');

@@ -5,13 +5,19 @@
 // the same rooms, counts the same unread messages and opens a room where the person stopped reading.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { DEFAULT_ROOM, type RoomRead } from '../../server/protocol';
+import type { SidebarPushes } from './use-room';
 import { fetchHistory, fetchReadMarkers, forgetRead, markRead as sendReadMarker } from './api';
 import { mentions } from './mentions';
 import { isRoomName } from './routes';
 
 const ROOMS_KEY = 'parley.rooms';
-/** How often the sidebar asks how far the other rooms have gone. */
+/** How often the sidebar asks how far the other rooms have gone, while nothing is pushed (long-poll). */
 const REFRESH_MS = 10_000;
+/**
+ * And while the WebSocket pushes heads and read markers: only to catch what no push carries (a marker moved
+ * through another server instance).
+ */
+const PUSHED_REFRESH_MS = 60_000;
 /** The sidebar lists at most this many rooms (the most recently visited). */
 const MAX_ROOMS = 30;
 /** The unread messages of a room read to count its mentions: at most the newest this many. */
@@ -127,6 +133,8 @@ export interface RoomList {
    * from any device): the "new messages" line goes after it. Undefined until known, and for a room never read.
    */
   readWhenOpened: number | undefined;
+  /** Where the room's connection hands what the server pushes for the sidebar. */
+  pushes: SidebarPushes;
 }
 
 /**
@@ -134,7 +142,17 @@ export interface RoomList {
  * others, refreshed every few seconds while the page is visible. The open room is marked read up to
  * `currentSeq` while the page is visible (in `epoch` of its log), also on the server for an account.
  */
-export function useRoomList(current: string, currentSeq: number | undefined, epoch: string | undefined, me: string, account: boolean): RoomList {
+export function useRoomList(
+  current: string,
+  currentSeq: number | undefined,
+  epoch: string | undefined,
+  me: string,
+  account: boolean,
+  /** Asks the room's connection to push the heads of these rooms. */
+  watch: (rooms: readonly string[]) => void,
+  /** The connection is a WebSocket: heads and read markers are pushed. */
+  pushed: boolean,
+): RoomList {
   const [heads, setHeads] = useState<Record<string, RoomHead>>({});
   // Read from storage when the open room moves on, not on every render.
   const [visited, setVisited] = useState(load);
@@ -164,10 +182,22 @@ export function useRoomList(current: string, currentSeq: number | undefined, epo
     return () => document.removeEventListener('visibilitychange', mark);
   }, [opened, current, currentSeq, epoch, account]);
 
+  /** What the last look found per room, so that a room that has not moved is not read again. */
+  const known = useRef<Record<string, RoomHead>>({});
+  /** Reads `name`'s head again (at `seq` when a push said where it is) and shows it. */
+  const lookAt = async (name: string, seq?: number) => {
+    const head = await readHead(name, load()[name]?.read ?? 0, me, known.current[name], seq);
+    if (!head) return;
+    known.current = { ...known.current, [name]: head };
+    setHeads(known.current);
+  };
+  const lookAtRef = useRef(lookAt);
+  lookAtRef.current = lookAt;
+
+  // Over a WebSocket the server pushes what moves (the `watch`ed rooms' heads, the account's read markers),
+  // and the page looks again only now and then; over long-poll it looks every REFRESH_MS.
   useEffect(() => {
     let stopped = false;
-    /** What the last refresh found, so that a room that has not moved is not read again. */
-    let known: Record<string, RoomHead> = {};
     const refresh = async () => {
       if (document.visibilityState === 'hidden') return;
       if (account) {
@@ -176,21 +206,11 @@ export function useRoomList(current: string, currentSeq: number | undefined, epo
         if (answer) setVisited(mergeServerMarkers(answer.markers));
         setMarkersIn(true);
       }
-      const rooms = load();
-      const others = Object.keys(rooms).filter((name) => name !== current);
-      const found: Record<string, RoomHead> = {};
-      await Promise.all(
-        others.map(async (name) => {
-          const head = await readHead(name, rooms[name]?.read ?? 0, me, known[name]);
-          if (head) found[name] = head;
-        }),
-      );
-      if (stopped) return;
-      known = found;
-      setHeads(found);
+      const others = Object.keys(load()).filter((name) => name !== current);
+      await Promise.all(others.map((name) => lookAtRef.current(name)));
     };
     void refresh();
-    const timer = setInterval(() => void refresh(), REFRESH_MS);
+    const timer = setInterval(() => void refresh(), pushed ? PUSHED_REFRESH_MS : REFRESH_MS);
     const onVisible = () => void refresh();
     document.addEventListener('visibilitychange', onVisible);
     return () => {
@@ -198,7 +218,22 @@ export function useRoomList(current: string, currentSeq: number | undefined, epo
       clearInterval(timer);
       document.removeEventListener('visibilitychange', onVisible);
     };
-  }, [current, me, account]);
+  }, [current, me, account, pushed]);
+
+  const othersKey = [...new Set([DEFAULT_ROOM, ...Object.keys(visited)])]
+    .filter((name) => name !== current)
+    .sort()
+    .join(' ');
+  const watchRef = useRef(watch);
+  watchRef.current = watch;
+  useEffect(() => watchRef.current(othersKey ? othersKey.split(' ') : []), [othersKey]);
+
+  const pushes: SidebarPushes = {
+    heads: (moved) => {
+      for (const { room, seq } of moved) if (room !== current && known.current[room]?.seq !== seq) void lookAtRef.current(room, seq);
+    },
+    read: (read) => setVisited(mergeServerMarkers([read])),
+  };
 
   const rooms = useMemo(() => {
     const names = new Set([DEFAULT_ROOM, current, ...Object.keys(visited)]);
@@ -221,7 +256,7 @@ export function useRoomList(current: string, currentSeq: number | undefined, epo
     unsentMarkers.delete(room);
     if (account) void forgetRead(room).catch(() => undefined);
   };
-  return { rooms, remove, readWhenOpened: opened ? readWhenOpened.seq : undefined };
+  return { rooms, remove, readWhenOpened: opened ? readWhenOpened.seq : undefined, pushes };
 }
 
 /** How far a room has gone: its last seq, and the seqs of the unread messages among the newest that mention the user. */
@@ -234,10 +269,10 @@ interface RoomHead {
  * The room's head, and its unread mentions of `me`: the newest message first, then, when there are unread
  * ones the last look did not read, the newest of them (at most MENTIONS_READ). Undefined when it cannot be read.
  */
-async function readHead(room: string, read: number, me: string, before: RoomHead | undefined): Promise<RoomHead | undefined> {
-  const newest = await fetchHistory(room, undefined, 1).catch(() => undefined);
-  if (!newest) return undefined;
-  const seq = newest.messages.at(-1)?.seq ?? 0;
+async function readHead(room: string, read: number, me: string, before: RoomHead | undefined, pushedSeq?: number): Promise<RoomHead | undefined> {
+  const newest = pushedSeq === undefined ? await fetchHistory(room, undefined, 1).catch(() => undefined) : undefined;
+  if (pushedSeq === undefined && !newest) return undefined;
+  const seq = pushedSeq ?? newest?.messages.at(-1)?.seq ?? 0;
   if (seq <= read) return { seq, mentions: [] };
   if (before?.seq === seq) return before;
   const unread = await fetchHistory(room, undefined, Math.min(seq - read, MENTIONS_READ)).catch(() => undefined);

@@ -1,7 +1,7 @@
 // One room for a Preact component: the LiveRoom (log, outbox, connection) of the room, re-rendering the
 // component whenever what it shows changes.
 import { useEffect, useMemo, useReducer, useRef } from 'preact/hooks';
-import type { ChatMessage, PeopleState } from '../../server/protocol';
+import type { ChatMessage, PeopleState, RoomHead, RoomRead } from '../../server/protocol';
 import type { ConnectionState } from './connection';
 import { LiveRoom } from './live-room';
 import { Outbox, type OutgoingMessage } from './outbox';
@@ -26,14 +26,30 @@ export interface RoomModel {
   retry(clientId: string): void;
   discard(clientId: string): void;
   loadOlder(): Promise<void>;
+  /** Asks for the heads of these other rooms to be pushed (over WebSocket) to `pushed`. */
+  watch(rooms: readonly string[]): void;
 }
 
-export function useRoom(room: string, nick: string, onSessionLost: () => void): RoomModel {
+/** What the server pushes for the sidebar, over the room's WebSocket. */
+export interface SidebarPushes {
+  heads(heads: RoomHead[]): void;
+  read(read: RoomRead): void;
+}
+
+export function useRoom(room: string, nick: string, onSessionLost: () => void, pushes?: SidebarPushes): RoomModel {
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   const sessionLost = useRef(onSessionLost);
   sessionLost.current = onSessionLost;
+  const pushed = useRef(pushes);
+  pushed.current = pushes;
   const live = useMemo(
-    () => new LiveRoom(room, nick, new Outbox(), { changed: () => rerender(0), sessionLost: () => sessionLost.current() }),
+    () =>
+      new LiveRoom(room, nick, new Outbox(), {
+        changed: () => rerender(0),
+        sessionLost: () => sessionLost.current(),
+        heads: (heads) => pushed.current?.heads(heads),
+        read: (read) => pushed.current?.read(read),
+      }),
     [room, nick],
   );
 
@@ -57,5 +73,6 @@ export function useRoom(room: string, nick: string, onSessionLost: () => void): 
     retry: (clientId) => live.retry(clientId),
     discard: (clientId) => live.discard(clientId),
     loadOlder: () => live.loadOlder(),
+    watch: (rooms) => live.watch(rooms),
   };
 }

@@ -19,7 +19,10 @@ export async function markRead(ctx: AppContext, session: Session | undefined, ro
   }
   const head = await ctx.store.head(room);
   const stored = await ctx.store.accounts.setReadMarker(userId, { room, seq: Math.min(seq, head), epoch, at: movedAt() }, MAX_READ_MARKERS);
-  return { room, seq: stored.seq };
+  const read = { room, seq: stored.seq };
+  // The account's pages on this instance hear of it now; on another instance, at their next look.
+  ctx.accounts.readMoved(userId, read);
+  return read;
 }
 
 /** The account's markers in this epoch of the log, the most recently moved first; none for a guest. */
