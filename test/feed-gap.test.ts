@@ -23,6 +23,10 @@ class LossyFeedStore implements Store {
   get accounts() {
     return this.inner.accounts;
   }
+
+  get search() {
+    return this.inner.search;
+  }
   get kind() {
     return this.inner.kind;
   }

@@ -11,6 +11,10 @@ export class OutageStore implements Store {
   get accounts() {
     return this.inner.accounts;
   }
+
+  get search() {
+    return this.inner.search;
+  }
   get kind() {
     return this.inner.kind;
   }

@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { EmbeddedAccountStore } from '../accounts/embedded-store';
 import type { ChatMessage } from '../protocol';
+import { EmbeddedSearchIndex } from '../search/embedded-index';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import {
   StoreUnavailableError,
@@ -41,6 +42,7 @@ export class EmbeddedStore implements Store {
   readonly kind = 'embedded';
   readonly epoch: string;
   readonly accounts: EmbeddedAccountStore;
+  readonly search: EmbeddedSearchIndex;
   /** [room, seq] -> message */
   private readonly messages: Database<ChatMessage, [string, number]>;
   /** [room, clientId] -> seq: turns a resend into the original message. */
@@ -74,6 +76,7 @@ export class EmbeddedStore implements Store {
     this.clientIds = root.openDB({ name: 'clientIds' });
     this.heads = root.openDB({ name: 'heads' });
     this.accounts = new EmbeddedAccountStore(root, () => this.closed);
+    this.search = new EmbeddedSearchIndex(root, this.messages, (room) => this.readableEnd(room));
     const meta = root.openDB<string, string>({ name: 'meta' });
     let epoch = meta.get('epoch');
     if (epoch === undefined) {
@@ -214,6 +217,8 @@ export class EmbeddedStore implements Store {
     this.messages.putSync([room, seq], message);
     this.clientIds.putSync([room, clientId], seq);
     this.heads.putSync(room, seq);
+    // Indexed in the transaction that stores it: found once readable, and a search never sees half of it.
+    this.search.add(message);
     return { message, duplicate: false };
   }
 

@@ -22,6 +22,7 @@ import {
 import type { Logger } from 'pino';
 import { createAccountIndexes, MongoAccountStore } from '../accounts/mongo-store';
 import type { ChatMessage } from '../protocol';
+import { MongoSearch, SEARCH_INDEX, searchFields, WITHOUT_SEARCH_FIELDS } from '../search/mongo-index';
 import { ChangeFeedState, type FeedRecovery, type MessageDocument } from './mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeError, describeStartupError, READING_URI, type Deployment } from './mongo-errors';
 import { databaseNameOf, redactUri } from './mongo-uri';
@@ -45,7 +46,13 @@ const FOREIGN_WRITER_WARNING_MS = 60_000;
 /** The events the feed follows: new messages, and every way the collection can go away. */
 /** How many rooms' heads are cached; a room not written for a while reads its head again. */
 const CACHED_HEADS = 10_000;
-const FEED_PIPELINE = [{ $match: { operationType: { $in: ['insert', 'drop', 'rename', 'dropDatabase', 'invalidate'] } } }];
+const FEED_PIPELINE = [
+  { $match: { operationType: { $in: ['insert', 'drop', 'rename', 'dropDatabase', 'invalidate'] } } },
+  // A message's search terms stay in the store: readers never get them.
+  { $project: { 'fullDocument.terms': 0 } },
+];
+/** What a read of messages returns: the message, without the store's own fields. */
+const MESSAGE_PROJECTION = { _id: 0, ...WITHOUT_SEARCH_FIELDS } as const;
 
 interface MetaDocument {
   _id: string;
@@ -110,6 +117,7 @@ export class MongoStore implements Store {
   /** The UUID of the `messages` collection the epoch belongs to, as the epoch document records it. */
   private messagesUuid: string | undefined;
   readonly accounts: MongoAccountStore;
+  readonly search: MongoSearch;
   private readonly messages: Collection<MessageDocument>;
   private readonly meta: Collection<MetaDocument>;
   private readonly listeners = new Set<AppendListener>();
@@ -167,6 +175,7 @@ export class MongoStore implements Store {
     this.messages = db.collection<MessageDocument>('messages', logOptions);
     this.meta = db.collection<MetaDocument>('meta', logOptions);
     this.accounts = new MongoAccountStore(db, logOptions, () => this.closed);
+    this.search = new MongoSearch(this.messages, (operation) => this.guard(operation), operationTimeoutMs);
     this.watching = deployment !== 'standalone';
   }
 
@@ -179,6 +188,7 @@ export class MongoStore implements Store {
     await this.messages.createIndexes([
       { key: { room: 1, seq: 1 }, unique: true, name: 'room_seq' },
       { key: { room: 1, clientId: 1 }, unique: true, name: 'room_clientId' },
+      SEARCH_INDEX,
     ]);
     await createAccountIndexes(this.db);
     // The epoch names the collection it belongs to: a `messages` re-created since (dropped while no
@@ -238,7 +248,7 @@ export class MongoStore implements Store {
   async readAfter(room: string, after: number, limit: number): Promise<ChatMessage[]> {
     return this.guard(() =>
       this.messages
-        .find({ room, seq: { $gt: after } }, { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs })
+        .find({ room, seq: { $gt: after } }, { projection: MESSAGE_PROJECTION, maxTimeMS: this.operationTimeoutMs })
         .sort({ seq: 1 })
         .limit(limit)
         .toArray(),
@@ -248,7 +258,7 @@ export class MongoStore implements Store {
   async readBefore(room: string, before: number | undefined, limit: number): Promise<ChatMessage[]> {
     const filter = before === undefined ? { room } : { room, seq: { $lt: before } };
     const newestFirst = await this.guard(() =>
-      this.messages.find(filter, { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs }).sort({ seq: -1 }).limit(limit).toArray(),
+      this.messages.find(filter, { projection: MESSAGE_PROJECTION, maxTimeMS: this.operationTimeoutMs }).sort({ seq: -1 }).limit(limit).toArray(),
     );
     return newestFirst.reverse();
   }
@@ -361,7 +371,7 @@ export class MongoStore implements Store {
       const found = await this.messages
         .find(
           { room, $or: [{ clientId: { $in: [...clientIds] } }, ...(cachedHead ? [{ seq: cachedHead }] : [])] },
-          { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs },
+          { projection: MESSAGE_PROJECTION, maxTimeMS: this.operationTimeoutMs },
         )
         .toArray();
       if (cachedHead && !found.some((message) => message.seq === cachedHead)) {
@@ -389,7 +399,7 @@ export class MongoStore implements Store {
       if (fresh.length > 0) {
         try {
           // Copies with their _id, so that the messages acked and handed on stay without one.
-          await this.messages.insertMany(fresh.map(({ doc }) => ({ _id: { room: doc.room, seq: doc.seq }, ...doc })), { ordered: true });
+          await this.messages.insertMany(fresh.map(({ doc }) => ({ _id: { room: doc.room, seq: doc.seq }, ...doc, ...searchFields(doc) })), { ordered: true });
         } catch (error) {
           this.heads.delete(room);
           const outcome = classifyWriteError(error);

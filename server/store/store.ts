@@ -1,6 +1,7 @@
 // The one interface every message store implements; the contract suite (store.contract.ts) holds them to it.
 import type { AccountStore } from '../accounts/store';
 import type { ChatMessage } from '../protocol';
+import type { SearchStore } from '../search/store';
 
 export interface NewMessage {
   room: string;
@@ -59,9 +60,11 @@ export interface MessageStore {
   close(): Promise<void>;
 }
 
-/** What the server runs on: the rooms' logs, and beside them the accounts and sessions. */
+/** What the server runs on: the rooms' logs, and beside them the accounts and sessions, and the search index. */
 export interface Store extends MessageStore {
   readonly accounts: AccountStore;
+  /** The messages holding some words, across rooms (server/search/). */
+  readonly search: SearchStore;
 }
 
 /** The store failed or is unreachable; the request may be retried. */
