@@ -5,6 +5,7 @@ import { readHistory, sendMessage } from './server/handlers/messages';
 import { metrics } from './server/handlers/metrics';
 import { showPeople, typing } from './server/handlers/people';
 import { listReadMarkers, moveReadMarker, removeReadMarker } from './server/handlers/reads';
+import { search } from './server/handlers/search';
 import { endSession, listSessions, revokeSession, showSession, signUp, startSession } from './server/handlers/session';
 import { acceptSocket } from './server/handlers/socket';
 import { waitForMessages } from './server/handlers/wait';
@@ -32,6 +33,7 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'put', path: '/api/rooms/:room/read', handler: moveReadMarker },
   { method: 'delete', path: '/api/rooms/:room/read', handler: removeReadMarker },
   { method: 'get', path: '/api/reads', handler: listReadMarkers },
+  { method: 'get', path: '/api/search', handler: search },
 ];
 
 /** Served with the routes above, or alone on METRICS_PORT when it is set. */

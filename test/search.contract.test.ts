@@ -1,0 +1,63 @@
+// Runs the search contract against every store: the embedded one always, MongoDB when one is reachable
+// (MONGODB_URI, or a mongodb-memory-server replica set: see test/mongo-setup.ts); without one the MongoDB
+// suite is skipped and prints why.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { afterAll, describe, inject, it } from 'vitest';
+import { openEmbeddedStore } from '../server/store/embedded';
+import { openMongoStore, redactUri } from '../server/store/mongo';
+import { describeSearchContract } from './search.contract';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+describeSearchContract('embedded', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-search-'));
+  dirs.push(dir);
+  return openEmbeddedStore(dir);
+});
+
+const mongo = inject('mongo');
+const runPrefix = `parley_search_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+const databases: string[] = [];
+
+async function mongoSkipReason(): Promise<string | undefined> {
+  if (!mongo.uri) return mongo.skip ?? 'MONGODB_URI is not set';
+  try {
+    const probe = await openMongoStore(mongo.uri, { dbName: `${runPrefix}_probe`, serverSelectionTimeoutMS: 3000 });
+    await probe.close();
+    databases.push(`${runPrefix}_probe`);
+    return undefined;
+  } catch (error) {
+    return `MongoDB at ${redactUri(mongo.uri)} did not answer: ${(error as Error).message}`;
+  }
+}
+
+const skipReason = await mongoSkipReason();
+if (skipReason !== undefined || !mongo.uri) {
+  console.log(`[search contract] MongoDB suite skipped: ${skipReason}`);
+  describe.skip(`search contract: mongodb — skipped: ${skipReason}`, () => {
+    it('runs against MongoDB when one is reachable', () => undefined);
+  });
+} else {
+  const uri = mongo.uri;
+  afterAll(async () => {
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 3000 });
+    try {
+      await client.connect();
+      for (const name of databases) await client.db(name).dropDatabase();
+    } finally {
+      await client.close();
+    }
+  });
+  describeSearchContract(`mongodb at ${redactUri(uri)}`, async () => {
+    const dbName = `${runPrefix}_${databases.length + 1}`;
+    databases.push(dbName);
+    return openMongoStore(uri, { dbName });
+  });
+}
