@@ -170,7 +170,7 @@ export async function searchScenario({ messages, rooms, startServer, step }: Sea
 function diskUse(dataDir: string): { logMB: number; indexMB: number; fileMB: number; indexEntries: number } {
   const root = open({ path: join(dataDir, 'parley.lmdb'), readOnly: true });
   const bytes = (name: string) => {
-    const stats = root.openDB({ name }).getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number };
+    const stats = root.openDB({ name, dupSort: name === 'searchPostings' }).getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number };
     return { bytes: stats.pageSize * (stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages), entries: stats.entryCount };
   };
   const log = ['messages', 'clientIds', 'heads'].reduce((sum, name) => sum + bytes(name).bytes, 0);

@@ -1,7 +1,9 @@
 // The embedded store's search index: an inverted index in LMDB beside the log, written in the same
 // transaction as the message it indexes (a message is found once it is readable, and never after it is
-// gone). One entry per term of a message, keyed [term, at, room, seq] with no value, so each term's entries
-// lie newest first under a reverse scan. Two more terms per message name its room and its author, so a
+// gone). Each term is a key whose sorted duplicate values are the positions [at, room, seq] of the
+// messages holding it (LMDB's dupsort: the term is stored once, its positions packed in its own pages,
+// about 9 times smaller than a key per position), so each term's positions lie newest first under a
+// reverse scan. Two more terms per message name its room and its author, so a
 // filter is one more list to intersect. Several terms are intersected by leapfrogging (each list seeks
 // to the others' candidate), which costs about as many seeks as the rarest list has entries in range,
 // not a read of every message.
@@ -11,7 +13,7 @@ import { inScope } from './scope';
 import type { SearchHits, SearchPosition, SearchStore, StoreSearch } from './store';
 import { fold, indexTerms } from './terms';
 
-type PostingKey = [string, number, string, number];
+type Position = [number, string, number];
 /** Where a seek starts: a position (`exclusive`: strictly below it) or, as [at], below a time. */
 type Upper = { key: [number] | [number, string, number]; exclusive: boolean };
 
@@ -20,7 +22,7 @@ const roomTerm = (room: string) => `\u0001r${room}`;
 const authorTerm = (author: string) => `\u0001a${fold(author.normalize('NFKC'))}`;
 
 export class EmbeddedSearchIndex implements SearchStore {
-  private readonly postings: Database<true, PostingKey>;
+  private readonly postings: Database<Position, string>;
 
   /**
    * @param messages  the log, where results are read from
@@ -31,17 +33,17 @@ export class EmbeddedSearchIndex implements SearchStore {
     private readonly messages: Database<ChatMessage, [string, number]>,
     private readonly readableEnd: (room: string) => number,
   ) {
-    this.postings = root.openDB({ name: 'searchPostings' });
+    this.postings = root.openDB({ name: 'searchPostings', dupSort: true, encoding: 'ordered-binary' });
   }
 
   /** Indexes a stored message; call inside the transaction that stores it. */
   add(message: ChatMessage): void {
-    for (const term of termsOf(message)) this.postings.putSync([term, message.at, message.room, message.seq], true);
+    for (const term of termsOf(message)) this.postings.putSync(term, [message.at, message.room, message.seq]);
   }
 
   /** Forgets a message as it was indexed (before an edit or a delete); inside the transaction that changes it. */
   remove(message: ChatMessage): void {
-    for (const term of termsOf(message)) this.postings.removeSync([term, message.at, message.room, message.seq]);
+    for (const term of termsOf(message)) this.postings.removeSync(term, [message.at, message.room, message.seq]);
   }
 
   async search(query: StoreSearch): Promise<SearchHits> {
@@ -86,10 +88,8 @@ export class EmbeddedSearchIndex implements SearchStore {
 
   /** The newest entry of `term` at or below `from` (strictly below, when exclusive), at or after `floor`. */
   private seek(term: string, from: Upper, floor: number | undefined): SearchPosition | undefined {
-    const start = [term, ...from.key];
-    const end = floor === undefined ? [term] : [term, floor];
-    for (const key of this.postings.getKeys({ start, end, reverse: true, limit: 2 })) {
-      const [, at, room, seq] = key as PostingKey;
+    const end = floor === undefined ? undefined : [floor];
+    for (const [at, room, seq] of this.postings.getValues(term, { start: from.key, ...(end ? { end } : {}), reverse: true, limit: 2 })) {
       if (from.exclusive && at === from.key[0] && room === from.key[1] && seq === from.key[2]) continue;
       return { at, room, seq };
     }
