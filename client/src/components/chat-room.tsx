@@ -10,7 +10,9 @@ import { useRoomList } from '../rooms';
 import { useRoom, type SidebarPushes } from '../use-room';
 import { AccountMenu } from './account-menu';
 import { Composer } from './composer';
+import { MessageContext } from './message-context';
 import { MessageList } from './message-list';
+import { SearchBox, SearchPanel } from './search-panel';
 import { Sidebar, typingLine } from './sidebar';
 import { ConnectionStatus } from './status';
 
@@ -21,9 +23,13 @@ interface Props {
   onChangeNick: () => void;
   onSignedOut: () => void;
   onSessionLost: () => void;
+  /** Open at this message (a search result), with its context, instead of at the latest messages. */
+  openAt?: number;
+  /** Open another room at one of its messages. */
+  onOpenAt: (room: string, seq: number) => void;
 }
 
-export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost }: Props) {
+export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost, openAt, onOpenAt }: Props) {
   // The sidebar's pushes come over the room's connection, which exists before the sidebar's hook: a bridge.
   const sidebarPushes = useRef<SidebarPushes | undefined>(undefined);
   const bridge = useMemo<SidebarPushes>(
@@ -37,6 +43,10 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   useMentionAlerts(room, model.messages, model.loaded, session.nick);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [accountOpen, setAccountOpen] = useState(false);
+  /** What the search box asked for: its results show until closed. */
+  const [searched, setSearched] = useState<string>();
+  /** The message shown with its context in place of the latest ones. */
+  const [viewing, setViewing] = useState(openAt);
   const menuButton = useRef<HTMLButtonElement>(null);
   const meButton = useRef<HTMLButtonElement>(null);
   const unseen = useUnseenWhileHidden(model.messages.length, model.loaded);
@@ -105,6 +115,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             </span>
             {room}
           </h1>
+          <SearchBox onSearch={setSearched} />
           <ConnectionStatus state={model.connection} />
           <div class="me-wrap">
             <button
@@ -127,11 +138,31 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             {accountOpen && <AccountMenu session={session} onChangeNick={onChangeNick} onSignedOut={onSignedOut} onClose={closeAccount} />}
           </div>
         </header>
-        <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} />
+        {searched !== undefined && (
+          <SearchPanel
+            query={searched}
+            room={room}
+            onClose={() => setSearched(undefined)}
+            onOpen={({ message }) => {
+              setSearched(undefined);
+              if (message.room === room) setViewing(message.seq);
+              else onOpenAt(message.room, message.seq);
+            }}
+          />
+        )}
+        {viewing === undefined ? (
+          <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} />
+        ) : (
+          <MessageContext room={room} seq={viewing} onLatest={() => setViewing(undefined)} />
+        )}
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
-        <Composer room={room} maxLength={session.maxTextLength} onSend={model.send} onTyping={model.typing} names={others} />
+        <Composer room={room} maxLength={session.maxTextLength} onSend={(text) => {
+            // A message sent goes at the end: the view goes back there to show it.
+            setViewing(undefined);
+            model.send(text);
+          }} onTyping={model.typing} names={others} />
       </div>
     </div>
   );
