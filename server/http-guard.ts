@@ -66,18 +66,19 @@ export class RequestGuard {
   }
 
   /**
-   * Answers 413 too_large to a body over MAX_FRAME_BYTES: at once from its Content-Length, before reading any
-   * of it, or as the bytes that pass the bound arrive. Whether the request may go on.
+   * Answers 413 too_large to a body over `maxBytes` (MAX_FRAME_BYTES but for uploads): at once from its
+   * Content-Length, before reading any of it, or as the bytes that pass the bound arrive. Whether the
+   * request may go on.
    */
-  bodyWithinLimit(req: IncomingMessage, res: ServerResponse): boolean {
+  bodyWithinLimit(req: IncomingMessage, res: ServerResponse, maxBytes = this.config.maxFrameBytes): boolean {
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] === undefined) return true; // no body
-    const tooLarge = () => new ApiError(ErrorCode.tooLarge, `a request body has at most ${this.config.maxFrameBytes} bytes`);
-    if (Number(length) > this.config.maxFrameBytes) {
+    const tooLarge = () => new ApiError(ErrorCode.tooLarge, `a request body has at most ${maxBytes} bytes`);
+    if (Number(length) > maxBytes) {
       this.refuse(req, res, tooLarge());
       return false;
     }
-    limitBody(req, this.config.maxFrameBytes, () => {
+    limitBody(req, maxBytes, () => {
       if (res.headersSent) req.socket.destroy();
       else this.refuse(req, res, tooLarge());
     });
