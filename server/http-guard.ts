@@ -79,13 +79,15 @@ export class RequestGuard {
       return false;
     }
     limitBody(req, maxBytes, () => {
-      if (res.headersSent) req.socket.destroy();
+      if (res.headersSent) (req.socket as typeof req.socket | null)?.destroy();
       else this.refuse(req, res, tooLarge());
     });
     // Answered before all of its body came (a route that reads none, a refusal): node would read the rest, to
     // keep the connection for the next request, however long it is. Close it instead.
     res.once('finish', () => {
-      if (!req.complete) req.socket.destroy();
+      // node may have let go of the socket by now (a refused upload whose client went on sending): then
+      // there is nothing left to close, and no socket to call on (its type does not say it can be null).
+      if (!req.complete) (req.socket as typeof req.socket | null)?.destroy();
     });
     return true;
   }

@@ -70,7 +70,7 @@ export async function storeUpload(ctx: AppContext, session: Session | undefined,
     const overLimit = left < config.maxFileBytes ? quotaError(config.maxUserFileBytes, left) : fileTooLarge(config.maxFileBytes);
     const allowed = Math.min(left, config.maxFileBytes);
     if (upload.declaredLength !== undefined && upload.declaredLength > allowed) throw overLimit();
-    const { head, rest } = await readHead(upload.body, SNIFF_BYTES);
+    const { head, rest } = await readHead(atMost(upload.body, allowed, overLimit), SNIFF_BYTES);
     if (head.length === 0) throw new ApiError(ErrorCode.invalidRequest, 'the file is empty');
     const type = sniffType(head);
     const image = INLINE_IMAGE_TYPES.has(type) && upload.width !== undefined && upload.height !== undefined;
@@ -84,7 +84,7 @@ export async function storeUpload(ctx: AppContext, session: Session | undefined,
         type,
         ...(image ? { width: upload.width, height: upload.height } : {}),
       },
-      atMost(rest, allowed, overLimit),
+      rest,
     );
     return attachmentOf(stored);
   } finally {
