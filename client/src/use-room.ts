@@ -1,7 +1,7 @@
 // One room for a Preact component: the LiveRoom (log, outbox, connection) of the room, re-rendering the
 // component whenever what it shows changes.
 import { useEffect, useMemo, useReducer, useRef } from 'preact/hooks';
-import type { ChatMessage, PeopleState } from '../../server/protocol';
+import type { ChatMessage, FileAttachment, PeopleState } from '../../server/protocol';
 import type { ConnectionState } from './connection';
 import { LiveRoom } from './live-room';
 import { Outbox, type OutgoingMessage } from './outbox';
@@ -18,7 +18,8 @@ export interface RoomModel {
   people: PeopleState | undefined;
   /** The last seq the room's stream delivered. */
   lastSeq: number | undefined;
-  send(text: string): void;
+  /** Sends text, files uploaded for it, or both. */
+  send(text: string, files?: FileAttachment[]): void;
   /** The user typed something: tells the room, at most every few seconds. */
   typing(): void;
   retry(clientId: string): void;
@@ -49,7 +50,7 @@ export function useRoom(room: string, nick: string, onSessionLost: () => void): 
     loadingOlder: live.loadingOlder,
     people: live.people,
     lastSeq: live.cursor,
-    send: (text) => void live.send(text),
+    send: (text, files) => void live.send(text, files),
     typing: () => live.typing(),
     retry: (clientId) => live.retry(clientId),
     discard: (clientId) => live.discard(clientId),

@@ -1,0 +1,163 @@
+// Files being attached to the message in the composer: picked with the button, pasted, or dropped anywhere
+// on the page. Each uploads at once, with a progress bar; the message can go once they are all up.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { FileAttachment } from '../../../server/protocol';
+import { formatBytes, uploadFile } from '../uploads';
+
+interface PendingFile {
+  key: number;
+  name: string;
+  size: number;
+  /** 0 to 1 while uploading. */
+  progress: number;
+  state: 'uploading' | 'ready' | 'failed';
+  file?: FileAttachment;
+  error?: string;
+  abort: () => void;
+}
+
+export interface Attachments {
+  pending: readonly PendingFile[];
+  /** The uploaded files, in the order they were added. */
+  ready: FileAttachment[];
+  /** Whether any file is still uploading (the message waits for it). */
+  uploading: boolean;
+  /** Whether a file is being dragged over the page. */
+  dragging: boolean;
+  add(files: Iterable<File>): void;
+  remove(key: number): void;
+  /** Empties the tray once the message went (its files go with it). */
+  clear(): void;
+  /** Takes the files of a paste, if it holds any. */
+  onPaste(event: ClipboardEvent): void;
+}
+
+let nextKey = 1;
+
+export function useAttachments(room: string): Attachments {
+  const [pending, setPending] = useState<PendingFile[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const update = (key: number, change: Partial<PendingFile>) => setPending((list) => list.map((item) => (item.key === key ? { ...item, ...change } : item)));
+
+  const add = (files: Iterable<File>) => {
+    const added: PendingFile[] = [];
+    for (const file of files) {
+      const key = nextKey++;
+      const upload = uploadFile(room, file, (progress) => update(key, { progress }));
+      upload.done.then(
+        (stored) => update(key, { state: 'ready', progress: 1, file: stored }),
+        (error: unknown) => update(key, { state: 'failed', error: error instanceof Error ? error.message : String(error) }),
+      );
+      added.push({ key, name: file.name || 'file', size: file.size, progress: 0, state: 'uploading', abort: upload.abort });
+    }
+    if (added.length > 0) setPending((list) => [...list, ...added]);
+  };
+  const addRef = useRef(add);
+  addRef.current = add;
+
+  // Another room, another message: what was attached here stays unsent (the server lets it expire).
+  useEffect(() => () => setPending([]), [room]);
+
+  // A file dropped anywhere on the page is attached; the composer shows where it will go while it is dragged.
+  useEffect(() => {
+    let depth = 0;
+    const carriesFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') ?? false;
+    const enter = (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      depth++;
+      setDragging(true);
+    };
+    const leave = (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) setDragging(false);
+    };
+    const over = (event: DragEvent) => {
+      if (carriesFiles(event)) event.preventDefault(); // allows the drop
+    };
+    const drop = (event: DragEvent) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault(); // the browser would open the file in place of the chat
+      depth = 0;
+      setDragging(false);
+      addRef.current(Array.from(event.dataTransfer?.files ?? []));
+    };
+    window.addEventListener('dragenter', enter);
+    window.addEventListener('dragleave', leave);
+    window.addEventListener('dragover', over);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragenter', enter);
+      window.removeEventListener('dragleave', leave);
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('drop', drop);
+    };
+  }, []);
+
+  return {
+    pending,
+    ready: pending.flatMap((item) => (item.state === 'ready' && item.file ? [item.file] : [])),
+    uploading: pending.some((item) => item.state === 'uploading'),
+    dragging,
+    add,
+    remove: (key) => {
+      pending.find((item) => item.key === key)?.abort();
+      setPending((list) => list.filter((item) => item.key !== key));
+    },
+    clear: () => setPending([]),
+    onPaste: (event) => {
+      const files = Array.from(event.clipboardData?.files ?? []);
+      if (files.length === 0) return; // text: the field takes it
+      event.preventDefault();
+      add(files);
+    },
+  };
+}
+
+/** The button that opens the file picker. */
+export function AttachButton({ onFiles }: { onFiles: (files: File[]) => void }) {
+  const input = useRef<HTMLInputElement>(null);
+  return (
+    <>
+      <button type="button" class="attach-button" onClick={() => input.current?.click()} aria-label="Attach files" title="Attach files (or paste, or drop them here)">
+        <span aria-hidden="true">📎</span>
+      </button>
+      <input
+        ref={input}
+        type="file"
+        multiple
+        hidden
+        onChange={(e) => {
+          onFiles(Array.from(e.currentTarget.files ?? []));
+          e.currentTarget.value = ''; // the same file may be picked again
+        }}
+      />
+    </>
+  );
+}
+
+/** The files attached so far: each with its progress while it uploads, why it failed, and a way to take it off. */
+export function AttachmentTray({ attachments }: { attachments: Attachments }) {
+  if (attachments.pending.length === 0) return null;
+  return (
+    <ul class="attachment-tray" aria-label="Attached files">
+      {attachments.pending.map((item) => (
+        <li key={item.key} class={`attachment ${item.state}`}>
+          <span class="file-name" dir="auto">
+            {item.name}
+          </span>
+          <span class="file-size">{formatBytes(item.size)}</span>
+          {item.state === 'uploading' && <progress max={1} value={item.progress} aria-label={`Uploading ${item.name}`} />}
+          {item.state === 'failed' && (
+            <span class="attachment-error" role="alert">
+              {item.error}
+            </span>
+          )}
+          <button type="button" class="link-button" onClick={() => attachments.remove(item.key)} aria-label={`Remove ${item.name}`}>
+            ✕
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
