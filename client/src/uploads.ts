@@ -27,7 +27,7 @@ export function uploadFile(room: string, file: File, progress: (share: number) =
       };
       xhr.onload = () => {
         const body = parse(xhr.responseText);
-        if (xhr.status === 201 && body && 'file' in body) resolve((body as UploadResponse).file);
+        if (xhr.status === 201 && typeof body === 'object' && body !== null && 'file' in body) resolve((body as UploadResponse).file);
         else reject(new Error((body as Partial<ErrorResponse> | undefined)?.error?.message ?? `the server answered ${xhr.status}`));
       };
       xhr.onerror = () => reject(new Error('the server could not be reached'));
