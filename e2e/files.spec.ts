@@ -1,0 +1,168 @@
+// Files in messages in a real Chromium: an image pasted and a file dropped in one browser, with a progress
+// bar while they upload, reach another browser that long-polls (its WebSockets refused), as a thumbnail
+// that opens full size and a link with name and size. HTML and SVG uploads carrying script are served
+// inert: opened by their URL they download as text, nothing runs, and no CSP violation is reported.
+import type { ConsoleMessage, Page } from '@playwright/test';
+import { deferred, expect, expectLive, joinChat, test } from './fixtures';
+
+const SHOTS = '/work/notes/shots';
+
+interface Watch {
+  dialogs: string[];
+  cspViolations: string[];
+}
+
+function watch(page: Page): Watch {
+  const seen: Watch = { dialogs: [], cspViolations: [] };
+  page.on('dialog', (dialog) => {
+    seen.dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('console', (message: ConsoleMessage) => {
+    if (/Content.Security.Policy/i.test(message.text())) seen.cspViolations.push(message.text());
+  });
+  return seen;
+}
+
+/** Pastes a PNG drawn on a canvas (as a screenshot pasted from the clipboard arrives) into the composer. */
+async function pasteImage(page: Page, name: string): Promise<void> {
+  await page.locator('#composer-input').evaluate(async (input, fileName) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 480;
+    canvas.height = 300;
+    const g = canvas.getContext('2d');
+    if (!g) throw new Error('no 2d context');
+    const sky = g.createLinearGradient(0, 0, 0, 300);
+    sky.addColorStop(0, '#2f6fde');
+    sky.addColorStop(1, '#f6c177');
+    g.fillStyle = sky;
+    g.fillRect(0, 0, 480, 300);
+    g.fillStyle = '#1d2330';
+    g.beginPath();
+    g.moveTo(0, 300);
+    g.lineTo(160, 150);
+    g.lineTo(300, 260);
+    g.lineTo(400, 180);
+    g.lineTo(480, 300);
+    g.fill();
+    g.fillStyle = '#ffffff';
+    g.font = 'bold 36px sans-serif';
+    g.fillText('Pasted into Parley', 70, 80);
+    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, 'image/png'));
+    if (!blob) throw new Error('canvas gave no PNG');
+    const data = new DataTransfer();
+    data.items.add(new File([blob], fileName, { type: 'image/png' }));
+    input.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, name);
+}
+
+/** Drags a file over the page and drops it on the message list, as from the desktop. */
+async function dropFile(page: Page, name: string, type: string, content: string): Promise<void> {
+  await page.locator('.messages').evaluate(
+    (target, file) => {
+      const data = new DataTransfer();
+      data.items.add(new File([file.content], file.name, { type: file.type }));
+      for (const kind of ['dragenter', 'dragover', 'drop']) {
+        target.dispatchEvent(new DragEvent(kind, { dataTransfer: data, bubbles: true, cancelable: true }));
+      }
+    },
+    { name, type, content },
+  );
+}
+
+test('an image pasted and a file dropped in one browser show in another that long-polls', async ({ parley, openPage }) => {
+  const { page: alice } = await openPage();
+  const bob = await openPage();
+  const watches = [watch(alice), watch(bob.page)];
+  await bob.context.routeWebSocket(/\/ws$/, (ws) => void ws.close({ code: 4001, reason: 'blocked by a proxy' }));
+  await joinChat(alice, parley.url, 'Alice');
+  await joinChat(bob.page, parley.url, 'Bob');
+  await expectLive(bob.page, 'live-poll');
+
+  // The first upload is held on its way, so that its progress bar can be seen.
+  const release = deferred();
+  await alice.route(/\/api\/rooms\/lobby\/files\?/, async (route) => {
+    await release.promise;
+    await route.continue();
+  });
+  await pasteImage(alice, 'image.png');
+  const tray = alice.locator('.attachment-tray');
+  await expect(tray.locator('progress')).toBeVisible();
+  await expect(alice.locator('.composer button[type=submit]')).toBeDisabled();
+  await alice.screenshot({ path: `${SHOTS}/files-uploading.png` });
+  release.resolve();
+  await dropFile(alice, 'meeting-notes.txt', 'text/plain', 'Agenda\n1. Files in messages\n2. Search\n'.repeat(40));
+  await expect(tray.locator('.attachment')).toHaveCount(2);
+  await expect(tray.locator('progress')).toHaveCount(0);
+  await expect(tray.locator('.attachment.failed')).toHaveCount(0);
+
+  await alice.locator('#composer-input').fill('The view from the office, and the notes');
+  await alice.locator('#composer-input').press('Enter');
+  await expect(tray).toHaveCount(0);
+
+  for (const page of [alice, bob.page]) {
+    const files = page.locator('.messages .message-files');
+    const thumb = files.locator('img.thumb');
+    await expect(thumb).toHaveAttribute('alt', 'image.png');
+    await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(480);
+    await expect(files.locator('.file-link')).toContainText('meeting-notes.txt');
+    await expect(files.locator('.file-link .file-size')).toHaveText('1.5 KB');
+    await expect(files.locator('.file-link')).toHaveAttribute('download', 'meeting-notes.txt');
+  }
+  await alice.screenshot({ path: `${SHOTS}/files-sender.png` });
+  await bob.page.screenshot({ path: `${SHOTS}/files-long-poll-reader.png` });
+
+  // The thumbnail opens the image full size, in a tab of its own.
+  const [full] = await Promise.all([bob.page.waitForEvent('popup'), bob.page.locator('img.thumb').click()]);
+  await full.waitForLoadState();
+  expect(new URL(full.url()).pathname).toMatch(/^\/files\/[A-Za-z0-9_-]{22}\/image\.png$/);
+  await full.screenshot({ path: `${SHOTS}/files-full-size.png` });
+  await full.close();
+
+  for (const seen of watches) expect(seen).toEqual({ dialogs: [], cspViolations: [] });
+});
+
+test('HTML and SVG uploads carrying script are served inert, even opened by their own URL', async ({ parley, openPage }) => {
+  const { page: alice } = await openPage();
+  const seen = watch(alice);
+  await joinChat(alice, parley.url, 'Alice');
+  const files = [
+    { name: 'invitation.html', mimeType: 'text/html', buffer: Buffer.from('<!doctype html><h1>Hi</h1><script>alert("html")</script><img src=x onerror="alert(\'img\')">') },
+    { name: 'logo.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(\'svg\')"><script>alert("svg script")</script><circle r="40"/></svg>') },
+    // An SVG that claims to be a PNG: the name and the browser's type say image, the bytes say text.
+    { name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(\'renamed\')"></svg>') },
+  ];
+  await alice.locator('.composer input[type=file]').setInputFiles(files);
+  await expect(alice.locator('.attachment-tray .attachment')).toHaveCount(3);
+  await expect(alice.locator('.attachment-tray progress')).toHaveCount(0);
+  await alice.locator('#composer-input').press('Enter');
+
+  const links = alice.locator('.messages .message-files .file-link');
+  await expect(links).toHaveCount(3);
+  // None of them is shown as an image: each is a link that downloads.
+  await expect(alice.locator('.messages img')).toHaveCount(0);
+  await alice.screenshot({ path: `${SHOTS}/files-inert-links.png` });
+
+  for (const [index, file] of files.entries()) {
+    const href = await links.nth(index).getAttribute('href');
+    if (!href) throw new Error('a file link without an address');
+    const answer = await alice.request.get(parley.url + href);
+    expect(answer.headers()['content-type']).toBe('text/plain; charset=utf-8');
+    expect(answer.headers()['content-disposition']).toMatch(/^attachment; /);
+    expect(answer.headers()['x-content-type-options']).toBe('nosniff');
+    expect(answer.headers()['content-security-policy']).toMatch(/^sandbox; default-src 'none'/);
+    expect(await answer.text()).toBe(file.buffer.toString());
+
+    // Opened by its URL in a tab of its own: it downloads, and no document of it runs.
+    const tab = await alice.context().newPage();
+    const tabSeen = watch(tab);
+    const download = tab.waitForEvent('download');
+    await tab.goto(parley.url + href).catch((error: Error) => {
+      if (!/Download is starting|ERR_ABORTED/.test(error.message)) throw error;
+    });
+    expect((await download).suggestedFilename()).toBe(file.name);
+    expect(tabSeen).toEqual({ dialogs: [], cspViolations: [] });
+    await tab.close();
+  }
+  expect(seen).toEqual({ dialogs: [], cspViolations: [] });
+});
