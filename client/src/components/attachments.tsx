@@ -120,7 +120,10 @@ export function AttachButton({ onFiles }: { onFiles: (files: File[]) => void }) 
   return (
     <>
       <button type="button" class="attach-button" onClick={() => input.current?.click()} aria-label="Attach files" title="Attach files (or paste, or drop them here)">
-        <span aria-hidden="true">📎</span>
+        {/* Drawn here rather than an emoji, which not every system has a font for. */}
+        <svg class="icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+          <path d="M21 11.5 12.5 20a5.5 5.5 0 0 1-7.8-7.8l8.5-8.5a3.7 3.7 0 0 1 5.2 5.2l-8.5 8.5a1.8 1.8 0 0 1-2.6-2.6L15 7" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" />
+        </svg>
       </button>
       <input
         ref={input}

@@ -26,9 +26,9 @@ function ImageThumb({ file }: { file: FileAttachment }) {
 function FileLink({ file }: { file: FileAttachment }) {
   return (
     <a class="file-link" href={fileUrl(file)} download={file.name}>
-      <span class="file-icon" aria-hidden="true">
-        📄
-      </span>
+      <svg class="icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+        <path d="M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8zM14 3v5h5" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" />
+      </svg>
       <span class="file-name" dir="auto">
         {file.name}
       </span>
