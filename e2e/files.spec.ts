@@ -114,7 +114,9 @@ test('an image pasted and a file dropped in one browser show in another that lon
 
   // The thumbnail opens the image full size, in a tab of its own.
   const [full] = await Promise.all([bob.page.waitForEvent('popup'), bob.page.locator('img.thumb').click()]);
+  watches.push(watch(full));
   await full.waitForLoadState();
+  await expect.poll(() => full.evaluate(() => document.images[0]?.naturalWidth)).toBe(480);
   expect(new URL(full.url()).pathname).toMatch(/^\/files\/[A-Za-z0-9_-]{22}\/image\.png$/);
   await full.screenshot({ path: `${SHOTS}/files-full-size.png` });
   await full.close();

@@ -45,7 +45,7 @@ function setFileHeaders(res: ServerResponse, file: StoredFile): void {
   res.setHeader('Content-Length', file.size);
   res.setHeader('Content-Disposition', contentDisposition(inline ? 'inline' : 'attachment', file.name));
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'");
+  res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
   res.setHeader('Cache-Control', 'private, max-age=86400');
 }
 

@@ -138,7 +138,8 @@ function MessageGroup({ messages, me, now }: { messages: ChatMessage[]; me: stri
       </header>
       {messages.map((message) =>
         message.files ? (
-          <div key={message.seq} class="with-files">
+          // A message of files alone still carries its seq, as every stored message's element does.
+          <div key={message.seq} class="with-files" data-seq={message.text.trim() ? undefined : message.seq}>
             {message.text.trim() && <MessageText seq={message.seq} text={message.text} mentionsMe={!mine && mentions(message.text, me)} />}
             <MessageFiles files={message.files} />
           </div>
