@@ -2,11 +2,11 @@
 // store), MongoDB's GridFS whenever one is reachable (MONGODB_URI, or a mongodb-memory-server replica set:
 // see test/mongo-setup.ts). Without one, the MongoDB suite is reported as skipped with its reason.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { afterAll, describe, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openEmbeddedStore } from '../server/store/embedded';
 import { openMongoStore, redactUri } from '../server/store/mongo';
 import type { Store } from '../server/store/store';
@@ -17,6 +17,25 @@ describe('embedded store (lmdb + DATA_DIR/files)', () => {
   afterAll(async () => {
     for (const dir of new Set(dirs.values())) await rm(dir, { recursive: true, force: true });
   });
+  it('removes, when it opens, what a crash left behind: partial uploads, and bytes without a record', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-files-'));
+    const store = openEmbeddedStore(dir);
+    dirs.set(store, dir);
+    async function* body() {
+      yield Buffer.from('kept');
+    }
+    const kept = await store.files.put({ id: 'AAAAAAAAAAAAAAAAAAAAAA', room: 'lobby', session: 's', owner: 'u', name: 'a.txt', type: 'text/plain' }, body());
+    await store.close();
+    await writeFile(join(dir, 'files', 'tmp', 'BBBBBBBBBBBBBBBBBBBBBB'), 'half an upload');
+    await writeFile(join(dir, 'files', 'CCCCCCCCCCCCCCCCCCCCCC'), 'bytes whose record never made it');
+    const again = openEmbeddedStore(dir);
+    dirs.set(again, dir);
+    expect((await readdir(join(dir, 'files'))).sort()).toEqual([kept.id, 'tmp']);
+    expect(await readdir(join(dir, 'files', 'tmp'))).toEqual([]);
+    expect(await again.files.get(kept.id)).toEqual(kept);
+    await again.close();
+  });
+
   describeFileStoreContract(
     'embedded',
     async () => {

@@ -1,8 +1,8 @@
 // The files part of the embedded store: each file's bytes in a file of its own under DATA_DIR/files, its
 // record in LMDB beside the rooms' logs. The bytes are written to a temporary name, flushed, then renamed,
-// and only then is the record written: a record always has its bytes, and a crash mid-upload leaves only a
-// temporary file, removed when the store opens next.
-import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
+// and only then is the record written: a record always has its bytes. What a crash can leave behind (a
+// temporary file, bytes whose record was not yet written or already removed) is removed when the store opens.
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -33,9 +33,11 @@ export class EmbeddedFileStore implements FileStore {
     this.usages = root.openDB({ name: 'fileUsage' });
     this.unattached = root.openDB({ name: 'unattachedFiles' });
     this.tmp = join(dir, 'tmp');
-    // What uploads cut off by a crash left behind goes.
     rmSync(this.tmp, { recursive: true, force: true });
     mkdirSync(this.tmp, { recursive: true });
+    for (const name of readdirSync(dir)) {
+      if (name !== 'tmp' && !this.records.doesExist(name)) rmSync(join(dir, name), { force: true });
+    }
   }
 
 

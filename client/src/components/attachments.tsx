@@ -55,8 +55,17 @@ export function useAttachments(room: string): Attachments {
   const addRef = useRef(add);
   addRef.current = add;
 
-  // Another room, another message: what was attached here stays unsent (the server lets it expire).
-  useEffect(() => () => setPending([]), [room]);
+  // Another room, another message: what was attached here is left unsent (the server lets it expire), and
+  // what was still uploading is stopped.
+  const current = useRef(pending);
+  current.current = pending;
+  useEffect(
+    () => () => {
+      for (const item of current.current) if (item.state === 'uploading') item.abort();
+      setPending([]);
+    },
+    [room],
+  );
 
   // A file dropped anywhere on the page is attached; the composer shows where it will go while it is dragged.
   useEffect(() => {
