@@ -2,8 +2,14 @@
 // bar while they upload, reach another browser that long-polls (its WebSockets refused), as a thumbnail
 // that opens full size and a link with name and size. HTML and SVG uploads carrying script are served
 // inert: opened by their URL they download as text, nothing runs, and no CSP violation is reported.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ConsoleMessage, Page } from '@playwright/test';
+import { startServer } from '../server/app';
+import { loadConfig } from '../server/config';
 import { deferred, expect, expectLive, joinChat, test } from './fixtures';
+import { clientDir } from './paths';
 
 const SHOTS = '/work/notes/shots';
 
@@ -113,8 +119,14 @@ test('an image pasted and a file dropped in one browser show in another that lon
   await bob.page.screenshot({ path: `${SHOTS}/files-long-poll-reader.png` });
 
   // The thumbnail opens the image full size, in a tab of its own.
+  // Watched from its context, so that what it reports while it opens is seen too.
+  const fullTab: Watch = { dialogs: [], cspViolations: [] };
+  watches.push(fullTab);
+  bob.context.on('console', (message) => {
+    if (/Content.Security.Policy/i.test(message.text())) fullTab.cspViolations.push(message.text());
+  });
+  bob.context.on('dialog', (dialog) => fullTab.dialogs.push(dialog.message()));
   const [full] = await Promise.all([bob.page.waitForEvent('popup'), bob.page.locator('img.thumb').click()]);
-  watches.push(watch(full));
   await full.waitForLoadState();
   await expect.poll(() => full.evaluate(() => document.images[0]?.naturalWidth)).toBe(480);
   expect(new URL(full.url()).pathname).toMatch(/^\/files\/[A-Za-z0-9_-]{22}\/image\.png$/);
@@ -152,7 +164,7 @@ test('HTML and SVG uploads carrying script are served inert, even opened by thei
     expect(answer.headers()['content-type']).toBe('text/plain; charset=utf-8');
     expect(answer.headers()['content-disposition']).toMatch(/^attachment; /);
     expect(answer.headers()['x-content-type-options']).toBe('nosniff');
-    expect(answer.headers()['content-security-policy']).toMatch(/^sandbox; default-src 'none'/);
+    expect(answer.headers()['content-security-policy']).toBe("sandbox; default-src 'none'");
     expect(await answer.text()).toBe(file.buffer.toString());
 
     // Opened by its URL in a tab of its own: it downloads, and no document of it runs.
@@ -167,4 +179,28 @@ test('HTML and SVG uploads carrying script are served inert, even opened by thei
     await tab.close();
   }
   expect(seen).toEqual({ dialogs: [], cspViolations: [] });
+});
+
+test('a file over MAX_FILE_BYTES is refused with the reason shown beside it, and the message goes without it', async ({ openPage }) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-e2e-'));
+  const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', MAX_FILE_BYTES: '1000000' }), { clientDir });
+  try {
+    const { page } = await openPage();
+    await joinChat(page, server.url, 'Alice');
+    await page.locator('.composer input[type=file]').setInputFiles([
+      { name: 'video.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(3_000_000, 7) },
+      { name: 'small.txt', mimeType: 'text/plain', buffer: Buffer.from('fits') },
+    ]);
+    const failed = page.locator('.attachment-tray .attachment.failed');
+    await expect(failed).toHaveCount(1);
+    await expect(failed).toContainText('video.bin');
+    await expect(failed.locator('.attachment-error')).toHaveText('a file has at most 1000000 bytes');
+    await expect(page.locator('.attachment-tray .attachment.ready')).toContainText('small.txt');
+    await page.screenshot({ path: `${SHOTS}/files-too-large.png` });
+    await page.locator('#composer-input').press('Enter');
+    await expect(page.locator('.messages .file-link')).toHaveText([/small\.txt/]);
+  } finally {
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });

@@ -20,7 +20,7 @@ import { sweepExpiredUploads, UploadsUnderWay } from './files/files';
 import { sendJson, type HeaderList } from './handlers/http';
 import { SessionSocket } from './handlers/socket';
 import { hostAllowed } from './hosts';
-import { capConnectionsPerIp, connectionTimeouts, RequestGuard, unknownHost } from './http-guard';
+import { capConnectionsPerIp, connectionTimeouts, RequestGuard, unknownHost, type BodyLimit } from './http-guard';
 import { Hub } from './hub';
 import { clientIp, ClientLimits } from './limits';
 import { Metrics } from './metrics';
@@ -463,12 +463,12 @@ function requireUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
 }
 
 /** The most bytes the body of this request may have: an upload route's own bound, else MAX_FRAME_BYTES. */
-function bodyLimit(req: IncomingMessage, config: Config): number {
+function bodyLimit(req: IncomingMessage, config: Config): BodyLimit {
   const url = req.url ?? '/';
   const mark = url.indexOf('?');
   const path = mark === -1 ? url : url.slice(0, mark);
   const upload = uploadRoutes.find((route) => route.method.toUpperCase() === req.method && route.pattern.test(path));
-  return upload ? upload.maxBody(config) : config.maxFrameBytes;
+  return upload ? { maxBytes: upload.maxBody(config), what: 'a file' } : { maxBytes: config.maxFrameBytes, what: 'a request body' };
 }
 
 /** The route of `fastRoutes` this URL names, with its query; undefined for everything express serves. */

@@ -46,6 +46,12 @@ export function unknownHost(host: string | undefined): ApiError {
   return new ApiError(ErrorCode.unknownHost, `this server does not answer for ${which} (its operator lists the names it serves in ALLOWED_HOSTS)`);
 }
 
+/** The most bytes a request's body may have, and what the body is called in the refusal ("a file"). */
+export interface BodyLimit {
+  maxBytes: number;
+  what: string;
+}
+
 /** Checks a request's host and body size before its route runs; a refused request's connection is closed. */
 export class RequestGuard {
   private readonly refusals = new WeakSet<IncomingMessage>();
@@ -70,10 +76,10 @@ export class RequestGuard {
    * Content-Length, before reading any of it, or as the bytes that pass the bound arrive. Whether the
    * request may go on.
    */
-  bodyWithinLimit(req: IncomingMessage, res: ServerResponse, maxBytes = this.config.maxFrameBytes): boolean {
+  bodyWithinLimit(req: IncomingMessage, res: ServerResponse, { maxBytes, what }: BodyLimit = { maxBytes: this.config.maxFrameBytes, what: 'a request body' }): boolean {
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] === undefined) return true; // no body
-    const tooLarge = () => new ApiError(ErrorCode.tooLarge, `a request body has at most ${maxBytes} bytes`);
+    const tooLarge = () => new ApiError(ErrorCode.tooLarge, `${what} has at most ${maxBytes} bytes`);
     if (Number(length) > maxBytes) {
       this.refuse(req, res, tooLarge());
       return false;

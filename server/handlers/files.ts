@@ -34,6 +34,14 @@ export const serveFile: HttpHandler = async (ctx, req, res) => {
   }
 };
 
+/** A file is never a document that can do anything: no script, no subresource, an opaque origin. */
+const FILE_POLICY = "sandbox; default-src 'none'";
+/**
+ * An image opened on its own is shown by the browser's image viewer, whose page styles itself inline
+ * (Chromium reports a violation otherwise). The image is one of INLINE_IMAGE_TYPES, read from its bytes.
+ */
+const IMAGE_POLICY = `${FILE_POLICY}; style-src 'unsafe-inline'`;
+
 /**
  * The headers that make a file inert: its sniffed type with nosniff (a browser never guesses HTML), a CSP
  * that sandboxes it (no script, no same origin, even if opened on its own), and a download unless it is an
@@ -45,7 +53,7 @@ function setFileHeaders(res: ServerResponse, file: StoredFile): void {
   res.setHeader('Content-Length', file.size);
   res.setHeader('Content-Disposition', contentDisposition(inline ? 'inline' : 'attachment', file.name));
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
+  res.setHeader('Content-Security-Policy', inline ? IMAGE_POLICY : FILE_POLICY);
   res.setHeader('Cache-Control', 'private, max-age=86400');
 }
 
