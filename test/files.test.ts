@@ -63,6 +63,42 @@ function partialUpload(base: string, path: string, cookie: string, headers: Reco
   );
 }
 
+/**
+ * Streams a chunked body of `total` bytes, a chunk at a time as the connection takes them, until the server
+ * answers or closes: the answer, and how many bytes the client got to send before that.
+ */
+function streamUpload(base: string, path: string, cookie: string, total: number): Promise<{ status: number; bytesSent: number }> {
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      let bytesSent = 0;
+      let over = false;
+      let wake: () => void = () => undefined;
+      const req = request(new URL(path, base), { method: 'POST', agent: false, headers: { cookie, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } });
+      req.on('response', (res: IncomingMessage) => {
+        over = true;
+        wake();
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytesSent }));
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        over = true;
+        wake();
+        if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+      });
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      void (async () => {
+        while (!over && bytesSent < total) {
+          bytesSent += chunk.length;
+          if (!req.write(chunk)) await new Promise<void>((resolve) => ((wake = resolve), req.once('drain', resolve)));
+        }
+        if (!over) req.end();
+      })();
+    }),
+    10_000,
+    'the answer to a streamed upload',
+  );
+}
+
 async function send(base: string, room: string, cookie: string, body: { text: string; files?: string[]; clientId?: string }): Promise<HttpAnswer<SendResponse & ErrorResponse>> {
   return postMessage<SendResponse & ErrorResponse>(base, room, { clientId: newClientId(), ...body }, cookie);
 }
@@ -148,6 +184,17 @@ describe('limits', () => {
     const sessionUser = (await server.store.accounts.userByKey('alice'))?.id ?? '';
     expect(await server.store.files.usage(sessionUser)).toEqual({ files: 0, bytes: 0, unattached: 0 });
     expect((await readdir(join(dataDir, 'files'))).filter((name) => name !== 'tmp')).toEqual([]);
+  });
+
+  it('stops reading a chunked body of 64 MB soon after it passes a limit of 1 MB', async () => {
+    const { url } = await startTestServer({ MAX_FILE_BYTES: String(1024 * 1024) });
+    const alice = await createSession(url, 'alice');
+    const total = 64 * 1024 * 1024;
+    const answer = await streamUpload(url, '/api/rooms/lobby/files?name=big.bin', alice, total);
+    // What the client got to send is the limit, plus what the two kernels' socket buffers took meanwhile.
+    console.log(`[files] a chunked upload over a 1 MiB limit: refused after the client sent ${answer.bytesSent} of ${total} bytes`);
+    expect(answer.status).toBe(413);
+    expect(answer.bytesSent).toBeLessThan(total / 4);
   });
 
   it('holds each person to MAX_USER_FILE_BYTES (before reading, from the Content-Length) and MAX_PENDING_FILES', async () => {
