@@ -1,5 +1,5 @@
 // Files being attached to the message in the composer: picked with the button, pasted, or dropped anywhere
-// on the page. Each uploads at once, with a progress bar; the message can go once they are all up.
+// on the page. They upload a few at a time, each with a progress bar; the message can go once all are up.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FileAttachment } from '../../../server/protocol';
 import { formatBytes, uploadFile } from '../uploads';
@@ -10,11 +10,17 @@ interface PendingFile {
   size: number;
   /** 0 to 1 while uploading. */
   progress: number;
-  state: 'uploading' | 'ready' | 'failed';
+  state: 'queued' | 'uploading' | 'ready' | 'failed';
+  /** The file to upload, while it waits its turn. */
+  source?: File;
   file?: FileAttachment;
   error?: string;
-  abort: () => void;
+  /** Stops the upload, while it runs. */
+  abort?: () => void;
 }
+
+/** Uploads under way at once from one composer: the server takes 3 per person at once (server/files/files.ts). */
+const UPLOADS_AT_ONCE = 2;
 
 export interface Attachments {
   pending: readonly PendingFile[];
@@ -40,18 +46,24 @@ export function useAttachments(room: string): Attachments {
   const update = (key: number, change: Partial<PendingFile>) => setPending((list) => list.map((item) => (item.key === key ? { ...item, ...change } : item)));
 
   const add = (files: Iterable<File>) => {
-    const added: PendingFile[] = [];
-    for (const file of files) {
-      const key = nextKey++;
-      const upload = uploadFile(room, file, (progress) => update(key, { progress }));
-      upload.done.then(
-        (stored) => update(key, { state: 'ready', progress: 1, file: stored }),
-        (error: unknown) => update(key, { state: 'failed', error: error instanceof Error ? error.message : String(error) }),
-      );
-      added.push({ key, name: file.name || 'file', size: file.size, progress: 0, state: 'uploading', abort: upload.abort });
-    }
+    const added = Array.from(files, (source): PendingFile => ({ key: nextKey++, name: source.name || 'file', size: source.size, progress: 0, state: 'queued', source }));
     if (added.length > 0) setPending((list) => [...list, ...added]);
   };
+
+  // Files start uploading in the order they came, UPLOADS_AT_ONCE at a time.
+  useEffect(() => {
+    const running = pending.filter((item) => item.state === 'uploading').length;
+    const next = pending.filter((item) => item.state === 'queued').slice(0, Math.max(0, UPLOADS_AT_ONCE - running));
+    for (const { key, source } of next) {
+      if (!source) continue;
+      const upload = uploadFile(room, source, (progress) => update(key, { progress }));
+      update(key, { state: 'uploading', source: undefined, abort: upload.abort });
+      upload.done.then(
+        (stored) => update(key, { state: 'ready', progress: 1, file: stored, abort: undefined }),
+        (error: unknown) => update(key, { state: 'failed', error: error instanceof Error ? error.message : String(error), abort: undefined }),
+      );
+    }
+  }, [pending]);
   const addRef = useRef(add);
   addRef.current = add;
 
@@ -61,7 +73,7 @@ export function useAttachments(room: string): Attachments {
   current.current = pending;
   useEffect(
     () => () => {
-      for (const item of current.current) if (item.state === 'uploading') item.abort();
+      for (const item of current.current) item.abort?.();
       setPending([]);
     },
     [room],
@@ -106,11 +118,11 @@ export function useAttachments(room: string): Attachments {
   return {
     pending,
     ready: pending.flatMap((item) => (item.state === 'ready' && item.file ? [item.file] : [])),
-    uploading: pending.some((item) => item.state === 'uploading'),
+    uploading: pending.some((item) => item.state === 'uploading' || item.state === 'queued'),
     dragging,
     add,
     remove: (key) => {
-      pending.find((item) => item.key === key)?.abort();
+      pending.find((item) => item.key === key)?.abort?.();
       setPending((list) => list.filter((item) => item.key !== key));
     },
     clear: () => setPending([]),
@@ -160,6 +172,7 @@ export function AttachmentTray({ attachments }: { attachments: Attachments }) {
           </span>
           <span class="file-size">{formatBytes(item.size)}</span>
           {item.state === 'uploading' && <progress max={1} value={item.progress} aria-label={`Uploading ${item.name}`} />}
+          {item.state === 'queued' && <span class="file-size">waiting…</span>}
           {item.state === 'failed' && (
             <span class="attachment-error" role="alert">
               {item.error}
