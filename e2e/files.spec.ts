@@ -115,6 +115,9 @@ test('an image pasted and a file dropped in one browser show in another that lon
   }
   await alice.screenshot({ path: `${SHOTS}/files-sender.png` });
   await bob.page.screenshot({ path: `${SHOTS}/files-long-poll-reader.png` });
+  await bob.page.setViewportSize({ width: 390, height: 844 });
+  await bob.page.screenshot({ path: `${SHOTS}/files-phone.png` });
+  await bob.page.setViewportSize({ width: 1280, height: 800 });
 
   // The thumbnail opens the image full size, in a tab of its own.
   // Watched from its context, so that what it reports while it opens is seen too.
