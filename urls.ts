@@ -6,13 +6,14 @@ import type { FastHandler, HttpHandler } from './server/handlers/http';
 import { readHistory, sendMessage } from './server/handlers/messages';
 import { metrics } from './server/handlers/metrics';
 import { showPeople, typing } from './server/handlers/people';
+import { listReadMarkers, moveReadMarker, removeReadMarker } from './server/handlers/reads';
 import { endSession, listSessions, revokeSession, showSession, signUp, startSession } from './server/handlers/session';
 import { acceptSocket } from './server/handlers/socket';
 import { waitForMessages } from './server/handlers/wait';
 import { SOCKET_PATH } from './server/protocol';
 
 export interface HttpRoute {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   handler: HttpHandler;
 }
@@ -30,6 +31,9 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'post', path: '/api/rooms/:room/messages', handler: sendMessage },
   { method: 'get', path: '/api/rooms/:room/people', handler: showPeople },
   { method: 'post', path: '/api/rooms/:room/typing', handler: typing },
+  { method: 'put', path: '/api/rooms/:room/read', handler: moveReadMarker },
+  { method: 'delete', path: '/api/rooms/:room/read', handler: removeReadMarker },
+  { method: 'get', path: '/api/reads', handler: listReadMarkers },
   { method: 'get', path: '/files/:id/:name', handler: serveFile },
 ];
 

@@ -68,6 +68,11 @@ export interface ParleyServer {
 
 /** How often expired sessions and sessionless guests are swept from the store. */
 const ACCOUNT_SWEEP_MS = 60_000;
+/**
+ * How often the sessions with a connection here are looked up again: a sign-out or a revocation on another
+ * instance closes this one's sockets and long-polls of that session within this long.
+ */
+const SESSION_RECHECK_MS = 10_000;
 /** How often uploads no message took in time are swept. */
 const UPLOAD_SWEEP_MS = 60_000;
 
@@ -223,11 +228,21 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }, config.heartbeatMs);
   heartbeat.unref();
   // Expired sessions and guests left without one are removed a batch at a time (the embedded store keeps
-  // them otherwise until looked up; MongoDB expires sessions itself).
+  // them otherwise until looked up; MongoDB expires sessions itself, and guests here).
   const accountSweep = setInterval(() => {
     accounts.sweep().catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired sessions failed'));
   }, ACCOUNT_SWEEP_MS);
   accountSweep.unref();
+  let rechecking = false;
+  const sessionRecheck = setInterval(() => {
+    if (rechecking) return;
+    rechecking = true;
+    accounts
+      .recheckConnections()
+      .catch((error: unknown) => logger.warn({ err: error }, 'looking up the sessions of open connections failed'))
+      .finally(() => (rechecking = false));
+  }, SESSION_RECHECK_MS);
+  sessionRecheck.unref();
   // Uploads no message took within UPLOAD_TTL_MINUTES are removed, a batch at a time: disk stays bounded.
   const uploadSweep = setInterval(() => {
     sweepExpiredUploads(ctx).catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired uploads failed'));
@@ -253,6 +268,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clearInterval(heartbeat);
       clearInterval(idleSweep);
       clearInterval(accountSweep);
+      clearInterval(sessionRecheck);
       clearInterval(uploadSweep);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       metricsServer?.close();

@@ -1,7 +1,7 @@
 // Validation of everything a client sends: WebSocket frames, HTTP bodies and queries. The wire types
 // of these are inferred here and re-exported by protocol.ts; the server's answers are typed there.
 import { z } from 'zod';
-import { CLIENT_ID_PATTERN, FILE_ID_PATTERN, MAX_FILE_IDS, MAX_ROOM_LENGTH, ROOM_PATTERN } from './protocol';
+import { CLIENT_ID_PATTERN, FILE_ID_PATTERN, MAX_FILE_IDS, MAX_ROOM_LENGTH, MAX_WATCHED_ROOMS, ROOM_PATTERN } from './protocol';
 
 // ---- values ---------------------------------------------------------------------------------
 
@@ -96,7 +96,16 @@ export const TypingFrame = z.strictObject({
   room: RoomName,
 });
 
-export const ClientFrame = z.discriminatedUnion('type', [SubscribeFrame, UnsubscribeFrame, SendFrame, PingFrame, TypingFrame]);
+/**
+ * "Tell me how far these rooms go": the sidebar's rooms other than the one read. Replaces the rooms of the
+ * previous watch; an empty list stops it.
+ */
+export const WatchFrame = z.strictObject({
+  type: z.literal('watch'),
+  rooms: z.array(RoomName).max(MAX_WATCHED_ROOMS, `a watch names at most ${MAX_WATCHED_ROOMS} rooms`),
+});
+
+export const ClientFrame = z.discriminatedUnion('type', [SubscribeFrame, UnsubscribeFrame, SendFrame, PingFrame, TypingFrame, WatchFrame]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
 export type SendFrame = z.infer<typeof SendFrame>;
@@ -116,6 +125,10 @@ export const SendRequest = z
   .strictObject({ clientId: ClientId, text: CaptionText, files: FileIds.optional() })
   .refine(hasTextOrFiles, { message: 'a message cannot be empty', path: ['text'] });
 export type SendRequest = z.infer<typeof SendRequest>;
+
+/** PUT /api/rooms/:room/read: read up to `seq`, in the log's epoch `epoch`. */
+export const ReadRequest = z.strictObject({ seq: Cursor, epoch: Epoch });
+export type ReadRequest = z.infer<typeof ReadRequest>;
 
 /**
  * POST /api/rooms/:room/files?name=N&width=W&height=H: the body is the file's bytes. The name is shown and

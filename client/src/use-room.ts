@@ -1,7 +1,7 @@
 // One room for a Preact component: the LiveRoom (log, outbox, connection) of the room, re-rendering the
 // component whenever what it shows changes.
 import { useEffect, useMemo, useReducer, useRef } from 'preact/hooks';
-import type { ChatMessage, FileAttachment, PeopleState } from '../../server/protocol';
+import type { ChatMessage, FileAttachment, PeopleState, RoomHead, RoomRead } from '../../server/protocol';
 import type { ConnectionState } from './connection';
 import { LiveRoom } from './live-room';
 import { Outbox, type OutgoingMessage } from './outbox';
@@ -18,6 +18,8 @@ export interface RoomModel {
   people: PeopleState | undefined;
   /** The last seq the room's stream delivered. */
   lastSeq: number | undefined;
+  /** The epoch of the room's log (undefined until the first page). */
+  epoch: string | undefined;
   /** Sends text, files uploaded for it, or both. */
   send(text: string, files?: FileAttachment[]): void;
   /** The user typed something: tells the room, at most every few seconds. */
@@ -25,14 +27,30 @@ export interface RoomModel {
   retry(clientId: string): void;
   discard(clientId: string): void;
   loadOlder(): Promise<void>;
+  /** Asks for the heads of these other rooms to be pushed (over WebSocket) to `pushed`. */
+  watch(rooms: readonly string[]): void;
 }
 
-export function useRoom(room: string, nick: string, onSessionLost: () => void): RoomModel {
+/** What the server pushes for the sidebar, over the room's WebSocket. */
+export interface SidebarPushes {
+  heads(heads: RoomHead[]): void;
+  read(read: RoomRead): void;
+}
+
+export function useRoom(room: string, nick: string, onSessionLost: () => void, pushes?: SidebarPushes): RoomModel {
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   const sessionLost = useRef(onSessionLost);
   sessionLost.current = onSessionLost;
+  const pushed = useRef(pushes);
+  pushed.current = pushes;
   const live = useMemo(
-    () => new LiveRoom(room, nick, new Outbox(), { changed: () => rerender(0), sessionLost: () => sessionLost.current() }),
+    () =>
+      new LiveRoom(room, nick, new Outbox(), {
+        changed: () => rerender(0),
+        sessionLost: () => sessionLost.current(),
+        heads: (heads) => pushed.current?.heads(heads),
+        read: (read) => pushed.current?.read(read),
+      }),
     [room, nick],
   );
 
@@ -50,10 +68,12 @@ export function useRoom(room: string, nick: string, onSessionLost: () => void): 
     loadingOlder: live.loadingOlder,
     people: live.people,
     lastSeq: live.cursor,
+    epoch: live.epoch,
     send: (text, files) => void live.send(text, files),
     typing: () => live.typing(),
     retry: (clientId) => live.retry(clientId),
     discard: (clientId) => live.discard(clientId),
     loadOlder: () => live.loadOlder(),
+    watch: (rooms) => live.watch(rooms),
   };
 }

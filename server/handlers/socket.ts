@@ -8,8 +8,9 @@ import { WebSocket, type RawData } from 'ws';
 import type { Session, SessionBound } from '../accounts/accounts';
 import type { AppContext } from '../context';
 import { ApiError, reportRefusal, validate } from '../errors';
+import { HeadWatch } from '../head-watch';
 import type { EncodedBatch, RoomReader } from '../hub';
-import { CloseCode, ErrorCode, type ServerFrame } from '../protocol';
+import { CloseCode, ErrorCode, type RoomRead, type ServerFrame } from '../protocol';
 import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
 import { clientIp } from '../limits';
 import { TokenBucket } from '../rate-limit';
@@ -159,6 +160,8 @@ export class SocketSession implements SessionBound {
    */
   private overBudget: ArrivedFrame[] | undefined;
   private overBudgetTimer: NodeJS.Timeout | undefined;
+  /** The rooms whose heads it is told of (a `watch` frame); undefined until it asks. */
+  private headWatch: HeadWatch | undefined;
 
   constructor(
     private readonly ctx: AppContext,
@@ -176,6 +179,11 @@ export class SocketSession implements SessionBound {
     ws.on('error', onError);
     this.id = ctx.sockets.add(this);
     if (session) ctx.accounts.attach(session, this);
+  }
+
+  /** The account read a room further (here or on another device): the page's sidebar counts from there. */
+  readMoved(read: RoomRead): void {
+    this.send({ type: 'read', ...read });
   }
 
   /** Signed out or revoked: close (4001), so that the client knows at once. */
@@ -366,6 +374,9 @@ export class SocketSession implements SessionBound {
           return this.send({ type: 'pong' });
         case 'typing':
           return this.signalTyping(frame.room);
+        case 'watch':
+          this.headWatch ??= new HeadWatch(this.ctx.hub, this.ctx.store, (heads) => this.send(heads));
+          return this.headWatch.set(frame.rooms);
       }
     } catch (error) {
       this.sendError(error, frame?.type ?? 'unreadable', frame ? namedIn(frame) : namedInSend(json));
@@ -570,6 +581,7 @@ export class SocketSession implements SessionBound {
 
   private closed(): void {
     for (const { room } of this.subscriptions) this.unsubscribe(room);
+    this.headWatch?.close();
   }
 }
 

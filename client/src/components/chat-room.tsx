@@ -7,7 +7,7 @@ import { DEFAULT_ROOM, type PeopleState, type SessionResponse } from '../../../s
 import type { ConnectionState } from '../connection';
 import { useAlertSetting, useMentionAlerts } from '../notifications';
 import { useRoomList } from '../rooms';
-import { useRoom } from '../use-room';
+import { useRoom, type SidebarPushes } from '../use-room';
 import { AccountMenu } from './account-menu';
 import { Composer } from './composer';
 import { MessageList } from './message-list';
@@ -24,8 +24,15 @@ interface Props {
 }
 
 export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost }: Props) {
-  const model = useRoom(room, session.nick, onSessionLost);
-  const roomList = useRoomList(room, model.lastSeq, session.nick);
+  // The sidebar's pushes come over the room's connection, which exists before the sidebar's hook: a bridge.
+  const sidebarPushes = useRef<SidebarPushes | undefined>(undefined);
+  const bridge = useMemo<SidebarPushes>(
+    () => ({ heads: (heads) => sidebarPushes.current?.heads(heads), read: (read) => sidebarPushes.current?.read(read) }),
+    [],
+  );
+  const model = useRoom(room, session.nick, onSessionLost, bridge);
+  const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest, model.watch, model.connection === 'live-ws');
+  sidebarPushes.current = roomList.pushes;
   const alerts = useAlertSetting();
   useMentionAlerts(room, model.messages, model.loaded, session.nick);
   const [sidebarOpen, setSidebarOpen] = useState(false);
@@ -120,7 +127,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             {accountOpen && <AccountMenu session={session} onChangeNick={onChangeNick} onSignedOut={onSignedOut} onClose={closeAccount} />}
           </div>
         </header>
-        <MessageList room={room} model={model} me={session.nick} />
+        <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} />
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
