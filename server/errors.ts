@@ -21,6 +21,7 @@ const STATUS: Record<ErrorCode, number> = {
   unknown_host: 421,
   not_found: 404,
   rate_limited: 429,
+  quota_exceeded: 413,
   store_unavailable: 503,
   internal: 500,
 };

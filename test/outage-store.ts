@@ -11,6 +11,9 @@ export class OutageStore implements Store {
   get accounts() {
     return this.inner.accounts;
   }
+  get files() {
+    return this.inner.files;
+  }
   get kind() {
     return this.inner.kind;
   }

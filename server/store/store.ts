@@ -1,6 +1,7 @@
 // The one interface every message store implements; the contract suite (store.contract.ts) holds them to it.
 import type { AccountStore } from '../accounts/store';
-import type { ChatMessage } from '../protocol';
+import type { FileStore } from '../files/store';
+import type { ChatMessage, FileAttachment } from '../protocol';
 
 export interface NewMessage {
   room: string;
@@ -9,6 +10,8 @@ export interface NewMessage {
   /** The author is signed in to an account (see ChatMessage.account). */
   account?: true;
   text: string;
+  /** The files the message carries, as checked and stamped by server/files/files.ts. */
+  files?: FileAttachment[];
 }
 
 export interface AppendResult {
@@ -62,6 +65,8 @@ export interface MessageStore {
 /** What the server runs on: the rooms' logs, and beside them the accounts and sessions. */
 export interface Store extends MessageStore {
   readonly accounts: AccountStore;
+  /** Files uploaded to rooms, and the messages they belong to. */
+  readonly files: FileStore;
 }
 
 /** The store failed or is unreachable; the request may be retried. */
