@@ -4,7 +4,9 @@ import type { AppContext } from './context';
 import { ApiError } from './errors';
 import { ErrorCode, type ChatMessage, type PeopleState, type ResetReason } from './protocol';
 import type { Session } from './accounts/accounts';
-import { StoreUnavailableError, type AppendResult, type MessageStore } from './store/store';
+import { StoreUnavailableError, type AppendResult, type MessageStore, type NewMessage } from './store/store';
+import { changeRightsIn, checkChange, targetMessage } from './changes/rules';
+import type { ChangeRequest } from './validation';
 
 export interface Page {
   messages: ChatMessage[];
@@ -114,9 +116,17 @@ export interface Sender {
   ip: string;
 }
 
+/** What a send may carry besides its text: the message it replies to, or the change it makes instead. */
+export interface SendExtras {
+  replyTo?: number | undefined;
+  change?: ChangeRequest | undefined;
+}
+
 /**
  * Stores a message from `sender`, after checking what the protocol schema cannot (the configured length)
  * and the sender's rate. The author is the session's nick: nothing the client sends can name another.
+ * An edit, a delete or a reaction comes this way too (`extras.change`: its text is the edit's, or empty),
+ * so every rule on sending applies to it; who may make it is checked in server/changes/rules.ts.
  */
 export async function appendMessage(
   { store, config, limits, writes, metrics, presence }: AppContext,
@@ -124,6 +134,7 @@ export async function appendMessage(
   room: string,
   clientId: string,
   text: string,
+  { replyTo, change }: SendExtras = {},
 ): Promise<AppendResult> {
   if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before sending (POST /api/session)');
   const length = countCharacters(text);
@@ -131,10 +142,16 @@ export async function appendMessage(
     throw new ApiError(ErrorCode.tooLarge, `a message has at most ${config.maxTextLength} characters (this one has ${length})`);
   }
   limits.takeSend(session.nick, ip);
+  const entry: NewMessage = { room, clientId, author: session.nick, ...(session.guest ? {} : { account: true }), text };
+  if (replyTo !== undefined) {
+    await targetMessage(store, room, replyTo);
+    entry.replyTo = replyTo;
+  }
+  if (change) entry.change = await checkChange(store, config, session, room, change, await changeRightsIn(session, room));
   // A room exists once a message is stored in it, and then for good (on disk): its first message is what
   // creates it, so that is what the new-room budget counts.
   await limits.takeNewRoom(room, session.nick, ip, () => store.head(room));
-  const result = await writes.track(() => store.append({ room, clientId, author: session.nick, ...(session.guest ? {} : { account: true }), text }));
+  const result = await writes.track(() => store.append(entry));
   limits.roomStored(room);
   if (!result.duplicate) metrics.messageStored();
   presence.sent(room, session.nick);

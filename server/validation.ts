@@ -1,7 +1,7 @@
 // Validation of everything a client sends: WebSocket frames, HTTP bodies and queries. The wire types
 // of these are inferred here and re-exported by protocol.ts; the server's answers are typed there.
 import { z } from 'zod';
-import { CLIENT_ID_PATTERN, MAX_ROOM_LENGTH, ROOM_PATTERN } from './protocol';
+import { CLIENT_ID_PATTERN, MAX_EMOJI_LENGTH, MAX_ROOM_LENGTH, ROOM_PATTERN } from './protocol';
 
 // ---- values ---------------------------------------------------------------------------------
 
@@ -43,6 +43,31 @@ export const MessageText = z
   .refine((text) => text.trim().length > 0, 'a message cannot be empty')
   .refine((text) => !LONE_SURROGATE.test(text), 'a message is Unicode text: it cannot hold half of a character (a lone UTF-16 surrogate, U+D800 to U+DFFF)');
 
+/** The seq of an earlier message in the same room (what a reply or a change names). */
+const TargetSeq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A change to an earlier message, sent like a message (same frame, same POST, same rules, same clientId
+ * dedupe). The server checks the rest (the target exists and is a message; who may; the emoji is one emoji).
+ */
+export const ChangeRequest = z.discriminatedUnion('kind', [
+  /** The new text is the send's `text`. */
+  z.strictObject({ kind: z.literal('edit'), target: TargetSeq }),
+  /** By its author; or by a moderator, which shows as "removed by a moderator". */
+  z.strictObject({ kind: z.literal('delete'), target: TargetSeq }),
+  /** Sets the sender's reaction with `emoji` on (true) or off (false): sending it twice is the same as once. */
+  z.strictObject({ kind: z.literal('reaction'), target: TargetSeq, emoji: z.string().min(1).max(MAX_EMOJI_LENGTH, 'an emoji is one emoji'), on: z.boolean() }),
+]);
+export type ChangeRequest = z.infer<typeof ChangeRequest>;
+
+/** A message and an edit have text; a delete and a reaction have none; a reply is a message. */
+function textFitsChange(send: { text?: string | undefined; change?: ChangeRequest | undefined; replyTo?: number | undefined }): boolean {
+  const kind = send.change?.kind;
+  if (kind === 'delete' || kind === 'reaction') return send.text === undefined && send.replyTo === undefined;
+  return send.text !== undefined && (kind === undefined || send.replyTo === undefined);
+}
+const TEXT_FITS_CHANGE = 'a message and an edit have text; a delete and a reaction have no text; only a new message can be a reply';
+
 // ---- WebSocket: client -> server --------------------------------------------------------------
 
 export const SubscribeFrame = z.strictObject({
@@ -59,12 +84,18 @@ export const UnsubscribeFrame = z.strictObject({
   room: RoomName,
 });
 
-export const SendFrame = z.strictObject({
-  type: z.literal('send'),
-  room: RoomName,
-  clientId: ClientId,
-  text: MessageText,
-});
+export const SendFrame = z
+  .strictObject({
+    type: z.literal('send'),
+    room: RoomName,
+    clientId: ClientId,
+    text: MessageText.optional(),
+    /** A reply to this earlier message of the room. */
+    replyTo: TargetSeq.optional(),
+    /** Not a new message but a change to an earlier one (see ChangeRequest). */
+    change: ChangeRequest.optional(),
+  })
+  .refine(textFitsChange, TEXT_FITS_CHANGE);
 
 export const PingFrame = z.strictObject({
   type: z.literal('ping'),
@@ -92,7 +123,9 @@ export const PasswordRequest = z.strictObject({ username: NameInput, password: P
 export type PasswordRequest = z.infer<typeof PasswordRequest>;
 
 /** POST /api/rooms/:room/messages */
-export const SendRequest = z.strictObject({ clientId: ClientId, text: MessageText });
+export const SendRequest = z
+  .strictObject({ clientId: ClientId, text: MessageText.optional(), replyTo: TargetSeq.optional(), change: ChangeRequest.optional() })
+  .refine(textFitsChange, TEXT_FITS_CHANGE);
 export type SendRequest = z.infer<typeof SendRequest>;
 
 /** GET /api/rooms/:room/messages?before=N&limit=L: a page of history, oldest first. */
