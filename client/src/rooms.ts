@@ -126,7 +126,7 @@ export function useRoomList(current: string, currentSeq: number | undefined, me:
         const open = name === current || !head;
         return {
           name,
-          unread: open ? 0 : Math.max(0, head.seq - read),
+          unread: open ? 0 : unreadCount(head, read),
           mentions: open ? 0 : head.mentions.filter((seq) => seq > read).length,
           removable: name !== DEFAULT_ROOM,
         };
@@ -135,10 +135,20 @@ export function useRoomList(current: string, currentSeq: number | undefined, me:
   return { rooms, remove: (room) => setVisited(forget(room)) };
 }
 
-/** How far a room has gone: its last seq, and the seqs of the unread messages among the newest that mention the user. */
+/**
+ * How far a room has gone: its last seq, the seqs of the messages among the newest it read (from seq `from`
+ * on; change entries, such as edits and reactions, are not messages), and of those that mention the user.
+ */
 interface RoomHead {
   seq: number;
+  from: number;
+  messages: number[];
   mentions: number[];
+}
+
+/** The messages after `read`: those counted among the newest read, and every entry before them, unseen. */
+function unreadCount(head: RoomHead, read: number): number {
+  return head.messages.filter((seq) => seq > read).length + Math.max(0, head.from - 1 - read);
 }
 
 /**
@@ -149,9 +159,10 @@ async function readHead(room: string, read: number, me: string, before: RoomHead
   const newest = await fetchHistory(room, undefined, 1).catch(() => undefined);
   if (!newest) return undefined;
   const seq = newest.messages.at(-1)?.seq ?? 0;
-  if (seq <= read) return { seq, mentions: [] };
+  if (seq <= read) return { seq, from: seq + 1, messages: [], mentions: [] };
   if (before?.seq === seq) return before;
   const unread = await fetchHistory(room, undefined, Math.min(seq - read, MENTIONS_READ)).catch(() => undefined);
-  const mentioning = (unread?.messages ?? []).filter((message) => message.seq > read && message.author !== me && mentions(message.text, me));
-  return { seq, mentions: mentioning.map((message) => message.seq) };
+  const messages = (unread?.messages ?? []).filter((message) => message.seq > read && !message.change);
+  const mentioning = messages.filter((message) => message.author !== me && mentions(message.text, me));
+  return { seq, from: unread?.messages[0]?.seq ?? seq + 1, messages: messages.map((message) => message.seq), mentions: mentioning.map((message) => message.seq) };
 }
