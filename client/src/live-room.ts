@@ -4,11 +4,13 @@
 import type { ChatMessage, PeopleState } from '../../server/protocol';
 import { ApiFailure, serverApi, type ServerApi } from './api';
 import { RoomConnection, type ConnectionOptions, type ConnectionState } from './connection';
-import { newClientId, Outbox, type OutgoingMessage } from './outbox';
+import { newClientId, Outbox, sendBody, type OutgoingMessage } from './outbox';
 import { RoomView } from './room-view';
 
 /** While the user types, the room hears "typing" at most this often (the server keeps it for 6 s). */
 const TYPING_SIGNAL_MS = 3000;
+/** Jumping to a message (a reply's quote) loads at most this many older pages to find it. */
+const REVEAL_PAGES = 20;
 
 export interface LiveRoomListener {
   /** Something shown changed: messages, outbox, connection state, people. */
@@ -56,7 +58,7 @@ export class LiveRoom {
           this.view.clear();
           this.listener.changed();
         },
-        pendingSends: () => this.outbox.pending(room).map(({ clientId, text }) => ({ clientId, text })),
+        pendingSends: () => this.outbox.pending(room).map(sendBody),
         acked: (clientId, message) => {
           this.outbox.remove(clientId);
           this.view.acked(message);
@@ -112,10 +114,54 @@ export class LiveRoom {
     return this.view.cursor;
   }
 
-  /** Sends a message: into the outbox first, so nothing typed is lost, then over whichever transport is up. */
-  send(text: string): string {
-    const { clientId } = this.outbox.add({ clientId: newClientId(), room: this.room, text, author: this.author });
+  /**
+   * Sends a message (a reply to `replyTo` when given): into the outbox first, so nothing typed is lost,
+   * then over whichever transport is up.
+   */
+  send(text: string, replyTo?: number): string {
     this.lastTypingSignal = 0;
+    return this.queue({ text, ...(replyTo === undefined ? {} : { replyTo }) });
+  }
+
+  /** Replaces the text of our message `target`; sent like a message (outbox, retries, either transport). */
+  edit(target: number, text: string): string {
+    return this.queue({ text, change: { kind: 'edit', target } });
+  }
+
+  /** Deletes message `target`: ours, or anyone's for a moderator. */
+  remove(target: number): string {
+    return this.queue({ text: '', change: { kind: 'delete', target } });
+  }
+
+  /** Turns our reaction `emoji` on message `target` on or off. */
+  react(target: number, emoji: string, on: boolean): string {
+    return this.queue({ text: '', change: { kind: 'reaction', target, emoji, on } });
+  }
+
+  /** The message `seq` as shown, if it is loaded. */
+  message(seq: number): ChatMessage | undefined {
+    return this.view.message(seq);
+  }
+
+  /** The message `seq` as it now stands, read from the server (a reply's quote of a message not loaded). */
+  async fetchMessage(seq: number): Promise<ChatMessage | undefined> {
+    const page = await this.api.fetchHistory(this.room, seq + 1, 1);
+    const found = page.messages.at(-1);
+    return found?.seq === seq && !found.change ? found : undefined;
+  }
+
+  /** Loads older pages until message `seq` is here (at most REVEAL_PAGES); whether it is. */
+  async reveal(seq: number): Promise<boolean> {
+    for (let pages = 0; !this.view.message(seq) && this.view.hasOlder && pages < REVEAL_PAGES; pages++) {
+      const first = this.view.messages[0]?.seq;
+      await this.loadOlder();
+      if (this.view.messages[0]?.seq === first) break; // the page failed: stop rather than spin
+    }
+    return this.view.message(seq) !== undefined;
+  }
+
+  private queue(entry: Pick<OutgoingMessage, 'text' | 'replyTo' | 'change'>): string {
+    const { clientId } = this.outbox.add({ clientId: newClientId(), room: this.room, author: this.author, ...entry });
     this.listener.changed();
     this.connection.flush();
     return clientId;

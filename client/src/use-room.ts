@@ -18,7 +18,18 @@ export interface RoomModel {
   people: PeopleState | undefined;
   /** The last seq the room's stream delivered. */
   lastSeq: number | undefined;
-  send(text: string): void;
+  /** Sends a message, a reply to `replyTo` when given. */
+  send(text: string, replyTo?: number): void;
+  edit(target: number, text: string): void;
+  /** Deletes a message (ours; anyone's for a moderator). */
+  remove(target: number): void;
+  react(target: number, emoji: string, on: boolean): void;
+  /** The message `seq` as shown, if loaded. */
+  message(seq: number): ChatMessage | undefined;
+  /** The message `seq` from the server, for a reply's quote when it is not loaded. */
+  fetchMessage(seq: number): Promise<ChatMessage | undefined>;
+  /** Loads older pages until `seq` is loaded (bounded); whether it is. */
+  reveal(seq: number): Promise<boolean>;
   /** The user typed something: tells the room, at most every few seconds. */
   typing(): void;
   retry(clientId: string): void;
@@ -49,7 +60,13 @@ export function useRoom(room: string, nick: string, onSessionLost: () => void): 
     loadingOlder: live.loadingOlder,
     people: live.people,
     lastSeq: live.cursor,
-    send: (text) => void live.send(text),
+    send: (text, replyTo) => void live.send(text, replyTo),
+    edit: (target, text) => void live.edit(target, text),
+    remove: (target) => void live.remove(target),
+    react: (target, emoji, on) => void live.react(target, emoji, on),
+    message: (seq) => live.message(seq),
+    fetchMessage: (seq) => live.fetchMessage(seq),
+    reveal: (seq) => live.reveal(seq),
     typing: () => live.typing(),
     retry: (clientId) => live.retry(clientId),
     discard: (clientId) => live.discard(clientId),

@@ -8,6 +8,7 @@ import type { ConnectionState } from '../connection';
 import { useAlertSetting, useMentionAlerts } from '../notifications';
 import { useRoomList } from '../rooms';
 import { useRoom } from '../use-room';
+import { useMessageActions } from '../message-actions';
 import { AccountMenu } from './account-menu';
 import { Composer } from './composer';
 import { MessageList } from './message-list';
@@ -25,6 +26,7 @@ interface Props {
 
 export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost }: Props) {
   const model = useRoom(room, session.nick, onSessionLost);
+  const actions = useMessageActions(model, session.nick, room);
   const roomList = useRoomList(room, model.lastSeq, session.nick);
   const alerts = useAlertSetting();
   useMentionAlerts(room, model.messages, model.loaded, session.nick);
@@ -120,11 +122,20 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             {accountOpen && <AccountMenu session={session} onChangeNick={onChangeNick} onSignedOut={onSignedOut} onClose={closeAccount} />}
           </div>
         </header>
-        <MessageList room={room} model={model} me={session.nick} />
+        <MessageList room={room} model={model} me={session.nick} actions={actions} canModerate={false} />
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
-        <Composer room={room} maxLength={session.maxTextLength} onSend={model.send} onTyping={model.typing} names={others} />
+        <Composer
+          room={room}
+          maxLength={session.maxTextLength}
+          onSend={actions.send}
+          onTyping={model.typing}
+          names={others}
+          replyingTo={actions.replyingTo}
+          onCancelReply={actions.cancelReply}
+          onEditLast={actions.editLast}
+        />
       </div>
     </div>
   );

@@ -3,6 +3,8 @@
 import { useRef, useState } from 'preact/hooks';
 import { useFocusOnMount } from '../focus';
 import { complete, completions, mentionAt, type MentionQuery } from '../mentions';
+import type { ChatMessage } from '../../../server/protocol';
+import { excerptOf } from './message-item';
 
 interface Props {
   room: string;
@@ -12,9 +14,14 @@ interface Props {
   onTyping?: () => void;
   /** The names "@" offers: the room's people but the user. */
   names?: readonly string[];
+  /** The message the next send replies to: shown above the field, Escape or × drops it. */
+  replyingTo?: ChatMessage | undefined;
+  onCancelReply?: () => void;
+  /** Up in an empty field: edit the user's last message; whether there was one. */
+  onEditLast?: () => boolean;
 }
 
-export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Props) {
+export function Composer({ room, maxLength, onSend, onTyping, names = [], replyingTo, onCancelReply, onEditLast }: Props) {
   const [text, setText] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
   const length = [...text].length;
@@ -45,6 +52,14 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
       <label for="composer-input" class="visually-hidden">
         Message #{room}
       </label>
+      {replyingTo && (
+        <p class="replying-to">
+          Replying to <strong>{replyingTo.author}</strong>: <span class="reply-excerpt">{excerptOf(replyingTo)}</span>
+          <button type="button" class="link-button" onClick={onCancelReply} aria-label="Cancel the reply">
+            ×
+          </button>
+        </p>
+      )}
       {mention.options.length > 0 && (
         <ul id="mention-options" class="mention-options" role="listbox" aria-label="People to mention">
           {mention.options.map((name, index) => (
@@ -69,7 +84,7 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
         id="composer-input"
         ref={input}
         rows={Math.min(6, text.split('\n').length)}
-        placeholder={`Message #${room}`}
+        placeholder={replyingTo ? `Reply to ${replyingTo.author}` : `Message #${room}`}
         value={text}
         onInput={(e) => {
           const value = e.currentTarget.value;
@@ -79,7 +94,12 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
         }}
         onKeyDown={(e) => {
           if (mention.handleKey(e)) return;
-          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+          if (e.key === 'Escape' && replyingTo) {
+            e.stopPropagation();
+            onCancelReply?.();
+          } else if (e.key === 'ArrowUp' && e.currentTarget.value === '' && onEditLast?.()) {
+            e.preventDefault();
+          } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
             send();
           }
