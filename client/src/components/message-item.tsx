@@ -3,6 +3,7 @@
 // (Reply, React, Edit, Delete), shown on hover and when the keyboard is on the message.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatMessage, Reaction } from '../../../server/protocol';
+import { parseMessage, plainOf, type Block } from '../markdown';
 import { mentions } from '../mentions';
 import type { RoomModel } from '../use-room';
 import { MessageText } from './message-text';
@@ -40,10 +41,10 @@ export function MessageItem({ message, me, mine, canModerate, model, editing, on
   };
 
   return (
-    <div class={`message${deleted ? ' deleted' : ''}${editing ? ' editing' : ''}`} id={`message-${seq}`} data-seq={seq} tabIndex={-1}>
+    <div class={`message${deleted ? ' deleted' : ''}${editing ? ' editing' : ''}`} id={`message-${seq}`} tabIndex={-1}>
       {message.replyTo !== undefined && <ReplyQuote seq={message.replyTo} model={model} onJump={onJump} />}
       {deleted ? (
-        <p class="text deleted-text">{message.deleted === 'moderator' ? 'message removed by a moderator' : 'message deleted'}</p>
+        <p class="text deleted-text" data-seq={seq}>{message.deleted === 'moderator' ? 'message removed by a moderator' : 'message deleted'}</p>
       ) : editing ? (
         <EditForm text={message.text} onSave={(text) => (text !== message.text ? model.edit(seq, text) : undefined, onEdit(undefined))} onCancel={() => onEdit(undefined)} />
       ) : (
@@ -222,7 +223,25 @@ function ReplyQuote({ seq, model, onJump }: { seq: number; model: RoomModel; onJ
 /** The start of a message as one line, for a reply's quote. */
 export function excerptOf(message: ChatMessage): string {
   if (message.deleted) return message.deleted === 'moderator' ? 'message removed by a moderator' : 'message deleted';
-  const line = message.text.replace(/\s+/g, ' ').trim();
+  const line = plainOfBlocks(parseMessage(message.text)).replace(/\s+/g, ' ').trim();
   const chars = [...line];
   return chars.length > EXCERPT_LENGTH ? `${chars.slice(0, EXCERPT_LENGTH).join('')}…` : line;
+}
+
+/** The text a reader sees in blocks, without their formatting. */
+function plainOfBlocks(blocks: readonly Block[]): string {
+  return blocks
+    .map((block) => {
+      switch (block.kind) {
+        case 'paragraph':
+          return plainOf(block.content);
+        case 'code':
+          return block.text;
+        case 'quote':
+          return plainOfBlocks(block.blocks);
+        case 'list':
+          return block.items.map(plainOfBlocks).join(' ');
+      }
+    })
+    .join(' ');
 }
