@@ -154,7 +154,8 @@ export async function appendMessage(
   const result = await writes.track(() => store.append(entry));
   limits.roomStored(room);
   if (!result.duplicate) metrics.messageStored();
-  presence.sent(room, session.nick);
+  // A message ends its author's typing; a reaction or a delete says nothing of what they are typing.
+  if (!change) presence.sent(room, session.nick);
   return result;
 }
 
