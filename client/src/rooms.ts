@@ -139,7 +139,7 @@ export function useRoomList(current: string, currentSeq: number | undefined, me:
  * How far a room has gone: its last seq, the seqs of the messages among the newest it read (from seq `from`
  * on; change entries, such as edits and reactions, are not messages), and of those that mention the user.
  */
-interface RoomHead {
+export interface RoomHead {
   seq: number;
   from: number;
   messages: number[];
@@ -147,7 +147,7 @@ interface RoomHead {
 }
 
 /** The messages after `read`: those counted among the newest read, and every entry before them, unseen. */
-function unreadCount(head: RoomHead, read: number): number {
+export function unreadCount(head: RoomHead, read: number): number {
   return head.messages.filter((seq) => seq > read).length + Math.max(0, head.from - 1 - read);
 }
 
@@ -155,14 +155,21 @@ function unreadCount(head: RoomHead, read: number): number {
  * The room's head, and its unread mentions of `me`: the newest message first, then, when there are unread
  * ones the last look did not read, the newest of them (at most MENTIONS_READ). Undefined when it cannot be read.
  */
-async function readHead(room: string, read: number, me: string, before: RoomHead | undefined): Promise<RoomHead | undefined> {
-  const newest = await fetchHistory(room, undefined, 1).catch(() => undefined);
+export async function readHead(
+  room: string,
+  read: number,
+  me: string,
+  before: RoomHead | undefined,
+  history: typeof fetchHistory = fetchHistory,
+): Promise<RoomHead | undefined> {
+  const newest = await history(room, undefined, 1).catch(() => undefined);
   if (!newest) return undefined;
   const seq = newest.messages.at(-1)?.seq ?? 0;
   if (seq <= read) return { seq, from: seq + 1, messages: [], mentions: [] };
   if (before?.seq === seq) return before;
-  const unread = await fetchHistory(room, undefined, Math.min(seq - read, MENTIONS_READ)).catch(() => undefined);
-  const messages = (unread?.messages ?? []).filter((message) => message.seq > read && !message.change);
+  const unread = await history(room, undefined, Math.min(seq - read, MENTIONS_READ)).catch(() => undefined);
+  // A deleted message is not news either: it shows as "message deleted".
+  const messages = (unread?.messages ?? []).filter((message) => message.seq > read && !message.change && !message.deleted);
   const mentioning = messages.filter((message) => message.author !== me && mentions(message.text, me));
   return { seq, from: unread?.messages[0]?.seq ?? seq + 1, messages: messages.map((message) => message.seq), mentions: mentioning.map((message) => message.seq) };
 }
