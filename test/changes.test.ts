@@ -139,3 +139,23 @@ describe('changes to a message', () => {
     expect((await history(url, 'lobby')).messages[0]).toMatchObject({ text: 'edited', account: true });
   });
 });
+
+describe('reactions stay within what a reader can be sent', () => {
+  it('refuses a reaction that would grow a message past half MAX_BUFFERED_BYTES, whatever the caps', async () => {
+    const { url } = await startTestServer({ MAX_BUFFERED_BYTES: '50048', MAX_REACTORS_PER_EMOJI: '10000', MAX_TEXT_LENGTH: '4000' });
+    const alice = await createSession(url, 'alice');
+    await post(url, 'lobby', { text: '𝄞'.repeat(4000) }, alice); // 16,000 bytes of the 25,024 a part holds
+    let refusedAt = 0;
+    for (let i = 1; i <= 1000 && refusedAt === 0; i++) {
+      const cookie = await createSession(url, `Reader with a long name ${i}`);
+      const answer = await postMessage<ErrorResponse>(url, 'lobby', { clientId: newClientId(), change: { kind: 'reaction', target: 1, emoji: '👍', on: true } }, cookie);
+      if (answer.status === 413) {
+        expect(answer.body.error.message).toBe('this message holds all the reactions it can');
+        refusedAt = i;
+      }
+    }
+    expect(refusedAt).toBeGreaterThan(1);
+    const [message] = (await history(url, 'lobby')).messages;
+    expect(Buffer.byteLength(JSON.stringify(message))).toBeLessThanOrEqual(50048 / 2);
+  });
+});

@@ -35,7 +35,10 @@ export function mayDelete(session: Pick<Session, 'nick' | 'guest'>, message: Cha
 }
 
 /** The caps a reaction must fit (server/config.ts: MAX_REACTION_EMOJI, MAX_REACTORS_PER_EMOJI). */
-export type ReactionLimits = Pick<Config, 'maxReactionEmoji' | 'maxReactorsPerEmoji'>;
+export type ReactionLimits = Pick<Config, 'maxReactionEmoji' | 'maxReactorsPerEmoji' | 'maxBufferedBytes'>;
+
+/** Room for a reaction's JSON beside its emoji and name: quotes, commas, the braces of a new emoji's entry. */
+const REACTION_OVERHEAD_BYTES = 32;
 
 /**
  * The message `seq` of `room`, checked to be one a reply or a change can name: it exists in this room, is a
@@ -92,6 +95,10 @@ function checkReactionRoom(target: ChatMessage, emoji: string, nick: string, lim
   if (same && !same.names.includes(nick) && same.names.length >= limits.maxReactorsPerEmoji) {
     throw new ApiError(ErrorCode.tooLarge, `at most ${limits.maxReactorsPerEmoji} people can react with one emoji`);
   }
+  // A replay or a history page goes out in parts of half MAX_BUFFERED_BYTES, each holding one message at
+  // least: a message grown past that by long names under high caps would close its readers as slow.
+  const grown = Buffer.byteLength(JSON.stringify(target)) + Buffer.byteLength(emoji + nick) + REACTION_OVERHEAD_BYTES;
+  if (grown > limits.maxBufferedBytes / 2) throw new ApiError(ErrorCode.tooLarge, 'this message holds all the reactions it can');
 }
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
