@@ -38,6 +38,7 @@ test('an edit, a reply, a reaction and a delete reach a reader on WebSocket and 
   const field = alice.getByRole('textbox', { name: 'Edit message' });
   await expect(field).toBeFocused();
   await field.fill('the release is on **Friday**');
+  await alice.screenshot({ path: `${SHOTS}/changes-edit-in-place.png` });
   await field.press('Enter');
   for (const page of pages) {
     await expect(row(page, 'the release is on Friday').locator('.edited')).toHaveText('(edited)');
@@ -54,6 +55,8 @@ test('an edit, a reply, a reaction and a delete reach a reader on WebSocket and 
   // Reply: the composer says to whom; the reply shows a quote of the original.
   await act(bob.page, 'the release is on Friday', 'Reply');
   await expect(bob.page.locator('.replying-to')).toContainText('Replying to Alice');
+  await bob.page.locator('#composer-input').fill('great, Friday it is');
+  await bob.page.screenshot({ path: `${SHOTS}/changes-reply-bar.png` });
   await sendMessage(bob.page, 'great, Friday it is');
   for (const page of pages) {
     const quote = row(page, 'great, Friday it is').locator('.reply-quote');
@@ -63,6 +66,8 @@ test('an edit, a reply, a reaction and a delete reach a reader on WebSocket and 
 
   // React from the picker; the other person adds theirs by clicking the chip.
   const reacting = await act(alice, 'great, Friday it is', 'React');
+  await expect(reacting.getByRole('button', { name: 'React with 🎉' })).toBeVisible();
+  await alice.screenshot({ path: `${SHOTS}/changes-picker.png` });
   await reacting.getByRole('button', { name: 'React with 🎉' }).click();
   const chipOf = (page: Page) => row(page, 'great, Friday it is').locator('.reaction');
   await expect(chipOf(bob.page)).toHaveText('🎉 1');

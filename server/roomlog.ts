@@ -129,13 +129,14 @@ export interface SendExtras {
  * so every rule on sending applies to it; who may make it is checked in server/changes/rules.ts.
  */
 export async function appendMessage(
-  { store, config, limits, writes, metrics, presence }: AppContext,
+  ctx: AppContext,
   { session, ip }: Sender,
   room: string,
   clientId: string,
   text: string,
   { replyTo, change }: SendExtras = {},
 ): Promise<AppendResult> {
+  const { store, config, limits, writes, metrics, presence } = ctx;
   if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before sending (POST /api/session)');
   const length = countCharacters(text);
   if (length > config.maxTextLength) {
@@ -147,7 +148,7 @@ export async function appendMessage(
     await targetMessage(store, room, replyTo);
     entry.replyTo = replyTo;
   }
-  if (change) entry.change = await checkChange(store, config, session, room, change, await changeRightsIn(session, room));
+  if (change) entry.change = await checkChange(store, config, session, room, change, await changeRightsIn(ctx, session, room));
   // A room exists once a message is stored in it, and then for good (on disk): its first message is what
   // creates it, so that is what the new-room budget counts.
   await limits.takeNewRoom(room, session.nick, ip, () => store.head(room));

@@ -8,7 +8,7 @@ import { autoCleanup, createSession, history, http, newClientId, postMessage, st
 
 vi.mock('../server/changes/rules', async (importOriginal) => {
   const original = await importOriginal<typeof import('../server/changes/rules')>();
-  return { ...original, changeRightsIn: async (session: { nick: string }) => ({ moderator: session.nick === 'Mod' }) };
+  return { ...original, changeRightsIn: async (_ctx: unknown, session: { nick: string }) => ({ moderator: session.nick === 'Mod' }) };
 });
 
 autoCleanup();

@@ -2,6 +2,7 @@
 // same send path as a message (server/roomlog.ts), so that every rule on sending applies to changes too.
 import type { Session } from '../accounts/accounts';
 import type { Config } from '../config';
+import type { AppContext } from '../context';
 import { ApiError } from '../errors';
 import { ErrorCode, type ChatMessage, type DeletedBy, type MessageChange } from '../protocol';
 import type { MessageStore } from '../store/store';
@@ -16,7 +17,7 @@ export interface ChangeRights {
  * Whether this person moderates the room. Always false on this branch: the rooms domain answers it
  * (server/rooms/access.ts, roomAccess(ctx, session, room).moderate), and this is the one place to ask it.
  */
-export async function changeRightsIn(_session: Session, _room: string): Promise<ChangeRights> {
+export async function changeRightsIn(_ctx: AppContext, _session: Session, _room: string): Promise<ChangeRights> {
   return { moderator: false };
 }
 

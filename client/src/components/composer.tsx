@@ -54,7 +54,9 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [], replyi
       </label>
       {replyingTo && (
         <p class="replying-to">
-          Replying to <strong>{replyingTo.author}</strong>: <span class="reply-excerpt">{excerptOf(replyingTo)}</span>
+          <span class="reply-excerpt">
+            Replying to <strong>{replyingTo.author}</strong>: {excerptOf(replyingTo)}
+          </span>
           <button type="button" class="link-button" onClick={onCancelReply} aria-label="Cancel the reply">
             ×
           </button>

@@ -180,7 +180,7 @@ function EditForm({ text, onSave, onCancel }: { text: string; onSave: (text: str
         <button type="submit" disabled={!value.trim()}>
           Save
         </button>
-        <button type="button" onClick={onCancel}>
+        <button type="button" class="link-button" onClick={onCancel}>
           Cancel
         </button>
       </span>
