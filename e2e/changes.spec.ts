@@ -127,3 +127,27 @@ test('a reply\'s quote scrolls to the original, loading older pages to reach it'
   await expect(storedMessage(page, 'the very first message')).toBeInViewport();
   await expect(page.locator('#message-1')).toBeFocused();
 });
+
+test('a reaction and an edit made offline show at once, and reach the others once back online', async ({ parley, openPage }) => {
+  const { page: alice } = await openPage();
+  const bob = await openPage();
+  await joinChat(alice, parley.url, 'Alice');
+  await joinChat(bob.page, parley.url, 'Bob');
+  await sendMessage(alice, 'anyone up for a walk?');
+  await sendMessage(bob.page, 'in five minutes');
+
+  await bob.context.setOffline(true);
+  await act(bob.page, 'anyone up for a walk?', 'React').then((m) => m.getByRole('button', { name: 'React with 👍' }).click());
+  await expect(row(bob.page, 'anyone up for a walk?').locator('.reaction')).toHaveText('👍 1');
+  await act(bob.page, 'in five minutes', 'Edit');
+  await bob.page.getByRole('textbox', { name: 'Edit message' }).fill('in ten minutes');
+  await bob.page.getByRole('textbox', { name: 'Edit message' }).press('Enter');
+  await expect(row(bob.page, 'in ten minutes').locator('.edited')).toHaveCount(1);
+  await expect(row(alice, 'anyone up for a walk?').locator('.reaction')).toHaveCount(0);
+
+  await bob.context.setOffline(false);
+  await expect(row(alice, 'anyone up for a walk?').locator('.reaction')).toHaveText('👍 1');
+  await expect(row(alice, 'in ten minutes').locator('.edited')).toHaveCount(1);
+  // Once each: the outbox sent them once, and they show once on the sender's page too.
+  await expect(row(bob.page, 'anyone up for a walk?').locator('.reaction')).toHaveText('👍 1');
+});

@@ -2,6 +2,7 @@
 // messages on their way, and the connection that keeps both current. Plain TypeScript, no Preact: the page
 // wraps it in a hook (use-room.ts), and the chaos test runs this very code in node against a server it kills.
 import type { ChatMessage, PeopleState } from '../../server/protocol';
+import { applyChange } from '../../server/changes/apply';
 import { ApiFailure, serverApi, type ServerApi } from './api';
 import { RoomConnection, type ConnectionOptions, type ConnectionState } from './connection';
 import { newClientId, Outbox, sendBody, type OutgoingMessage } from './outbox';
@@ -92,7 +93,20 @@ export class LiveRoom {
 
   /** The room's messages as shown: the log the stream delivered, and ours acked ahead of it. */
   get messages(): readonly ChatMessage[] {
-    return this.view.messages;
+    const changes = this.outbox.pending(this.room).filter((entry) => entry.change);
+    if (changes.length === 0) return this.view.messages;
+    // Our changes on their way show at once (a reaction, an edit made offline); the server's word replaces
+    // them when it comes, and a refused one stops showing (it is no longer pending).
+    const shown = new Map(this.view.messages.map((message) => [message.seq, message]));
+    changes.forEach((entry, i) => {
+      const target = entry.change && shown.get(entry.change.target);
+      if (!target || !entry.change) return;
+      const change = entry.change.kind === 'delete' ? { ...entry.change, by: target.author === this.author ? ('author' as const) : ('moderator' as const) } : entry.change;
+      // Seqs past any the log will reach, in the order they were made: applyChange takes each after the last.
+      const seq = Number.MAX_SAFE_INTEGER - changes.length + i + 1;
+      shown.set(target.seq, applyChange(target, { room: this.room, seq, clientId: entry.clientId, author: this.author, text: entry.text, at: entry.createdAt, change }));
+    });
+    return [...shown.values()];
   }
 
   /** This room's messages not yet acknowledged, oldest first. */
