@@ -235,7 +235,9 @@ export class EmbeddedStore implements Store {
   /**
    * Applies the change entry `entry` to its target's record, in the transaction that stores the entry, and
    * returns the entry to store. A delete empties the texts of the target's earlier edits; an edit of a
-   * message deleted by then is stored without its text.
+   * message deleted by then is stored without its text. Left out: the target is below the readable end, so
+   * a history read can show the change a moment before its transaction is flushed (durableHeads holds back
+   * new entries only); a power cut in that moment takes back a change a reader saw.
    */
   private materialize(entry: ChatMessage): ChatMessage {
     const { room, change } = entry;
