@@ -31,6 +31,11 @@ interface Props {
 export function MessageItem({ message, me, mine, canModerate, model, editing, onEdit, onReply, onJump }: Props) {
   const [picking, setPicking] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  /** Where the keyboard goes when Delete asks to confirm: Cancel, so that a stray Enter deletes nothing. */
+  const cancelDelete = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (confirming) cancelDelete.current?.focus();
+  }, [confirming]);
   const { seq } = message;
   const deleted = message.deleted !== undefined;
   const mayDelete = !deleted && (mine || canModerate);
@@ -61,12 +66,21 @@ export function MessageItem({ message, me, mine, canModerate, model, editing, on
       {!deleted && !editing && (
         <div class={`message-actions${picking || confirming ? ' open' : ''}`} role="toolbar" aria-label="Message actions">
           {confirming ? (
-            <span class="confirm" role="alertdialog" aria-label="Delete this message?">
-              Delete this message?{' '}
+            <span
+              class="confirm"
+              role="alertdialog"
+              aria-label={mine ? 'Delete this message?' : 'Remove this message for everyone?'}
+              onKeyDown={(e) => {
+                if (e.key !== 'Escape') return;
+                e.stopPropagation();
+                setConfirming(false);
+              }}
+            >
+              {mine ? 'Delete this message?' : 'Remove this message for everyone?'}{' '}
               <button type="button" class="danger" onClick={() => (setConfirming(false), model.remove(seq))}>
-                Delete
+                {mine ? 'Delete' : 'Remove'}
               </button>
-              <button type="button" onClick={() => setConfirming(false)}>
+              <button type="button" ref={cancelDelete} onClick={() => setConfirming(false)}>
                 Cancel
               </button>
             </span>
