@@ -52,6 +52,20 @@ test('an edit, a reply, a reaction and a delete reach a reader on WebSocket and 
   await alice.keyboard.press('Escape');
   await expect(alice.getByRole('textbox', { name: 'Edit message' })).toHaveCount(0);
 
+  // The actions show for the keyboard too: a Tab onto them brings the toolbar up, without a pointer.
+  await alice.mouse.move(0, 0);
+  const toolbar = row(alice, 'ok, I will write the notes').getByRole('toolbar', { name: 'Message actions' });
+  await expect(toolbar).toHaveCSS('opacity', '0');
+  await toolbar.getByRole('button', { name: 'Reply' }).focus();
+  await expect(toolbar).toHaveCSS('opacity', '1');
+  await alice.keyboard.press('Tab');
+  await expect(toolbar.getByRole('button', { name: 'React' })).toBeFocused();
+  await alice.keyboard.press('Enter');
+  await expect(toolbar.getByRole('button', { name: 'React with 👍' })).toBeFocused();
+  await alice.keyboard.press('Escape');
+  await expect(toolbar.getByRole('group', { name: 'Pick a reaction' })).toHaveCount(0);
+  await expect(toolbar.getByRole('button', { name: 'React' })).toBeFocused();
+
   // Reply: the composer says to whom; the reply shows a quote of the original.
   await act(bob.page, 'the release is on Friday', 'Reply');
   await expect(bob.page.locator('.replying-to')).toContainText('Replying to Alice');

@@ -39,10 +39,16 @@ export function MessageItem({ message, me, mine, canModerate, model, editing, on
   const { seq } = message;
   const deleted = message.deleted !== undefined;
   const mayDelete = !deleted && (mine || canModerate);
+  const reactButton = useRef<HTMLButtonElement>(null);
+  /** Closes the picker, giving the keyboard back to React if it was in the picker. */
+  const closePicker = () => {
+    if (picking && document.activeElement?.closest('.emoji-picker')) reactButton.current?.focus();
+    setPicking(false);
+  };
   const toggle = (emoji: string) => {
     const reaction = message.reactions?.find((r) => r.emoji === emoji);
     model.react(seq, emoji, !reaction?.names.includes(me));
-    setPicking(false);
+    closePicker();
   };
 
   return (
@@ -89,7 +95,7 @@ export function MessageItem({ message, me, mine, canModerate, model, editing, on
               <button type="button" onClick={() => onReply(seq)} title="Reply">
                 Reply
               </button>
-              <button type="button" onClick={() => setPicking(!picking)} aria-expanded={picking} title="Add a reaction">
+              <button type="button" ref={reactButton} onClick={() => setPicking(!picking)} aria-expanded={picking} title="Add a reaction">
                 React
               </button>
               {mine && (
@@ -104,7 +110,7 @@ export function MessageItem({ message, me, mine, canModerate, model, editing, on
               )}
             </>
           )}
-          {picking && <EmojiPicker pick={toggle} close={() => setPicking(false)} />}
+          {picking && <EmojiPicker pick={toggle} close={closePicker} />}
         </div>
       )}
     </div>
