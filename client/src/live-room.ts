@@ -10,6 +10,8 @@ import { RoomView } from './room-view';
 
 /** While the user types, the room hears "typing" at most this often (the server keeps it for 6 s). */
 const TYPING_SIGNAL_MS = 3000;
+/** Messages read one by one for reply quotes that the room keeps. */
+const FETCHED_MESSAGES = 200;
 /** Jumping to a message (a reply's quote) loads at most this many older pages to find it. */
 const REVEAL_PAGES = 20;
 
@@ -30,6 +32,8 @@ export class LiveRoom {
   /** Who is in the room now, and who of them is typing; undefined until the server has said. */
   people: PeopleState | undefined;
   loadingOlder = false;
+  /** Messages read one by one for quotes, by seq: at most FETCHED_MESSAGES, the oldest read forgotten first. */
+  private readonly fetched = new Map<number, Promise<ChatMessage | undefined>>();
 
   constructor(
     readonly room: string,
@@ -157,11 +161,22 @@ export class LiveRoom {
     return this.view.message(seq);
   }
 
-  /** The message `seq` as it now stands, read from the server (a reply's quote of a message not loaded). */
-  async fetchMessage(seq: number): Promise<ChatMessage | undefined> {
-    const page = await this.api.fetchHistory(this.room, seq + 1, 1);
-    const found = page.messages.at(-1);
-    return found?.seq === seq && !found.change ? found : undefined;
+  /**
+   * The message `seq` as it now stands, read from the server once (a reply's quote of a message not loaded:
+   * several replies to one message read it once).
+   */
+  fetchMessage(seq: number): Promise<ChatMessage | undefined> {
+    let read = this.fetched.get(seq);
+    if (!read) {
+      read = this.api.fetchHistory(this.room, seq + 1, 1).then((page) => {
+        const found = page.messages.at(-1);
+        return found?.seq === seq && !found.change ? found : undefined;
+      });
+      read.catch(() => this.fetched.delete(seq)); // a failed read is tried again next time
+      if (this.fetched.size >= FETCHED_MESSAGES) this.fetched.delete(this.fetched.keys().next().value as number);
+      this.fetched.set(seq, read);
+    }
+    return read;
   }
 
   /** Loads older pages until message `seq` is here (at most REVEAL_PAGES); whether it is. */
