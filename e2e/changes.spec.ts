@@ -113,6 +113,11 @@ test('an edit, a reply, a reaction and a delete reach a reader on WebSocket and 
     await expect(page.getByText('lunch anyone?')).toHaveCount(0);
   }
   await expect(chipOf(alice)).toHaveAttribute('aria-pressed', 'true');
+  await alice.emulateMedia({ colorScheme: 'dark' });
+  await alice.screenshot({ path: `${SHOTS}/changes-dark.png` });
+  await bob.page.setViewportSize({ width: 390, height: 720 });
+  await row(bob.page, 'great, Friday it is').locator('.text').click();
+  await bob.page.screenshot({ path: `${SHOTS}/changes-phone.png` });
 });
 
 test('a reply\'s quote scrolls to the original, loading older pages to reach it', async ({ parley, openPage, playwright }) => {
