@@ -39,6 +39,11 @@ export function MessageItem({ message, me, mine, canModerate, model, editing, on
   const { seq } = message;
   const deleted = message.deleted !== undefined;
   const mayDelete = !deleted && (mine || canModerate);
+  /** Saves an edit (an unchanged text sends nothing) and leaves the form. */
+  const save = (text: string) => {
+    if (text !== message.text) model.edit(seq, text);
+    onEdit(undefined);
+  };
   const reactButton = useRef<HTMLButtonElement>(null);
   /** Closes the picker, giving the keyboard back to React if it was in the picker. */
   const closePicker = () => {
@@ -57,7 +62,7 @@ export function MessageItem({ message, me, mine, canModerate, model, editing, on
       {deleted ? (
         <p class="text deleted-text" data-seq={seq}>{message.deleted === 'moderator' ? 'message removed by a moderator' : 'message deleted'}</p>
       ) : editing ? (
-        <EditForm text={message.text} onSave={(text) => (text !== message.text ? model.edit(seq, text) : undefined, onEdit(undefined))} onCancel={() => onEdit(undefined)} />
+        <EditForm text={message.text} onSave={(text) => save(text)} onCancel={() => onEdit(undefined)} />
       ) : (
         <>
           <MessageText seq={seq} text={message.text} mentionsMe={!mine && mentions(message.text, me)} />
@@ -83,7 +88,14 @@ export function MessageItem({ message, me, mine, canModerate, model, editing, on
               }}
             >
               {mine ? 'Delete this message?' : 'Remove this message for everyone?'}{' '}
-              <button type="button" class="danger" onClick={() => (setConfirming(false), model.remove(seq))}>
+              <button
+                type="button"
+                class="danger"
+                onClick={() => {
+                  setConfirming(false);
+                  model.remove(seq);
+                }}
+              >
                 {mine ? 'Delete' : 'Remove'}
               </button>
               <button type="button" ref={cancelDelete} onClick={() => setConfirming(false)}>
