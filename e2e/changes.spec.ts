@@ -4,7 +4,8 @@
 import type { Locator, Page } from '@playwright/test';
 import { expect, expectLive, joinChat, sendMessage, storedMessage, test } from './fixtures';
 
-const SHOTS = '/work/notes/shots';
+/** Where the screenshots go: SHOTS_DIR, or the test output's screenshots folder as in the other specs. */
+const shot = (page: Page, name: string) => page.screenshot({ path: `${process.env.SHOTS_DIR ?? `${test.info().project.outputDir}/screenshots`}/${name}.png` });
 
 /** The row of the stored message with exactly this text (its actions, quote, reactions). */
 function row(page: Page, text: string): Locator {
@@ -38,7 +39,7 @@ test('an edit, a reply, a reaction and a delete reach a reader on WebSocket and 
   const field = alice.getByRole('textbox', { name: 'Edit message' });
   await expect(field).toBeFocused();
   await field.fill('the release is on **Friday**');
-  await alice.screenshot({ path: `${SHOTS}/changes-edit-in-place.png` });
+  await shot(alice, 'changes-edit-in-place');
   await field.press('Enter');
   for (const page of pages) {
     await expect(row(page, 'the release is on Friday').locator('.edited')).toHaveText('(edited)');
@@ -70,7 +71,7 @@ test('an edit, a reply, a reaction and a delete reach a reader on WebSocket and 
   await act(bob.page, 'the release is on Friday', 'Reply');
   await expect(bob.page.locator('.replying-to')).toContainText('Replying to Alice');
   await bob.page.locator('#composer-input').fill('great, Friday it is');
-  await bob.page.screenshot({ path: `${SHOTS}/changes-reply-bar.png` });
+  await shot(bob.page, 'changes-reply-bar');
   await sendMessage(bob.page, 'great, Friday it is');
   for (const page of pages) {
     const quote = row(page, 'great, Friday it is').locator('.reply-quote');
@@ -81,7 +82,7 @@ test('an edit, a reply, a reaction and a delete reach a reader on WebSocket and 
   // React from the picker; the other person adds theirs by clicking the chip.
   const reacting = await act(alice, 'great, Friday it is', 'React');
   await expect(reacting.getByRole('button', { name: 'React with 🎉' })).toBeVisible();
-  await alice.screenshot({ path: `${SHOTS}/changes-picker.png` });
+  await shot(alice, 'changes-picker');
   await reacting.getByRole('button', { name: 'React with 🎉' }).click();
   const chipOf = (page: Page) => row(page, 'great, Friday it is').locator('.reaction');
   await expect(chipOf(bob.page)).toHaveText('🎉 1');
@@ -99,8 +100,8 @@ test('an edit, a reply, a reaction and a delete reach a reader on WebSocket and 
     await expect(storedMessage(page, 'message deleted')).toHaveCount(1);
     await expect(page.getByText('lunch anyone?')).toHaveCount(0);
   }
-  await alice.screenshot({ path: `${SHOTS}/changes-websocket.png` });
-  await bob.page.screenshot({ path: `${SHOTS}/changes-long-poll.png` });
+  await shot(alice, 'changes-websocket');
+  await shot(bob.page, 'changes-long-poll');
 
   // After a reload, the history shows every message as it now stands.
   for (const page of pages) {
@@ -114,10 +115,10 @@ test('an edit, a reply, a reaction and a delete reach a reader on WebSocket and 
   }
   await expect(chipOf(alice)).toHaveAttribute('aria-pressed', 'true');
   await alice.emulateMedia({ colorScheme: 'dark' });
-  await alice.screenshot({ path: `${SHOTS}/changes-dark.png` });
+  await shot(alice, 'changes-dark');
   await bob.page.setViewportSize({ width: 390, height: 720 });
   await row(bob.page, 'great, Friday it is').locator('.text').click();
-  await bob.page.screenshot({ path: `${SHOTS}/changes-phone.png` });
+  await shot(bob.page, 'changes-phone');
 });
 
 test('a reply\'s quote scrolls to the original, loading older pages to reach it', async ({ parley, openPage, playwright }) => {
