@@ -1,6 +1,6 @@
 // The rules of changing a message (server/changes/rules.ts) and how a change applies (server/changes/apply.ts).
 import { describe, expect, it } from 'vitest';
-import { applyChange } from '../server/changes/apply';
+import { applyChange, refold } from '../server/changes/apply';
 import { isOneEmoji, mayDelete } from '../server/changes/rules';
 import type { ChatMessage } from '../server/protocol';
 
@@ -43,5 +43,30 @@ describe('applyChange', () => {
   it('leaves other messages and other rooms alone', () => {
     expect(applyChange(message, entry(2, 'alice', { kind: 'edit', target: 5 }, 'x'))).toBe(message);
     expect(applyChange(message, { ...entry(2, 'alice', { kind: 'edit', target: 1 }, 'x'), room: 'q' })).toBe(message);
+  });
+});
+
+describe('refold', () => {
+  it('puts back what applying in seq order gives, from a record that applied the same changes out of order', () => {
+    const changes = [
+      entry(2, 'alice', { kind: 'edit', target: 1 }, 'first edit'),
+      entry(3, 'dave', { kind: 'reaction', target: 1, emoji: '🎉', on: true }),
+      entry(4, 'carol', { kind: 'reaction', target: 1, emoji: '👍', on: true }),
+      entry(5, 'bob', { kind: 'reaction', target: 1, emoji: '👍', on: false }),
+      entry(6, 'alice', { kind: 'edit', target: 1 }, 'second edit'),
+      entry(7, 'other', { kind: 'edit', target: 9 }, 'not this one'),
+    ];
+    const inOrder = changes.reduce(applyChange, message);
+    // Another writer applied 4, 5 and 6 before 2 and 3 reached the record: 2 and 3 were skipped.
+    const outOfOrder = [changes[2], changes[3], changes[4], changes[0], changes[1]].reduce<ChatMessage>((m, c) => applyChange(m, c as ChatMessage), message);
+    expect(outOfOrder).not.toEqual(inOrder);
+    expect(refold(outOfOrder, [...changes].reverse())).toEqual(inOrder);
+    expect(inOrder).toMatchObject({ text: 'second edit', reactions: [{ emoji: '🎉', names: ['dave'] }, { emoji: '👍', names: ['carol'] }], lastChange: 6 });
+  });
+
+  it('keeps a deleted message deleted and empty', () => {
+    const changes = [entry(2, 'alice', { kind: 'edit', target: 1 }, ''), entry(3, 'alice', { kind: 'delete', target: 1, by: 'author' }), entry(4, 'alice', { kind: 'edit', target: 1 }, '')];
+    const deleted = changes.reduce(applyChange, message);
+    expect(refold(deleted, changes)).toEqual({ ...message, text: '', deleted: 'author', lastChange: 4 });
   });
 });

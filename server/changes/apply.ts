@@ -31,6 +31,17 @@ export function applyChange(target: ChatMessage, entry: ChatMessage): ChatMessag
   }
 }
 
+/**
+ * `message` as all of `changes` (every change entry of it, in any order) leave it, from scratch: what a
+ * store that applied them out of seq order (two writers at once) puts back. Its text is its latest edit's, or
+ * its own when it has none (no edit replaced it then); its reactions are those entries' again.
+ */
+export function refold(message: ChatMessage, changes: readonly ChatMessage[]): ChatMessage {
+  const { reactions: _reactions, editedAt: _editedAt, deleted: _deleted, lastChange: _lastChange, ...base } = message;
+  const ordered = changes.filter((entry) => entry.change?.target === message.seq).sort((a, b) => a.seq - b.seq);
+  return ordered.reduce(applyChange, base);
+}
+
 /** The reactions after `name` turned `emoji` on or off; an emoji nobody uses any more goes away. */
 function react(reactions: readonly Reaction[], emoji: string, name: string, on: boolean): Reaction[] {
   const existing = reactions.find((reaction) => reaction.emoji === emoji);

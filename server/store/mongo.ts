@@ -23,7 +23,7 @@ import {
 } from 'mongodb';
 import type { Logger } from 'pino';
 import { createAccountIndexes, MongoAccountStore } from '../accounts/mongo-store';
-import { applyChange } from '../changes/apply';
+import { applyChange, refold } from '../changes/apply';
 import type { ChatMessage } from '../protocol';
 import { ChangeFeedState, type FeedRecovery } from './mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeError, describeStartupError, READING_URI, type Deployment } from './mongo-errors';
@@ -451,8 +451,8 @@ export class MongoStore implements Store {
    * change landed since it was read (lastChange), else read again. A delete marks the target first, then
    * empties its edits: an edit stored meanwhile either is among them or finds the target deleted and
    * empties itself.
-   * Left out: two instances storing changes to one message in the same instant may copy them out of seq
-   * order, and the older one then loses in the record (readers following live saw both).
+   * Two instances storing changes to one message in the same instant may get here out of seq order: the
+   * later one finds the record past its entry and applies them all again from the log (refold).
    */
   private async materialize(entry: ChatMessage): Promise<ChatMessage> {
     const { room, change } = entry;
@@ -464,6 +464,9 @@ export class MongoStore implements Store {
       target = await this.messages.findOne({ room, seq: change.target }, { projection: { _id: 0 }, ...options });
       if (!target) return entry;
       changed = applyChange(target, entry);
+      // A change stored before one the record reflects already (another instance applied its own first):
+      // every change of the message is applied again from the log, in seq order.
+      if (changed === target && entry.seq < (target.lastChange ?? 0)) changed = await this.refoldFromLog(target);
       if (changed === target) break;
       const replaced = await this.messages.replaceOne({ room, seq: target.seq, lastChange: target.lastChange ?? { $exists: false } }, changed, options);
       if (replaced.matchedCount === 1) break;
@@ -476,6 +479,15 @@ export class MongoStore implements Store {
       return { ...entry, text: '' };
     }
     return entry;
+  }
+
+  /** `target` as every change entry of it in the log leaves it (see refold). */
+  private async refoldFromLog(target: ChatMessage): Promise<ChatMessage> {
+    const changes = await this.messages
+      .find({ room: target.room, 'change.target': target.seq }, { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs })
+      .sort({ seq: 1 })
+      .toArray();
+    return refold(target, changes);
   }
 
   /** A seq race on a standalone mongod means a second process writes to it, whose messages this one never delivers live. */
