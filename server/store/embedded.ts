@@ -31,7 +31,9 @@ export function openEmbeddedStore(dir: string): EmbeddedStore {
   mkdirSync(dir, { recursive: true });
   const lock = lockDataDir(dir);
   try {
-    return new EmbeddedStore(open({ path: `${dir}/parley.lmdb` }), lock);
+    // Named databases: messages, clientIds, heads, edits, meta and the accounts' (9 now). LMDB's default of
+    // 12 would leave the next domains (rooms, files) no room.
+    return new EmbeddedStore(open({ path: `${dir}/parley.lmdb`, maxDbs: 32 }), lock);
   } catch (error) {
     lock.release();
     throw error;
