@@ -73,7 +73,7 @@ export function MessageItem({ message, me, mine, canModerate, model, editing, on
           )}
         </>
       )}
-      {!deleted && message.reactions && <Reactions reactions={message.reactions} me={me} toggle={toggle} />}
+      {!deleted && message.reactions && <Reactions reactions={message.reactions} me={me} toggle={toggle} add={() => setPicking(true)} />}
       {!deleted && !editing && (
         <div class={`message-actions${picking || confirming ? ' open' : ''}`} role="toolbar" aria-label="Message actions">
           {confirming ? (
@@ -130,7 +130,7 @@ export function MessageItem({ message, me, mine, canModerate, model, editing, on
 }
 
 /** Reaction chips: the emoji and how many, highlighted when the reader is among them; names on hover; a click toggles. */
-function Reactions({ reactions, me, toggle }: { reactions: readonly Reaction[]; me: string; toggle: (emoji: string) => void }) {
+function Reactions({ reactions, me, toggle, add }: { reactions: readonly Reaction[]; me: string; toggle: (emoji: string) => void; add: () => void }) {
   return (
     <div class="reactions">
       {reactions.map(({ emoji, names }) => {
@@ -142,6 +142,9 @@ function Reactions({ reactions, me, toggle }: { reactions: readonly Reaction[]; 
           </button>
         );
       })}
+      <button type="button" class="reaction add-reaction" onClick={add} aria-label="Add a reaction" title="Add a reaction">
+        +
+      </button>
     </div>
   );
 }
@@ -221,7 +224,7 @@ function EditForm({ text, onSave, onCancel }: { text: string; onSave: (text: str
 }
 
 /** The quote a reply shows of the message it answers: its author and first words; a click scrolls to it. */
-function ReplyQuote({ seq, model, onJump }: { seq: number; model: RoomModel; onJump: (seq: number) => void }) {
+export function ReplyQuote({ seq, model, onJump }: { seq: number; model: RoomModel; onJump: (seq: number) => void }) {
   const loaded = model.message(seq);
   const [fetched, setFetched] = useState<ChatMessage | null>();
   useEffect(() => {

@@ -1,11 +1,12 @@
 // The room's messages, oldest at the top: grouped by author, with older pages loaded on demand and
 // your own unacknowledged messages shown greyed at the bottom until the server has them.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ChatMessage } from '../../../server/protocol';
 import type { OutgoingMessage } from '../outbox';
 import type { RoomModel } from '../use-room';
 import type { MessageActions } from '../message-actions';
-import { MessageItem } from './message-item';
+import { MessageItem, ReplyQuote } from './message-item';
 import { MentionNames, MessageText } from './message-text';
 
 /** Messages from one author within this long of each other share one header. */
@@ -136,7 +137,9 @@ export function MessageList({ room, model, me, actions, canModerate = false }: P
             entry.change ? (
               entry.state === 'failed' && <FailedChange key={entry.clientId} entry={entry} retry={model.retry} discard={model.discard} />
             ) : (
-              <Outgoing key={entry.clientId} entry={entry} retry={model.retry} discard={model.discard} />
+              <Outgoing key={entry.clientId} entry={entry} retry={model.retry} discard={model.discard}>
+                {entry.replyTo !== undefined && <ReplyQuote seq={entry.replyTo} model={model} onJump={(seq) => void jumpTo(seq)} />}
+              </Outgoing>
             ),
           )}
         </div>
@@ -211,13 +214,14 @@ function FailedChange({ entry, retry, discard }: { entry: OutgoingMessage; retry
   );
 }
 
-function Outgoing({ entry, retry, discard }: { entry: OutgoingMessage; retry: (id: string) => void; discard: (id: string) => void }) {
+function Outgoing({ entry, retry, discard, children }: { entry: OutgoingMessage; retry: (id: string) => void; discard: (id: string) => void; children?: ComponentChildren }) {
   return (
     <article class={`group mine outgoing ${entry.state}`} aria-label="Your message, not yet delivered">
       <header class="group-header">
         <span class="author">{entry.author}</span>
         <span class="time">{entry.state === 'pending' ? 'Sending…' : 'Not sent'}</span>
       </header>
+      {children}
       <MessageText text={entry.text} />
       {entry.state === 'failed' && (
         <p class="send-error" role="alert">
