@@ -17,6 +17,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_password: 400,
   sign_in_failed: 401,
   guests_off: 403,
+  forbidden: 403,
   forbidden_origin: 403,
   unknown_host: 421,
   not_found: 404,

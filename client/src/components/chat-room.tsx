@@ -8,6 +8,7 @@ import type { ConnectionState } from '../connection';
 import { useAlertSetting, useMentionAlerts } from '../notifications';
 import { useRoomList } from '../rooms';
 import { useRoom, type SidebarPushes } from '../use-room';
+import { useMessageActions } from '../message-actions';
 import { AccountMenu } from './account-menu';
 import { Composer } from './composer';
 import { MessageList } from './message-list';
@@ -31,6 +32,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
     [],
   );
   const model = useRoom(room, session.nick, onSessionLost, bridge);
+  const actions = useMessageActions(model, session.nick, room);
   const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest, model.watch, model.connection === 'live-ws');
   sidebarPushes.current = roomList.pushes;
   const alerts = useAlertSetting();
@@ -127,11 +129,20 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             {accountOpen && <AccountMenu session={session} onChangeNick={onChangeNick} onSignedOut={onSignedOut} onClose={closeAccount} />}
           </div>
         </header>
-        <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} />
+        <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={false} />
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
-        <Composer room={room} maxLength={session.maxTextLength} onSend={model.send} onTyping={model.typing} names={others} />
+        <Composer
+          room={room}
+          maxLength={session.maxTextLength}
+          onSend={actions.send}
+          onTyping={model.typing}
+          names={others}
+          replyingTo={actions.replyingTo}
+          onCancelReply={actions.cancelReply}
+          onEditLast={actions.editLast}
+        />
       </div>
     </div>
   );
