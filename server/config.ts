@@ -2,7 +2,7 @@
 // A bad value stops the start with one line naming the variable.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_MAX_TEXT_LENGTH } from './protocol';
+import { DEFAULT_MAX_REACTION_EMOJI, DEFAULT_MAX_REACTORS_PER_EMOJI, DEFAULT_MAX_TEXT_LENGTH, MAX_FILE_IDS } from './protocol';
 import type { BucketRate } from './rate-limit';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -44,6 +44,8 @@ const settings = {
   TRUST_PROXY: { schema: z.enum(['on', 'off']), default: 'off', help: 'on: believe X-Forwarded-Proto from the reverse proxy in front (https: Secure, __Host- session cookie); only with a proxy that sets it' },
   WAIT_TIMEOUT_MS: { schema: integer(100, 29_000), default: '25000', help: 'how long GET /wait holds before answering empty (under 30 s for proxies)' },
   MAX_TEXT_LENGTH: { schema: integer(1, 100_000), default: String(DEFAULT_MAX_TEXT_LENGTH), help: 'longest message text, in characters' },
+  MAX_REACTION_EMOJI: { schema: integer(1, 1000), default: String(DEFAULT_MAX_REACTION_EMOJI), help: 'different emoji one message can carry as reactions' },
+  MAX_REACTORS_PER_EMOJI: { schema: integer(1, 10_000), default: String(DEFAULT_MAX_REACTORS_PER_EMOJI), help: 'people who can react to one message with one emoji (all are listed)' },
   HISTORY_PAGE_SIZE: { schema: integer(1, 1000), default: '50', help: 'messages in a history page when the client does not say' },
   MAX_HISTORY_PAGE_SIZE: { schema: integer(1, 1000), default: '200', help: 'most messages a client may ask for in one history page' },
   MAX_REPLAY: { schema: integer(1, 100_000), default: '1000', help: 'most messages replayed to a cursor; further behind gets a reset' },
@@ -89,6 +91,11 @@ const settings = {
   REQUEST_TIMEOUT_MS: { schema: integer(100, 3_600_000), default: '30000', help: 'a request whose head and body have not all arrived this long after it began is closed (a held /wait, answered later, is not cut)' },
   KEEP_ALIVE_TIMEOUT_MS: { schema: integer(100, 600_000), default: '5000', help: 'an idle keep-alive connection is closed this long (and a second) after its last answer; behind a proxy that keeps connections to Parley, above the proxy\'s own idle timeout' },
   ALLOWED_HOSTS: { schema: hostList, default: '', help: 'comma-separated host names this server answers for, besides localhost and IP addresses (* for any): the guard against DNS rebinding' },
+  MAX_FILE_BYTES: { schema: integer(1, 1024 * 1024 * 1024), default: String(10 * 1024 * 1024), help: 'largest file one may upload, in bytes (refused with 413 from its Content-Length, or cut off once a body without one passes it); an upload must also arrive within REQUEST_TIMEOUT_MS' },
+  MAX_FILES_PER_MESSAGE: { schema: integer(1, MAX_FILE_IDS), default: '10', help: 'files one message may carry' },
+  MAX_USER_FILE_BYTES: { schema: integer(1, Number.MAX_SAFE_INTEGER), default: String(500 * 1024 * 1024), help: 'bytes of files one person (an account, or a guest) may hold in all; deleting messages frees theirs' },
+  MAX_PENDING_FILES: { schema: integer(1, 10_000), default: '20', help: 'uploads one person may have waiting to be sent with a message' },
+  UPLOAD_TTL_MINUTES: { schema: integer(1, 7 * 24 * 60), default: '60', help: 'an upload not sent with a message this long is removed' },
   METRICS_TOKEN: { schema: z.string().regex(/^\S{16,}$/, 'must be at least 16 characters, without spaces').optional(), default: undefined, help: 'when set, GET /metrics needs Authorization: Bearer <this token>' },
   METRICS_PORT: { schema: integer(0, 65535).optional(), default: undefined, help: 'when set, /metrics is served on this port (of METRICS_HOST) only, and no longer on PORT' },
   METRICS_HOST: { schema: z.string().min(1), default: '127.0.0.1', help: 'address the METRICS_PORT listener listens on' },
@@ -114,6 +121,10 @@ export interface Config {
   trustProxy: boolean;
   waitTimeoutMs: number;
   maxTextLength: number;
+  /** Different emoji per message (MAX_REACTION_EMOJI). */
+  maxReactionEmoji: number;
+  /** People per emoji per message (MAX_REACTORS_PER_EMOJI). */
+  maxReactorsPerEmoji: number;
   historyPageSize: number;
   maxHistoryPageSize: number;
   maxReplay: number;
@@ -153,6 +164,12 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** Host names served besides localhost and IP addresses; see server/hosts.ts. */
   allowedHosts: string[];
+  /** Uploads: the largest file, files per message, bytes one person holds, uploads waiting for a send, and how long they wait. */
+  maxFileBytes: number;
+  maxFilesPerMessage: number;
+  maxUserFileBytes: number;
+  maxPendingFiles: number;
+  uploadTtlMs: number;
   /** The bearer token GET /metrics needs; undefined: none. */
   metricsToken: string | undefined;
   /** Where /metrics is served alone; undefined: on the chat's own port. */
@@ -215,6 +232,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: r.TRUST_PROXY === 'on',
     waitTimeoutMs: r.WAIT_TIMEOUT_MS,
     maxTextLength: r.MAX_TEXT_LENGTH,
+    maxReactionEmoji: r.MAX_REACTION_EMOJI,
+    maxReactorsPerEmoji: r.MAX_REACTORS_PER_EMOJI,
     historyPageSize: r.HISTORY_PAGE_SIZE,
     maxHistoryPageSize: r.MAX_HISTORY_PAGE_SIZE,
     maxReplay: r.MAX_REPLAY,
@@ -249,6 +268,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requestTimeoutMs: r.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: r.KEEP_ALIVE_TIMEOUT_MS,
     allowedHosts: r.ALLOWED_HOSTS,
+    maxFileBytes: r.MAX_FILE_BYTES,
+    maxFilesPerMessage: r.MAX_FILES_PER_MESSAGE,
+    maxUserFileBytes: r.MAX_USER_FILE_BYTES,
+    maxPendingFiles: r.MAX_PENDING_FILES,
+    uploadTtlMs: r.UPLOAD_TTL_MINUTES * 60_000,
     metricsToken: r.METRICS_TOKEN,
     metricsListen: r.METRICS_PORT === undefined ? undefined : { host: r.METRICS_HOST, port: r.METRICS_PORT },
   };

@@ -17,10 +17,12 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_password: 400,
   sign_in_failed: 401,
   guests_off: 403,
+  forbidden: 403,
   forbidden_origin: 403,
   unknown_host: 421,
   not_found: 404,
   rate_limited: 429,
+  quota_exceeded: 413,
   store_unavailable: 503,
   internal: 500,
 };

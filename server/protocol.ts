@@ -4,6 +4,7 @@
 // This file has no runtime dependencies, so the browser bundle stays small. docs/protocol.md
 // describes the protocol with examples.
 export type {
+  ChangeRequest,
   ClientFrame,
   GuestRequest,
   PasswordRequest,
@@ -26,6 +27,13 @@ export const NICK_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._'-]*$/u;
 export const MAX_NICK_LENGTH = 32;
 /** A client id names one message attempt; retries reuse it so the server can turn them into the original. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+
+/** An uploaded file's id: 128 random bits, base64url (the server makes them). */
+export const FILE_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+/** The most files a send may name, whatever MAX_FILES_PER_MESSAGE says (it bounds the frame). */
+export const MAX_FILE_IDS = 100;
+/** The longest file name kept, in characters (a longer one is cut, keeping its extension). */
+export const MAX_FILE_NAME_LENGTH = 200;
 /** Default cap on a message's text, in characters (code points). The server's limit is configurable. */
 export const DEFAULT_MAX_TEXT_LENGTH = 4000;
 export const DEFAULT_ROOM = 'lobby';
@@ -54,6 +62,8 @@ export const ErrorCode = {
   invalidName: 'invalid_name',
   /** Someone has this name, or one that looks like it. */
   nameTaken: 'name_taken',
+  /** An edit, delete or reaction this person may not make, or on a message that cannot take it (deleted, not a message). */
+  forbidden: 'forbidden',
   /** A password too short or too long. */
   invalidPassword: 'invalid_password',
   /** Sign-in refused: the same answer whether the username exists or not. */
@@ -65,6 +75,8 @@ export const ErrorCode = {
   unknownHost: 'unknown_host',
   notFound: 'not_found',
   rateLimited: 'rate_limited',
+  /** A per-person file limit (bytes held, uploads waiting for a send) would be passed: send or delete some first. */
+  quotaExceeded: 'quota_exceeded',
   storeUnavailable: 'store_unavailable',
   internal: 'internal',
 } as const;
@@ -88,9 +100,72 @@ export interface ChatMessage {
    */
   account?: true;
   text: string;
+  /** Files sent with the message (uploaded first: POST /api/rooms/:room/files), in the order sent. */
+  files?: FileAttachment[];
   /** When the server stored it, in milliseconds since the epoch. */
   at: number;
+  /** A reply: the seq of the message it answers, in the same room. */
+  replyTo?: number;
+  /**
+   * Present on a change entry: this entry changes the earlier message `change.target` (its own seq moves
+   * cursors like any entry, but it is not shown as a message). For an edit, `text` is the new text; for a
+   * delete or a reaction, `text` is empty.
+   */
+  change?: MessageChange;
+  // The message as it now stands (materialized by the store when a change is stored, so a history page or a
+  // replay returns it current; a reader following live applies the change entries with applyChange).
+  /** When it was last edited. */
+  editedAt?: number;
+  /** Deleted by its author, or removed by a moderator: `text` is empty, and so are its earlier edits' texts. */
+  deleted?: DeletedBy;
+  /** Reactions, in the order each emoji was first used; present while there is at least one. */
+  reactions?: Reaction[];
+  /** The seq of the last change entry this record reflects: an entry at or below it changes nothing. */
+  lastChange?: number;
 }
+
+/** A file as a message carries it, stamped by the server from what it stored. */
+export interface FileAttachment {
+  id: string;
+  /** The name the uploader gave it: shown, and offered when it is saved. */
+  name: string;
+  /** In bytes. */
+  size: number;
+  /** The type read from the content, never from the name: see INLINE_IMAGE_TYPES. */
+  type: string;
+  /** For images, the size the uploader's browser measured (layout only: the image may say otherwise). */
+  width?: number;
+  height?: number;
+}
+
+/** Types shown in the page (as thumbnails that open full size); every other file is a link that downloads. */
+export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/** Where a file is served: GET /files/:id/:name (the name is for the person saving it; the id finds it). */
+export function fileUrl({ id, name }: Pick<FileAttachment, 'id' | 'name'>): string {
+  return `/files/${id}/${encodeURIComponent(name)}`;
+}
+/** Who deleted a message: its author, or a moderator (shown as "message removed by a moderator"). */
+export type DeletedBy = 'author' | 'moderator';
+
+/** A change entry: what it does to its target (see ChatMessage.change). */
+export type MessageChange =
+  | { kind: 'edit'; target: number }
+  | { kind: 'delete'; target: number; by: DeletedBy }
+  /** The entry's author now reacts with `emoji` (on) or no longer does (off): a state, so applying it twice changes nothing. */
+  | { kind: 'reaction'; target: number; emoji: string; on: boolean };
+
+/** One emoji on a message, and who reacted with it, in the order they did. */
+export interface Reaction {
+  emoji: string;
+  names: string[];
+}
+
+/** Default caps on reactions (configurable: MAX_REACTION_EMOJI, MAX_REACTORS_PER_EMOJI). */
+export const DEFAULT_MAX_REACTION_EMOJI = 20;
+export const DEFAULT_MAX_REACTORS_PER_EMOJI = 100;
+/** The longest emoji the server takes, in UTF-16 code units (a family with skin tones is about 35). */
+export const MAX_EMOJI_LENGTH = 48;
 
 // ---- WebSocket: server -> client --------------------------------------------------------------
 
@@ -197,6 +272,13 @@ export interface RoomRead {
 /** GET /api/reads: the account's read markers, the most recently moved first (empty for a guest). */
 export interface ReadMarkersResponse {
   markers: RoomRead[];
+}
+
+/** POST /api/rooms/:room/files: the stored file, to name in a send's `files` before it expires (see docs/protocol.md). */
+export interface UploadResponse {
+  file: FileAttachment;
+  /** Where it is served. */
+  url: string;
 }
 
 /** POST /api/rooms/:room/messages */

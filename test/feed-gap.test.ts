@@ -23,6 +23,9 @@ class LossyFeedStore implements Store {
   get accounts() {
     return this.inner.accounts;
   }
+  get files() {
+    return this.inner.files;
+  }
 
   get search() {
     return this.inner.search;

@@ -11,6 +11,9 @@ export class OutageStore implements Store {
   get accounts() {
     return this.inner.accounts;
   }
+  get files() {
+    return this.inner.files;
+  }
 
   get search() {
     return this.inner.search;

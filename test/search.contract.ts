@@ -85,6 +85,25 @@ export function describeSearchContract(name: string, open: () => Promise<Store>)
       expect(await search('plan', { scope: { privateRooms: [SECRET_ROOM] } })).toEqual(['the public plan', 'the secret plan']);
     });
 
+    it('finds an edited message by its new words only, and a deleted one not at all', async () => {
+      const original = await send('ops', 'the release is on tuesday');
+      await send('ops', 'another release note');
+      const edit = { room: 'ops', clientId: newClientId(), author: 'alice', change: { kind: 'edit' as const, target: original.seq } };
+      await store.append({ ...edit, text: 'the release moved to thursday' });
+      expect(await search('tuesday')).toEqual([]);
+      // The message as it now stands, once: not the edit entry beside it.
+      expect(await search('thursday')).toEqual(['the release moved to thursday']);
+      expect(await search('release')).toEqual(['another release note', 'the release moved to thursday']);
+      await store.append({ room: 'ops', clientId: newClientId(), author: 'alice', text: '', change: { kind: 'delete', target: original.seq, by: 'author' } });
+      expect(await search('thursday')).toEqual([]);
+      expect(await search('release')).toEqual(['another release note']);
+      // A reaction changes no words: the message is found as before.
+      const [note] = (await store.readAfter('ops', original.seq, 1));
+      await store.append({ room: 'ops', clientId: newClientId(), author: 'bob', text: '', change: { kind: 'reaction', target: note!.seq, emoji: '👍', on: true } });
+      const [found] = (await store.search.search({ terms: ['note'], scope: PUBLIC, limit: 5, scanLimit: 1000 })).messages;
+      expect(found?.reactions).toEqual([{ emoji: '👍', names: ['bob'] }]);
+    });
+
     it('keeps its index fields from readers', async () => {
       await send('lobby', 'indexed words');
       const [read] = await store.readAfter('lobby', 0, 10);

@@ -8,6 +8,7 @@ import type {
   ReadMarkersResponse,
   RoomRead,
   SearchResponse,
+  SendRequest,
   SendResponse,
   SessionListResponse,
   SessionLookupResponse,
@@ -90,8 +91,8 @@ export function createServerApi(fetchServer: FetchServer = browserFetch) {
       await call<unknown>(`/api/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' });
     },
 
-    postMessage(room: string, clientId: string, text: string): Promise<SendResponse> {
-      return postJson<SendResponse>(`${roomPath(room)}/messages`, { clientId, text });
+    postMessage(room: string, body: SendRequest): Promise<SendResponse> {
+      return postJson<SendResponse>(`${roomPath(room)}/messages`, body);
     },
 
     fetchHistory(room: string, before: number | undefined, limit?: number): Promise<HistoryResponse> {

@@ -1,7 +1,7 @@
 // One room for a Preact component: the LiveRoom (log, outbox, connection) of the room, re-rendering the
 // component whenever what it shows changes.
 import { useEffect, useMemo, useReducer, useRef } from 'preact/hooks';
-import type { ChatMessage, PeopleState, RoomHead, RoomRead } from '../../server/protocol';
+import type { ChatMessage, FileAttachment, PeopleState, RoomHead, RoomRead } from '../../server/protocol';
 import type { ConnectionState } from './connection';
 import { LiveRoom } from './live-room';
 import { Outbox, type OutgoingMessage } from './outbox';
@@ -20,7 +20,18 @@ export interface RoomModel {
   lastSeq: number | undefined;
   /** The epoch of the room's log (undefined until the first page). */
   epoch: string | undefined;
-  send(text: string): void;
+  /** Sends a message: text, files uploaded for it, or both; a reply to `replyTo` when given. */
+  send(text: string, extras?: { replyTo?: number | undefined; files?: FileAttachment[] | undefined }): void;
+  edit(target: number, text: string): void;
+  /** Deletes a message (ours; anyone's for a moderator). */
+  remove(target: number): void;
+  react(target: number, emoji: string, on: boolean): void;
+  /** The message `seq` as shown, if loaded. */
+  message(seq: number): ChatMessage | undefined;
+  /** The message `seq` from the server, for a reply's quote when it is not loaded. */
+  fetchMessage(seq: number): Promise<ChatMessage | undefined>;
+  /** Loads older pages until `seq` is loaded (bounded); whether it is. */
+  reveal(seq: number): Promise<boolean>;
   /** The user typed something: tells the room, at most every few seconds. */
   typing(): void;
   retry(clientId: string): void;
@@ -68,7 +79,13 @@ export function useRoom(room: string, nick: string, onSessionLost: () => void, p
     people: live.people,
     lastSeq: live.cursor,
     epoch: live.epoch,
-    send: (text) => void live.send(text),
+    send: (text, extras) => void live.send(text, extras),
+    edit: (target, text) => void live.edit(target, text),
+    remove: (target) => void live.remove(target),
+    react: (target, emoji, on) => void live.react(target, emoji, on),
+    message: (seq) => live.message(seq),
+    fetchMessage: (seq) => live.fetchMessage(seq),
+    reveal: (seq) => live.reveal(seq),
     typing: () => live.typing(),
     retry: (clientId) => live.retry(clientId),
     discard: (clientId) => live.discard(clientId),

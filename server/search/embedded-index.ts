@@ -41,9 +41,11 @@ export class EmbeddedSearchIndex implements SearchStore {
     for (const term of termsOf(message)) this.postings.putSync(term, [message.at, message.room, message.seq]);
   }
 
-  /** Forgets a message as it was indexed (before an edit or a delete); inside the transaction that changes it. */
-  remove(message: ChatMessage): void {
-    for (const term of termsOf(message)) this.postings.removeSync(term, [message.at, message.room, message.seq]);
+  /** Indexes a message as it now stands (edited, deleted) in place of what it was; inside the transaction that changes it. */
+  replace(before: ChatMessage, after: ChatMessage): void {
+    const now = new Set(termsOf(after));
+    for (const term of termsOf(before)) if (!now.has(term)) this.postings.removeSync(term, [before.at, before.room, before.seq]);
+    for (const term of now) this.postings.putSync(term, [after.at, after.room, after.seq]);
   }
 
   async search(query: StoreSearch): Promise<SearchHits> {
@@ -97,7 +99,9 @@ export class EmbeddedSearchIndex implements SearchStore {
   }
 }
 
-/** What a message is indexed under: its words, its room and its author. */
+/** What a message is indexed under: its words, its room and its author; nothing for a change entry, a deleted message or one without words. */
 function termsOf(message: ChatMessage): string[] {
-  return [...indexTerms(message.text), roomTerm(message.room), authorTerm(message.author)];
+  if (message.change || message.deleted) return [];
+  const words = indexTerms(message.text);
+  return words.length === 0 ? [] : [...words, roomTerm(message.room), authorTerm(message.author)];
 }

@@ -25,8 +25,9 @@ export const SEARCH_INDEX: IndexDescription = {
 /** Leaves the search fields out of a message read back (a find's projection; merged with `_id: 0`). */
 export const WITHOUT_SEARCH_FIELDS = { terms: 0 } as const;
 
-/** The search fields to store with `message`: none for one that is not found by words. */
+/** The search fields to store with `message`: none for one not found by words (a change entry, a deleted message). */
 export function searchFields(message: ChatMessage): SearchFields {
+  if (message.change || message.deleted) return {};
   const terms = indexTerms(message.text);
   return terms.length > 0 ? { terms } : {};
 }

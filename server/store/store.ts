@@ -1,6 +1,7 @@
 // The one interface every message store implements; the contract suite (store.contract.ts) holds them to it.
 import type { AccountStore } from '../accounts/store';
-import type { ChatMessage } from '../protocol';
+import type { FileStore } from '../files/store';
+import type { ChatMessage, FileAttachment, MessageChange } from '../protocol';
 import type { SearchStore } from '../search/store';
 
 export interface NewMessage {
@@ -10,6 +11,15 @@ export interface NewMessage {
   /** The author is signed in to an account (see ChatMessage.account). */
   account?: true;
   text: string;
+  /** The files the message carries, as checked and stamped by server/files/files.ts. */
+  files?: FileAttachment[];
+  /** A reply to this seq (see ChatMessage.replyTo). */
+  replyTo?: number;
+  /**
+   * A change to an earlier message: the store applies it to that message's record in the same write
+   * (server/changes/apply.ts), and a delete also empties the texts of the message's earlier edits.
+   */
+  change?: MessageChange;
 }
 
 export interface AppendResult {
@@ -43,7 +53,10 @@ export interface MessageStore {
   readonly kind: 'embedded' | 'mongodb';
   /** Identifies this log's lifetime: a wiped store has a new epoch, so old cursors get a reset. */
   readonly epoch: string;
-  /** Stores a message, giving it the room's next seq; resolves only once it is durable. */
+  /**
+   * Stores a message, giving it the room's next seq; resolves only once it is durable. A change entry is
+   * applied to its target's record too (a resend of one applies it again, which changes nothing).
+   */
   append(message: NewMessage): Promise<AppendResult>;
   /** Up to `limit` messages with seq > after, oldest first. */
   readAfter(room: string, after: number, limit: number): Promise<ChatMessage[]>;
@@ -63,6 +76,8 @@ export interface MessageStore {
 /** What the server runs on: the rooms' logs, and beside them the accounts and sessions, and the search index. */
 export interface Store extends MessageStore {
   readonly accounts: AccountStore;
+  /** Files uploaded to rooms, and the messages they belong to. */
+  readonly files: FileStore;
   /** The messages holding some words, across rooms (server/search/). */
   readonly search: SearchStore;
 }

@@ -8,6 +8,7 @@ import type { ConnectionState } from '../connection';
 import { useAlertSetting, useMentionAlerts } from '../notifications';
 import { useRoomList } from '../rooms';
 import { useRoom, type SidebarPushes } from '../use-room';
+import { useMessageActions } from '../message-actions';
 import { AccountMenu } from './account-menu';
 import { Composer } from './composer';
 import { MessageContext } from './message-context';
@@ -37,6 +38,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
     [],
   );
   const model = useRoom(room, session.nick, onSessionLost, bridge);
+  const actions = useMessageActions(model, session.nick, room);
   const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest, model.watch, model.connection === 'live-ws');
   sidebarPushes.current = roomList.pushes;
   const alerts = useAlertSetting();
@@ -151,18 +153,27 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
           />
         )}
         {viewing === undefined ? (
-          <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} />
+          <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={false} />
         ) : (
           <MessageContext room={room} seq={viewing} onLatest={() => setViewing(undefined)} />
         )}
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
-        <Composer room={room} maxLength={session.maxTextLength} onSend={(text) => {
+        <Composer
+          room={room}
+          maxLength={session.maxTextLength}
+          onSend={(text, files) => {
             // A message sent goes at the end: the view goes back there to show it.
             setViewing(undefined);
-            model.send(text);
-          }} onTyping={model.typing} names={others} />
+            actions.send(text, files);
+          }}
+          onTyping={model.typing}
+          names={others}
+          replyingTo={actions.replyingTo}
+          onCancelReply={actions.cancelReply}
+          onEditLast={actions.editLast}
+        />
       </div>
     </div>
   );

@@ -1,20 +1,29 @@
 // Where you type. Enter sends, Shift+Enter starts a new line; a message sent while offline waits in
-// the outbox and goes out when the connection is back. "@" offers the room's people to mention.
+// the outbox and goes out when the connection is back. "@" offers the room's people to mention. Files
+// attached (button, paste, drop) upload at once and go with the message.
 import { useRef, useState } from 'preact/hooks';
+import type { ChatMessage, FileAttachment } from '../../../server/protocol';
 import { useFocusOnMount } from '../focus';
 import { complete, completions, mentionAt, type MentionQuery } from '../mentions';
+import { AttachButton, AttachmentTray, useAttachments } from './attachments';
+import { excerptOf } from './message-item';
 
 interface Props {
   room: string;
   maxLength: number;
-  onSend: (text: string) => void;
+  onSend: (text: string, files?: FileAttachment[]) => void;
   /** Called as the user types (the room model throttles what it tells the others). */
   onTyping?: () => void;
   /** The names "@" offers: the room's people but the user. */
   names?: readonly string[];
+  /** The message the next send replies to: shown above the field, Escape or × drops it. */
+  replyingTo?: ChatMessage | undefined;
+  onCancelReply?: () => void;
+  /** Up in an empty field: edit the user's last message; whether there was one. */
+  onEditLast?: () => boolean;
 }
 
-export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Props) {
+export function Composer({ room, maxLength, onSend, onTyping, names = [], replyingTo, onCancelReply, onEditLast }: Props) {
   const [text, setText] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
   const length = [...text].length;
@@ -22,13 +31,17 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
   const empty = text.trim().length === 0;
   useFocusOnMount(input);
   const mention = useMentionPicker(input, names, setText);
+  const attachments = useAttachments(room);
+  const files = attachments.ready;
 
   const send = () => {
     // What the field holds now: Enter can come before the render that follows the last keystroke (a busy
     // page), when `text` is still one keystroke behind.
     const current = input.current?.value ?? text;
-    if (current.trim().length === 0 || [...current].length > maxLength) return;
-    onSend(current);
+    // A message waits for its files to be up; a message of files alone needs no text.
+    if (attachments.uploading || (current.trim().length === 0 && files.length === 0) || [...current].length > maxLength) return;
+    onSend(current, files.length > 0 ? files : undefined);
+    attachments.clear();
     setText('');
     mention.close();
     input.current?.focus();
@@ -36,15 +49,27 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
 
   return (
     <form
-      class="composer"
+      class={`composer${attachments.dragging ? ' dropping' : ''}`}
       onSubmit={(e) => {
         e.preventDefault();
         send();
       }}
     >
+      <AttachmentTray attachments={attachments} />
+      <AttachButton onFiles={attachments.add} />
       <label for="composer-input" class="visually-hidden">
         Message #{room}
       </label>
+      {replyingTo && (
+        <p class="replying-to">
+          <span class="reply-excerpt">
+            Replying to <strong>{replyingTo.author}</strong>: {excerptOf(replyingTo)}
+          </span>
+          <button type="button" class="link-button" onClick={onCancelReply} aria-label="Cancel the reply">
+            ×
+          </button>
+        </p>
+      )}
       {mention.options.length > 0 && (
         <ul id="mention-options" class="mention-options" role="listbox" aria-label="People to mention">
           {mention.options.map((name, index) => (
@@ -69,7 +94,7 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
         id="composer-input"
         ref={input}
         rows={Math.min(6, text.split('\n').length)}
-        placeholder={`Message #${room}`}
+        placeholder={replyingTo ? `Reply to ${replyingTo.author}` : `Message #${room}`}
         value={text}
         onInput={(e) => {
           const value = e.currentTarget.value;
@@ -79,12 +104,18 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
         }}
         onKeyDown={(e) => {
           if (mention.handleKey(e)) return;
-          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+          if (e.key === 'Escape' && replyingTo) {
+            e.stopPropagation();
+            onCancelReply?.();
+          } else if (e.key === 'ArrowUp' && e.currentTarget.value === '' && onEditLast?.()) {
+            e.preventDefault();
+          } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
             send();
           }
         }}
         onClick={mention.follow}
+        onPaste={attachments.onPaste}
         onBlur={mention.close}
         // A textbox that offers completions (a textarea cannot be a combobox, so no aria-expanded): the list
         // it controls, and its option that Enter would pick.
@@ -97,7 +128,7 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
       <span id="composer-count" class={`count${tooLong ? ' over' : ''}`} aria-live="polite">
         {length > maxLength * 0.9 ? `${length} / ${maxLength}` : ''}
       </span>
-      <button type="submit" disabled={empty || tooLong}>
+      <button type="submit" disabled={(empty && files.length === 0) || tooLong || attachments.uploading}>
         Send
       </button>
     </form>

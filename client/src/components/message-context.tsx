@@ -2,6 +2,7 @@
 // place of the live list, until the reader goes back to the latest messages. The live room goes on beneath
 // (its cursor, its sends); this view only reads.
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { isChange } from '../../../server/changes/apply';
 import type { ChatMessage } from '../../../server/protocol';
 import { ApiFailure, fetchHistory } from '../api';
 import { MessageText } from './message-text';
@@ -77,7 +78,7 @@ export function MessageContext({ room, seq, onLatest }: Props) {
             Older messages
           </button>
         )}
-        {messages.map((message) => (
+        {messages.filter((message) => !isChange(message)).map((message) => (
           <article
             key={message.seq}
             ref={message.seq === seq ? target : undefined}
@@ -93,7 +94,7 @@ export function MessageContext({ room, seq, onLatest }: Props) {
                 {new Date(message.at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}
               </time>
             </header>
-            <MessageText seq={message.seq} text={message.text} />
+            {message.deleted ? <p class="deleted-text">This message was deleted.</p> : <MessageText seq={message.seq} text={message.text} />}
           </article>
         ))}
         {hasNewer && (
