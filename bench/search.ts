@@ -8,7 +8,7 @@
 // - Search: a Parley process (dist/server.js) on that DATA_DIR, asked over HTTP one search at a time, with a
 //   mix of queries (a common word, a middling one, a rare one, two words, a phrase, a room or author
 //   filter, a second page); p50 and p99 of each kind and of all.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
@@ -167,17 +167,21 @@ export async function searchScenario({ messages, rooms, startServer, step }: Sea
   }
 }
 
+/**
+ * The log's pages (messages, clientIds, heads: their own trees) and the rest of the used file, which is the
+ * index: LMDB's statistics of a dupsort database count its main tree, not the trees of each key's values.
+ */
 function diskUse(dataDir: string): { logMB: number; indexMB: number; fileMB: number; indexEntries: number } {
   const root = open({ path: join(dataDir, 'parley.lmdb'), readOnly: true });
-  const bytes = (name: string) => {
-    const stats = root.openDB({ name, dupSort: name === 'searchPostings' }).getStats() as { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number };
-    return { bytes: stats.pageSize * (stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages), entries: stats.entryCount };
-  };
-  const log = ['messages', 'clientIds', 'heads'].reduce((sum, name) => sum + bytes(name).bytes, 0);
-  const index = bytes('searchPostings');
+  type Stats = { pageSize: number; treeBranchPageCount: number; treeLeafPageCount: number; overflowPages: number; entryCount: number; lastPageNumber: number };
+  const pages = (stats: Stats) => stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages;
+  const pageSize = (root.getStats() as Stats).pageSize;
+  const log = ['messages', 'clientIds', 'heads'].reduce((sum, name) => sum + pages(root.openDB({ name }).getStats() as Stats), 0);
+  const used = (root.getStats() as Stats).lastPageNumber + 1;
+  const entries = (root.openDB({ name: 'searchPostings', dupSort: true }).getStats() as Stats).entryCount;
   void root.close();
-  const mb = (value: number) => round(value / 1024 / 1024);
-  return { logMB: mb(log), indexMB: mb(index.bytes), fileMB: mb(statSync(join(dataDir, 'parley.lmdb')).size), indexEntries: index.entries };
+  const mb = (count: number) => round((count * pageSize) / 1024 / 1024);
+  return { logMB: mb(log), indexMB: mb(used - log), fileMB: mb(used), indexEntries: entries };
 }
 
 async function latencies(url: string, rooms: number): Promise<SearchLatencyRow[]> {

@@ -1,9 +1,8 @@
 // The embedded store's search index: an inverted index in LMDB beside the log, written in the same
 // transaction as the message it indexes (a message is found once it is readable, and never after it is
 // gone). Each term is a key whose sorted duplicate values are the positions [at, room, seq] of the
-// messages holding it (LMDB's dupsort: the term is stored once, its positions packed in its own pages,
-// about 9 times smaller than a key per position), so each term's positions lie newest first under a
-// reverse scan. Two more terms per message name its room and its author, so a
+// messages holding it (LMDB's dupsort: the term is stored once, its positions packed in pages of their
+// own), so each term's positions lie newest first under a reverse scan. Two more terms per message name its room and its author, so a
 // filter is one more list to intersect. Several terms are intersected by leapfrogging (each list seeks
 // to the others' candidate), which costs about as many seeks as the rarest list has entries in range,
 // not a read of every message.
