@@ -1,5 +1,6 @@
 // How text becomes search terms (server/search/terms.ts), the same for a message and a query on both stores,
 // and the MongoDB search as the driver would send it (no server: the filter through the driver's own BSON).
+import fc from 'fast-check';
 import { BSON } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { SEARCH_INDEX, searchFields, searchFilter } from '../server/search/mongo-index';
@@ -30,6 +31,22 @@ describe('search terms', () => {
     expect(marked('deploy on friday', '"on friday')).toEqual(['on friday']);
     expect(marked('friday on deploy', '"on friday"')).toBeUndefined();
     expect(parseQuery('?! … ""').terms).toEqual([]);
+  });
+
+  it('take any Unicode text without failing, and mark only spans of the text', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.string({ unit: 'grapheme', maxLength: 40 }), (text, query) => {
+        const terms = indexTerms(text);
+        expect(terms.length).toBeLessThanOrEqual(MAX_TERMS_PER_MESSAGE);
+        const parsed = parseQuery(query);
+        for (const [start, end] of matchText(text, parsed) ?? []) {
+          expect(0 <= start && start < end && end <= text.length).toBe(true);
+        }
+        // A message is found by each of its own words.
+        expect(terms).toEqual(expect.arrayContaining(parseQuery(text).terms));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('bound what one message costs to index', () => {
