@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { afterAll, describe, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openEmbeddedStore } from '../server/store/embedded';
 import { openMongoStore, redactUri } from '../server/store/mongo';
 import { describeSearchContract } from './search.contract';
@@ -20,6 +20,23 @@ describeSearchContract('embedded', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'parley-search-'));
   dirs.push(dir);
   return openEmbeddedStore(dir);
+});
+
+// A send marks its message, and the index is written a moment later: what a stop or a crash left marked is
+// indexed when the store opens again.
+it('embedded: indexes after a restart what was stored but not indexed yet', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-search-'));
+  dirs.push(dir);
+  const store = openEmbeddedStore(dir);
+  await store.append({ room: 'ops', clientId: 'restart-0001', author: 'ann', text: 'written before the stop' });
+  await store.close();
+  const reopened = openEmbeddedStore(dir);
+  try {
+    const { messages } = await reopened.search.search({ terms: ['stop'], scope: { privateRooms: [] }, limit: 5, scanLimit: 1000 });
+    expect(messages.map((message) => message.text)).toEqual(['written before the stop']);
+  } finally {
+    await reopened.close();
+  }
 });
 
 const mongo = inject('mongo');

@@ -1,6 +1,9 @@
-// The embedded store's search index: an inverted index in LMDB beside the log, written in the same
-// transaction as the message it indexes (a message is found once it is readable, and never after it is
-// gone). Each term is a key whose sorted duplicate values are the positions [at, room, seq] of the
+// The embedded store's search index: an inverted index in LMDB beside the log. A send only marks its
+// message as to be indexed, in the transaction that stores it (one small write: the index's dozen writes
+// to pages all over the file would more than double a send's time); the marked messages are indexed
+// together a moment later, and at once before any search, so a search finds every message readable when
+// it starts. The marks are in LMDB: after a crash, what was not indexed yet is indexed on the next flush.
+// Each term is a key whose sorted duplicate values are the positions [at, room, seq] of the
 // messages holding it (LMDB's dupsort: the term is stored once, its positions packed in pages of their
 // own), so each term's positions lie newest first under a reverse scan. Two more terms per message name its room and its author, so a
 // filter is one more list to intersect. Several terms are intersected by leapfrogging (each list seeks
@@ -8,11 +11,17 @@
 // not a read of every message.
 import type { Database, RootDatabase } from 'lmdb';
 import type { ChatMessage } from '../protocol';
+import { StoreUnavailableError } from '../store/store';
 import { inScope } from './scope';
 import type { SearchHits, SearchPosition, SearchStore, StoreSearch } from './store';
 import { fold, indexTerms } from './terms';
 
 type Position = [number, string, number];
+
+/** How long a marked message waits to be indexed with those marked after it (unless a search comes first). */
+const FLUSH_DELAY_MS = 200;
+/** The most messages indexed in one transaction: a long backlog (after a restart) goes in parts. */
+const FLUSH_BATCH = 5000;
 /** Where a seek starts: a position (`exclusive`: strictly below it) or, as [at], below a time. */
 type Upper = { key: [number] | [number, string, number]; exclusive: boolean };
 
@@ -22,32 +31,87 @@ const authorTerm = (author: string) => `\u0001a${fold(author.normalize('NFKC'))}
 
 export class EmbeddedSearchIndex implements SearchStore {
   private readonly postings: Database<Position, string>;
+  /** [room, seq] of each stored message not indexed yet. */
+  private readonly unindexed: Database<true, [string, number]>;
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Settles when the flush under way (if any) has. */
+  private flushing: Promise<void> | undefined;
 
   /**
    * @param messages  the log, where results are read from
    * @param readableEnd  the first seq of a room that reads may not return yet (embedded.ts: durableHeads)
    */
   constructor(
-    root: RootDatabase,
+    private readonly root: RootDatabase,
     private readonly messages: Database<ChatMessage, [string, number]>,
     private readonly readableEnd: (room: string) => number,
   ) {
     this.postings = root.openDB({ name: 'searchPostings', dupSort: true, encoding: 'ordered-binary' });
+    this.unindexed = root.openDB({ name: 'searchUnindexed' });
+    // Left from before a crash or a stop: indexed soon.
+    for (const _ of this.unindexed.getKeys({ limit: 1 })) this.flushSoon();
   }
 
-  /** Indexes a stored message; call inside the transaction that stores it. */
+  /** Marks a stored message to be indexed; call inside the transaction that stores it. */
   add(message: ChatMessage): void {
-    for (const term of termsOf(message)) this.postings.putSync(term, [message.at, message.room, message.seq]);
+    this.unindexed.putSync([message.room, message.seq], true);
+    this.flushSoon();
   }
 
   /** Indexes a message as it now stands (edited, deleted) in place of what it was; inside the transaction that changes it. */
   replace(before: ChatMessage, after: ChatMessage): void {
+    // Not indexed yet: the flush reads it as it then stands.
+    if (this.unindexed.doesExist([before.room, before.seq])) return;
     const now = new Set(termsOf(after));
     for (const term of termsOf(before)) if (!now.has(term)) this.postings.removeSync(term, [before.at, before.room, before.seq]);
     for (const term of now) this.postings.putSync(term, [after.at, after.room, after.seq]);
   }
 
+  /** Indexes every marked message; resolves once that is written. */
+  async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    // One at a time: a flush waits for the one under way, then indexes what was marked since.
+    while (this.flushing) await this.flushing;
+    let more = false;
+    this.flushing = this.root
+      .transaction(() => {
+        let count = 0;
+        for (const key of this.unindexed.getKeys({ limit: FLUSH_BATCH })) {
+          const message = this.messages.get(key);
+          if (message) for (const term of termsOf(message)) this.postings.putSync(term, [message.at, message.room, message.seq]);
+          this.unindexed.removeSync(key);
+          count++;
+        }
+        more = count === FLUSH_BATCH;
+      })
+      .then(
+        () => undefined,
+        () => undefined, // the marks stay: the next flush tries again
+      )
+      .finally(() => (this.flushing = undefined));
+    await this.flushing;
+    if (more) this.flushSoon();
+  }
+
+  /** Stops indexing later: what is marked stays marked (see the constructor). Resolves once a flush under way is written. */
+  async close(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.flushing;
+  }
+
   async search(query: StoreSearch): Promise<SearchHits> {
+    // Every message readable now is found: those still marked are indexed first.
+    await this.flush();
+    try {
+      return this.lookUp(query);
+    } catch (error) {
+      throw new StoreUnavailableError(`searching the embedded store failed: ${(error as Error).message}`);
+    }
+  }
+
+  private lookUp(query: StoreSearch): SearchHits {
     const lists = [...query.terms];
     if (query.room !== undefined) lists.push(roomTerm(query.room));
     if (query.author !== undefined) lists.push(authorTerm(query.author));
@@ -79,6 +143,10 @@ export class EmbeddedSearchIndex implements SearchStore {
       if (scanned >= query.scanLimit && messages.length < query.limit) return { messages, next: candidate };
     }
     return { messages, next: messages.at(-1) };
+  }
+
+  private flushSoon(): void {
+    this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
   }
 
   /** The message at `position`, if the search may return it. */

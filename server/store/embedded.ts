@@ -144,6 +144,7 @@ export class EmbeddedStore implements Store {
       this.commitQueued();
     }
     await this.lastCommit;
+    await this.search.close();
     // Every transaction has settled: what waits to be announced goes out now.
     clearImmediate(this.announcing);
     this.announce();
@@ -240,7 +241,7 @@ export class EmbeddedStore implements Store {
     this.messages.putSync([room, seq], stored);
     this.clientIds.putSync([room, clientId], seq);
     this.heads.putSync(room, seq);
-    // Indexed in the transaction that stores it: found once readable, and a search never sees half of it.
+    // Marked to be indexed in the transaction that stores it: a crash leaves both or neither.
     if (!change) this.search.add(message);
     return { message: stored, duplicate: false };
   }
