@@ -20,7 +20,7 @@ type Position = [number, string, number];
 
 /** How long a marked message waits to be indexed with those marked after it (unless a search comes first). */
 const FLUSH_DELAY_MS = 200;
-/** The most messages indexed in one transaction: a long backlog (after a restart) goes in parts. */
+/** The most messages indexed in one transaction: a long backlog (after a restart) goes in parts, writes between them. */
 const FLUSH_BATCH = 5000;
 /** Where a seek starts: a position (`exclusive`: strictly below it) or, as [at], below a time. */
 type Upper = { key: [number] | [number, string, number]; exclusive: boolean };
@@ -71,27 +71,27 @@ export class EmbeddedSearchIndex implements SearchStore {
   async flush(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    // One at a time: a flush waits for the one under way, then indexes what was marked since.
-    while (this.flushing) await this.flushing;
-    let more = false;
-    this.flushing = this.root
-      .transaction(() => {
-        let count = 0;
-        for (const key of this.unindexed.getKeys({ limit: FLUSH_BATCH })) {
-          const message = this.messages.get(key);
-          if (message) for (const term of termsOf(message)) this.postings.putSync(term, [message.at, message.room, message.seq]);
-          this.unindexed.removeSync(key);
-          count++;
-        }
-        more = count === FLUSH_BATCH;
-      })
-      .then(
-        () => undefined,
-        () => undefined, // the marks stay: the next flush tries again
-      )
-      .finally(() => (this.flushing = undefined));
-    await this.flushing;
-    if (more) this.flushSoon();
+    for (let more = true; more; ) {
+      // One at a time: a flush waits for the one under way, then indexes what was marked since.
+      while (this.flushing) await this.flushing;
+      let count = 0;
+      this.flushing = this.root
+        .transaction(() => {
+          for (const key of this.unindexed.getKeys({ limit: FLUSH_BATCH })) {
+            const message = this.messages.get(key);
+            if (message) for (const term of termsOf(message)) this.postings.putSync(term, [message.at, message.room, message.seq]);
+            this.unindexed.removeSync(key);
+            count++;
+          }
+        })
+        .then(
+          () => undefined,
+          () => void (count = 0), // the marks stay: the next flush tries again
+        )
+        .finally(() => (this.flushing = undefined));
+      await this.flushing;
+      more = count === FLUSH_BATCH;
+    }
   }
 
   /** Stops indexing later: what is marked stays marked (see the constructor). Resolves once a flush under way is written. */
