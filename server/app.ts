@@ -13,6 +13,7 @@ import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { clientPages, clientRedirects, fastRoutes, httpRoutes, metricsRoutes, socketRoutes, type HttpRoute } from '../urls';
 import { Accounts } from './accounts/accounts';
+import { Rooms } from './rooms/rooms';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, reportRefusal, retryAfterHeader, toApiError } from './errors';
@@ -82,7 +83,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     { pollGraceMs: config.waitTimeoutMs + 10_000, typingMs: TYPING_MS, debounceMs: PRESENCE_DEBOUNCE_MS, maxFramesPerSecond: PRESENCE_FRAMES_PER_SECOND, maxPolledRooms: config.maxPolledRooms },
     (room, state) => hub.broadcast(room, Buffer.from(JSON.stringify({ type: 'people', ...accounts.markAccounts(state) } satisfies ServerFrame))),
   );
-  const ctx: AppContext = { config, store, hub, accounts, limits, logger, metrics, presence, writes, sockets };
+  const rooms = new Rooms(store.rooms, accounts, config);
+  const ctx: AppContext = { config, store, hub, accounts, rooms, limits, logger, metrics, presence, writes, sockets };
 
   const app = express();
   app.disable('x-powered-by');

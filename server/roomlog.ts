@@ -4,6 +4,7 @@ import type { AppContext } from './context';
 import { ApiError } from './errors';
 import { ErrorCode, type ChatMessage, type PeopleState, type ResetReason } from './protocol';
 import type { Session } from './accounts/accounts';
+import { requirePost, roomAccess } from './rooms/access';
 import { StoreUnavailableError, type AppendResult, type MessageStore } from './store/store';
 
 export interface Page {
@@ -119,13 +120,14 @@ export interface Sender {
  * and the sender's rate. The author is the session's nick: nothing the client sends can name another.
  */
 export async function appendMessage(
-  { store, config, limits, writes, metrics, presence }: AppContext,
+  { store, config, limits, writes, metrics, presence, rooms }: AppContext,
   { session, ip }: Sender,
   room: string,
   clientId: string,
   text: string,
 ): Promise<AppendResult> {
   if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before sending (POST /api/session)');
+  requirePost(await roomAccess({ rooms }, session, room));
   const length = countCharacters(text);
   if (length > config.maxTextLength) {
     throw new ApiError(ErrorCode.tooLarge, `a message has at most ${config.maxTextLength} characters (this one has ${length})`);
@@ -136,18 +138,21 @@ export async function appendMessage(
   await limits.takeNewRoom(room, session.nick, ip, () => store.head(room));
   const result = await writes.track(() => store.append({ room, clientId, author: session.nick, ...(session.guest ? {} : { account: true }), text }));
   limits.roomStored(room);
+  // Whoever wrote a public room's first message owns the room, if it was an account.
+  if (!result.duplicate && result.message.seq === 1) await rooms.claimPublicRoom(room, session);
   if (!result.duplicate) metrics.messageStored();
   presence.sent(room, session.nick);
   return result;
 }
 
 /**
- * `session` is typing in `room` (ephemeral: see Presence). Like a send, it needs a session; it counts
- * against the sender's presence budget.
+ * `session` is typing in `room` (ephemeral: see Presence). Like a send, it needs a session and the right to
+ * post; it counts against the sender's presence budget.
  */
-export function signalTyping({ presence, limits }: AppContext, { session, ip }: Sender, room: string): void {
+export async function signalTyping({ presence, limits, rooms }: AppContext, { session, ip }: Sender, room: string): Promise<void> {
   if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before typing (POST /api/session)');
   limits.takePresence(session.nick, ip);
+  requirePost(await roomAccess({ rooms }, session, room));
   presence.typing(room, session.nick);
 }
 

@@ -3,7 +3,7 @@
 // wraps it in a hook (use-room.ts), and the chaos test runs this very code in node against a server it kills.
 import type { ChatMessage, PeopleState } from '../../server/protocol';
 import { ApiFailure, serverApi, type ServerApi } from './api';
-import { RoomConnection, type ConnectionOptions, type ConnectionState } from './connection';
+import { RoomConnection, type ConnectionOptions, type ConnectionState, type RoomClosedReason } from './connection';
 import { newClientId, Outbox, type OutgoingMessage } from './outbox';
 import { RoomView } from './room-view';
 
@@ -15,6 +15,8 @@ export interface LiveRoomListener {
   changed(): void;
   /** The server no longer knows this session (its data was wiped): pick the nickname again. */
   sessionLost(): void;
+  /** The room cannot be read (left elsewhere, removed, banned, or not there for you): leave it. */
+  roomClosed(reason: RoomClosedReason): void;
 }
 
 export class LiveRoom {
@@ -67,6 +69,7 @@ export class LiveRoom {
           this.listener.changed();
         },
         unauthenticated: () => this.listener.sessionLost(),
+        roomClosed: (reason) => this.listener.roomClosed(reason),
         state: (state) => {
           this.state = state;
           this.listener.changed();

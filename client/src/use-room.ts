@@ -2,7 +2,7 @@
 // component whenever what it shows changes.
 import { useEffect, useMemo, useReducer, useRef } from 'preact/hooks';
 import type { ChatMessage, PeopleState } from '../../server/protocol';
-import type { ConnectionState } from './connection';
+import type { ConnectionState, RoomClosedReason } from './connection';
 import { LiveRoom } from './live-room';
 import { Outbox, type OutgoingMessage } from './outbox';
 
@@ -26,12 +26,19 @@ export interface RoomModel {
   loadOlder(): Promise<void>;
 }
 
-export function useRoom(room: string, nick: string, onSessionLost: () => void): RoomModel {
+export function useRoom(room: string, nick: string, onSessionLost: () => void, onRoomClosed: (reason: RoomClosedReason) => void = () => undefined): RoomModel {
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   const sessionLost = useRef(onSessionLost);
   sessionLost.current = onSessionLost;
+  const roomClosed = useRef(onRoomClosed);
+  roomClosed.current = onRoomClosed;
   const live = useMemo(
-    () => new LiveRoom(room, nick, new Outbox(), { changed: () => rerender(0), sessionLost: () => sessionLost.current() }),
+    () =>
+      new LiveRoom(room, nick, new Outbox(), {
+        changed: () => rerender(0),
+        sessionLost: () => sessionLost.current(),
+        roomClosed: (reason) => roomClosed.current(reason),
+      }),
     [room, nick],
   );
 

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { EmbeddedAccountStore } from '../accounts/embedded-store';
+import { EmbeddedRoomStore } from '../rooms/embedded-store';
 import type { ChatMessage } from '../protocol';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import {
@@ -41,6 +42,7 @@ export class EmbeddedStore implements Store {
   readonly kind = 'embedded';
   readonly epoch: string;
   readonly accounts: EmbeddedAccountStore;
+  readonly rooms: EmbeddedRoomStore;
   /** [room, seq] -> message */
   private readonly messages: Database<ChatMessage, [string, number]>;
   /** [room, clientId] -> seq: turns a resend into the original message. */
@@ -74,6 +76,7 @@ export class EmbeddedStore implements Store {
     this.clientIds = root.openDB({ name: 'clientIds' });
     this.heads = root.openDB({ name: 'heads' });
     this.accounts = new EmbeddedAccountStore(root, () => this.closed);
+    this.rooms = new EmbeddedRoomStore(root, () => this.closed);
     const meta = root.openDB<string, string>({ name: 'meta' });
     let epoch = meta.get('epoch');
     if (epoch === undefined) {

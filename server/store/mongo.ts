@@ -23,6 +23,7 @@ import {
 } from 'mongodb';
 import type { Logger } from 'pino';
 import { createAccountIndexes, MongoAccountStore } from '../accounts/mongo-store';
+import { createRoomIndexes, MongoRoomStore } from '../rooms/mongo-store';
 import type { ChatMessage } from '../protocol';
 import { ChangeFeedState, type FeedRecovery } from './mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeError, describeStartupError, READING_URI, type Deployment } from './mongo-errors';
@@ -119,6 +120,7 @@ export class MongoStore implements Store {
   /** The UUID of the `messages` collection the epoch belongs to, as the epoch document records it. */
   private messagesUuid: string | undefined;
   readonly accounts: MongoAccountStore;
+  readonly rooms: MongoRoomStore;
   private readonly messages: Collection<MessageDocument>;
   private readonly meta: Collection<MetaDocument>;
   private readonly listeners = new Set<AppendListener>();
@@ -178,6 +180,7 @@ export class MongoStore implements Store {
     this.messages = db.collection<MessageDocument>('messages', logOptions);
     this.meta = db.collection<MetaDocument>('meta', logOptions);
     this.accounts = new MongoAccountStore(db, logOptions, () => this.closed);
+    this.rooms = new MongoRoomStore(db, logOptions, () => this.closed);
     this.watching = deployment !== 'standalone';
   }
 
@@ -192,6 +195,7 @@ export class MongoStore implements Store {
       { key: { room: 1, clientId: 1 }, unique: true, name: 'room_clientId' },
     ]);
     await createAccountIndexes(this.db);
+    await createRoomIndexes(this.db);
     // The epoch names the collection it belongs to: a `messages` re-created since (dropped while no
     // instance ran, or under them) has another UUID, which a stale read after an election cannot fake.
     const messages = await this.messagesIdentity();
