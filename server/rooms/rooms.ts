@@ -170,7 +170,7 @@ export class Rooms {
     if (next === undefined) await this.store.removeMember(room, person.userId);
     else await this.store.putMember(next);
     if (action === 'ban' || action === 'remove') this.endReading(room, person.userId, action === 'ban' ? 'banned' : 'removed');
-    return next === undefined ? { name: person.name, removed: true } : memberOf(next, true);
+    return next === undefined ? { name: person.name, removed: true } : memberOf(next, access.private);
   }
 
   /** GET /api/rooms/:room: the room as `session` sees it. */
