@@ -2,7 +2,7 @@
 // localStorage, and how many messages it has beyond that, and how many of those mention the user (asked
 // from the server now and then). The user can take a room off the list; the default room is always on it.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { DEFAULT_ROOM } from '../../server/protocol';
+import { DEFAULT_ROOM, isPrivateRoom } from '../../server/protocol';
 import { fetchHistory } from './api';
 import { mentions } from './mentions';
 import { isRoomName } from './routes';
@@ -84,7 +84,8 @@ export function useRoomList(current: string, currentSeq: number | undefined, me:
   // Read from storage when the open room moves on, not on every render.
   const [visited, setVisited] = useState(load);
 
-  useEffect(() => setVisited(markRead(current, currentSeq)), [current, currentSeq]);
+  // Private rooms and DMs are listed from the server (private-rooms.ts), not kept here.
+  useEffect(() => setVisited(isPrivateRoom(current) ? load() : markRead(current, currentSeq)), [current, currentSeq]);
 
   useEffect(() => {
     let stopped = false;
@@ -117,7 +118,7 @@ export function useRoomList(current: string, currentSeq: number | undefined, me:
   }, [current, me]);
 
   const rooms = useMemo(() => {
-    const names = new Set([DEFAULT_ROOM, current, ...Object.keys(visited)]);
+    const names = new Set([DEFAULT_ROOM, ...(isPrivateRoom(current) ? [] : [current]), ...Object.keys(visited)]);
     return [...names]
       .sort((a, b) => a.localeCompare(b))
       .map((name) => {

@@ -4,13 +4,18 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useEscape } from '../focus';
 import { DEFAULT_ROOM, type PeopleState, type SessionResponse } from '../../../server/protocol';
-import type { ConnectionState } from '../connection';
+import type { ConnectionState, RoomClosedReason } from '../connection';
+import { usePrivateRooms, useRoomAccess } from '../room-access';
 import { useAlertSetting, useMentionAlerts } from '../notifications';
 import { useRoomList } from '../rooms';
 import { useRoom } from '../use-room';
 import { AccountMenu } from './account-menu';
 import { Composer } from './composer';
+import { MemberList } from './member-list';
 import { MessageList } from './message-list';
+import { PersonActions, StandingTags } from './person-actions';
+import { PrivateRooms } from './private-rooms';
+import { RoomActions } from './room-actions';
 import { Sidebar, typingLine } from './sidebar';
 import { ConnectionStatus } from './status';
 
@@ -21,10 +26,16 @@ interface Props {
   onChangeNick: () => void;
   onSignedOut: () => void;
   onSessionLost: () => void;
+  /** The room cannot be read any more (left elsewhere, removed, banned), or is not there for you. */
+  onRoomClosed: (reason: RoomClosedReason) => void;
 }
 
-export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost }: Props) {
-  const model = useRoom(room, session.nick, onSessionLost);
+export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost, onRoomClosed }: Props) {
+  const model = useRoom(room, session.nick, onSessionLost, onRoomClosed);
+  // The room's standing: its title, and your role and mute in it. `access.info?.moderate` says whether you moderate.
+  const access = useRoomAccess(room, session.nick);
+  const privateRooms = usePrivateRooms(session.guest, session.nick);
+  const info = access.info;
   const roomList = useRoomList(room, model.lastSeq, session.nick);
   const alerts = useAlertSetting();
   useMentionAlerts(room, model.messages, model.loaded, session.nick);
@@ -38,8 +49,8 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   const others = useMemo(() => (model.people?.present ?? []).filter((nick) => nick !== session.nick), [model.people, session.nick]);
 
   useEffect(() => {
-    document.title = `${unseen > 0 ? `(${unseen}) ` : ''}#${room} · Parley`;
-  }, [room, unseen]);
+    document.title = `${unseen > 0 ? `(${unseen}) ` : ''}${info?.private ? (info.dm ? `@${info.title}` : info.title) : `#${room}`} · Parley`;
+  }, [room, unseen, info]);
 
   const go = (next: string) => {
     setSidebarOpen(false);
@@ -77,6 +88,28 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
         onGo={go}
         onRemove={removeRoom}
         alerts={alerts}
+        privateRooms={
+          <PrivateRooms
+            rooms={privateRooms.rooms}
+            current={room}
+            guest={session.guest}
+            onGo={go}
+            onOpened={(opened) => {
+              privateRooms.refresh();
+              go(opened.room);
+            }}
+          />
+        }
+        members={info && <MemberList room={room} info={info} members={access.members} me={session.nick} onChanged={access.refresh} />}
+        aboutPerson={(nick) => {
+          const standing = access.members.find((member) => member.name === nick);
+          return (
+            <>
+              <StandingTags standing={standing} />
+              {info && nick !== session.nick && !info.private && <PersonActions room={room} info={info} name={nick} standing={standing} onChanged={access.refresh} />}
+            </>
+          );
+        }}
       />
       {sidebarOpen && <div class="backdrop" aria-hidden="true" onClick={closeSidebar} />}
       <div class="main">
@@ -94,10 +127,21 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
           </button>
           <h1 class="room-title">
             <span class="hash" aria-hidden="true">
-              #
+              {info?.private ? (info.dm ? '@' : '🔒') : '#'}
             </span>
-            {room}
+            {info?.private && <span class="visually-hidden">{info.dm ? 'Direct message with ' : 'Private room '}</span>}
+            {info?.private ? info.title : room}
           </h1>
+          {info && (
+            <RoomActions
+              info={info}
+              onInvited={access.refresh}
+              onLeft={() => {
+                privateRooms.drop(room);
+                go(DEFAULT_ROOM);
+              }}
+            />
+          )}
           <ConnectionStatus state={model.connection} />
           <div class="me-wrap">
             <button
@@ -124,7 +168,13 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
-        <Composer room={room} maxLength={session.maxTextLength} onSend={model.send} onTyping={model.typing} names={others} />
+        {info?.muted ? (
+          <p class="muted-notice" role="status">
+            A moderator muted you in this room: you can read it, but not post.
+          </p>
+        ) : (
+          <Composer room={room} maxLength={session.maxTextLength} onSend={model.send} onTyping={model.typing} names={others} />
+        )}
       </div>
     </div>
   );
