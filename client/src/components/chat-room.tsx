@@ -36,6 +36,15 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   const access = useRoomAccess(room, session.nick);
   const privateRooms = usePrivateRooms(session.guest, session.nick);
   const info = access.info;
+  // A public room's first message makes its writer (an account) the owner, once it is stored: its writer asks
+  // again when its sends are acknowledged, until it holds the role.
+  const wroteFirst = !session.guest && model.messages[0]?.seq === 1 && model.messages[0].author === session.nick;
+  const awaitingOwnership = wroteFirst && info !== undefined && !info.private && info.role === undefined;
+  const sending = model.outgoing.length > 0;
+  const refreshAccess = access.refresh;
+  useEffect(() => {
+    if (awaitingOwnership && !sending) refreshAccess();
+  }, [awaitingOwnership, sending, refreshAccess]);
   const roomList = useRoomList(room, model.lastSeq, session.nick);
   const alerts = useAlertSetting();
   useMentionAlerts(room, model.messages, model.loaded, session.nick);
@@ -100,7 +109,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             }}
           />
         }
-        members={info && <MemberList room={room} info={info} members={access.members} me={session.nick} onChanged={access.refresh} />}
+        members={info && !info.dm && <MemberList room={room} info={info} members={access.members} me={session.nick} onChanged={access.refresh} />}
         aboutPerson={(nick) => {
           const standing = access.members.find((member) => member.name === nick);
           return (

@@ -1,0 +1,79 @@
+// Private rooms and direct messages as people use them: two people sign up and talk in a DM that a third
+// cannot see in the sidebar nor open by its address (the same page as a room that does not exist); a
+// moderator's ban takes the room away from the banned person's open page at once.
+import type { Page } from '@playwright/test';
+import { expect, expectLive, sendMessage, storedMessage, test } from './fixtures';
+
+const PASSWORD = 'correct horse battery';
+const SHOTS = '/work/notes/shots';
+
+/** Opens `path`, signs up as `username` there, and waits until the page is live. */
+async function signUpAt(page: Page, url: string, username: string, path = '/'): Promise<void> {
+  await page.goto(url + path);
+  await page.getByRole('tab', { name: 'Sign up' }).click();
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(PASSWORD);
+  await page.locator('#password').press('Enter');
+  await expectLive(page);
+}
+
+const privateList = (page: Page) => page.locator('.private-rooms .room-list li');
+
+test('two people talk in a DM; a third sees it nowhere and gets the no-such-room page at its address', async ({ parley, openPage }) => {
+  const { page: ana } = await openPage();
+  const { page: bo } = await openPage();
+  const { page: cy } = await openPage();
+  await signUpAt(ana, parley.url, 'Ana');
+  await signUpAt(bo, parley.url, 'Bo');
+  await signUpAt(cy, parley.url, 'Cy');
+
+  await ana.getByRole('button', { name: 'Message someone' }).click();
+  await ana.getByLabel('Username to message').fill('bo');
+  await ana.getByLabel('Username to message').press('Enter');
+  await expect(ana).toHaveURL(/\/r\/~[a-z2-7]{20}$/);
+  await expect(ana.locator('.room-title')).toHaveText('@Direct message with Bo');
+  await expectLive(ana);
+  const dmUrl = ana.url();
+  await sendMessage(ana, 'Hi Bo, just between us');
+
+  // Bo finds it in the sidebar, under Ana's name, and answers.
+  await bo.reload();
+  await expect(privateList(bo)).toHaveText(['@ Direct message with Ana']);
+  await privateList(bo).getByRole('link').click();
+  await expect(bo).toHaveURL(dmUrl);
+  await expect(storedMessage(bo, 'Hi Bo, just between us')).toBeVisible();
+  await sendMessage(bo, 'Got it, Ana');
+  await expect(storedMessage(ana, 'Got it, Ana')).toBeVisible();
+  await ana.screenshot({ path: `${SHOTS}/dm.png` });
+
+  // Cy: no DM in the sidebar, and its address answers as an address where no room is.
+  await cy.reload();
+  await expectLive(cy);
+  await expect(privateList(cy)).toHaveCount(0);
+  await cy.goto(dmUrl);
+  await expect(cy.getByRole('heading', { name: 'No such room' })).toBeVisible();
+  const seenAtDm = await cy.locator('main').innerText();
+  await cy.screenshot({ path: `${SHOTS}/dm-as-outsider.png` });
+  await cy.goto(`${parley.url}/r/~${'a'.repeat(20)}`);
+  await expect(cy.getByRole('heading', { name: 'No such room' })).toBeVisible();
+  expect(await cy.locator('main').innerText()).toBe(seenAtDm);
+  await expect(storedMessage(cy, 'Hi Bo, just between us')).toHaveCount(0);
+});
+
+test("a moderator's ban takes the room from the banned person's open page", async ({ parley, openPage }) => {
+  const { page: olga } = await openPage();
+  const { page: pat } = await openPage();
+  await signUpAt(olga, parley.url, 'Olga', '/r/town');
+  await sendMessage(olga, 'Welcome to town');
+  await signUpAt(pat, parley.url, 'Pat', '/r/town');
+  await expect(storedMessage(pat, 'Welcome to town')).toBeVisible();
+
+  // Olga wrote the room's first message: she owns it, and moderates the people in it.
+  await olga.getByRole('button', { name: 'Moderate Pat' }).click();
+  await olga.getByRole('group', { name: 'Actions on Pat' }).getByRole('button', { name: 'Ban' }).click();
+  await expect(pat.getByRole('heading', { name: 'You are banned from this room' })).toBeVisible();
+  await expect(storedMessage(pat, 'Welcome to town')).toHaveCount(0);
+  await pat.screenshot({ path: `${SHOTS}/banned.png` });
+  await expect(olga.locator('.members')).toContainText('Pat');
+  await olga.screenshot({ path: `${SHOTS}/moderator-after-ban.png` });
+});
