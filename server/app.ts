@@ -66,6 +66,12 @@ export interface ParleyServer {
   close(): Promise<void>;
 }
 
+/**
+ * How often the standings of the rooms read here are looked up again: a leave, removal or ban on another
+ * instance ends this one's sockets and long-polls of that room within this long.
+ */
+const ROOM_RECHECK_MS = 10_000;
+
 /** How often expired sessions and sessionless guests are swept from the store. */
 const ACCOUNT_SWEEP_MS = 60_000;
 
@@ -225,6 +231,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     accounts.sweep().catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired sessions failed'));
   }, ACCOUNT_SWEEP_MS);
   accountSweep.unref();
+  let recheckingRooms = false;
+  const roomRecheck = setInterval(() => {
+    if (recheckingRooms) return;
+    recheckingRooms = true;
+    rooms
+      .recheckReaders()
+      .catch((error: unknown) => logger.warn({ err: error }, 'looking up the standings of rooms read here failed'))
+      .finally(() => (recheckingRooms = false));
+  }, ROOM_RECHECK_MS);
+  roomRecheck.unref();
   // One sweep closes the sockets that say nothing (see SocketSession.closeIfIdle) and those that do not read
   // (closeIfNotReading): a timer for all, not one each.
   const idleSweep = setInterval(
@@ -245,6 +261,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clearInterval(heartbeat);
       clearInterval(idleSweep);
       clearInterval(accountSweep);
+      clearInterval(roomRecheck);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       metricsServer?.close();
       metricsServer?.closeAllConnections();

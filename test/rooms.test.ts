@@ -3,7 +3,10 @@
 // moderates, and everything a client can grow is bounded.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, type ErrorResponse, type MemberListResponse, type RoomInfo, type RoomListResponse, type WaitResponse } from '../server/protocol';
-import { autoCleanup, createSession, http, newClientId, ofType, signUp, startTestServer, subscribedSocket, withTimeout } from './helpers';
+import { loadConfig } from '../server/config';
+import { Rooms, type RoomReader } from '../server/rooms/rooms';
+import { openEmbeddedStore } from '../server/store/embedded';
+import { autoCleanup, createSession, deferCleanup, http, newClientId, ofType, signUp, startTestServer, subscribedSocket, tempDir, withTimeout } from './helpers';
 
 autoCleanup();
 
@@ -85,6 +88,28 @@ describe('private rooms', () => {
       expect(errorOf(await post(url, `/api/rooms/${a.room}/members`, olga, { username: 'Max' }))).toEqual({ status: 409, code: ErrorCode.limitReached });
     }
     expect(errorOf(await post(url, `/api/rooms/${a.room}/members`, olga, { username: 'Max' }))).toEqual({ status: 429, code: ErrorCode.rateLimited });
+  });
+});
+
+describe('another instance', () => {
+  it("ends this instance's readers whose standing another instance changed, at the next recheck", async () => {
+    const store = openEmbeddedStore(await tempDir('parley-rooms-'));
+    deferCleanup(() => store.close());
+    const rooms = new Rooms(store.rooms, { personNamed: async () => undefined }, loadConfig({}));
+    const me = { id: 's1', userId: 'u1', nick: 'Mia', guest: false };
+    const { room } = await rooms.create({ ...me, userId: 'u0', nick: 'Olga', id: 's0' }, 'Plans');
+    await store.rooms.putMember({ room, userId: 'u1', name: 'Mia', role: 'member', since: 1 });
+    const ended: string[] = [];
+    const reader = (what: string): RoomReader => ({ accessEnded: (r, reason) => ended.push(`${what} ${r === room ? 'plans' : r} ${reason}`) });
+    rooms.watch(room, 'u1', reader('private'));
+    rooms.watch('town', 'u1', reader('public'));
+    expect(await rooms.recheckReaders()).toBe(0);
+    // As another instance would: the standings change in the store, not through this Rooms.
+    await store.rooms.removeMember(room, 'u1');
+    await store.rooms.putMember({ room: 'town', userId: 'u1', name: 'Mia', role: 'member', banned: true, since: 1 });
+    expect(await rooms.recheckReaders()).toBe(2);
+    expect(ended.sort()).toEqual(['private plans removed', 'public town banned']);
+    expect(await rooms.recheckReaders()).toBe(0);
   });
 });
 

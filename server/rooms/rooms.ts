@@ -225,6 +225,27 @@ export class Rooms {
     if (byUser.size === 0) this.readers.delete(room);
   }
 
+  /**
+   * Ends the connections here whose person lost the room on another instance (left, removed or banned there,
+   * which ended only that instance's connections): one read of each watched room's standings (at most
+   * MAX_ROOM_MEMBERS) per call. Returns how many people it found without access.
+   */
+  async recheckReaders(): Promise<number> {
+    let ended = 0;
+    for (const [room, byUser] of [...this.readers]) {
+      const standings = new Map((await this.store.members(room, this.options.maxRoomMembers)).map((standing) => [standing.userId, standing]));
+      const isPrivate = isPrivateRoom(room);
+      for (const userId of [...byUser.keys()]) {
+        const standing = standings.get(userId);
+        if (standing?.banned) this.endReading(room, userId, 'banned');
+        else if (isPrivate && !standing) this.endReading(room, userId, 'removed');
+        else continue;
+        ended++;
+      }
+    }
+    return ended;
+  }
+
   /** Ends every connection of `userId` reading `room` on this instance. */
   private endReading(room: string, userId: string, reason: AccessEndedReason): void {
     const connections = this.readers.get(room)?.get(userId);

@@ -14,7 +14,10 @@ interface Props {
 const SAYS: Record<RoomClosedReason, { title: string; text: string }> = {
   not_found: { title: 'No such room', text: 'There is no room at this address, or it is private and you are not one of its members.' },
   left: { title: 'You left this room', text: 'You left it (in another tab or window): it is no longer in your list.' },
-  removed: { title: 'You were removed from this room', text: 'A moderator removed you from this private room. A member can invite you again.' },
+  removed: {
+    title: 'You are no longer in this room',
+    text: 'A moderator removed you from this private room, or you left it elsewhere. A member can invite you again.',
+  },
   banned: { title: 'You are banned from this room', text: 'A moderator banned you from this room: you cannot read or post in it.' },
 };
 
