@@ -72,7 +72,7 @@ export class Rooms {
     this.take(this.creations, me.userId, 'you are creating rooms too fast');
     await this.requireRoomToSpare(me.userId, 'you are in');
     const room: RoomRecord = { id: newRoomId(), title, createdAt: this.now() };
-    await this.store.createRoom(room, [this.standing(room.id, me, 'owner')]);
+    await this.store.createRoom(room, [this.standing(room.id, named(me), 'owner')]);
     return this.info(me, room.id);
   }
 
@@ -82,10 +82,7 @@ export class Rooms {
     this.take(this.dms, me.userId, 'you are opening direct messages too fast');
     const other = await this.account(username);
     if (other.userId === me.userId) throw new ApiError(ErrorCode.invalidRequest, 'a direct message is with someone else: pick another username');
-    const pair = [
-      { userId: me.userId, name: me.nick },
-      { userId: other.userId, name: other.name },
-    ].sort((a, b) => (a.userId < b.userId ? -1 : 1)) as [{ userId: string; name: string }, { userId: string; name: string }];
+    const pair = me.userId < other.userId ? ([named(me), other] as const) : ([other, named(me)] as const);
     const dmKey = `${pair[0].userId} ${pair[1].userId}`;
     for (const person of pair) {
       if ((await this.isFull(person.userId)) && !(await this.inDm(person.userId, dmKey))) {
@@ -205,7 +202,7 @@ export class Rooms {
   /** The first message of a public room was stored: an account that wrote it owns the room. */
   async claimPublicRoom(room: string, session: Session): Promise<void> {
     if (isPrivateRoom(room) || session.guest || (await this.store.member(room, session.userId))) return;
-    await this.store.putMember(this.standing(room, { userId: session.userId, name: session.nick }, 'owner'));
+    await this.store.putMember(this.standing(room, named(session), 'owner'));
   }
 
   /** `reader` reads `room` for `userId`: it ends when that person can no longer read the room. */
@@ -297,8 +294,8 @@ export class Rooms {
     }
   }
 
-  private standing(room: string, person: { userId: string; name?: string; nick?: string }, role: MemberRecord['role']): MemberRecord {
-    return { room, userId: person.userId, name: person.name ?? person.nick ?? '', role, since: this.now() };
+  private standing(room: string, person: Named, role: MemberRecord['role']): MemberRecord {
+    return { room, userId: person.userId, name: person.name, role, since: this.now() };
   }
 
   private take(buckets: TokenBuckets, key: string, what: string): void {
@@ -311,6 +308,16 @@ export class Rooms {
 export function newRoomId(): string {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
   return `~${Array.from(randomBytes(20), (byte) => alphabet[byte % 32]).join('')}`;
+}
+
+/** Someone as a standing names them. */
+interface Named {
+  userId: string;
+  name: string;
+}
+
+function named(session: Session): Named {
+  return { userId: session.userId, name: session.nick };
 }
 
 function requireAccount(session: Session | undefined, what: string): Session {
