@@ -5,13 +5,14 @@ import { readHistory, sendMessage } from './server/handlers/messages';
 import { metrics } from './server/handlers/metrics';
 import { showPeople, typing } from './server/handlers/people';
 import { createRoom, inviteMember, leaveRoom, listMembers, listRooms, moderate, openDm, showRoom } from './server/handlers/rooms';
+import { listReadMarkers, moveReadMarker, removeReadMarker } from './server/handlers/reads';
 import { endSession, listSessions, revokeSession, showSession, signUp, startSession } from './server/handlers/session';
 import { acceptSocket } from './server/handlers/socket';
 import { waitForMessages } from './server/handlers/wait';
 import { SOCKET_PATH } from './server/protocol';
 
 export interface HttpRoute {
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   handler: HttpHandler;
 }
@@ -37,6 +38,9 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'post', path: '/api/rooms/:room/messages', handler: sendMessage },
   { method: 'get', path: '/api/rooms/:room/people', handler: showPeople },
   { method: 'post', path: '/api/rooms/:room/typing', handler: typing },
+  { method: 'put', path: '/api/rooms/:room/read', handler: moveReadMarker },
+  { method: 'delete', path: '/api/rooms/:room/read', handler: removeReadMarker },
+  { method: 'get', path: '/api/reads', handler: listReadMarkers },
 ];
 
 /** Served with the routes above, or alone on METRICS_PORT when it is set. */

@@ -74,6 +74,11 @@ const ROOM_RECHECK_MS = 10_000;
 
 /** How often expired sessions and sessionless guests are swept from the store. */
 const ACCOUNT_SWEEP_MS = 60_000;
+/**
+ * How often the sessions with a connection here are looked up again: a sign-out or a revocation on another
+ * instance closes this one's sockets and long-polls of that session within this long.
+ */
+const SESSION_RECHECK_MS = 10_000;
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<ParleyServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
@@ -226,7 +231,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }, config.heartbeatMs);
   heartbeat.unref();
   // Expired sessions and guests left without one are removed a batch at a time (the embedded store keeps
-  // them otherwise until looked up; MongoDB expires sessions itself).
+  // them otherwise until looked up; MongoDB expires sessions itself, and guests here).
   const accountSweep = setInterval(() => {
     accounts.sweep().catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired sessions failed'));
   }, ACCOUNT_SWEEP_MS);
@@ -241,6 +246,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       .finally(() => (recheckingRooms = false));
   }, ROOM_RECHECK_MS);
   roomRecheck.unref();
+  let rechecking = false;
+  const sessionRecheck = setInterval(() => {
+    if (rechecking) return;
+    rechecking = true;
+    accounts
+      .recheckConnections()
+      .catch((error: unknown) => logger.warn({ err: error }, 'looking up the sessions of open connections failed'))
+      .finally(() => (rechecking = false));
+  }, SESSION_RECHECK_MS);
+  sessionRecheck.unref();
   // One sweep closes the sockets that say nothing (see SocketSession.closeIfIdle) and those that do not read
   // (closeIfNotReading): a timer for all, not one each.
   const idleSweep = setInterval(
@@ -262,6 +277,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clearInterval(idleSweep);
       clearInterval(accountSweep);
       clearInterval(roomRecheck);
+      clearInterval(sessionRecheck);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       metricsServer?.close();
       metricsServer?.closeAllConnections();

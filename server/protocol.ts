@@ -10,6 +10,7 @@ export type {
   UsernameRequest,
   GuestRequest,
   PasswordRequest,
+  ReadRequest,
   SendFrame,
   SendRequest,
   SubscribeFrame,
@@ -146,6 +147,15 @@ export interface PeopleState {
   accounts?: string[];
 }
 
+/** How far a room's log has gone: its last seq. */
+export interface RoomHead {
+  room: string;
+  seq: number;
+}
+
+/** The most rooms one `watch` frame may name (the sidebar lists at most 30). */
+export const MAX_WATCHED_ROOMS = 50;
+
 export type ServerFrame =
   /** Answer to subscribe: what follows the cursor (or the latest page), then live messages follow. */
   | { type: 'subscribed'; room: string; epoch: string; messages: ChatMessage[]; hasOlder: boolean }
@@ -162,6 +172,13 @@ export type ServerFrame =
   /** `retryAfterMs` comes with `rate_limited`: send the same frame again after that long. */
   | { type: 'error'; code: ErrorCode; message: string; clientId?: string; room?: string; retryable: boolean; retryAfterMs?: number }
   | { type: 'pong' }
+  /**
+   * The heads of the rooms named by the last `watch` frame: all of them at once, then those that moved, at
+   * most once a second.
+   */
+  | { type: 'heads'; heads: RoomHead[] }
+  /** The account read a room up to `seq` (on this device or another): its unread count there is what follows. */
+  | ({ type: 'read' } & RoomRead)
   /** Who is in a subscribed room: once after `subscribed`, then whenever it changes (at most every second or so). */
   | ({ type: 'people' } & PeopleState)
   /**
@@ -200,6 +217,17 @@ export interface SessionSummary {
 /** GET /api/sessions: every live session of the signed-in person, oldest first. */
 export interface SessionListResponse {
   sessions: SessionSummary[];
+}
+
+/** Where an account stopped reading a room: the last seq read. PUT /api/rooms/:room/read answers one. */
+export interface RoomRead {
+  room: string;
+  seq: number;
+}
+
+/** GET /api/reads: the account's read markers, the most recently moved first (empty for a guest). */
+export interface ReadMarkersResponse {
+  markers: RoomRead[];
 }
 
 /** POST /api/rooms/:room/messages */

@@ -1,7 +1,7 @@
 // Validation of everything a client sends: WebSocket frames, HTTP bodies and queries. The wire types
 // of these are inferred here and re-exported by protocol.ts; the server's answers are typed there.
 import { z } from 'zod';
-import { CLIENT_ID_PATTERN, isPrivateRoom, MAX_ROOM_LENGTH, MAX_ROOM_TITLE_LENGTH, ROOM_PATTERN } from './protocol';
+import { CLIENT_ID_PATTERN, isPrivateRoom, MAX_ROOM_LENGTH, MAX_ROOM_TITLE_LENGTH, MAX_WATCHED_ROOMS, ROOM_PATTERN } from './protocol';
 
 // ---- values ---------------------------------------------------------------------------------
 
@@ -80,7 +80,16 @@ export const TypingFrame = z.strictObject({
   room: RoomName,
 });
 
-export const ClientFrame = z.discriminatedUnion('type', [SubscribeFrame, UnsubscribeFrame, SendFrame, PingFrame, TypingFrame]);
+/**
+ * "Tell me how far these rooms go": the sidebar's rooms other than the one read. Replaces the rooms of the
+ * previous watch; an empty list stops it.
+ */
+export const WatchFrame = z.strictObject({
+  type: z.literal('watch'),
+  rooms: z.array(RoomName).max(MAX_WATCHED_ROOMS, `a watch names at most ${MAX_WATCHED_ROOMS} rooms`),
+});
+
+export const ClientFrame = z.discriminatedUnion('type', [SubscribeFrame, UnsubscribeFrame, SendFrame, PingFrame, TypingFrame, WatchFrame]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type SubscribeFrame = z.infer<typeof SubscribeFrame>;
 export type SendFrame = z.infer<typeof SendFrame>;
@@ -120,6 +129,9 @@ export const ModerationRequest = z.strictObject({
   action: z.enum(['mute', 'unmute', 'ban', 'unban', 'promote', 'demote', 'remove']),
 });
 export type ModerationRequest = z.infer<typeof ModerationRequest>;
+/** PUT /api/rooms/:room/read: read up to `seq`, in the log's epoch `epoch`. */
+export const ReadRequest = z.strictObject({ seq: Cursor, epoch: Epoch });
+export type ReadRequest = z.infer<typeof ReadRequest>;
 
 /** GET /api/rooms/:room/messages?before=N&limit=L: a page of history, oldest first. */
 // Queries ignore parameters they do not know, such as a cache-buster a proxy or a client adds.

@@ -282,6 +282,26 @@ describe('sessions', () => {
     expect((await store.accounts.userByKey(keyOf('Zack')))?.name).toBe('Zack');
   });
 
+  it('closes a connection here when its session is revoked on another instance, and only that one', async () => {
+    const store = await scratchStore();
+    const options = { guests: true, sessionIdleMs: 60_000, trustProxy: false };
+    const here = new Accounts(store.accounts, options);
+    const elsewhere = new Accounts(store.accounts, options);
+    const request = (): IncomingMessage => ({ headers: {}, socket: {} }) as IncomingMessage;
+    const phone = await here.signUp('Quinn', PASSWORD, request(), '127.0.0.1');
+    const laptop = await elsewhere.signIn('Quinn', PASSWORD, request(), '127.0.0.2');
+    const other = await here.startGuest('Rhea', request(), undefined);
+    const ended: string[] = [];
+    here.attach(phone.session, { sessionEnded: () => ended.push('phone') });
+    here.attach(other.session, { sessionEnded: () => ended.push('other') });
+    expect(await here.recheckConnections()).toBe(0);
+    expect(await elsewhere.revoke(laptop.session, phone.session.id)).toBe(true);
+    expect(ended).toEqual([]);
+    expect(await here.recheckConnections()).toBe(1);
+    expect(ended).toEqual(['phone']);
+    expect(await here.recheckConnections()).toBe(0);
+  });
+
   it('expires a session left unused for SESSION_IDLE_DAYS, and keeps one in use alive past it (sliding)', async () => {
     const store = await scratchStore();
     let now = Date.now();

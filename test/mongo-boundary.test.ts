@@ -15,12 +15,18 @@ import {
   MongoServerError,
   MongoServerSelectionError,
   MongoWriteConcernError,
-  type ChangeStreamDocument,
+  Timestamp,
+  UUID,
+  type ChangeStreamDropDatabaseDocument,
+  type ChangeStreamDropDocument,
+  type ChangeStreamInsertDocument,
+  type ChangeStreamInvalidateDocument,
+  type ChangeStreamRenameDocument,
+  type ChangeStreamUpdateDocument,
   type Document,
 } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../server/protocol';
-import { ChangeFeedState } from '../server/store/mongo-feed';
+import { ChangeFeedState, type MessageDocument } from '../server/store/mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeStartupError, READING_URI } from '../server/store/mongo-errors';
 import { databaseNameOf, redactUri } from '../server/store/mongo-uri';
 import { RecentMap } from '../server/store/recent-map';
@@ -256,27 +262,52 @@ describe('deploymentOf: which deployments have a change stream', () => {
 
 const token = (n: number) => ({ _data: `82${n.toString(16).padStart(8, '0')}` });
 const ns = { db: 'parley', coll: 'messages' };
+const collectionUUID = new UUID();
 let eventNumber = 0;
+/** A cluster time as the server stamps an oplog entry: second `t`, the `i`th operation in it. */
+const clusterTime = (t: number, i = 1) => new Timestamp({ t, i });
+let clock = 1_000;
+/** The events' common part: the resume token, and the cluster time (by default, one second after the last event's). */
+const stamp = (at: Timestamp = clusterTime(++clock)) => ({ _id: token(++eventNumber), clusterTime: at, wallTime: new Date(at.t * 1000) });
 
-function insertEvent(room: string, seq: number): ChangeStreamDocument<ChatMessage> {
+/** An insert as the stream hands it over: the message as the store wrote it, with its _id {room, seq}. */
+function insertEvent(room: string, seq: number, at?: Timestamp): ChangeStreamInsertDocument<MessageDocument> {
+  const _id = { room, seq };
   return {
-    _id: token(++eventNumber),
+    ...stamp(at),
     operationType: 'insert',
     ns,
-    documentKey: { _id: `id-${room}-${seq}` as never },
-    fullDocument: { _id: `id-${room}-${seq}`, room, seq, clientId: `c-${room}-${seq}`, author: 'ana', text: `#${seq}`, at: 1 } as ChatMessage,
-  } as unknown as ChangeStreamDocument<ChatMessage>;
+    collectionUUID,
+    documentKey: { _id },
+    fullDocument: { _id, room, seq, clientId: `c-${room}-${seq}`, author: 'ana', text: `#${seq}`, at: 1 },
+  };
 }
 
-function eventOf(operationType: 'drop' | 'rename' | 'dropDatabase' | 'invalidate' | 'update'): ChangeStreamDocument<ChatMessage> {
-  return { _id: token(++eventNumber), operationType, ns } as unknown as ChangeStreamDocument<ChatMessage>;
+type LogEndEvent = ChangeStreamDropDocument | ChangeStreamRenameDocument | ChangeStreamDropDatabaseDocument | ChangeStreamInvalidateDocument;
+
+/** An event that ends the log the stream follows (and the stream: an invalidate follows the others). */
+function endEvent(operationType: LogEndEvent['operationType'], at?: Timestamp): LogEndEvent {
+  switch (operationType) {
+    case 'drop':
+      return { ...stamp(at), operationType, ns, collectionUUID };
+    case 'rename':
+      return { ...stamp(at), operationType, ns, collectionUUID, to: { db: 'parley', coll: 'messages_before_cleanup' } };
+    case 'dropDatabase':
+      return { ...stamp(at), operationType, ns: { db: 'parley' } };
+    case 'invalidate':
+      return { ...stamp(at), operationType };
+  }
+}
+
+function updateEvent(room: string, seq: number): ChangeStreamUpdateDocument<MessageDocument> {
+  return { ...stamp(), operationType: 'update', ns, collectionUUID, documentKey: { _id: { room, seq } }, updateDescription: { updatedFields: { text: 'edited' } } };
 }
 
 describe('ChangeFeedState: the change stream, every way it can go and end', () => {
   it('hands on the inserts of one batch together, without _id, each once, in order', () => {
     const feed = new ChangeFeedState();
     feed.opened();
-    const step = feed.received([insertEvent('a', 1), insertEvent('b', 1), insertEvent('a', 2), eventOf('update')]);
+    const step = feed.received([insertEvent('a', 1), insertEvent('b', 1), insertEvent('a', 2), updateEvent('a', 1)]);
     expect(step.wiped).toBeUndefined();
     expect(step.messages.map((m) => `${m.room}:${m.seq}`)).toEqual(['a:1', 'b:1', 'a:2']);
     expect(step.messages.every((m) => !('_id' in m))).toBe(true);
@@ -284,14 +315,17 @@ describe('ChangeFeedState: the change stream, every way it can go and end', () =
     expect(feed.received([insertEvent('a', 2), insertEvent('a', 3)]).messages.map((m) => m.seq)).toEqual([3]);
   });
 
-  it.each(['drop', 'rename', 'dropDatabase', 'invalidate'] as const)('reads a %s of the collection as a wiped log, and forgets what it handed on', (operationType) => {
+  it.each(['drop', 'rename', 'dropDatabase', 'invalidate'] as const)('reads a %s of the collection as a wiped log, and hands on the new one from seq 1 once it is set up', (operationType) => {
     const feed = new ChangeFeedState();
+    feed.beginEpoch(clusterTime(clock));
     feed.opened();
     feed.received([insertEvent('a', 1), insertEvent('a', 2)]);
-    const step = feed.received([insertEvent('a', 3), eventOf(operationType), insertEvent('a', 9)]);
+    const step = feed.received([insertEvent('a', 3), endEvent(operationType), insertEvent('a', 9)]);
     expect(step.messages.map((m) => m.seq)).toEqual([3]);
     expect(step.wiped).toContain(operationType);
-    // Seqs start again from 1 in the new log: they are handed on.
+    expect(step.outlived).toBeUndefined();
+    // The store sets the log up again: a new epoch, whose seqs start again from 1, and they are handed on.
+    feed.beginEpoch(clusterTime(++clock));
     expect(feed.received([insertEvent('a', 1)]).messages.map((m) => m.seq)).toEqual([1]);
   });
 
@@ -340,6 +374,50 @@ describe('ChangeFeedState: the change stream, every way it can go and end', () =
     expect(feed.live).toBe(true);
     expect(feed.reason).toBeUndefined();
     expect(feed.failed(new MongoNetworkError('closed')).delayMs).toBe(250);
+  });
+});
+
+describe('ChangeFeedState when an append or a health check found the wipe before the change stream did', () => {
+  // Room a's old log: seqs 1-4 handed on, 5 and 6 stored at second 199, the collection dropped at 200.
+  // An append found seq 4 gone first, and the store set the new epoch up at 205 (the drop comes before
+  // the new collection, and that before the epoch read that names it). The stream is still behind.
+  const droppedAt = clusterTime(200);
+  const renewedAt = clusterTime(205);
+  function renewedBeforeTheStreamSawTheDrop(): ChangeFeedState {
+    const feed = new ChangeFeedState();
+    feed.beginEpoch(clusterTime(100));
+    feed.opened();
+    feed.received([1, 2, 3, 4].map((seq) => insertEvent('a', seq, clusterTime(150, seq))));
+    feed.beginEpoch(renewedAt);
+    return feed;
+  }
+  const lateOldInserts = () => [insertEvent('a', 5, clusterTime(199, 1)), insertEvent('a', 6, clusterTime(199, 2)), insertEvent('b', 1, clusterTime(199, 3))];
+
+  it('hands on none of the old log\'s inserts it still carries: readers of the new epoch would take them for its own', () => {
+    const feed = renewedBeforeTheStreamSawTheDrop();
+    // Seq 5 and 6 of room a, seq 1 of a room never handed on: each would fit a new-epoch reader's cursor.
+    expect(feed.received(lateOldInserts())).toEqual({ messages: [] });
+  });
+
+  it.each(['drop', 'rename', 'dropDatabase', 'invalidate'] as const)('reads the old log\'s %s as the end of a replaced log, not a wipe: no second new epoch, no second reset', (operationType) => {
+    const feed = renewedBeforeTheStreamSawTheDrop();
+    const step = feed.received([...lateOldInserts(), endEvent(operationType, droppedAt), endEvent('invalidate', droppedAt)]);
+    expect(step.wiped, 'the store sets the log up again only for `wiped`').toBeUndefined();
+    expect(step.outlived).toContain(operationType);
+    expect(step.messages).toEqual([]);
+    // The stream reopens where its position is cleared to: the new epoch's start.
+    expect(feed.epochStart).toEqual(renewedAt);
+  });
+
+  it('hands on the new log from the epoch\'s start, each once, and reads a drop of the new log as a wipe', () => {
+    const feed = renewedBeforeTheStreamSawTheDrop();
+    feed.received([...lateOldInserts(), endEvent('drop', droppedAt)]);
+    // Reopened at the epoch's start: the new log's seq 1 (stored at that very time by another instance), 2, 3.
+    const reopened = feed.received([insertEvent('a', 1, renewedAt), insertEvent('a', 2, clusterTime(205, 2)), insertEvent('a', 3, clusterTime(206))]);
+    expect(reopened.messages.map((m) => `${m.room}:${m.seq}:${m.text}`)).toEqual(['a:1:#1', 'a:2:#2', 'a:3:#3']);
+    expect(feed.received([insertEvent('a', 3, clusterTime(206)), insertEvent('a', 4, clusterTime(207))]).messages.map((m) => m.seq)).toEqual([4]);
+    // The new log dropped in turn: a wipe of this epoch.
+    expect(feed.received([endEvent('drop', clusterTime(300))])).toMatchObject({ messages: [], wiped: expect.stringContaining('drop') });
   });
 });
 

@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient, type Document } from 'mongodb';
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import type { ChatMessage } from '../server/protocol';
+import type { ChatMessage, ServerFrame } from '../server/protocol';
 import { openMongoStore, redactUri, type MongoStore } from '../server/store/mongo';
 import { StoreUnavailableError, type AppendResult, type NewMessage } from '../server/store/store';
-import { autoCleanup, createSession, range, seqs, startTestServer, subscribedSocket, TestSocket, withTimeout } from './helpers';
+import { autoCleanup, createSession, range, seqs, startTestServer, subscribedSocket, TestSocket, withTimeout, type FrameOf } from './helpers';
 
 autoCleanup();
 
@@ -192,6 +192,43 @@ if (typeof target === 'string') {
       }
       const got = await reader.messagesUntil('stream', 20, 30_000);
       expect(seqs(got)).toEqual(range(1, 20));
+    });
+
+    it('resets a reader once when a send finds `messages` dropped before the change stream does, and hands it nothing of the old log', async () => {
+      proves('messages dropped while the change stream is held back (getMore blocked) and a send lands at once after: the send sets up the new epoch; the reader gets exactly one reset, then only what was sent after the drop, from seq 1; the old log\'s late inserts and its drop, reaching the stream after the new epoch, neither reach the reader nor reset it again');
+      const uri = fresh();
+      const server = await startTestServer({ STORE: 'mongodb', MONGODB_URI: uri });
+      const sender = await TestSocket.open(server.wsUrl, await createSession(server.url, 'Ana'));
+      const { socket: reader, subscribed } = await subscribedSocket(server.wsUrl, 'wipe', { after: 0 });
+      for (const i of range(1, 3)) await sender.sendMessage('wipe', `old #${i}`);
+      const oldLog = await reader.messagesUntil('wipe', 3, 30_000);
+      // The stream's next two getMores wait 3 s each: the old log's last inserts and its drop reach it only
+      // after the send below has found the wipe and set up the new epoch.
+      await failCommand({ failCommands: ['getMore'], blockConnection: true, blockTimeMS: 3000 }, 2);
+      for (const i of range(4, 6)) await sender.sendMessage('wipe', `old #${i}`);
+      await admin.db(new ConnectionString(uri).pathname.slice(1)).collection('messages').drop();
+      expect((await sender.sendMessage('wipe', 'new #1')).message.seq).toBe(1);
+      // Up to the reset, the reader gets the old log (what the stream handed on before it was held), in order.
+      const ofRoom = (frame: ServerFrame): frame is FrameOf<'messages'> | FrameOf<'reset'> => (frame.type === 'messages' || frame.type === 'reset') && frame.room === 'wipe';
+      let reset: FrameOf<'reset'> | undefined;
+      while (!reset) {
+        const frame = await reader.next(ofRoom, 30_000);
+        if (frame.type === 'reset') reset = frame;
+        else oldLog.push(...frame.messages);
+      }
+      expect(seqs(oldLog)).toEqual(range(1, oldLog.length));
+      expect(reset).toMatchObject({ reason: 'epoch' });
+      expect(reset.epoch).not.toBe(subscribed.epoch);
+      // The client reloads the room in the new epoch, then reads it live. 'new #2' reaches it only once the
+      // stream has read past the old log's drop and reopened on the new log.
+      const reloaded = await reader.subscribe('wipe');
+      expect(reloaded).toMatchObject({ type: 'subscribed', epoch: reset.epoch, messages: [{ seq: 1, text: 'new #1' }] });
+      await sender.sendMessage('wipe', 'new #2');
+      const next = await reader.next(ofRoom, 30_000);
+      expect(next, 'no second reset, no entry of the old log').toMatchObject({ type: 'messages', messages: [{ seq: 2, text: 'new #2' }] });
+      await reader.roundTrip();
+      expect(reader.frames.remaining().filter(ofRoom), 'nothing else').toEqual([]);
+      await checkLog(uri, 'wipe', []);
     });
   });
 

@@ -132,3 +132,27 @@ describe('the authorization table: every rule on every path', () => {
     console.log(`[authorization table]\n${table.join('\n')}`);
   });
 });
+
+describe('the paths that tell how far a room goes', () => {
+  it('never tell a non-member a private room\'s head: a watch leaves it out, a read marker is not_found', async () => {
+    const { url, wsUrl } = await startTestServer();
+    const owner = await signUp(url, 'Olga');
+    const outsider = await signUp(url, 'Nina');
+    const { body: info } = await http<RoomInfo>(url, 'POST', '/api/rooms', { cookie: owner, json: { title: 'Plans' } });
+    for (const text of ['one', 'two']) await http(url, 'POST', `/api/rooms/${info.room}/messages`, { cookie: owner, json: { clientId: newClientId(), text } });
+    const epoch = (await http<{ epoch: string }>(url, 'GET', `/api/rooms/${info.room}/messages`, { cookie: owner })).body.epoch;
+
+    const socket = await TestSocket.open(wsUrl, outsider);
+    socket.send({ type: 'watch', rooms: [info.room, newRoomId(), 'town'] });
+    const heads = await socket.next((f): f is Extract<ServerFrame, { type: 'heads' }> => f.type === 'heads');
+    expect(heads.heads).toEqual([{ room: 'town', seq: 0 }]);
+    const asOwner = await TestSocket.open(wsUrl, owner);
+    asOwner.send({ type: 'watch', rooms: [info.room] });
+    expect((await asOwner.next((f): f is Extract<ServerFrame, { type: 'heads' }> => f.type === 'heads')).heads).toEqual([{ room: info.room, seq: 2 }]);
+
+    const marker = (room: string) => http(url, 'PUT', `/api/rooms/${room}/read`, { cookie: outsider, json: { seq: 1000, epoch } });
+    const [member, nonexistent] = [await marker(info.room), await marker(newRoomId())];
+    expect({ status: member.status, body: member.body }).toEqual({ status: nonexistent.status, body: nonexistent.body });
+    expect(member.status).toBe(404);
+  });
+});

@@ -11,6 +11,8 @@ import type {
   RoomInfo,
   RoomListResponse,
   RoomMember,
+  ReadMarkersResponse,
+  RoomRead,
   SendResponse,
   SessionListResponse,
   SessionLookupResponse,
@@ -151,6 +153,22 @@ export function createServerApi(fetchServer: FetchServer = browserFetch) {
       return postJson<ModerationResult>(`${roomPath(room)}/moderation`, { username, action });
     },
 
+    /** The account has read `room` up to `seq` (of the log's `epoch`): kept for its other devices. */
+    markRead(room: string, seq: number, epoch: string, keepalive = false): Promise<RoomRead> {
+      const body = JSON.stringify({ seq, epoch });
+      return call<RoomRead>(`${roomPath(room)}/read`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body, keepalive });
+    },
+
+    /** The account's read markers (none for a guest). */
+    fetchReadMarkers(): Promise<ReadMarkersResponse> {
+      return call<ReadMarkersResponse>('/api/reads');
+    },
+
+    /** Forgets the account's marker in `room`: the room is off its list on every device. */
+    async forgetRead(room: string): Promise<void> {
+      await call<unknown>(`${roomPath(room)}/read`, { method: 'DELETE' });
+    },
+
     /** Answers as soon as the server does (unlike a long-poll, which a quiet room holds): is it reachable? */
     async checkServer(signal: AbortSignal): Promise<void> {
       await call<unknown>('/healthz', { signal });
@@ -169,5 +187,5 @@ export type ServerApi = ReturnType<typeof createServerApi>;
 
 /** The page's API: the browser's fetch, same origin. */
 export const serverApi: ServerApi = createServerApi();
-export const { getSession, createSession, signIn, signUp, signOut, listSessions, revokeSession, fetchHistory } = serverApi;
+export const { getSession, createSession, signIn, signUp, signOut, listSessions, revokeSession, fetchHistory, markRead, fetchReadMarkers, forgetRead } = serverApi;
 export const { listRooms, createRoom, openDm, roomInfo, listMembers, invite, leaveRoom, moderate } = serverApi;

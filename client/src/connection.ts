@@ -2,7 +2,18 @@
 // (blocked, refused, closed at once) it long-polls GET /wait and sends over HTTP, while it keeps trying
 // the WebSocket in the background with backoff and jitter. Both transports resume from the cursor the
 // page holds, so a switch, a reconnect or a server restart loses nothing and repeats nothing.
-import { CloseCode, SOCKET_PATH, type AccessEndedReason, type ChatMessage, type ClientFrame, type ErrorCode, type PeopleState, type ServerFrame } from '../../server/protocol';
+import {
+  CloseCode,
+  SOCKET_PATH,
+  type AccessEndedReason,
+  type ChatMessage,
+  type ClientFrame,
+  type ErrorCode,
+  type PeopleState,
+  type RoomHead,
+  type RoomRead,
+  type ServerFrame,
+} from '../../server/protocol';
 import { ApiFailure, serverApi, type ServerApi } from './api';
 
 export type ConnectionState = 'connecting' | 'live-ws' | 'live-poll' | 'reconnecting' | 'offline';
@@ -44,6 +55,10 @@ export interface ConnectionEvents {
   state(state: ConnectionState): void;
   /** Who is in the room now (pushed over WebSocket, fetched every few seconds over long-poll). */
   people(state: PeopleState): void;
+  /** How far watched rooms have gone (see `watch`), pushed over WebSocket as they move. */
+  heads?(heads: RoomHead[]): void;
+  /** The account read a room further, here or on another device (pushed over WebSocket). */
+  read?(read: RoomRead): void;
 }
 
 /** Whether the device is online, and word when that changes: in the page, the browser's `online`/`offline`. */
@@ -125,6 +140,8 @@ export class RoomConnection {
   private lastState: ConnectionState | undefined;
   private stopped = false;
   private unwatchNetwork: (() => void) | undefined;
+  /** The rooms whose heads the page wants pushed (the sidebar's others); sent again on every new socket. */
+  private watched: readonly string[] = [];
   private readonly api: ServerApi;
 
   constructor(
@@ -178,6 +195,12 @@ export class RoomConnection {
     }
   }
 
+  /** Asks for the heads of `rooms` to be pushed while a WebSocket is up (replacing the rooms asked before). */
+  watch(rooms: readonly string[]): void {
+    this.watched = rooms;
+    if (this.socketLive && this.socket) this.sendFrame(this.socket, { type: 'watch', rooms: [...rooms] });
+  }
+
   /** Tells the room the user is typing, over whichever transport is up (the caller throttles). */
   typing(): void {
     if (this.stopped) return;
@@ -228,6 +251,7 @@ export class RoomConnection {
     this.stopPolling();
     this.inFlight.clear();
     this.startHeartbeat();
+    if (this.watched.length > 0 && this.socket) this.sendFrame(this.socket, { type: 'watch', rooms: [...this.watched] });
     this.updateState();
   }
 
@@ -263,6 +287,12 @@ export class RoomConnection {
         return;
       case 'people':
         if (frame.room === this.room) this.events.people(frame);
+        return;
+      case 'heads':
+        this.events.heads?.(frame.heads);
+        return;
+      case 'read':
+        this.events.read?.({ room: frame.room, seq: frame.seq });
         return;
     }
   }

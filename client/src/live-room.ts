@@ -1,7 +1,7 @@
 // One room as the page holds it: what it has been shown of the room's log (RoomView), the outbox of the
 // messages on their way, and the connection that keeps both current. Plain TypeScript, no Preact: the page
 // wraps it in a hook (use-room.ts), and the chaos test runs this very code in node against a server it kills.
-import type { ChatMessage, PeopleState } from '../../server/protocol';
+import type { ChatMessage, PeopleState, RoomHead, RoomRead } from '../../server/protocol';
 import { ApiFailure, serverApi, type ServerApi } from './api';
 import { RoomConnection, type ConnectionOptions, type ConnectionState, type RoomClosedReason } from './connection';
 import { newClientId, Outbox, type OutgoingMessage } from './outbox';
@@ -17,6 +17,10 @@ export interface LiveRoomListener {
   sessionLost(): void;
   /** The room cannot be read (left elsewhere, removed, banned, or not there for you): leave it. */
   roomClosed(reason: RoomClosedReason): void;
+  /** Other rooms moved (the ones asked for with `watch`): for the sidebar. */
+  heads?(heads: RoomHead[]): void;
+  /** The account read a room further, here or on another device: for the sidebar. */
+  read?(read: RoomRead): void;
 }
 
 export class LiveRoom {
@@ -78,6 +82,8 @@ export class LiveRoom {
           this.people = people;
           this.listener.changed();
         },
+        heads: (heads) => this.listener.heads?.(heads),
+        read: (read) => this.listener.read?.(read),
       },
       options,
     );
@@ -89,6 +95,11 @@ export class LiveRoom {
 
   stop(): void {
     this.connection.stop();
+  }
+
+  /** Asks for the heads of these other rooms to be pushed while the WebSocket is up. */
+  watch(rooms: readonly string[]): void {
+    this.connection.watch(rooms);
   }
 
   /** The room's messages as shown: the log the stream delivered, and ours acked ahead of it. */
@@ -111,6 +122,11 @@ export class LiveRoom {
   }
 
   /** The last seq the room's stream delivered. */
+  /** The epoch of the room's log the messages come from; undefined until the first page. */
+  get epoch(): string | undefined {
+    return this.view.epoch;
+  }
+
   get cursor(): number | undefined {
     return this.view.cursor;
   }

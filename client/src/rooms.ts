@@ -1,15 +1,23 @@
 // The rooms this browser has visited, for the sidebar: each with the last seq read in it, kept in
 // localStorage, and how many messages it has beyond that, and how many of those mention the user (asked
 // from the server now and then). The user can take a room off the list; the default room is always on it.
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { DEFAULT_ROOM, isPrivateRoom } from '../../server/protocol';
-import { fetchHistory } from './api';
+// For an account the server keeps the read markers too (PUT /api/rooms/:room/read), so that every device lists
+// the same rooms, counts the same unread messages and opens a room where the person stopped reading.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { DEFAULT_ROOM, isPrivateRoom, type RoomRead } from '../../server/protocol';
+import type { SidebarPushes } from './use-room';
+import { fetchHistory, fetchReadMarkers, forgetRead, markRead as sendReadMarker } from './api';
 import { mentions } from './mentions';
 import { isRoomName } from './routes';
 
 const ROOMS_KEY = 'parley.rooms';
-/** How often the sidebar asks how far the other rooms have gone. */
+/** How often the sidebar asks how far the other rooms have gone, while nothing is pushed (long-poll). */
 const REFRESH_MS = 10_000;
+/**
+ * And while the WebSocket pushes heads and read markers: only to catch what no push carries (a marker moved
+ * through another server instance).
+ */
+const PUSHED_REFRESH_MS = 60_000;
 /** The sidebar lists at most this many rooms (the most recently visited). */
 const MAX_ROOMS = 30;
 /** The unread messages of a room read to count its mentions: at most the newest this many. */
@@ -51,6 +59,23 @@ export function markRead(room: string, seq: number | undefined): Record<string, 
   return rooms;
 }
 
+/**
+ * Takes in the account's markers from the server (read on another device): a room listed there is listed
+ * here, read as far as the furthest of the two. Returns the visited rooms with them.
+ */
+function mergeServerMarkers(markers: readonly RoomRead[]): Record<string, Visited> {
+  const rooms = load();
+  const now = Date.now();
+  // The server lists the most recently read first: keep that order among the rooms new to this browser.
+  markers.forEach(({ room, seq }, index) => {
+    if (!isRoomName(room)) return;
+    const previous = rooms[room];
+    rooms[room] = { read: Math.max(previous?.read ?? 0, seq), at: previous?.at ?? now - index };
+  });
+  save(rooms);
+  return rooms;
+}
+
 /** Takes `room` off the visited rooms; returns those left. */
 function forget(room: string): Record<string, Visited> {
   const rooms = load();
@@ -58,6 +83,36 @@ function forget(room: string): Record<string, Visited> {
   save(rooms);
   return rooms;
 }
+
+/** How long a moved read marker waits before it is sent, so that reading a busy room sends one a second, not one a message. */
+const SEND_MARKER_AFTER_MS = 1000;
+
+/** The read markers of an account waiting to be sent, by room: the latest seq read and its epoch. */
+const unsentMarkers = new Map<string, { seq: number; epoch: string }>();
+let markerTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Sends the waiting markers; one that fails waits for the next (markers only move forward, so none is lost). */
+function sendMarkers(keepalive = false): void {
+  clearTimeout(markerTimer);
+  markerTimer = undefined;
+  for (const [room, { seq, epoch }] of unsentMarkers) {
+    unsentMarkers.delete(room);
+    sendReadMarker(room, seq, epoch, keepalive).catch(() => {
+      const newer = unsentMarkers.get(room);
+      if (!newer || newer.seq < seq) unsentMarkers.set(room, { seq, epoch });
+    });
+  }
+}
+
+function queueMarker(room: string, seq: number, epoch: string): void {
+  const waiting = unsentMarkers.get(room);
+  if (waiting && waiting.epoch === epoch && waiting.seq >= seq) return;
+  unsentMarkers.set(room, { seq, epoch });
+  markerTimer ??= setTimeout(() => sendMarkers(), SEND_MARKER_AFTER_MS);
+}
+
+// A page closed within the second still leaves its marker behind.
+if (typeof addEventListener === 'function') addEventListener('pagehide', () => sendMarkers(true));
 
 export interface RoomEntry {
   name: string;
@@ -73,41 +128,89 @@ export interface RoomList {
   rooms: RoomEntry[];
   /** Takes a room off the list (the open one stays listed while it is open). */
   remove(room: string): void;
+  /**
+   * Where the person had stopped reading the open room when it opened (from this browser, or for an account
+   * from any device): the "new messages" line goes after it. Undefined until known, and for a room never read.
+   */
+  readWhenOpened: number | undefined;
+  /** Where the room's connection hands what the server pushes for the sidebar. */
+  pushes: SidebarPushes;
 }
 
 /**
  * The visited rooms (the open one and the default room always among them), with unread counts for the
- * others, refreshed every few seconds while the page is visible.
+ * others, refreshed every few seconds while the page is visible. The open room is marked read up to
+ * `currentSeq` while the page is visible (in `epoch` of its log), also on the server for an account.
  */
-export function useRoomList(current: string, currentSeq: number | undefined, me: string): RoomList {
+export function useRoomList(
+  current: string,
+  currentSeq: number | undefined,
+  epoch: string | undefined,
+  me: string,
+  account: boolean,
+  /** Asks the room's connection to push the heads of these rooms. */
+  watch: (rooms: readonly string[]) => void,
+  /** The connection is a WebSocket: heads and read markers are pushed. */
+  pushed: boolean,
+): RoomList {
   const [heads, setHeads] = useState<Record<string, RoomHead>>({});
   // Read from storage when the open room moves on, not on every render.
   const [visited, setVisited] = useState(load);
+  /** An account's markers have come from the server once (or could not): the open room's is known. */
+  const [markersIn, setMarkersIn] = useState(!account);
+  const [readWhenOpened, setReadWhenOpened] = useState<{ room: string; seq: number | undefined }>();
+  const opened = readWhenOpened?.room === current;
 
-  // Private rooms and DMs are listed from the server (private-rooms.ts), not kept here.
-  useEffect(() => setVisited(isPrivateRoom(current) ? load() : markRead(current, currentSeq)), [current, currentSeq]);
+  // Where the room stood when it opened, taken before this visit marks anything read.
+  useEffect(() => {
+    if (markersIn && !opened) setReadWhenOpened({ room: current, seq: load()[current]?.read });
+  }, [current, markersIn, opened]);
 
+  // Read is what the person has seen: marked while the page is visible, and when it becomes visible again.
+  const latest = useRef({ current, currentSeq, epoch });
+  latest.current = { current, currentSeq, epoch };
+  useEffect(() => {
+    if (!opened) return;
+    const mark = () => {
+      const { current: room, currentSeq: seq, epoch: logEpoch } = latest.current;
+      if (document.visibilityState === 'hidden') return;
+      setVisited(markRead(room, seq));
+      if (account && seq !== undefined && logEpoch !== undefined) queueMarker(room, seq, logEpoch);
+    };
+    mark();
+    document.addEventListener('visibilitychange', mark);
+    return () => document.removeEventListener('visibilitychange', mark);
+  }, [opened, current, currentSeq, epoch, account]);
+
+  /** What the last look found per room, so that a room that has not moved is not read again. */
+  const known = useRef<Record<string, RoomHead>>({});
+  /** Reads `name`'s head again (at `seq` when a push said where it is) and shows it. */
+  const lookAt = async (name: string, seq?: number) => {
+    const head = await readHead(name, load()[name]?.read ?? 0, me, known.current[name], seq);
+    if (!head) return;
+    known.current = { ...known.current, [name]: head };
+    setHeads(known.current);
+  };
+  const lookAtRef = useRef(lookAt);
+  lookAtRef.current = lookAt;
+
+  // Over a WebSocket the server pushes what moves (the `watch`ed rooms' heads, the account's read markers),
+  // and the page looks again only now and then; over long-poll it looks every REFRESH_MS.
   useEffect(() => {
     let stopped = false;
-    /** What the last refresh found, so that a room that has not moved is not read again. */
-    let known: Record<string, RoomHead> = {};
     const refresh = async () => {
       if (document.visibilityState === 'hidden') return;
-      const rooms = load();
-      const others = Object.keys(rooms).filter((name) => name !== current);
-      const found: Record<string, RoomHead> = {};
-      await Promise.all(
-        others.map(async (name) => {
-          const head = await readHead(name, rooms[name]?.read ?? 0, me, known[name]);
-          if (head) found[name] = head;
-        }),
-      );
-      if (stopped) return;
-      known = found;
-      setHeads(found);
+      if (account) {
+        const answer = await fetchReadMarkers().catch(() => undefined);
+        if (stopped) return;
+        if (answer) setVisited(mergeServerMarkers(answer.markers));
+        setMarkersIn(true);
+      }
+      const others = Object.keys(load()).filter((name) => name !== current);
+      await Promise.all(others.map((name) => lookAtRef.current(name)));
     };
     void refresh();
-    const timer = setInterval(() => void refresh(), REFRESH_MS);
+    const timer = setInterval(() => void refresh(), pushed ? PUSHED_REFRESH_MS : REFRESH_MS);
     const onVisible = () => void refresh();
     document.addEventListener('visibilitychange', onVisible);
     return () => {
@@ -115,9 +218,25 @@ export function useRoomList(current: string, currentSeq: number | undefined, me:
       clearInterval(timer);
       document.removeEventListener('visibilitychange', onVisible);
     };
-  }, [current, me]);
+  }, [current, me, account, pushed]);
+
+  const othersKey = [...new Set([DEFAULT_ROOM, ...Object.keys(visited)])]
+    .filter((name) => name !== current)
+    .sort()
+    .join(' ');
+  const watchRef = useRef(watch);
+  watchRef.current = watch;
+  useEffect(() => watchRef.current(othersKey ? othersKey.split(' ') : []), [othersKey]);
+
+  const pushes: SidebarPushes = {
+    heads: (moved) => {
+      for (const { room, seq } of moved) if (room !== current && known.current[room]?.seq !== seq) void lookAtRef.current(room, seq);
+    },
+    read: (read) => setVisited(mergeServerMarkers([read])),
+  };
 
   const rooms = useMemo(() => {
+    // Private rooms and DMs are listed from the server (room-access.ts), under their titles, not here.
     const names = new Set([DEFAULT_ROOM, ...(isPrivateRoom(current) ? [] : [current]), ...Object.keys(visited)]);
     return [...names]
       .sort((a, b) => a.localeCompare(b))
@@ -133,7 +252,12 @@ export function useRoomList(current: string, currentSeq: number | undefined, me:
         };
       });
   }, [current, visited, heads]);
-  return { rooms, remove: (room) => setVisited(forget(room)) };
+  const remove = (room: string) => {
+    setVisited(forget(room));
+    unsentMarkers.delete(room);
+    if (account) void forgetRead(room).catch(() => undefined);
+  };
+  return { rooms, remove, readWhenOpened: opened ? readWhenOpened.seq : undefined, pushes };
 }
 
 /** How far a room has gone: its last seq, and the seqs of the unread messages among the newest that mention the user. */
@@ -146,10 +270,10 @@ interface RoomHead {
  * The room's head, and its unread mentions of `me`: the newest message first, then, when there are unread
  * ones the last look did not read, the newest of them (at most MENTIONS_READ). Undefined when it cannot be read.
  */
-async function readHead(room: string, read: number, me: string, before: RoomHead | undefined): Promise<RoomHead | undefined> {
-  const newest = await fetchHistory(room, undefined, 1).catch(() => undefined);
-  if (!newest) return undefined;
-  const seq = newest.messages.at(-1)?.seq ?? 0;
+async function readHead(room: string, read: number, me: string, before: RoomHead | undefined, pushedSeq?: number): Promise<RoomHead | undefined> {
+  const newest = pushedSeq === undefined ? await fetchHistory(room, undefined, 1).catch(() => undefined) : undefined;
+  if (pushedSeq === undefined && !newest) return undefined;
+  const seq = pushedSeq ?? newest?.messages.at(-1)?.seq ?? 0;
   if (seq <= read) return { seq, mentions: [] };
   if (before?.seq === seq) return before;
   const unread = await fetchHistory(room, undefined, Math.min(seq - read, MENTIONS_READ)).catch(() => undefined);

@@ -1,7 +1,7 @@
 // One room for a Preact component: the LiveRoom (log, outbox, connection) of the room, re-rendering the
 // component whenever what it shows changes.
 import { useEffect, useMemo, useReducer, useRef } from 'preact/hooks';
-import type { ChatMessage, PeopleState } from '../../server/protocol';
+import type { ChatMessage, PeopleState, RoomHead, RoomRead } from '../../server/protocol';
 import type { ConnectionState, RoomClosedReason } from './connection';
 import { LiveRoom } from './live-room';
 import { Outbox, type OutgoingMessage } from './outbox';
@@ -18,18 +18,36 @@ export interface RoomModel {
   people: PeopleState | undefined;
   /** The last seq the room's stream delivered. */
   lastSeq: number | undefined;
+  /** The epoch of the room's log (undefined until the first page). */
+  epoch: string | undefined;
   send(text: string): void;
   /** The user typed something: tells the room, at most every few seconds. */
   typing(): void;
   retry(clientId: string): void;
   discard(clientId: string): void;
   loadOlder(): Promise<void>;
+  /** Asks for the heads of these other rooms to be pushed (over WebSocket) to `pushed`. */
+  watch(rooms: readonly string[]): void;
 }
 
-export function useRoom(room: string, nick: string, onSessionLost: () => void, onRoomClosed: (reason: RoomClosedReason) => void = () => undefined): RoomModel {
+/** What the server pushes for the sidebar, over the room's WebSocket. */
+export interface SidebarPushes {
+  heads(heads: RoomHead[]): void;
+  read(read: RoomRead): void;
+}
+
+export function useRoom(
+  room: string,
+  nick: string,
+  onSessionLost: () => void,
+  pushes?: SidebarPushes,
+  onRoomClosed: (reason: RoomClosedReason) => void = () => undefined,
+): RoomModel {
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   const sessionLost = useRef(onSessionLost);
   sessionLost.current = onSessionLost;
+  const pushed = useRef(pushes);
+  pushed.current = pushes;
   const roomClosed = useRef(onRoomClosed);
   roomClosed.current = onRoomClosed;
   const live = useMemo(
@@ -38,6 +56,8 @@ export function useRoom(room: string, nick: string, onSessionLost: () => void, o
         changed: () => rerender(0),
         sessionLost: () => sessionLost.current(),
         roomClosed: (reason) => roomClosed.current(reason),
+        heads: (heads) => pushed.current?.heads(heads),
+        read: (read) => pushed.current?.read(read),
       }),
     [room, nick],
   );
@@ -56,10 +76,12 @@ export function useRoom(room: string, nick: string, onSessionLost: () => void, o
     loadingOlder: live.loadingOlder,
     people: live.people,
     lastSeq: live.cursor,
+    epoch: live.epoch,
     send: (text) => void live.send(text),
     typing: () => live.typing(),
     retry: (clientId) => live.retry(clientId),
     discard: (clientId) => live.discard(clientId),
     loadOlder: () => live.loadOlder(),
+    watch: (rooms) => live.watch(rooms),
   };
 }

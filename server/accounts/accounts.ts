@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../errors';
-import { ErrorCode, type PeopleState } from '../protocol';
+import { ErrorCode, type PeopleState, type RoomRead } from '../protocol';
 import { BoundedSlots, TokenBuckets, type BucketRate } from '../rate-limit';
 import { checkName, type CheckedName } from './names';
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, verifyPassword } from './passwords';
@@ -32,6 +32,8 @@ export interface Person {
 export interface SessionBound {
   /** The session was signed out or revoked: close. */
   sessionEnded(): void;
+  /** The account read a room further, on this device or another: a WebSocket tells its page. */
+  readMoved?(read: RoomRead): void;
 }
 
 /** A session just started: who, and the Set-Cookie value that hands its id to the browser. */
@@ -73,8 +75,10 @@ const TOUCH_EVERY_MS = 60_000;
 const MAX_AGENT_LENGTH = 200;
 
 export class Accounts {
-  /** The connections open for each session (by id), closed when it ends. */
-  private readonly bound = new Map<string, Set<SessionBound>>();
+  /** The connections open for each session (by id), closed when it ends, and whose session it is. */
+  private readonly bound = new Map<string, { userId: string; connections: Set<SessionBound> }>();
+  /** The ids of the sessions with connections here, per user: to tell every device of an account. */
+  private readonly boundSessions = new Map<string, Set<string>>();
   private readonly attemptsPerIp = new TokenBuckets(ATTEMPTS_PER_IP);
   private readonly attemptsPerNameAndIp = new TokenBuckets(ATTEMPTS_PER_NAME_AND_IP);
   private readonly attemptsPerName = new TokenBuckets(ATTEMPTS_PER_NAME);
@@ -211,9 +215,29 @@ export class Accounts {
     return sessionCookie(current, req, this.options.trustProxy, Math.floor(this.options.sessionIdleMs / 1000));
   }
 
-  /** Removes a bounded batch of expired sessions and of guests left without one, where the store needs it done. */
-  async sweep(): Promise<number> {
-    return (await this.store.sweepExpired?.(this.now(), SWEEP_BATCH)) ?? 0;
+  /** Removes a bounded batch of expired sessions and of guests left without one. */
+  sweep(): Promise<number> {
+    return this.store.sweepExpired(this.now(), SWEEP_BATCH);
+  }
+
+  /**
+   * Closes the connections whose session has ended elsewhere: signed out or revoked on another instance (which
+   * closed only its own connections), or expired. Asks the store about every session with a connection here,
+   * RECHECK_BATCH at a time; returns how many sessions it found ended.
+   */
+  async recheckConnections(): Promise<number> {
+    const ids = [...this.bound.keys()];
+    let ended = 0;
+    for (let start = 0; start < ids.length; start += RECHECK_BATCH) {
+      const batch = ids.slice(start, start + RECHECK_BATCH);
+      const live = await this.store.liveSessions(batch, this.now());
+      for (const id of batch) {
+        if (live.has(id)) continue;
+        ended++;
+        this.closeConnections(id);
+      }
+    }
+    return ended;
   }
 
   /** `state` with the present names that are accounts' (as far as this instance has seen them) in `accounts`. */
@@ -224,24 +248,47 @@ export class Accounts {
 
   /** `connection` closes when `session` ends. */
   attach(session: Session, connection: SessionBound): void {
-    let connections = this.bound.get(session.id);
-    if (!connections) this.bound.set(session.id, (connections = new Set()));
-    connections.add(connection);
+    let entry = this.bound.get(session.id);
+    if (!entry) this.bound.set(session.id, (entry = { userId: session.userId, connections: new Set() }));
+    entry.connections.add(connection);
+    let sessions = this.boundSessions.get(session.userId);
+    if (!sessions) this.boundSessions.set(session.userId, (sessions = new Set()));
+    sessions.add(session.id);
   }
 
   detach(session: Session, connection: SessionBound): void {
-    const connections = this.bound.get(session.id);
-    if (!connections?.delete(connection)) return;
-    if (connections.size === 0) this.bound.delete(session.id);
+    const entry = this.bound.get(session.id);
+    if (!entry?.connections.delete(connection) || entry.connections.size > 0) return;
+    this.forgetBound(session.id);
+  }
+
+  /** Tells every connection of the account here (each of its devices) that it read `read.room` up to `read.seq`. */
+  readMoved(userId: string, read: RoomRead): void {
+    for (const sessionId of this.boundSessions.get(userId) ?? []) {
+      for (const connection of this.bound.get(sessionId)?.connections ?? []) connection.readMoved?.(read);
+    }
+  }
+
+  /** Forgets the session's connections (closed, or to be closed); returns them. */
+  private forgetBound(sessionId: string): Set<SessionBound> {
+    const entry = this.bound.get(sessionId);
+    if (!entry) return new Set();
+    this.bound.delete(sessionId);
+    const sessions = this.boundSessions.get(entry.userId);
+    sessions?.delete(sessionId);
+    if (sessions?.size === 0) this.boundSessions.delete(entry.userId);
+    return entry.connections;
   }
 
   /** Removes the session (and a guest's name with it) and closes its connections on this instance. */
   private async end(session: Session): Promise<void> {
     await this.store.removeSession(session.id);
     if (session.guest) await this.store.removeGuest(session.userId);
-    const connections = this.bound.get(session.id);
-    this.bound.delete(session.id);
-    for (const connection of connections ?? []) connection.sessionEnded();
+    this.closeConnections(session.id);
+  }
+
+  private closeConnections(sessionId: string): void {
+    for (const connection of this.forgetBound(sessionId)) connection.sessionEnded();
   }
 
   private async forget(record: SessionRecord): Promise<void> {
@@ -326,6 +373,9 @@ export class Accounts {
 
 /** Sessions and users one sweep looks at, each: a short write transaction, whatever the store holds. */
 const SWEEP_BATCH = 1000;
+
+/** Sessions one liveSessions query asks about. */
+const RECHECK_BATCH = 1000;
 
 /** How many names markAccounts remembers. */
 const MAX_REMEMBERED_NAMES = 100_000;

@@ -2,10 +2,7 @@
 // claimed in the same transaction that checks it is free, so two sign-ups of one name cannot both win.
 import type { Database, RootDatabase } from 'lmdb';
 import { StoreUnavailableError } from '../store/store';
-import type { AccountStore, SessionRecord, UserRecord } from './store';
-
-/** How old a guest must be before sweepExpired removes it for having no session. */
-const NEW_GUEST_GRACE_MS = 60_000;
+import { NEW_GUEST_GRACE_MS, type AccountStore, type ReadMarker, type SessionRecord, type UserRecord } from './store';
 
 export class EmbeddedAccountStore implements AccountStore {
   /** id -> user */
@@ -16,6 +13,8 @@ export class EmbeddedAccountStore implements AccountStore {
   private readonly sessions: Database<SessionRecord, string>;
   /** [user id, hash] -> true: a user's sessions. */
   private readonly userSessions: Database<true, [string, string]>;
+  /** [user id, room] -> where the user stopped reading it */
+  private readonly readMarkersDb: Database<ReadMarker, [string, string]>;
 
   constructor(
     private readonly root: RootDatabase,
@@ -26,6 +25,7 @@ export class EmbeddedAccountStore implements AccountStore {
     this.nameKeys = root.openDB({ name: 'nameKeys' });
     this.sessions = root.openDB({ name: 'sessions' });
     this.userSessions = root.openDB({ name: 'userSessions' });
+    this.readMarkersDb = root.openDB({ name: 'readMarkers' });
   }
 
   addUser(user: UserRecord): Promise<UserRecord | undefined> {
@@ -83,6 +83,10 @@ export class EmbeddedAccountStore implements AccountStore {
     });
   }
 
+  async liveSessions(hashes: readonly string[], now: number): Promise<Set<string>> {
+    return this.read(() => new Set(hashes.filter((hash) => (this.sessions.get(hash)?.expiresAt ?? 0) > now)));
+  }
+
   removeSession(hash: string): Promise<boolean> {
     return this.write(() => {
       const session = this.sessions.get(hash);
@@ -110,7 +114,6 @@ export class EmbeddedAccountStore implements AccountStore {
       this.sessionSweepFrom = sessions.length < maxRecords ? '' : `${sessions.at(-1)?.key ?? ''}\u0000`;
       const users = Array.from(this.users.getRange({ start: this.userSweepFrom, limit: maxRecords }));
       for (const { key, value } of users) {
-        // A guest is stored a moment before its session (see Accounts.startGuest): a new one is left alone.
         if (value.passwordHash !== undefined || value.createdAt > now - NEW_GUEST_GRACE_MS) continue;
         if (Array.from(this.userSessions.getKeys({ start: [key, ''], end: [key, '\uffff'], limit: 1 })).length > 0) continue;
         this.users.removeSync(key);
@@ -120,6 +123,29 @@ export class EmbeddedAccountStore implements AccountStore {
       this.userSweepFrom = users.length < maxRecords ? '' : `${users.at(-1)?.key ?? ''}\u0000`;
       return removed;
     });
+  }
+
+  setReadMarker(userId: string, marker: ReadMarker, keep: number): Promise<ReadMarker> {
+    return this.write(() => {
+      const previous = this.readMarkersDb.get([userId, marker.room]);
+      const stored = previous && previous.epoch === marker.epoch && previous.seq > marker.seq ? { ...marker, seq: previous.seq } : marker;
+      this.readMarkersDb.putSync([userId, marker.room], stored);
+      const markers = this.markersOf(userId);
+      for (const old of markers.slice(keep)) this.readMarkersDb.removeSync([userId, old.room]);
+      return stored;
+    });
+  }
+
+  async readMarkers(userId: string): Promise<ReadMarker[]> {
+    return this.read(() => this.markersOf(userId));
+  }
+
+  async removeReadMarker(userId: string, room: string): Promise<void> {
+    await this.write(() => this.readMarkersDb.removeSync([userId, room]));
+  }
+
+  private markersOf(userId: string): ReadMarker[] {
+    return Array.from(this.readMarkersDb.getRange({ start: [userId, ''], end: [userId, '\uffff'] }), ({ value }) => value).sort((a, b) => b.at - a.at);
   }
 
   private read<T>(reader: () => T): T {

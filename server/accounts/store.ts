@@ -31,6 +31,15 @@ export interface SessionRecord {
   agent: string;
 }
 
+/** Where an account stopped reading a room: the last seq it read, in which epoch of the log, and when. */
+export interface ReadMarker {
+  room: string;
+  seq: number;
+  epoch: string;
+  /** When it last moved (ms since the epoch): the markers kept are the most recently moved. */
+  at: number;
+}
+
 export interface AccountStore {
   /** Adds `user`, unless another holds its nameKey: then it adds nothing and returns that holder. */
   addUser(user: UserRecord): Promise<UserRecord | undefined>;
@@ -45,10 +54,28 @@ export interface AccountStore {
   sessionsOf(userId: string): Promise<SessionRecord[]>;
   /** Removes a session; false if there was none. */
   removeSession(hash: string): Promise<boolean>;
+  /** Of `hashes`, the sessions that exist and have not expired by `now`. */
+  liveSessions(hashes: readonly string[], now: number): Promise<Set<string>>;
   /**
-   * Removes sessions expired by `now` and guests left with no session, looking at no more than `maxRecords` of
-   * each per call (the next call goes on from there); returns how many records it removed. Optional: MongoDB
-   * expires sessions by itself (a TTL index).
+   * Removes sessions expired by `now` and guests left with no session (older than NEW_GUEST_GRACE_MS), looking
+   * at no more than `maxRecords` of each per call (the next call goes on from there); returns how many records
+   * it removed.
    */
-  sweepExpired?(now: number, maxRecords: number): Promise<number>;
+  sweepExpired(now: number, maxRecords: number): Promise<number>;
+  /**
+   * Moves the user's marker in `marker.room` on to `marker.seq` (never back, within one epoch; a marker of
+   * another epoch is replaced), and keeps at most `keep` markers for the user, dropping the least recently
+   * moved. Returns the marker as stored.
+   */
+  setReadMarker(userId: string, marker: ReadMarker, keep: number): Promise<ReadMarker>;
+  /** The user's markers, the most recently moved first. */
+  readMarkers(userId: string): Promise<ReadMarker[]>;
+  /** Forgets the user's marker in `room` (nothing if there is none). */
+  removeReadMarker(userId: string, room: string): Promise<void>;
 }
+
+/**
+ * How old a guest must be before sweepExpired removes it for having no session: a guest is stored a moment
+ * before its session (see Accounts.startGuest), and a new one is left alone.
+ */
+export const NEW_GUEST_GRACE_MS = 60_000;

@@ -8,8 +8,9 @@ import { WebSocket, type RawData } from 'ws';
 import type { Session, SessionBound } from '../accounts/accounts';
 import type { AppContext } from '../context';
 import { ApiError, reportRefusal, validate } from '../errors';
+import { HeadWatch } from '../head-watch';
 import type { EncodedBatch, RoomReader } from '../hub';
-import { CloseCode, ErrorCode, type AccessEndedReason, type ServerFrame } from '../protocol';
+import { CloseCode, ErrorCode, type AccessEndedReason, type RoomRead, type ServerFrame } from '../protocol';
 import { roomAccess } from '../rooms/access';
 import type { RoomReader as RoomAccessReader } from '../rooms/rooms';
 import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
@@ -166,6 +167,10 @@ export class SocketSession implements SessionBound {
    */
   private overBudget: ArrivedFrame[] | undefined;
   private overBudgetTimer: NodeJS.Timeout | undefined;
+  /** The rooms whose heads it is told of (a `watch` frame); undefined until it asks. */
+  private headWatch: HeadWatch | undefined;
+  /** Counts the `watch` frames, each checked against roomAccess before it takes effect: the last one wins. */
+  private watchTurns = 0;
 
   constructor(
     private readonly ctx: AppContext,
@@ -190,6 +195,11 @@ export class SocketSession implements SessionBound {
     if (!this.follows(subscription)) return;
     this.unsubscribe(room);
     this.send({ type: 'access_ended', room, reason });
+  }
+
+  /** The account read a room further (here or on another device): the page's sidebar counts from there. */
+  readMoved(read: RoomRead): void {
+    this.send({ type: 'read', ...read });
   }
 
   /** Signed out or revoked: close (4001), so that the client knows at once. */
@@ -380,6 +390,8 @@ export class SocketSession implements SessionBound {
           return this.send({ type: 'pong' });
         case 'typing':
           return await this.signalTyping(frame.room);
+        case 'watch':
+          return await this.watchHeads(frame.rooms);
       }
     } catch (error) {
       this.sendError(error, frame?.type ?? 'unreadable', frame ? namedIn(frame) : namedInSend(json));
@@ -398,6 +410,29 @@ export class SocketSession implements SessionBound {
       if (error instanceof ApiError && (error.code === ErrorCode.rateLimited || error.code === ErrorCode.muted)) return;
       throw error;
     }
+  }
+
+  /**
+   * Watches the heads of those of `rooms` this session may read: a room it may not read (a private room it is
+   * not in, or none) is left out without a word, as one that does not exist, so a head never tells of it.
+   */
+  private async watchHeads(rooms: readonly string[]): Promise<void> {
+    // A later `watch` replaces this one, even if its checks finish first.
+    const turn = ++this.watchTurns;
+    const readable: string[] = [];
+    for (const room of rooms) {
+      const allowed = await roomAccess(this.ctx, this.session, room).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof ApiError && (error.code === ErrorCode.notFound || error.code === ErrorCode.banned)) return false;
+          throw error;
+        },
+      );
+      if (allowed) readable.push(room);
+    }
+    if (turn !== this.watchTurns || this.ws.readyState !== this.ws.OPEN) return;
+    this.headWatch ??= new HeadWatch(this.ctx.hub, this.ctx.store, (heads) => this.send(heads));
+    this.headWatch.set(readable);
   }
 
   /** Answers a frame that failed with an error frame naming what the frame named. */
@@ -590,6 +625,7 @@ export class SocketSession implements SessionBound {
 
   private closed(): void {
     for (const { room } of this.subscriptions) this.unsubscribe(room);
+    this.headWatch?.close();
   }
 }
 

@@ -26,12 +26,18 @@ interface QueuedAppend {
   reject: (error: Error) => void;
 }
 
+/**
+ * Named databases the environment may hold: the log's, the accounts' and the rooms' (13 now), with room for more.
+ * LMDB's default is 12, and opening one past it fails (MDB_DBS_FULL).
+ */
+const MAX_DATABASES = 32;
+
 /** Opens (or creates) the store under `dir`, which no other process may use meanwhile (see data-dir-lock.ts). */
 export function openEmbeddedStore(dir: string): EmbeddedStore {
   mkdirSync(dir, { recursive: true });
   const lock = lockDataDir(dir);
   try {
-    return new EmbeddedStore(open({ path: `${dir}/parley.lmdb` }), lock);
+    return new EmbeddedStore(open({ path: `${dir}/parley.lmdb`, maxDbs: MAX_DATABASES }), lock);
   } catch (error) {
     lock.release();
     throw error;

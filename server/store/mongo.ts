@@ -11,7 +11,6 @@ import {
   Binary,
   MongoClient,
   ReadPreference,
-  type ObjectId,
   type ChangeStream,
   type ChangeStreamDocument,
   type ChangeStreamOptions,
@@ -19,13 +18,12 @@ import {
   type CollectionOptions,
   type Db,
   type ResumeToken,
-  type Timestamp,
 } from 'mongodb';
 import type { Logger } from 'pino';
 import { createAccountIndexes, MongoAccountStore } from '../accounts/mongo-store';
 import { createRoomIndexes, MongoRoomStore } from '../rooms/mongo-store';
 import type { ChatMessage } from '../protocol';
-import { ChangeFeedState, type FeedRecovery } from './mongo-feed';
+import { ChangeFeedState, type FeedRecovery, type MessageDocument } from './mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeError, describeStartupError, READING_URI, type Deployment } from './mongo-errors';
 import { databaseNameOf, redactUri } from './mongo-uri';
 import { RecentMap } from './recent-map';
@@ -49,13 +47,6 @@ const FOREIGN_WRITER_WARNING_MS = 60_000;
 /** How many rooms' heads are cached; a room not written for a while reads its head again. */
 const CACHED_HEADS = 10_000;
 const FEED_PIPELINE = [{ $match: { operationType: { $in: ['insert', 'drop', 'rename', 'dropDatabase', 'invalidate'] } } }];
-
-/**
- * A stored message. New ones have `_id` {room, seq}: the unique index every collection has makes the seq
- * unique even in a `messages` collection MongoDB re-created without Parley's indexes (after a wipe).
- * Older ones keep their ObjectId, and room_seq keeps them unique. Every read projects `_id` away.
- */
-type MessageDocument = ChatMessage & { _id?: { room: string; seq: number } | ObjectId };
 
 interface MetaDocument {
   _id: string;
@@ -136,9 +127,7 @@ export class MongoStore implements Store {
   private readonly feed = new ChangeFeedState();
   /** Whether a change stream feeds the hub (replica set, sharded cluster) or this process does (standalone). */
   private readonly watching: boolean;
-  private changeStream: ChangeStream<ChatMessage, ChangeStreamDocument<ChatMessage>> | undefined;
-  /** Where the feed starts before the stream has a position: the cluster time when the store was set up. */
-  private feedStart: Timestamp | undefined;
+  private changeStream: ChangeStream<MessageDocument, ChangeStreamDocument<MessageDocument>> | undefined;
   /** The stream's position after its last batch (the post-batch resume token): a reopened stream goes on from it. */
   private resumeToken: ResumeToken | undefined;
   /** The last write MongoDB did not confirm, until one is: /readyz answers 503 meanwhile. */
@@ -214,14 +203,15 @@ export class MongoStore implements Store {
       await this.meta.updateOne({ _id: 'epoch', value: found.value }, renew, timeLimit);
     }
     // Read in a session to learn the cluster time now: the feed starts from there, not from whenever the
-    // change stream's first aggregate reaches the server, or a message stored in between would be missed.
+    // change stream's first aggregate reaches the server, or a message stored in between would be missed;
+    // and what the stream still carries from before is of a replaced log, or in what readers read (beginEpoch).
     const session = this.client.startSession();
     try {
       const epochDoc = await this.meta.findOne({ _id: 'epoch' }, { session, ...timeLimit });
       if (!epochDoc) throw new Error('the epoch document is gone');
       this.epoch = epochDoc.value;
       this.messagesUuid = epochDoc.messages;
-      this.feedStart = session.operationTime;
+      this.feed.beginEpoch(session.operationTime);
     } finally {
       await session.endSession();
     }
@@ -460,7 +450,6 @@ export class MongoStore implements Store {
       this.logger?.warn({ reason }, 'the MongoDB message log was wiped; setting it up again (new epoch)');
       this.notEstablished = `the message log is being set up again: ${reason}`;
       this.heads.clear();
-      this.feed.forget();
       try {
         await this.establish(wipedEpoch);
       } catch (error) {
@@ -531,10 +520,10 @@ export class MongoStore implements Store {
    * logged and read as a lost position, so the loop goes on and readers read the store.
    */
   private async followStream(from: 'position' | 'now', opened: () => void, openedBefore: boolean): Promise<FeedRecovery> {
-    let stream: ChangeStream<ChatMessage, ChangeStreamDocument<ChatMessage>> | undefined;
+    let stream: ChangeStream<MessageDocument, ChangeStreamDocument<MessageDocument>> | undefined;
     let streamFailed = false;
     try {
-      stream = this.messages.watch<ChatMessage, ChangeStreamDocument<ChatMessage>>(FEED_PIPELINE, this.streamOptions(from));
+      stream = this.messages.watch(FEED_PIPELINE, this.streamOptions(from));
       this.changeStream = stream;
       return await this.readStream(stream, from === 'now', opened, () => (streamFailed = true));
     } catch (error) {
@@ -551,13 +540,15 @@ export class MongoStore implements Store {
   }
 
   /**
-   * Where a stream opens: after its last position; at the cluster time the store was set up, when it has
-   * none yet; with no start option after the position was lost (the `missed` gap is signalled once it is open).
+   * Where a stream opens: after its last position; at the cluster time the epoch was set up, when it has
+   * none in this epoch; with no start option after the position was lost (the `missed` gap is signalled
+   * once it is open).
    */
   private streamOptions(from: 'position' | 'now'): ChangeStreamOptions {
     if (from === 'now') return {};
     if (this.resumeToken) return { resumeAfter: this.resumeToken };
-    return this.feedStart ? { startAtOperationTime: this.feedStart } : {};
+    const start = this.feed.epochStart;
+    return start ? { startAtOperationTime: start } : {};
   }
 
   /**
@@ -566,7 +557,7 @@ export class MongoStore implements Store {
    * aggregate, which sets a position (the driver's resumeTokenChanged), or once it handed on an event.
    */
   private async readStream(
-    stream: ChangeStream<ChatMessage, ChangeStreamDocument<ChatMessage>>,
+    stream: ChangeStream<MessageDocument, ChangeStreamDocument<MessageDocument>>,
     afterGap: boolean,
     opened: () => void,
     streamFailed: () => void,
@@ -605,9 +596,15 @@ export class MongoStore implements Store {
       for (const message of step.messages) this.heads.set(message.room, Math.max(this.heads.get(message.room) ?? 0, message.seq));
       if (step.messages.length > 0) this.emit(step.messages);
       this.resumeToken = stream.resumeToken ?? this.resumeToken;
-      if (step.wiped) {
-        await this.reestablish(step.wiped, this.epoch);
-        return { action: 'restart', delayMs: 0, reason: step.wiped };
+      if (step.wiped) await this.reestablish(step.wiped, this.epoch);
+      const ended = step.wiped ?? step.outlived;
+      if (ended) {
+        // The log this stream followed is gone, and the stream with it. It reopens at the start of the
+        // epoch that replaced the log (set up just now, or before, by an append or a health check that
+        // found the wipe first): all of the new log, none of the old, and no gap. While the log is not
+        // set up again there is no such start: from now, with a gap, as after a lost position.
+        this.resumeToken = undefined;
+        return { action: this.notEstablished === undefined ? 'resume' : 'restart', delayMs: 0, reason: ended };
       }
       if (!first && stream.closed) return this.feed.closed();
     }

@@ -8,7 +8,7 @@ import type { ConnectionState, RoomClosedReason } from '../connection';
 import { usePrivateRooms, useRoomAccess } from '../room-access';
 import { useAlertSetting, useMentionAlerts } from '../notifications';
 import { useRoomList } from '../rooms';
-import { useRoom } from '../use-room';
+import { useRoom, type SidebarPushes } from '../use-room';
 import { AccountMenu } from './account-menu';
 import { Composer } from './composer';
 import { MemberList } from './member-list';
@@ -31,7 +31,13 @@ interface Props {
 }
 
 export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost, onRoomClosed }: Props) {
-  const model = useRoom(room, session.nick, onSessionLost, onRoomClosed);
+  // The sidebar's pushes come over the room's connection, which exists before the sidebar's hook: a bridge.
+  const sidebarPushes = useRef<SidebarPushes | undefined>(undefined);
+  const bridge = useMemo<SidebarPushes>(
+    () => ({ heads: (heads) => sidebarPushes.current?.heads(heads), read: (read) => sidebarPushes.current?.read(read) }),
+    [],
+  );
+  const model = useRoom(room, session.nick, onSessionLost, bridge, onRoomClosed);
   // The room's standing: its title, and your role and mute in it. `access.info?.moderate` says whether you moderate.
   const access = useRoomAccess(room, session.nick);
   const privateRooms = usePrivateRooms(session.guest, session.nick);
@@ -45,7 +51,8 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   useEffect(() => {
     if (awaitingOwnership && !sending) refreshAccess();
   }, [awaitingOwnership, sending, refreshAccess]);
-  const roomList = useRoomList(room, model.lastSeq, session.nick);
+  const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest, model.watch, model.connection === 'live-ws');
+  sidebarPushes.current = roomList.pushes;
   const alerts = useAlertSetting();
   useMentionAlerts(room, model.messages, model.loaded, session.nick);
   const [sidebarOpen, setSidebarOpen] = useState(false);
@@ -173,7 +180,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             {accountOpen && <AccountMenu session={session} onChangeNick={onChangeNick} onSignedOut={onSignedOut} onClose={closeAccount} />}
           </div>
         </header>
-        <MessageList room={room} model={model} me={session.nick} />
+        <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} />
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>

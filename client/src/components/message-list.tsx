@@ -1,5 +1,6 @@
 // The room's messages, oldest at the top: grouped by author, with older pages loaded on demand and
 // your own unacknowledged messages shown greyed at the bottom until the server has them.
+import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ChatMessage } from '../../../server/protocol';
 import type { OutgoingMessage } from '../outbox';
@@ -10,9 +11,20 @@ import { MentionNames, MessageText } from './message-text';
 /** Messages from one author within this long of each other share one header. */
 const GROUP_GAP_MS = 5 * 60_000;
 
-export function MessageList({ room, model, me }: { room: string; model: RoomModel; me: string }) {
+interface Props {
+  room: string;
+  model: RoomModel;
+  me: string;
+  /** Where the person had stopped reading when the room opened: a "new messages" line follows it. */
+  readWhenOpened: number | undefined;
+}
+
+export function MessageList({ room, model, me, readWhenOpened }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
+  const newLine = useNewMessagesLine(model, me, readWhenOpened);
+  /** The line has been scrolled to (once, when it first shows). */
+  const shownLine = useRef(false);
   /**
    * Distance from the bottom before an older page is added, and the first seq shown then: once the page
    * is in (the first seq changed), the scroll position is set back to that distance, keeping the reader's place.
@@ -30,7 +42,14 @@ export function MessageList({ room, model, me }: { room: string; model: RoomMode
   useLayoutEffect(() => {
     const el = scroller.current;
     if (!el) return;
-    if (anchor.current !== undefined) {
+    const line = el.querySelector<HTMLElement>('.new-messages-line');
+    if (line && !shownLine.current) {
+      // Open where the person stopped reading: the line near the top, the unread messages below it.
+      shownLine.current = true;
+      el.scrollTop += line.getBoundingClientRect().top - el.getBoundingClientRect().top - LINE_MARGIN_PX;
+      atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+      seenSeq.current = lastSeq;
+    } else if (anchor.current !== undefined) {
       if (anchor.current.firstSeq !== firstSeq) {
         el.scrollTop = el.scrollHeight - anchor.current.fromBottom;
         anchor.current = undefined;
@@ -100,8 +119,15 @@ export function MessageList({ room, model, me }: { room: string; model: RoomMode
             <p class="room-start">This is the start of #{room}.</p>
           )}
           {!model.loaded && <p class="room-start">Loading messages…</p>}
-          {groupByAuthor(model.messages).map((group) => (
-            <MessageGroup key={group[0]?.seq} messages={group} me={me} now={now} />
+          {groupByAuthor(model.messages, newLine).map((group) => (
+            <Fragment key={group[0]?.seq}>
+              {group[0]?.seq === newLine && (
+                <div class="new-messages-line" role="separator" aria-label="New messages">
+                  <span>New messages</span>
+                </div>
+              )}
+              <MessageGroup messages={group} me={me} now={now} />
+            </Fragment>
           ))}
           {model.outgoing.map((entry) => (
             <Outgoing key={entry.clientId} entry={entry} retry={model.retry} discard={model.discard} />
@@ -198,6 +224,25 @@ function useNow(everyMs: number): number {
   return now;
 }
 
+/** Room left above the "new messages" line when the room opens at it, so that the message before shows a little. */
+const LINE_MARGIN_PX = 48;
+
+/**
+ * The seq of the first message that was unread when the room opened (after `readWhenOpened`, from someone else,
+ * and already in the log then), which the "new messages" line goes before; undefined for none. Decided once,
+ * when the room's first page and the marker are both in: messages that arrive while the room is open are read
+ * as they come, and draw no line.
+ */
+function useNewMessagesLine(model: RoomModel, me: string, readWhenOpened: number | undefined): number | undefined {
+  const unreadWhenOpened = useRef<{ after: number; upTo: number } | null>(null);
+  if (unreadWhenOpened.current === null && model.loaded && readWhenOpened !== undefined) {
+    unreadWhenOpened.current = { after: readWhenOpened, upTo: model.lastSeq ?? 0 };
+  }
+  const unread = unreadWhenOpened.current;
+  if (!unread) return undefined;
+  return model.messages.find((message) => message.seq > unread.after && message.seq <= unread.upTo && message.author !== me)?.seq;
+}
+
 /** How many of `messages` (in seq order) come after `seq`. */
 function countAfter(messages: readonly ChatMessage[], seq: number): number {
   let count = 0;
@@ -205,12 +250,14 @@ function countAfter(messages: readonly ChatMessage[], seq: number): number {
   return count;
 }
 
-function groupByAuthor(messages: readonly ChatMessage[]): ChatMessage[][] {
+/** Runs of messages from one author, close in time; a new run starts at `breakAt` (the "new messages" line). */
+function groupByAuthor(messages: readonly ChatMessage[], breakAt: number | undefined): ChatMessage[][] {
   const groups: ChatMessage[][] = [];
   for (const message of messages) {
     const group = groups.at(-1);
     const previous = group?.at(-1);
-    if (group && previous && previous.author === message.author && previous.account === message.account && message.at - previous.at < GROUP_GAP_MS) {
+    const sameRun = previous && previous.author === message.author && previous.account === message.account && message.at - previous.at < GROUP_GAP_MS;
+    if (group && sameRun && message.seq !== breakAt) {
       group.push(message);
     } else {
       groups.push([message]);
