@@ -84,3 +84,53 @@ test("a moderator's ban takes the room from the banned person's open page", asyn
   const serious = (await new AxeBuilder({ page: olga }).exclude('.author').analyze()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
 });
+
+test('a private room: create, invite by name, a muted member is told so, a removed one loses the room', async ({ parley, openPage }) => {
+  const { page: olga } = await openPage();
+  const { page: mia } = await openPage();
+  const { page: gus } = await openPage();
+  await signUpAt(olga, parley.url, 'Olga');
+  await signUpAt(mia, parley.url, 'Mia');
+  // A guest is told that private rooms need an account, and offered neither form.
+  await gus.goto(parley.url);
+  await gus.locator('#nick').fill('gus');
+  await gus.locator('#nick').press('Enter');
+  await expectLive(gus);
+  await expect(gus.locator('.private-rooms')).toContainText('Guests cannot join private rooms or send direct messages');
+  await expect(gus.getByRole('button', { name: 'New private room' })).toHaveCount(0);
+
+  await olga.getByRole('button', { name: 'New private room' }).click();
+  await olga.getByLabel('Title of the new private room').fill('Launch plans');
+  await olga.getByLabel('Title of the new private room').press('Enter');
+  await expect(olga.locator('.room-title')).toHaveText('🔒Private room Launch plans');
+  await olga.getByRole('button', { name: 'Invite' }).click();
+  await olga.getByLabel('Username to invite').fill('nobody');
+  await olga.getByLabel('Username to invite').press('Enter');
+  await expect(olga.locator('#invite-error')).toHaveText('No account is called "nobody" (guests cannot join private rooms).');
+  await olga.getByLabel('Username to invite').fill('mia');
+  await olga.getByLabel('Username to invite').press('Enter');
+  await expect(olga.locator('.members li')).toHaveText([/^Mia/, /^Olga \(you\) owner/]);
+  const roomUrl = olga.url();
+
+  await mia.goto(roomUrl);
+  await expectLive(mia);
+  await expect(mia.locator('.room-title')).toHaveText('🔒Private room Launch plans');
+  await sendMessage(mia, 'Count me in');
+  await olga.locator('.members').getByRole('button', { name: 'Moderate Mia' }).click();
+  await olga.getByRole('group', { name: 'Actions on Mia' }).getByRole('button', { name: 'Mute' }).click();
+  await expect(olga.locator('.members li').first()).toContainText('muted');
+  await olga.screenshot({ path: `${SHOTS}/private-room.png` });
+  // Mia's page learns of the mute at its next look (every 15 s, or on opening the room): reopen it.
+  await mia.reload();
+  await expect(mia.getByText('A moderator muted you in this room: you can read it, but not post.')).toBeVisible();
+  await expect(mia.locator('#composer-input')).toHaveCount(0);
+  // The private room is listed once, under its title, not among the public rooms by its id.
+  await expect(mia.locator('nav[aria-labelledby="rooms-heading"] .room-list li')).toHaveText(['# lobby']);
+  await expect(privateList(mia)).toHaveText(['🔒 Private room Launch plans']);
+  await mia.screenshot({ path: `${SHOTS}/muted.png` });
+
+  await olga.locator('.members').getByRole('button', { name: 'Moderate Mia' }).click();
+  await olga.getByRole('group', { name: 'Actions on Mia' }).getByRole('button', { name: 'Remove from room' }).click();
+  await expect(mia.getByRole('heading', { name: 'You are no longer in this room' })).toBeVisible();
+  await expect(olga.locator('.members li')).toHaveText([/^Olga/]);
+});

@@ -53,6 +53,8 @@ function save(rooms: Record<string, Visited>): void {
 /** Records that `room` is open and read up to `seq`; returns the visited rooms with it. */
 export function markRead(room: string, seq: number | undefined): Record<string, Visited> {
   const rooms = load();
+  // Private rooms and DMs are listed from the server (room-access.ts), under their titles, not here.
+  if (isPrivateRoom(room)) return rooms;
   const previous = rooms[room];
   rooms[room] = { read: Math.max(previous?.read ?? 0, seq ?? 0), at: Date.now() };
   save(rooms);
@@ -236,7 +238,6 @@ export function useRoomList(
   };
 
   const rooms = useMemo(() => {
-    // Private rooms and DMs are listed from the server (room-access.ts), under their titles, not here.
     const names = new Set([DEFAULT_ROOM, ...(isPrivateRoom(current) ? [] : [current]), ...Object.keys(visited)]);
     return [...names]
       .sort((a, b) => a.localeCompare(b))
