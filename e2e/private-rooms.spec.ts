@@ -120,8 +120,8 @@ test('a private room: create, invite by name, a muted member is told so, a remov
   await olga.getByRole('group', { name: 'Actions on Mia' }).getByRole('button', { name: 'Mute' }).click();
   await expect(olga.locator('.members li').first()).toContainText('muted');
   await olga.screenshot({ path: `${SHOTS}/private-room.png` });
-  // Mia's page learns of the mute at its next look (every 15 s, or on opening the room): reopen it.
-  await mia.reload();
+  // Mia's page learns of the mute at its next look (every 15 s), or at once when a send of hers is refused.
+  await sendMessage(mia, 'One more thing', { waitForAck: false });
   await expect(mia.getByText('A moderator muted you in this room: you can read it, but not post.')).toBeVisible();
   await expect(mia.locator('#composer-input')).toHaveCount(0);
   // The private room is listed once, under its title, not among the public rooms by its id.

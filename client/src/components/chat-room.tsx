@@ -51,6 +51,11 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   useEffect(() => {
     if (awaitingOwnership && !sending) refreshAccess();
   }, [awaitingOwnership, sending, refreshAccess]);
+  // A send refused as muted: the page learns of the mute now (else at its next look) and says so.
+  const refusedAsMuted = model.outgoing.some((message) => message.error?.code === 'muted');
+  useEffect(() => {
+    if (refusedAsMuted) refreshAccess();
+  }, [refusedAsMuted, refreshAccess]);
   const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest, model.watch, model.connection === 'live-ws');
   sidebarPushes.current = roomList.pushes;
   const alerts = useAlertSetting();
