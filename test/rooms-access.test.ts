@@ -8,8 +8,8 @@ import { autoCleanup, createSession, http, newClientId, signUp, startTestServer,
 
 autoCleanup();
 
-type Path = 'ws subscribe' | 'ws send' | 'GET /wait' | 'history' | 'people' | 'typing' | 'POST send';
-const PATHS: readonly Path[] = ['ws subscribe', 'ws send', 'GET /wait', 'history', 'people', 'typing', 'POST send'];
+type Path = 'ws subscribe' | 'ws send' | 'GET /wait' | 'history' | 'people' | 'typing' | 'POST send' | 'room info' | 'members';
+const PATHS: readonly Path[] = ['ws subscribe', 'ws send', 'GET /wait', 'history', 'people', 'typing', 'POST send', 'room info', 'members'];
 
 /** What a path answered: an HTTP status and body, or the WebSocket frame (see normalized). */
 interface Answer {
@@ -57,6 +57,10 @@ async function ask(url: string, wsUrl: string, path: Path, room: string, cookie:
       return answered(await http(url, 'GET', `/api/rooms/${encoded}/people`, as));
     case 'typing':
       return answered(await http(url, 'POST', `/api/rooms/${encoded}/typing`, as));
+    case 'room info':
+      return answered(await http(url, 'GET', `/api/rooms/${encoded}`, as));
+    case 'members':
+      return answered(await http(url, 'GET', `/api/rooms/${encoded}/members`, as));
     case 'POST send': {
       const answer = await http(url, 'POST', `/api/rooms/${encoded}/messages`, { ...as, json: { clientId: newClientId(), text: 'hello' } });
       return answered(answer.status < 300 ? { status: answer.status, body: null } : answer);
