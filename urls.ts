@@ -1,5 +1,7 @@
 // The whole surface of the server on one screen: every HTTP route and socket path, and what serves it.
 import { liveness, readiness } from './server/handlers/health';
+import type { Config } from './server/config';
+import { serveFile, uploadFile } from './server/handlers/files';
 import type { FastHandler, HttpHandler } from './server/handlers/http';
 import { readHistory, sendMessage } from './server/handlers/messages';
 import { metrics } from './server/handlers/metrics';
@@ -41,6 +43,15 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'put', path: '/api/rooms/:room/read', handler: moveReadMarker },
   { method: 'delete', path: '/api/rooms/:room/read', handler: removeReadMarker },
   { method: 'get', path: '/api/reads', handler: listReadMarkers },
+  { method: 'get', path: '/files/:id/:name', handler: serveFile },
+];
+
+/**
+ * Routes whose body is a file's bytes, not JSON: mounted before the JSON parser, each with its own bound on
+ * the body in place of MAX_FRAME_BYTES (`pattern` matches the path, without the query, for the body guard).
+ */
+export const uploadRoutes: readonly (HttpRoute & { pattern: RegExp; maxBody: (config: Config) => number })[] = [
+  { method: 'post', path: '/api/rooms/:room/files', pattern: /^\/api\/rooms\/[^/]+\/files$/, maxBody: (config) => config.maxFileBytes, handler: uploadFile },
 ];
 
 /** Served with the routes above, or alone on METRICS_PORT when it is set. */

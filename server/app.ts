@@ -11,16 +11,17 @@ import express, { type ErrorRequestHandler, type Express, type Request, type Req
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { clientPages, clientRedirects, fastRoutes, httpRoutes, metricsRoutes, socketRoutes, type HttpRoute } from '../urls';
+import { clientPages, clientRedirects, fastRoutes, httpRoutes, metricsRoutes, socketRoutes, uploadRoutes, type HttpRoute } from '../urls';
 import { Accounts } from './accounts/accounts';
 import { Rooms } from './rooms/rooms';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, reportRefusal, retryAfterHeader, toApiError } from './errors';
+import { sweepExpiredUploads, UploadsUnderWay } from './files/files';
 import { sendJson, type HeaderList } from './handlers/http';
 import { SessionSocket } from './handlers/socket';
 import { hostAllowed } from './hosts';
-import { capConnectionsPerIp, connectionTimeouts, RequestGuard, unknownHost } from './http-guard';
+import { capConnectionsPerIp, connectionTimeouts, RequestGuard, unknownHost, type BodyLimit } from './http-guard';
 import { Hub } from './hub';
 import { clientIp, ClientLimits } from './limits';
 import { Metrics } from './metrics';
@@ -79,6 +80,8 @@ const ACCOUNT_SWEEP_MS = 60_000;
  * instance closes this one's sockets and long-polls of that session within this long.
  */
 const SESSION_RECHECK_MS = 10_000;
+/** How often uploads no message took in time are swept. */
+const UPLOAD_SWEEP_MS = 60_000;
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<ParleyServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
@@ -95,7 +98,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     (room, state) => hub.broadcast(room, Buffer.from(JSON.stringify({ type: 'people', ...accounts.markAccounts(state) } satisfies ServerFrame))),
   );
   const rooms = new Rooms(store.rooms, accounts, config);
-  const ctx: AppContext = { config, store, hub, accounts, rooms, limits, logger, metrics, presence, writes, sockets };
+  const ctx: AppContext = { config, store, hub, accounts, rooms, limits, logger, metrics, presence, writes, sockets, uploads: new UploadsUnderWay() };
 
   const app = express();
   app.disable('x-powered-by');
@@ -105,6 +108,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const headers = securityHeaders(options.devCsp ?? false);
   app.use(headers);
   app.use(refuseForeignOrigins(config.allowedOrigins));
+  // Uploads read their body themselves, as it streams in: before the JSON parser, which would read it whole.
+  mountRoutes(app, ctx, uploadRoutes);
   app.use('/api', express.json({ limit: config.maxFrameBytes, verify: requireUtf8 }));
   mountRoutes(app, ctx, config.metricsListen ? httpRoutes : [...httpRoutes, ...metricsRoutes]);
   app.use('/api', (_req, _res, next) => next(new ApiError(ErrorCode.notFound, 'no such API route')));
@@ -131,7 +136,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       });
   };
   const admit = (req: IncomingMessage, res: ServerResponse) => {
-    if (guard.knownHost(req, res) && guard.bodyWithinLimit(req, res)) serve(req, res);
+    if (guard.knownHost(req, res) && guard.bodyWithinLimit(req, res, bodyLimit(req, config))) serve(req, res);
   };
   const server = createServer(connectionTimeouts(config), (req, res) => {
     // A request pipelined behind an answer still being written is served once that answer is out: a client
@@ -146,7 +151,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // A client that asks before it sends its body (Expect: 100-continue, as curl does past 1 KB) is invited to
   // send it only once the guard agrees, not by node at once.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!guard.knownHost(req, res) || !guard.bodyWithinLimit(req, res)) return;
+    if (!guard.knownHost(req, res) || !guard.bodyWithinLimit(req, res, bodyLimit(req, config))) return;
     res.writeContinue();
     serve(req, res);
   });
@@ -256,6 +261,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       .finally(() => (rechecking = false));
   }, SESSION_RECHECK_MS);
   sessionRecheck.unref();
+  // Uploads no message took within UPLOAD_TTL_MINUTES are removed, a batch at a time: disk stays bounded.
+  const uploadSweep = setInterval(() => {
+    sweepExpiredUploads(ctx).catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired uploads failed'));
+  }, UPLOAD_SWEEP_MS);
+  uploadSweep.unref();
   // One sweep closes the sockets that say nothing (see SocketSession.closeIfIdle) and those that do not read
   // (closeIfNotReading): a timer for all, not one each.
   const idleSweep = setInterval(
@@ -278,6 +288,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clearInterval(accountSweep);
       clearInterval(roomRecheck);
       clearInterval(sessionRecheck);
+      clearInterval(uploadSweep);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       metricsServer?.close();
       metricsServer?.closeAllConnections();
@@ -484,6 +495,15 @@ function refuseUpgrade(socket: Duplex, error: ApiError, metrics: Metrics): void 
 /** express.json's `verify`: a body that is not UTF-8 is refused (body-parser would decode it with U+FFFD). */
 function requireUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
   if (!isUtf8(body)) throw new Error('the request body is not valid UTF-8');
+}
+
+/** The most bytes the body of this request may have: an upload route's own bound, else MAX_FRAME_BYTES. */
+function bodyLimit(req: IncomingMessage, config: Config): BodyLimit {
+  const url = req.url ?? '/';
+  const mark = url.indexOf('?');
+  const path = mark === -1 ? url : url.slice(0, mark);
+  const upload = uploadRoutes.find((route) => route.method.toUpperCase() === req.method && route.pattern.test(path));
+  return upload ? { maxBytes: upload.maxBody(config), what: 'a file' } : { maxBytes: config.maxFrameBytes, what: 'a request body' };
 }
 
 /** The route of `fastRoutes` this URL names, with its query; undefined for everything express serves. */

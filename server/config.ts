@@ -2,7 +2,7 @@
 // A bad value stops the start with one line naming the variable.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_MAX_TEXT_LENGTH } from './protocol';
+import { DEFAULT_MAX_TEXT_LENGTH, MAX_FILE_IDS } from './protocol';
 import type { BucketRate } from './rate-limit';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -97,6 +97,11 @@ const settings = {
   INVITES_PER_MINUTE: { schema: integer(1, 1_000_000), default: '30', help: 'people one account may invite to private rooms per minute (and at once)' },
   DMS_PER_MINUTE: { schema: integer(1, 1_000_000), default: '10', help: 'direct messages one account may open per minute (and at once)' },
   MODERATIONS_PER_MINUTE: { schema: integer(1, 1_000_000), default: '60', help: 'mutes, bans and role changes one account may make per minute (and at once)' },
+  MAX_FILE_BYTES: { schema: integer(1, 1024 * 1024 * 1024), default: String(10 * 1024 * 1024), help: 'largest file one may upload, in bytes (refused with 413 from its Content-Length, or cut off once a body without one passes it); an upload must also arrive within REQUEST_TIMEOUT_MS' },
+  MAX_FILES_PER_MESSAGE: { schema: integer(1, MAX_FILE_IDS), default: '10', help: 'files one message may carry' },
+  MAX_USER_FILE_BYTES: { schema: integer(1, Number.MAX_SAFE_INTEGER), default: String(500 * 1024 * 1024), help: 'bytes of files one person (an account, or a guest) may hold in all; deleting messages frees theirs' },
+  MAX_PENDING_FILES: { schema: integer(1, 10_000), default: '20', help: 'uploads one person may have waiting to be sent with a message' },
+  UPLOAD_TTL_MINUTES: { schema: integer(1, 7 * 24 * 60), default: '60', help: 'an upload not sent with a message this long is removed' },
   METRICS_TOKEN: { schema: z.string().regex(/^\S{16,}$/, 'must be at least 16 characters, without spaces').optional(), default: undefined, help: 'when set, GET /metrics needs Authorization: Bearer <this token>' },
   METRICS_PORT: { schema: integer(0, 65535).optional(), default: undefined, help: 'when set, /metrics is served on this port (of METRICS_HOST) only, and no longer on PORT' },
   METRICS_HOST: { schema: z.string().min(1), default: '127.0.0.1', help: 'address the METRICS_PORT listener listens on' },
@@ -164,6 +169,12 @@ export interface Config {
   inviteRate: BucketRate;
   dmRate: BucketRate;
   moderationRate: BucketRate;
+  /** Uploads: the largest file, files per message, bytes one person holds, uploads waiting for a send, and how long they wait. */
+  maxFileBytes: number;
+  maxFilesPerMessage: number;
+  maxUserFileBytes: number;
+  maxPendingFiles: number;
+  uploadTtlMs: number;
   /** The bearer token GET /metrics needs; undefined: none. */
   metricsToken: string | undefined;
   /** Where /metrics is served alone; undefined: on the chat's own port. */
@@ -263,6 +274,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     inviteRate: perMinute(r.INVITES_PER_MINUTE),
     dmRate: perMinute(r.DMS_PER_MINUTE),
     moderationRate: perMinute(r.MODERATIONS_PER_MINUTE),
+    maxFileBytes: r.MAX_FILE_BYTES,
+    maxFilesPerMessage: r.MAX_FILES_PER_MESSAGE,
+    maxUserFileBytes: r.MAX_USER_FILE_BYTES,
+    maxPendingFiles: r.MAX_PENDING_FILES,
+    uploadTtlMs: r.UPLOAD_TTL_MINUTES * 60_000,
     metricsToken: r.METRICS_TOKEN,
     metricsListen: r.METRICS_PORT === undefined ? undefined : { host: r.METRICS_HOST, port: r.METRICS_PORT },
   };

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { Accounts } from './accounts/accounts';
 import type { Config } from './config';
+import type { UploadsUnderWay } from './files/files';
 import type { Hub } from './hub';
 import type { ClientLimits } from './limits';
 import type { Metrics } from './metrics';
@@ -29,4 +30,6 @@ export interface AppContext {
   readonly sockets: OpenSockets;
   /** Sends being written: a shutdown lets them finish before it closes the sockets. */
   readonly writes: InFlightWrites;
+  /** File uploads being streamed, per person. */
+  readonly uploads: UploadsUnderWay;
 }

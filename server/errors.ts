@@ -25,6 +25,7 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   limit_reached: 409,
   rate_limited: 429,
+  quota_exceeded: 413,
   store_unavailable: 503,
   internal: 500,
 };

@@ -46,6 +46,12 @@ export function unknownHost(host: string | undefined): ApiError {
   return new ApiError(ErrorCode.unknownHost, `this server does not answer for ${which} (its operator lists the names it serves in ALLOWED_HOSTS)`);
 }
 
+/** The most bytes a request's body may have, and what the body is called in the refusal ("a file"). */
+export interface BodyLimit {
+  maxBytes: number;
+  what: string;
+}
+
 /** Checks a request's host and body size before its route runs; a refused request's connection is closed. */
 export class RequestGuard {
   private readonly refusals = new WeakSet<IncomingMessage>();
@@ -66,25 +72,28 @@ export class RequestGuard {
   }
 
   /**
-   * Answers 413 too_large to a body over MAX_FRAME_BYTES: at once from its Content-Length, before reading any
-   * of it, or as the bytes that pass the bound arrive. Whether the request may go on.
+   * Answers 413 too_large to a body over `maxBytes` (MAX_FRAME_BYTES but for uploads): at once from its
+   * Content-Length, before reading any of it, or as the bytes that pass the bound arrive. Whether the
+   * request may go on.
    */
-  bodyWithinLimit(req: IncomingMessage, res: ServerResponse): boolean {
+  bodyWithinLimit(req: IncomingMessage, res: ServerResponse, { maxBytes, what }: BodyLimit = { maxBytes: this.config.maxFrameBytes, what: 'a request body' }): boolean {
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] === undefined) return true; // no body
-    const tooLarge = () => new ApiError(ErrorCode.tooLarge, `a request body has at most ${this.config.maxFrameBytes} bytes`);
-    if (Number(length) > this.config.maxFrameBytes) {
+    const tooLarge = () => new ApiError(ErrorCode.tooLarge, `${what} has at most ${maxBytes} bytes`);
+    if (Number(length) > maxBytes) {
       this.refuse(req, res, tooLarge());
       return false;
     }
-    limitBody(req, this.config.maxFrameBytes, () => {
-      if (res.headersSent) req.socket.destroy();
+    limitBody(req, maxBytes, () => {
+      if (res.headersSent) (req.socket as typeof req.socket | null)?.destroy();
       else this.refuse(req, res, tooLarge());
     });
     // Answered before all of its body came (a route that reads none, a refusal): node would read the rest, to
     // keep the connection for the next request, however long it is. Close it instead.
     res.once('finish', () => {
-      if (!req.complete) req.socket.destroy();
+      // node may have let go of the socket by now (a refused upload whose client went on sending): then
+      // there is nothing left to close, and no socket to call on (its type does not say it can be null).
+      if (!req.complete) (req.socket as typeof req.socket | null)?.destroy();
     });
     return true;
   }

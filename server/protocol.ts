@@ -41,6 +41,13 @@ export const NICK_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} ._'-]*$/u;
 export const MAX_NICK_LENGTH = 32;
 /** A client id names one message attempt; retries reuse it so the server can turn them into the original. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+
+/** An uploaded file's id: 128 random bits, base64url (the server makes them). */
+export const FILE_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+/** The most files a send may name, whatever MAX_FILES_PER_MESSAGE says (it bounds the frame). */
+export const MAX_FILE_IDS = 100;
+/** The longest file name kept, in characters (a longer one is cut, keeping its extension). */
+export const MAX_FILE_NAME_LENGTH = 200;
 /** Default cap on a message's text, in characters (code points). The server's limit is configurable. */
 export const DEFAULT_MAX_TEXT_LENGTH = 4000;
 export const DEFAULT_ROOM = 'lobby';
@@ -91,6 +98,8 @@ export const ErrorCode = {
   /** A per-person bound (members of a room, private rooms of one person) is reached. */
   limitReached: 'limit_reached',
   rateLimited: 'rate_limited',
+  /** A per-person file limit (bytes held, uploads waiting for a send) would be passed: send or delete some first. */
+  quotaExceeded: 'quota_exceeded',
   storeUnavailable: 'store_unavailable',
   internal: 'internal',
 } as const;
@@ -114,8 +123,32 @@ export interface ChatMessage {
    */
   account?: true;
   text: string;
+  /** Files sent with the message (uploaded first: POST /api/rooms/:room/files), in the order sent. */
+  files?: FileAttachment[];
   /** When the server stored it, in milliseconds since the epoch. */
   at: number;
+}
+
+/** A file as a message carries it, stamped by the server from what it stored. */
+export interface FileAttachment {
+  id: string;
+  /** The name the uploader gave it: shown, and offered when it is saved. */
+  name: string;
+  /** In bytes. */
+  size: number;
+  /** The type read from the content, never from the name: see INLINE_IMAGE_TYPES. */
+  type: string;
+  /** For images, the size the uploader's browser measured (layout only: the image may say otherwise). */
+  width?: number;
+  height?: number;
+}
+
+/** Types shown in the page (as thumbnails that open full size); every other file is a link that downloads. */
+export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
+
+/** Where a file is served: GET /files/:id/:name (the name is for the person saving it; the id finds it). */
+export function fileUrl({ id, name }: Pick<FileAttachment, 'id' | 'name'>): string {
+  return `/files/${id}/${encodeURIComponent(name)}`;
 }
 
 // ---- WebSocket: server -> client --------------------------------------------------------------
@@ -228,6 +261,13 @@ export interface RoomRead {
 /** GET /api/reads: the account's read markers, the most recently moved first (empty for a guest). */
 export interface ReadMarkersResponse {
   markers: RoomRead[];
+}
+
+/** POST /api/rooms/:room/files: the stored file, to name in a send's `files` before it expires (see docs/protocol.md). */
+export interface UploadResponse {
+  file: FileAttachment;
+  /** Where it is served. */
+  url: string;
 }
 
 /** POST /api/rooms/:room/messages */

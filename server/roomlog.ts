@@ -5,6 +5,7 @@ import { ApiError } from './errors';
 import { ErrorCode, type ChatMessage, type PeopleState, type ResetReason } from './protocol';
 import type { Session } from './accounts/accounts';
 import { requirePost, roomAccess } from './rooms/access';
+import { attachFiles } from './files/files';
 import { StoreUnavailableError, type AppendResult, type MessageStore } from './store/store';
 
 export interface Page {
@@ -125,6 +126,8 @@ export async function appendMessage(
   room: string,
   clientId: string,
   text: string,
+  /** Ids of files this session uploaded to the room, for the message to carry (see server/files/files.ts). */
+  fileIds?: readonly string[],
 ): Promise<AppendResult> {
   if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before sending (POST /api/session)');
   requirePost(await roomAccess({ rooms }, session, room));
@@ -136,7 +139,10 @@ export async function appendMessage(
   // A room exists once a message is stored in it, and then for good (on disk): its first message is what
   // creates it, so that is what the new-room budget counts.
   await limits.takeNewRoom(room, session.nick, ip, () => store.head(room));
-  const result = await writes.track(() => store.append({ room, clientId, author: session.nick, ...(session.guest ? {} : { account: true }), text }));
+  const files = fileIds ? await attachFiles({ store, config }, session, room, clientId, fileIds) : undefined;
+  const result = await writes.track(() =>
+    store.append({ room, clientId, author: session.nick, ...(session.guest ? {} : { account: true }), text, ...(files ? { files } : {}) }),
+  );
   limits.roomStored(room);
   // Whoever wrote a public room's first message owns the room, if it was an account.
   if (!result.duplicate && result.message.seq === 1) await rooms.claimPublicRoom(room, session);

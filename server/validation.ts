@@ -1,7 +1,7 @@
 // Validation of everything a client sends: WebSocket frames, HTTP bodies and queries. The wire types
 // of these are inferred here and re-exported by protocol.ts; the server's answers are typed there.
 import { z } from 'zod';
-import { CLIENT_ID_PATTERN, isPrivateRoom, MAX_ROOM_LENGTH, MAX_ROOM_TITLE_LENGTH, MAX_WATCHED_ROOMS, ROOM_PATTERN } from './protocol';
+import { CLIENT_ID_PATTERN, FILE_ID_PATTERN, isPrivateRoom, MAX_FILE_IDS, MAX_ROOM_LENGTH, MAX_ROOM_TITLE_LENGTH, MAX_WATCHED_ROOMS, ROOM_PATTERN } from './protocol';
 
 // ---- values ---------------------------------------------------------------------------------
 
@@ -47,6 +47,22 @@ export const MessageText = z
   .refine((text) => text.trim().length > 0, 'a message cannot be empty')
   .refine((text) => !LONE_SURROGATE.test(text), 'a message is Unicode text: it cannot hold half of a character (a lone UTF-16 surrogate, U+D800 to U+DFFF)');
 
+/** The id of an uploaded file, as POST /api/rooms/:room/files answered it. */
+export const FileId = z.string().regex(FILE_ID_PATTERN, 'a file id is the 22 characters the upload answered with');
+
+/** The files a send carries; MAX_FILES_PER_MESSAGE (config) is checked by the server. */
+const FileIds = z
+  .array(FileId)
+  .min(1, 'files lists at least one file id (or leave it out)')
+  .max(MAX_FILE_IDS, `a message has at most ${MAX_FILE_IDS} files`)
+  .refine((ids) => new Set(ids).size === ids.length, 'files names each file once');
+
+/** A message's text when it carries files: it may be empty. */
+const CaptionText = z.string().refine((text) => !LONE_SURROGATE.test(text), 'a message is Unicode text: it cannot hold half of a character (a lone UTF-16 surrogate, U+D800 to U+DFFF)');
+
+/** A send is text, files, or both: text alone must not be blank. */
+const hasTextOrFiles = ({ text, files }: { text: string; files?: readonly string[] | undefined }) => files !== undefined || text.trim().length > 0;
+
 // ---- WebSocket: client -> server --------------------------------------------------------------
 
 export const SubscribeFrame = z.strictObject({
@@ -63,12 +79,16 @@ export const UnsubscribeFrame = z.strictObject({
   room: RoomName,
 });
 
-export const SendFrame = z.strictObject({
-  type: z.literal('send'),
-  room: RoomName,
-  clientId: ClientId,
-  text: MessageText,
-});
+export const SendFrame = z
+  .strictObject({
+    type: z.literal('send'),
+    room: RoomName,
+    clientId: ClientId,
+    text: CaptionText,
+    /** Ids of files uploaded to this room by this session, not yet sent with another message. */
+    files: FileIds.optional(),
+  })
+  .refine(hasTextOrFiles, { message: 'a message cannot be empty', path: ['text'] });
 
 export const PingFrame = z.strictObject({
   type: z.literal('ping'),
@@ -105,7 +125,9 @@ export const PasswordRequest = z.strictObject({ username: NameInput, password: P
 export type PasswordRequest = z.infer<typeof PasswordRequest>;
 
 /** POST /api/rooms/:room/messages */
-export const SendRequest = z.strictObject({ clientId: ClientId, text: MessageText });
+export const SendRequest = z
+  .strictObject({ clientId: ClientId, text: CaptionText, files: FileIds.optional() })
+  .refine(hasTextOrFiles, { message: 'a message cannot be empty', path: ['text'] });
 export type SendRequest = z.infer<typeof SendRequest>;
 
 /** POST /api/rooms: a new private room, with its title. */
@@ -132,6 +154,18 @@ export type ModerationRequest = z.infer<typeof ModerationRequest>;
 /** PUT /api/rooms/:room/read: read up to `seq`, in the log's epoch `epoch`. */
 export const ReadRequest = z.strictObject({ seq: Cursor, epoch: Epoch });
 export type ReadRequest = z.infer<typeof ReadRequest>;
+
+/**
+ * POST /api/rooms/:room/files?name=N&width=W&height=H: the body is the file's bytes. The name is shown and
+ * offered when saved, never trusted for the type; width and height (an image's, as the browser measured it)
+ * let a thumbnail keep its place while it loads.
+ */
+export const UploadQuery = z.object({
+  name: z.string().min(1, 'name is the file\'s name').max(1000, 'a file name has at most 1000 characters'),
+  width: queryNumber('width').pipe(z.number().int().min(1).max(100_000)).optional(),
+  height: queryNumber('height').pipe(z.number().int().min(1).max(100_000)).optional(),
+});
+export type UploadQuery = z.infer<typeof UploadQuery>;
 
 /** GET /api/rooms/:room/messages?before=N&limit=L: a page of history, oldest first. */
 // Queries ignore parameters they do not know, such as a cache-buster a proxy or a client adds.

@@ -26,6 +26,9 @@ class LossyFeedStore implements Store {
   get rooms() {
     return this.inner.rooms;
   }
+  get files() {
+    return this.inner.files;
+  }
   get kind() {
     return this.inner.kind;
   }

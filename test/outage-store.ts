@@ -14,6 +14,9 @@ export class OutageStore implements Store {
   get rooms() {
     return this.inner.rooms;
   }
+  get files() {
+    return this.inner.files;
+  }
   get kind() {
     return this.inner.kind;
   }

@@ -8,8 +8,8 @@ import { autoCleanup, createSession, http, newClientId, signUp, startTestServer,
 
 autoCleanup();
 
-type Path = 'ws subscribe' | 'ws send' | 'GET /wait' | 'history' | 'people' | 'typing' | 'POST send' | 'room info' | 'members';
-const PATHS: readonly Path[] = ['ws subscribe', 'ws send', 'GET /wait', 'history', 'people', 'typing', 'POST send', 'room info', 'members'];
+type Path = 'ws subscribe' | 'ws send' | 'GET /wait' | 'history' | 'people' | 'typing' | 'POST send' | 'room info' | 'members' | 'upload';
+const PATHS: readonly Path[] = ['ws subscribe', 'ws send', 'GET /wait', 'history', 'people', 'typing', 'POST send', 'room info', 'members', 'upload'];
 
 /** What a path answered: an HTTP status and body, or the WebSocket frame (see normalized). */
 interface Answer {
@@ -61,6 +61,10 @@ async function ask(url: string, wsUrl: string, path: Path, room: string, cookie:
       return answered(await http(url, 'GET', `/api/rooms/${encoded}`, as));
     case 'members':
       return answered(await http(url, 'GET', `/api/rooms/${encoded}/members`, as));
+    case 'upload': {
+      const answer = await http(url, 'POST', `/api/rooms/${encoded}/files?name=note.txt`, { ...as, raw: 'a note', headers: { 'content-type': 'application/octet-stream' } });
+      return answered(answer.status < 300 ? { status: answer.status, body: null } : answer);
+    }
     case 'POST send': {
       const answer = await http(url, 'POST', `/api/rooms/${encoded}/messages`, { ...as, json: { clientId: newClientId(), text: 'hello' } });
       return answered(answer.status < 300 ? { status: answer.status, body: null } : answer);
@@ -70,7 +74,7 @@ async function ask(url: string, wsUrl: string, path: Path, room: string, cookie:
 
 const ok = Object.fromEntries(PATHS.map((path) => [path, 'ok'])) as Record<Path, string>;
 const all = (code: string) => Object.fromEntries(PATHS.map((path) => [path, code])) as Record<Path, string>;
-const readsOnly = (code: string): Record<Path, string> => ({ ...ok, 'ws send': code, typing: code, 'POST send': code });
+const readsOnly = (code: string): Record<Path, string> => ({ ...ok, 'ws send': code, typing: code, 'POST send': code, upload: code });
 
 describe('the authorization table: every rule on every path', () => {
   it('answers each person on each path as the table says, and a non-member exactly as a room that does not exist', async () => {
@@ -105,7 +109,12 @@ describe('the authorization table: every rule on every path', () => {
       { who: 'banned', cookie: banned, room, expected: all(ErrorCode.notFound) },
       { who: 'muted', cookie: muted, room, expected: readsOnly(ErrorCode.muted) },
       // A revoked session is nobody: a private room is not found, and a send or typing needs a session first.
-      { who: 'revoked session', cookie: revoked, room, expected: { ...all(ErrorCode.notFound), 'ws send': ErrorCode.unauthenticated, typing: ErrorCode.unauthenticated, 'POST send': ErrorCode.unauthenticated } },
+      {
+        who: 'revoked session',
+        cookie: revoked,
+        room,
+        expected: { ...all(ErrorCode.notFound), 'ws send': ErrorCode.unauthenticated, typing: ErrorCode.unauthenticated, 'POST send': ErrorCode.unauthenticated, upload: ErrorCode.unauthenticated },
+      },
       { who: 'nonexistent room', cookie: outsider, room: nowhere, expected: all(ErrorCode.notFound) },
       { who: 'nonexistent room, as a guest', cookie: guest, room: nowhere, expected: all(ErrorCode.notFound) },
       { who: 'public room: reader', cookie: member, room: 'town', expected: ok },
@@ -170,5 +179,27 @@ describe('the paths that tell how far a room goes', () => {
     const [member, nonexistent] = [await marker(info.room), await marker(newRoomId())];
     expect({ status: member.status, body: member.body }).toEqual({ status: nonexistent.status, body: nonexistent.body });
     expect(member.status).toBe(404);
+  });
+});
+
+describe("a private room's files", () => {
+  it('are served to members, and to anyone else answer as a file that does not exist', async () => {
+    const { url } = await startTestServer();
+    const owner = await signUp(url, 'Olga');
+    const outsider = await signUp(url, 'Nina');
+    const { body: info } = await http<RoomInfo>(url, 'POST', '/api/rooms', { cookie: owner, json: { title: 'Plans' } });
+    const upload = await http<{ file: { id: string } }>(url, 'POST', `/api/rooms/${info.room}/files?name=plan.txt`, {
+      cookie: owner,
+      raw: 'the plan',
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    expect(upload.status).toBe(201);
+    const sent = await http(url, 'POST', `/api/rooms/${info.room}/messages`, { cookie: owner, json: { clientId: newClientId(), text: 'the plan', files: [upload.body.file.id] } });
+    expect(sent.status).toBe(201);
+    expect((await http(url, 'GET', `/files/${upload.body.file.id}/plan.txt`, { cookie: owner })).status).toBe(200);
+    const asOutsider = await http(url, 'GET', `/files/${upload.body.file.id}/plan.txt`, { cookie: outsider });
+    const unknown = await http(url, 'GET', `/files/${'A'.repeat(22)}/plan.txt`, { cookie: outsider });
+    expect({ status: asOutsider.status, body: asOutsider.body }).toEqual({ status: unknown.status, body: unknown.body });
+    expect(asOutsider.status).toBe(404);
   });
 });

@@ -95,8 +95,8 @@ export function createServerApi(fetchServer: FetchServer = browserFetch) {
       await call<unknown>(`/api/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' });
     },
 
-    postMessage(room: string, clientId: string, text: string): Promise<SendResponse> {
-      return postJson<SendResponse>(`${roomPath(room)}/messages`, { clientId, text });
+    postMessage(room: string, clientId: string, text: string, files?: string[]): Promise<SendResponse> {
+      return postJson<SendResponse>(`${roomPath(room)}/messages`, { clientId, text, ...(files ? { files } : {}) });
     },
 
     fetchHistory(room: string, before: number | undefined, limit?: number): Promise<HistoryResponse> {

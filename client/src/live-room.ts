@@ -1,7 +1,7 @@
 // One room as the page holds it: what it has been shown of the room's log (RoomView), the outbox of the
 // messages on their way, and the connection that keeps both current. Plain TypeScript, no Preact: the page
 // wraps it in a hook (use-room.ts), and the chaos test runs this very code in node against a server it kills.
-import type { ChatMessage, PeopleState, RoomHead, RoomRead } from '../../server/protocol';
+import type { ChatMessage, FileAttachment, PeopleState, RoomHead, RoomRead } from '../../server/protocol';
 import { ApiFailure, serverApi, type ServerApi } from './api';
 import { RoomConnection, type ConnectionOptions, type ConnectionState, type RoomClosedReason } from './connection';
 import { newClientId, Outbox, type OutgoingMessage } from './outbox';
@@ -62,7 +62,7 @@ export class LiveRoom {
           this.view.clear();
           this.listener.changed();
         },
-        pendingSends: () => this.outbox.pending(room).map(({ clientId, text }) => ({ clientId, text })),
+        pendingSends: () => this.outbox.pending(room).map(({ clientId, text, files }) => ({ clientId, text, ...(files ? { files: files.map((file) => file.id) } : {}) })),
         acked: (clientId, message) => {
           this.outbox.remove(clientId);
           this.view.acked(message);
@@ -132,8 +132,9 @@ export class LiveRoom {
   }
 
   /** Sends a message: into the outbox first, so nothing typed is lost, then over whichever transport is up. */
-  send(text: string): string {
-    const { clientId } = this.outbox.add({ clientId: newClientId(), room: this.room, text, author: this.author });
+  send(text: string, files?: FileAttachment[]): string {
+    const attached = files && files.length > 0 ? { files } : {};
+    const { clientId } = this.outbox.add({ clientId: newClientId(), room: this.room, text, author: this.author, ...attached });
     this.lastTypingSignal = 0;
     this.listener.changed();
     this.connection.flush();

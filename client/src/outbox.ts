@@ -1,12 +1,14 @@
 // Messages typed but not yet acknowledged by the server. They are kept in localStorage, so a reload or
 // a lost connection loses nothing: each is resent, with the same clientId, until the server has it.
-import type { ErrorCode } from '../../server/protocol';
+import type { ErrorCode, FileAttachment } from '../../server/protocol';
 
 export interface OutgoingMessage {
   clientId: string;
   room: string;
   text: string;
   author: string;
+  /** Files uploaded before the send, which the message carries. */
+  files?: FileAttachment[];
   createdAt: number;
   /** pending: will be (re)sent whenever a transport is up. failed: the server refused it; the user may retry. */
   state: 'pending' | 'failed';
@@ -62,7 +64,10 @@ export class Outbox {
 
   retry(clientId: string): void {
     const entry = this.read(clientId);
-    if (entry) this.write({ clientId, room: entry.room, text: entry.text, author: entry.author, createdAt: entry.createdAt, state: 'pending' });
+    if (entry) {
+      const files = entry.files ? { files: entry.files } : {};
+      this.write({ clientId, room: entry.room, text: entry.text, author: entry.author, ...files, createdAt: entry.createdAt, state: 'pending' });
+    }
   }
 
   private all(): OutgoingMessage[] {
@@ -115,6 +120,7 @@ function isOutgoingMessage(value: unknown): value is OutgoingMessage {
     typeof entry.text === 'string' &&
     typeof entry.author === 'string' &&
     typeof entry.createdAt === 'number' &&
+    (entry.files === undefined || Array.isArray(entry.files)) &&
     (entry.state === 'pending' || entry.state === 'failed')
   );
 }

@@ -1,7 +1,7 @@
 // One room for a Preact component: the LiveRoom (log, outbox, connection) of the room, re-rendering the
 // component whenever what it shows changes.
 import { useEffect, useMemo, useReducer, useRef } from 'preact/hooks';
-import type { ChatMessage, PeopleState, RoomHead, RoomRead } from '../../server/protocol';
+import type { ChatMessage, FileAttachment, PeopleState, RoomHead, RoomRead } from '../../server/protocol';
 import type { ConnectionState, RoomClosedReason } from './connection';
 import { LiveRoom } from './live-room';
 import { Outbox, type OutgoingMessage } from './outbox';
@@ -20,7 +20,8 @@ export interface RoomModel {
   lastSeq: number | undefined;
   /** The epoch of the room's log (undefined until the first page). */
   epoch: string | undefined;
-  send(text: string): void;
+  /** Sends text, files uploaded for it, or both. */
+  send(text: string, files?: FileAttachment[]): void;
   /** The user typed something: tells the room, at most every few seconds. */
   typing(): void;
   retry(clientId: string): void;
@@ -77,7 +78,7 @@ export function useRoom(
     people: live.people,
     lastSeq: live.cursor,
     epoch: live.epoch,
-    send: (text) => void live.send(text),
+    send: (text, files) => void live.send(text, files),
     typing: () => live.typing(),
     retry: (clientId) => live.retry(clientId),
     discard: (clientId) => live.discard(clientId),

@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { EmbeddedAccountStore } from '../accounts/embedded-store';
 import { EmbeddedRoomStore } from '../rooms/embedded-store';
+import { EmbeddedFileStore } from '../files/embedded-store';
 import type { ChatMessage } from '../protocol';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import {
@@ -37,7 +38,7 @@ export function openEmbeddedStore(dir: string): EmbeddedStore {
   mkdirSync(dir, { recursive: true });
   const lock = lockDataDir(dir);
   try {
-    return new EmbeddedStore(open({ path: `${dir}/parley.lmdb`, maxDbs: MAX_DATABASES }), lock);
+    return new EmbeddedStore(open({ path: `${dir}/parley.lmdb`, maxDbs: MAX_DATABASES }), lock, `${dir}/files`);
   } catch (error) {
     lock.release();
     throw error;
@@ -49,6 +50,7 @@ export class EmbeddedStore implements Store {
   readonly epoch: string;
   readonly accounts: EmbeddedAccountStore;
   readonly rooms: EmbeddedRoomStore;
+  readonly files: EmbeddedFileStore;
   /** [room, seq] -> message */
   private readonly messages: Database<ChatMessage, [string, number]>;
   /** [room, clientId] -> seq: turns a resend into the original message. */
@@ -77,12 +79,15 @@ export class EmbeddedStore implements Store {
   constructor(
     private readonly root: RootDatabase,
     private readonly lock: DataDirLock,
+    /** Where uploaded files' bytes go. */
+    filesDir: string,
   ) {
     this.messages = root.openDB({ name: 'messages' });
     this.clientIds = root.openDB({ name: 'clientIds' });
     this.heads = root.openDB({ name: 'heads' });
     this.accounts = new EmbeddedAccountStore(root, () => this.closed);
     this.rooms = new EmbeddedRoomStore(root, () => this.closed);
+    this.files = new EmbeddedFileStore(root, filesDir, () => this.closed);
     const meta = root.openDB<string, string>({ name: 'meta' });
     let epoch = meta.get('epoch');
     if (epoch === undefined) {
@@ -210,7 +215,7 @@ export class EmbeddedStore implements Store {
     if (stored.length > 0) this.emit(stored);
   }
 
-  private appendInTransaction({ room, clientId, author, account, text }: NewMessage): AppendResult {
+  private appendInTransaction({ room, clientId, author, account, text, files }: NewMessage): AppendResult {
     // The room's first write since the store opened: what is on disk of it now was flushed before.
     if (!this.durableHeads.has(room)) this.durableHeads.set(room, this.heads.get(room) ?? 0);
     const existing = this.clientIds.get([room, clientId]);
@@ -219,7 +224,7 @@ export class EmbeddedStore implements Store {
       if (original) return { message: original, duplicate: true };
     }
     const seq = (this.heads.get(room) ?? 0) + 1;
-    const message: ChatMessage = { room, seq, clientId, author, ...(account ? { account } : {}), text, at: Date.now() };
+    const message: ChatMessage = { room, seq, clientId, author, ...(account ? { account } : {}), text, ...(files ? { files } : {}), at: Date.now() };
     this.messages.putSync([room, seq], message);
     this.clientIds.putSync([room, clientId], seq);
     this.heads.putSync(room, seq);

@@ -22,6 +22,7 @@ import {
 import type { Logger } from 'pino';
 import { createAccountIndexes, MongoAccountStore } from '../accounts/mongo-store';
 import { createRoomIndexes, MongoRoomStore } from '../rooms/mongo-store';
+import { createFileIndexes, MongoFileStore } from '../files/mongo-store';
 import type { ChatMessage } from '../protocol';
 import { ChangeFeedState, type FeedRecovery, type MessageDocument } from './mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeError, describeStartupError, READING_URI, type Deployment } from './mongo-errors';
@@ -112,6 +113,7 @@ export class MongoStore implements Store {
   private messagesUuid: string | undefined;
   readonly accounts: MongoAccountStore;
   readonly rooms: MongoRoomStore;
+  readonly files: MongoFileStore;
   private readonly messages: Collection<MessageDocument>;
   private readonly meta: Collection<MetaDocument>;
   private readonly listeners = new Set<AppendListener>();
@@ -170,6 +172,7 @@ export class MongoStore implements Store {
     this.meta = db.collection<MetaDocument>('meta', logOptions);
     this.accounts = new MongoAccountStore(db, logOptions, () => this.closed);
     this.rooms = new MongoRoomStore(db, logOptions, () => this.closed);
+    this.files = new MongoFileStore(db, logOptions, operationTimeoutMs, () => this.closed);
     this.watching = deployment !== 'standalone';
   }
 
@@ -185,6 +188,7 @@ export class MongoStore implements Store {
     ]);
     await createAccountIndexes(this.db);
     await createRoomIndexes(this.db);
+    await createFileIndexes(this.db);
     // The epoch names the collection it belongs to: a `messages` re-created since (dropped while no
     // instance ran, or under them) has another UUID, which a stale read after an election cannot fake.
     const messages = await this.messagesIdentity();

@@ -1,7 +1,8 @@
 // The one interface every message store implements; the contract suite (store.contract.ts) holds them to it.
 import type { AccountStore } from '../accounts/store';
 import type { RoomStore } from '../rooms/store';
-import type { ChatMessage } from '../protocol';
+import type { FileStore } from '../files/store';
+import type { ChatMessage, FileAttachment } from '../protocol';
 
 export interface NewMessage {
   room: string;
@@ -10,6 +11,8 @@ export interface NewMessage {
   /** The author is signed in to an account (see ChatMessage.account). */
   account?: true;
   text: string;
+  /** The files the message carries, as checked and stamped by server/files/files.ts. */
+  files?: FileAttachment[];
 }
 
 export interface AppendResult {
@@ -64,6 +67,8 @@ export interface MessageStore {
 export interface Store extends MessageStore {
   readonly accounts: AccountStore;
   readonly rooms: RoomStore;
+  /** Files uploaded to rooms, and the messages they belong to. */
+  readonly files: FileStore;
 }
 
 /** The store failed or is unreachable; the request may be retried. */

@@ -63,6 +63,17 @@ describe('Outbox', () => {
     expect(outbox.pending('lobby')).toHaveLength(1);
   });
 
+  it('keeps a message\'s files across a reload and a retry, so that the resend carries them', () => {
+    const storage = new MemoryStorage();
+    const file = { id: 'q8Xv1nJ0b2TfS7kLw9aQ3c', name: 'photo.png', size: 1234, type: 'image/png', width: 40, height: 30 };
+    new Outbox(storage).add({ clientId: 'aaaaaaaa1', room: 'lobby', text: '', author: 'Ana', files: [file] });
+    const afterReload = new Outbox(storage);
+    expect(afterReload.pending('lobby')[0]?.files).toEqual([file]);
+    afterReload.fail('aaaaaaaa1', { code: 'store_unavailable', message: 'down' });
+    afterReload.retry('aaaaaaaa1');
+    expect(afterReload.pending('lobby')[0]?.files).toEqual([file]);
+  });
+
   it('still works for the page when storage is unavailable', () => {
     const outbox = new Outbox(undefined);
     outbox.add({ clientId: 'aaaaaaaa1', room: 'lobby', text: 'kept in memory', author: 'Ana' });

@@ -1,13 +1,16 @@
 // Where you type. Enter sends, Shift+Enter starts a new line; a message sent while offline waits in
-// the outbox and goes out when the connection is back. "@" offers the room's people to mention.
+// the outbox and goes out when the connection is back. "@" offers the room's people to mention. Files
+// attached (button, paste, drop) upload at once and go with the message.
 import { useRef, useState } from 'preact/hooks';
+import type { FileAttachment } from '../../../server/protocol';
 import { useFocusOnMount } from '../focus';
 import { complete, completions, mentionAt, type MentionQuery } from '../mentions';
+import { AttachButton, AttachmentTray, useAttachments } from './attachments';
 
 interface Props {
   room: string;
   maxLength: number;
-  onSend: (text: string) => void;
+  onSend: (text: string, files?: FileAttachment[]) => void;
   /** Called as the user types (the room model throttles what it tells the others). */
   onTyping?: () => void;
   /** The names "@" offers: the room's people but the user. */
@@ -22,13 +25,17 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
   const empty = text.trim().length === 0;
   useFocusOnMount(input);
   const mention = useMentionPicker(input, names, setText);
+  const attachments = useAttachments(room);
+  const files = attachments.ready;
 
   const send = () => {
     // What the field holds now: Enter can come before the render that follows the last keystroke (a busy
     // page), when `text` is still one keystroke behind.
     const current = input.current?.value ?? text;
-    if (current.trim().length === 0 || [...current].length > maxLength) return;
-    onSend(current);
+    // A message waits for its files to be up; a message of files alone needs no text.
+    if (attachments.uploading || (current.trim().length === 0 && files.length === 0) || [...current].length > maxLength) return;
+    onSend(current, files.length > 0 ? files : undefined);
+    attachments.clear();
     setText('');
     mention.close();
     input.current?.focus();
@@ -36,12 +43,14 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
 
   return (
     <form
-      class="composer"
+      class={`composer${attachments.dragging ? ' dropping' : ''}`}
       onSubmit={(e) => {
         e.preventDefault();
         send();
       }}
     >
+      <AttachmentTray attachments={attachments} />
+      <AttachButton onFiles={attachments.add} />
       <label for="composer-input" class="visually-hidden">
         Message #{room}
       </label>
@@ -85,6 +94,7 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
           }
         }}
         onClick={mention.follow}
+        onPaste={attachments.onPaste}
         onBlur={mention.close}
         // A textbox that offers completions (a textarea cannot be a combobox, so no aria-expanded): the list
         // it controls, and its option that Enter would pick.
@@ -97,7 +107,7 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
       <span id="composer-count" class={`count${tooLong ? ' over' : ''}`} aria-live="polite">
         {length > maxLength * 0.9 ? `${length} / ${maxLength}` : ''}
       </span>
-      <button type="submit" disabled={empty || tooLong}>
+      <button type="submit" disabled={(empty && files.length === 0) || tooLong || attachments.uploading}>
         Send
       </button>
     </form>

@@ -6,6 +6,7 @@ import type { ChatMessage } from '../../../server/protocol';
 import type { OutgoingMessage } from '../outbox';
 import type { RoomModel } from '../use-room';
 import { mentions } from '../mentions';
+import { MessageFiles } from './message-files';
 import { MentionNames, MessageText } from './message-text';
 
 /** Messages from one author within this long of each other share one header. */
@@ -161,9 +162,17 @@ function MessageGroup({ messages, me, now }: { messages: ChatMessage[]; me: stri
         )}
         <Time at={first.at} now={now} />
       </header>
-      {messages.map((message) => (
-        <MessageText key={message.seq} seq={message.seq} text={message.text} mentionsMe={!mine && mentions(message.text, me)} />
-      ))}
+      {messages.map((message) =>
+        message.files ? (
+          // A message of files alone still carries its seq, as every stored message's element does.
+          <div key={message.seq} class="with-files" data-seq={message.text.trim() ? undefined : message.seq}>
+            {message.text.trim() && <MessageText seq={message.seq} text={message.text} mentionsMe={!mine && mentions(message.text, me)} />}
+            <MessageFiles files={message.files} />
+          </div>
+        ) : (
+          <MessageText key={message.seq} seq={message.seq} text={message.text} mentionsMe={!mine && mentions(message.text, me)} />
+        ),
+      )}
     </article>
   );
 }
@@ -175,7 +184,8 @@ function Outgoing({ entry, retry, discard }: { entry: OutgoingMessage; retry: (i
         <span class="author">{entry.author}</span>
         <span class="time">{entry.state === 'pending' ? 'Sending…' : 'Not sent'}</span>
       </header>
-      <MessageText text={entry.text} />
+      {entry.text.trim() && <MessageText text={entry.text} />}
+      {entry.files && <MessageFiles files={entry.files} />}
       {entry.state === 'failed' && (
         <p class="send-error" role="alert">
           {entry.error?.message ?? 'The server refused this message.'}{' '}

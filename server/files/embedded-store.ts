@@ -1,0 +1,187 @@
+// The files part of the embedded store: each file's bytes in a file of its own under DATA_DIR/files, its
+// record in LMDB beside the rooms' logs. The bytes are written to a temporary name, flushed, then renamed,
+// and only then is the record written: a record always has its bytes. What a crash can leave behind (a
+// temporary file, bytes whose record was not yet written or already removed) is removed when the store opens.
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Database, RootDatabase } from 'lmdb';
+import { StoreUnavailableError } from '../store/store';
+import { refuseAttach, type AttachRefusal, type FileStore, type FileUsage, type NewFile, type StoredFile } from './store';
+
+const NO_USAGE: FileUsage = { files: 0, bytes: 0, unattached: 0 };
+
+export class EmbeddedFileStore implements FileStore {
+  /** id -> record */
+  private readonly records: Database<StoredFile, string>;
+  /** owner -> what they hold, kept in the transactions that change it. */
+  private readonly usages: Database<FileUsage, string>;
+  /** [createdAt, id] -> true, for each file not attached to a message: what the sweep looks at. */
+  private readonly unattached: Database<true, [number, string]>;
+  private readonly tmp: string;
+
+  constructor(
+    private readonly root: RootDatabase,
+    /** Where the bytes go: DATA_DIR/files. */
+    private readonly dir: string,
+    /** Whether the store is closed: then every call fails as an unreachable store would. */
+    private readonly isClosed: () => boolean,
+  ) {
+    this.records = root.openDB({ name: 'files' });
+    this.usages = root.openDB({ name: 'fileUsage' });
+    this.unattached = root.openDB({ name: 'unattachedFiles' });
+    this.tmp = join(dir, 'tmp');
+    rmSync(this.tmp, { recursive: true, force: true });
+    mkdirSync(this.tmp, { recursive: true });
+    for (const name of readdirSync(dir)) {
+      if (name !== 'tmp' && !this.records.doesExist(name)) rmSync(join(dir, name), { force: true });
+    }
+  }
+
+
+  async put(file: NewFile, body: AsyncIterable<Buffer>): Promise<StoredFile> {
+    this.checkOpen();
+    const partial = join(this.tmp, file.id);
+    let size = 0;
+    try {
+      await pipeline(
+        body,
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            size += chunk.length;
+            yield chunk;
+          }
+        },
+        createWriteStream(partial, { flags: 'wx' }),
+      );
+      await flush(partial);
+      await rename(partial, this.pathOf(file.id));
+      await flush(this.dir);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    const stored: StoredFile = { ...file, size, createdAt: Date.now() };
+    try {
+      await this.write(() => {
+        this.records.putSync(file.id, stored);
+        this.unattached.putSync([stored.createdAt, file.id], true);
+        const usage = this.usages.get(file.owner) ?? NO_USAGE;
+        this.usages.putSync(file.owner, { files: usage.files + 1, bytes: usage.bytes + size, unattached: usage.unattached + 1 });
+      });
+    } catch (error) {
+      await rm(this.pathOf(file.id), { force: true });
+      throw error;
+    }
+    return stored;
+  }
+
+  async get(id: string): Promise<StoredFile | undefined> {
+    return this.read(() => this.records.get(id));
+  }
+
+  async open(id: string): Promise<Readable | undefined> {
+    if (!(await this.get(id))) return undefined;
+    const stream = createReadStream(this.pathOf(id));
+    return new Promise((resolve, reject) => {
+      stream.once('ready', () => resolve(stream));
+      stream.once('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') resolve(undefined); // removed since the record was read
+        else reject(new StoreUnavailableError(`reading a file failed: ${error.message}`));
+      });
+    });
+  }
+
+  attach(ids: readonly string[], room: string, session: string, clientId: string): Promise<StoredFile[] | AttachRefusal> {
+    return this.write(() => {
+      const files: StoredFile[] = [];
+      for (const id of ids) {
+        const file = this.records.get(id);
+        const refusal = refuseAttach(id, file, room, session, clientId);
+        if (refusal) return refusal;
+        files.push(file as StoredFile);
+      }
+      return files.map((file) => {
+        if (file.clientId !== undefined) return file;
+        const attached: StoredFile = { ...file, clientId };
+        this.records.putSync(file.id, attached);
+        this.unattached.removeSync([file.createdAt, file.id]);
+        const usage = this.usages.get(file.owner) ?? NO_USAGE;
+        this.usages.putSync(file.owner, { ...usage, unattached: Math.max(0, usage.unattached - 1) });
+        return attached;
+      });
+    });
+  }
+
+  async remove(ids: readonly string[]): Promise<void> {
+    const removed = await this.write(() => ids.filter((id) => this.removeRecord(id)));
+    for (const id of removed) await rm(this.pathOf(id), { force: true });
+  }
+
+  async usage(owner: string): Promise<FileUsage> {
+    return this.read(() => this.usages.get(owner) ?? NO_USAGE);
+  }
+
+  async sweepUnattached(before: number, limit: number): Promise<number> {
+    const expired = await this.read(() => Array.from(this.unattached.getKeys({ start: [0, ''], end: [before, ''], limit }), ([, id]) => id));
+    if (expired.length > 0) await this.remove(expired);
+    return expired.length;
+  }
+
+  /** Removes a file's record (in a write transaction); whether there was one. */
+  private removeRecord(id: string): boolean {
+    const file = this.records.get(id);
+    if (!file) return false;
+    this.records.removeSync(id);
+    if (file.clientId === undefined) this.unattached.removeSync([file.createdAt, id]);
+    const usage = this.usages.get(file.owner) ?? NO_USAGE;
+    const left: FileUsage = {
+      files: Math.max(0, usage.files - 1),
+      bytes: Math.max(0, usage.bytes - file.size),
+      unattached: Math.max(0, usage.unattached - (file.clientId === undefined ? 1 : 0)),
+    };
+    if (left.files === 0) this.usages.removeSync(file.owner);
+    else this.usages.putSync(file.owner, left);
+    return true;
+  }
+
+  /** Ids are random base64url (see files.ts), checked before they get here: never a path of their own. */
+  private pathOf(id: string): string {
+    return join(this.dir, id);
+  }
+
+  private checkOpen(): void {
+    if (this.isClosed()) throw new StoreUnavailableError('the store is closed');
+  }
+
+  private read<T>(reader: () => T): T {
+    this.checkOpen();
+    try {
+      return reader();
+    } catch (error) {
+      throw new StoreUnavailableError(`reading the embedded store failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Runs `writer` in a write transaction: it sees no other write between its reads and its own writes. */
+  private async write<T>(writer: () => T): Promise<T> {
+    this.checkOpen();
+    try {
+      return await this.root.transaction(writer);
+    } catch (error) {
+      throw new StoreUnavailableError(`writing to the embedded store failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Flushes a file or directory to disk (fsync). */
+async function flush(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,71 @@
+// The one interface both stores keep for uploaded files (the contract suite, test/files.contract.ts, holds
+// them to it): a file's bytes and its record, who uploaded it to which room, and the message it belongs to.
+import type { Readable } from 'node:stream';
+
+/** What is known of a file before its bytes are stored. */
+export interface NewFile {
+  /** A random id (server/files/files.ts makes it): names the file in URLs and in messages. */
+  id: string;
+  room: string;
+  /** The session that uploaded it (Session.id): only it may attach the file to a message. */
+  session: string;
+  /** The person that uploaded it (Session.userId): their quota counts it. */
+  owner: string;
+  /** The name as the uploader gave it (shown, and offered when saved); never used to find a type. */
+  name: string;
+  /** The type read from the content (server/files/sniff.ts). */
+  type: string;
+  /** For images: the size the uploader's browser measured, so that a thumbnail keeps its place as it loads. */
+  width?: number;
+  height?: number;
+}
+
+export interface StoredFile extends NewFile {
+  size: number;
+  /** When it was stored, in ms since the epoch. */
+  createdAt: number;
+  /** The message (its room's clientId) the file was attached to; absent while the upload waits for a send. */
+  clientId?: string;
+}
+
+/** Why `attach` refused a file: it does not exist, or belongs to someone else, another room, another message. */
+export type AttachRefusal = { id: string; reason: 'missing' | 'not_yours' | 'other_room' | 'attached_elsewhere' };
+
+export interface FileStore {
+  /**
+   * Stores the bytes `body` yields under `file.id`, durably, then its record. If `body` throws (the upload was
+   * cut off or passed a limit), nothing is kept and the error is thrown again.
+   */
+  put(file: NewFile, body: AsyncIterable<Buffer>): Promise<StoredFile>;
+  /** The file's record, or undefined. */
+  get(id: string): Promise<StoredFile | undefined>;
+  /** The file's bytes, or undefined when it does not exist (any more). */
+  open(id: string): Promise<Readable | undefined>;
+  /**
+   * Marks the files as belonging to the message `clientId` of `room`, all or none: each must have been
+   * uploaded by `session` to `room`, and be unattached or attached to this same clientId (a resend).
+   * Resolves with their records, in the order asked, or with the first refusal (then nothing changed).
+   */
+  attach(ids: readonly string[], room: string, session: string, clientId: string): Promise<StoredFile[] | AttachRefusal>;
+  /** Removes the files, bytes and records; ids that do not exist are ignored. */
+  remove(ids: readonly string[]): Promise<void>;
+  /** What `owner` holds: files and bytes in all, and how many wait for a send (unattached). */
+  usage(owner: string): Promise<FileUsage>;
+  /** Removes up to `limit` unattached files stored before `before`; resolves with how many it removed. */
+  sweepUnattached(before: number, limit: number): Promise<number>;
+}
+
+export interface FileUsage {
+  files: number;
+  bytes: number;
+  unattached: number;
+}
+
+/** Why `file` (with this id) may not go with the message `clientId` that `session` sends to `room`; undefined when it may. */
+export function refuseAttach(id: string, file: StoredFile | undefined, room: string, session: string, clientId: string): AttachRefusal | undefined {
+  if (!file) return { id, reason: 'missing' };
+  if (file.session !== session) return { id, reason: 'not_yours' };
+  if (file.room !== room) return { id, reason: 'other_room' };
+  if (file.clientId !== undefined && file.clientId !== clientId) return { id, reason: 'attached_elsewhere' };
+  return undefined;
+}

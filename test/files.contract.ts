@@ -1,0 +1,139 @@
+// The contract every FileStore keeps (server/files/store.ts), as one suite that files.contract.test.ts runs
+// against each store: bytes back as stored, nothing kept of a cut upload, attach all or none and only by
+// the uploader to its room, removal of bytes and record, usage per person, the sweep of unsent uploads,
+// and files that outlive a restart.
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FileStore, NewFile } from '../server/files/store';
+import type { Store } from '../server/store/store';
+
+/**
+ * @param open  opens a fresh, empty store
+ * @param reopen  opens the same data as `closed` again, after it was closed
+ */
+export function describeFileStoreContract(name: string, open: () => Promise<Store>, reopen: (closed: Store) => Promise<Store>): void {
+  describe(`FileStore contract: ${name}`, () => {
+    const opened: Store[] = [];
+    let store: Store;
+    let files: FileStore;
+
+    beforeEach(async () => {
+      store = await open();
+      opened.push(store);
+      files = store.files;
+    });
+    afterEach(async () => {
+      for (const s of opened.splice(0)) await s.close().catch(() => undefined);
+    });
+
+    const newFile = (over: Partial<NewFile> = {}): NewFile => ({
+      id: randomBytes(16).toString('base64url'),
+      room: 'lobby',
+      session: 'session-a',
+      owner: 'user-a',
+      name: 'notes.txt',
+      type: 'text/plain',
+      ...over,
+    });
+    async function* chunks(...parts: (string | Buffer)[]): AsyncGenerator<Buffer> {
+      for (const part of parts) yield Buffer.from(part);
+    }
+    const readAll = async (id: string): Promise<Buffer | undefined> => {
+      const body = await files.open(id);
+      if (!body) return undefined;
+      const read: Buffer[] = [];
+      for await (const chunk of body) read.push(chunk as Buffer);
+      return Buffer.concat(read);
+    };
+
+    it('gives back the bytes and the record it stored', async () => {
+      const big = randomBytes(600 * 1024); // more than one GridFS chunk (255 KB)
+      const file = newFile({ name: 'photo.png', type: 'image/png', width: 640, height: 480 });
+      const stored = await files.put(file, chunks(big.subarray(0, 1000), big.subarray(1000)));
+      expect(stored).toMatchObject({ ...file, size: big.length });
+      expect(stored.clientId).toBeUndefined();
+      expect(await files.get(file.id)).toEqual(stored);
+      expect((await readAll(file.id))?.equals(big)).toBe(true);
+    });
+
+    it('keeps nothing of an upload whose body fails', async () => {
+      const file = newFile();
+      async function* cut(): AsyncGenerator<Buffer> {
+        yield Buffer.from('the first part');
+        throw new Error('connection lost');
+      }
+      await expect(files.put(file, cut())).rejects.toThrow('connection lost');
+      expect(await files.get(file.id)).toBeUndefined();
+      expect(await files.open(file.id)).toBeUndefined();
+      expect(await files.usage('user-a')).toEqual({ files: 0, bytes: 0, unattached: 0 });
+    });
+
+    it('attaches files to one message only, of their uploader, in their room; a resend finds them its own', async () => {
+      const a = await files.put(newFile(), chunks('a'));
+      const b = await files.put(newFile(), chunks('bb'));
+      expect(await files.attach([a.id], 'lobby', 'session-b', 'msg-1')).toEqual({ id: a.id, reason: 'not_yours' });
+      expect(await files.attach([a.id], 'other', 'session-a', 'msg-1')).toEqual({ id: a.id, reason: 'other_room' });
+      const attached = await files.attach([b.id, a.id], 'lobby', 'session-a', 'msg-1');
+      expect(attached).toEqual([
+        { ...b, clientId: 'msg-1' },
+        { ...a, clientId: 'msg-1' },
+      ]);
+      expect(await files.attach([a.id, b.id], 'lobby', 'session-a', 'msg-1')).toHaveLength(2);
+      expect(await files.attach([a.id], 'lobby', 'session-a', 'msg-2')).toEqual({ id: a.id, reason: 'attached_elsewhere' });
+      expect((await files.get(a.id))?.clientId).toBe('msg-1');
+    });
+
+    it('attaches all or none: a refused file leaves the others free', async () => {
+      const a = await files.put(newFile(), chunks('a'));
+      const missing = randomBytes(16).toString('base64url');
+      expect(await files.attach([a.id, missing], 'lobby', 'session-a', 'msg-1')).toEqual({ id: missing, reason: 'missing' });
+      expect((await files.get(a.id))?.clientId).toBeUndefined();
+      expect(await files.attach([a.id], 'lobby', 'session-a', 'msg-2')).toHaveLength(1);
+      expect(await files.usage('user-a')).toEqual({ files: 1, bytes: 1, unattached: 0 });
+    });
+
+    it('lets only one of two sends racing for a file have it', async () => {
+      const a = await files.put(newFile(), chunks('a'));
+      const results = await Promise.all([files.attach([a.id], 'lobby', 'session-a', 'msg-1'), files.attach([a.id], 'lobby', 'session-a', 'msg-2')]);
+      expect(results.filter(Array.isArray)).toHaveLength(1);
+      expect(results.filter((r) => !Array.isArray(r))).toEqual([{ id: a.id, reason: 'attached_elsewhere' }]);
+    });
+
+    it('removes bytes and records, and counts each person\'s files, bytes and unsent uploads', async () => {
+      const a = await files.put(newFile(), chunks('12345'));
+      const b = await files.put(newFile(), chunks('123'));
+      await files.put(newFile({ owner: 'user-b', session: 'session-b' }), chunks('1'));
+      await files.attach([a.id], 'lobby', 'session-a', 'msg-1');
+      expect(await files.usage('user-a')).toEqual({ files: 2, bytes: 8, unattached: 1 });
+      await files.remove([a.id, b.id, randomBytes(16).toString('base64url')]);
+      expect(await files.get(a.id)).toBeUndefined();
+      expect(await files.open(b.id)).toBeUndefined();
+      expect(await files.usage('user-a')).toEqual({ files: 0, bytes: 0, unattached: 0 });
+      expect(await files.usage('user-b')).toEqual({ files: 1, bytes: 1, unattached: 1 });
+    });
+
+    it('sweeps unsent uploads stored before a time, and no others', async () => {
+      const sent = await files.put(newFile(), chunks('sent'));
+      await files.attach([sent.id], 'lobby', 'session-a', 'msg-1');
+      const unsent = await files.put(newFile(), chunks('unsent'));
+      expect(await files.sweepUnattached(unsent.createdAt - 1, 100)).toBe(0);
+      expect(await files.sweepUnattached(unsent.createdAt + 1, 100)).toBe(1);
+      expect(await files.get(unsent.id)).toBeUndefined();
+      expect(await readAll(sent.id)).toEqual(Buffer.from('sent'));
+      expect(await files.usage('user-a')).toEqual({ files: 1, bytes: 4, unattached: 0 });
+    });
+
+    it('keeps files across a restart', async () => {
+      const a = await files.put(newFile(), chunks('kept'));
+      await files.attach([a.id], 'lobby', 'session-a', 'msg-1');
+      await store.close();
+      const again = await reopen(store);
+      opened.push(again);
+      expect(await again.files.get(a.id)).toEqual({ ...a, clientId: 'msg-1' });
+      const body = await again.files.open(a.id);
+      const read: Buffer[] = [];
+      for await (const chunk of body ?? []) read.push(chunk as Buffer);
+      expect(Buffer.concat(read).toString()).toBe('kept');
+    });
+  });
+}
