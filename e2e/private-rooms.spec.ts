@@ -6,7 +6,8 @@ import type { Page } from '@playwright/test';
 import { expect, expectLive, sendMessage, storedMessage, test } from './fixtures';
 
 const PASSWORD = 'correct horse battery';
-const SHOTS = '/work/notes/shots';
+/** Where the screenshots go: the run's output, or SHOTS_DIR to keep them (a note's pictures). */
+const shotsDir = () => process.env.SHOTS_DIR ?? `${test.info().project.outputDir}/screenshots`;
 
 /** Opens `path`, signs up as `username` there, and waits until the page is live. */
 async function signUpAt(page: Page, url: string, username: string, path = '/'): Promise<void> {
@@ -45,7 +46,7 @@ test('two people talk in a DM; a third sees it nowhere and gets the no-such-room
   await expect(storedMessage(bo, 'Hi Bo, just between us')).toBeVisible();
   await sendMessage(bo, 'Got it, Ana');
   await expect(storedMessage(ana, 'Got it, Ana')).toBeVisible();
-  await ana.screenshot({ path: `${SHOTS}/rooms-dm.png` });
+  await ana.screenshot({ path: `${shotsDir()}/rooms-dm.png` });
   const serious = (await new AxeBuilder({ page: ana }).analyze()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
 
@@ -56,7 +57,7 @@ test('two people talk in a DM; a third sees it nowhere and gets the no-such-room
   await cy.goto(dmUrl);
   await expect(cy.getByRole('heading', { name: 'No such room' })).toBeVisible();
   const seenAtDm = await cy.locator('main').innerText();
-  await cy.screenshot({ path: `${SHOTS}/rooms-dm-as-outsider.png` });
+  await cy.screenshot({ path: `${shotsDir()}/rooms-dm-as-outsider.png` });
   await cy.goto(`${parley.url}/r/~${'a'.repeat(20)}`);
   await expect(cy.getByRole('heading', { name: 'No such room' })).toBeVisible();
   expect(await cy.locator('main').innerText()).toBe(seenAtDm);
@@ -76,9 +77,9 @@ test("a moderator's ban takes the room from the banned person's open page", asyn
   await olga.getByRole('group', { name: 'Actions on Pat' }).getByRole('button', { name: 'Ban' }).click();
   await expect(pat.getByRole('heading', { name: 'You are banned from this room' })).toBeVisible();
   await expect(storedMessage(pat, 'Welcome to town')).toHaveCount(0);
-  await pat.screenshot({ path: `${SHOTS}/rooms-banned.png` });
+  await pat.screenshot({ path: `${shotsDir()}/rooms-banned.png` });
   await expect(olga.locator('.members')).toContainText('Pat');
-  await olga.screenshot({ path: `${SHOTS}/rooms-moderator-after-ban.png` });
+  await olga.screenshot({ path: `${shotsDir()}/rooms-moderator-after-ban.png` });
   // The author's name colour (message-list.tsx, from a hash of the name) fails contrast for "Olga" on her own
   // messages' tint: a fault of the message list found here, reported, and left out of this page's check.
   const serious = (await new AxeBuilder({ page: olga }).exclude('.author').analyze()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
@@ -119,7 +120,7 @@ test('a private room: create, invite by name, a muted member is told so, a remov
   await olga.locator('.members').getByRole('button', { name: 'Moderate Mia' }).click();
   await olga.getByRole('group', { name: 'Actions on Mia' }).getByRole('button', { name: 'Mute' }).click();
   await expect(olga.locator('.members li').first()).toContainText('muted');
-  await olga.screenshot({ path: `${SHOTS}/rooms-private-room.png` });
+  await olga.screenshot({ path: `${shotsDir()}/rooms-private-room.png` });
   // Mia's page learns of the mute at its next look (every 15 s), or at once when a send of hers is refused.
   await sendMessage(mia, 'One more thing', { waitForAck: false });
   await expect(mia.getByText('A moderator muted you in this room: you can read it, but not post.')).toBeVisible();
@@ -127,7 +128,7 @@ test('a private room: create, invite by name, a muted member is told so, a remov
   // The private room is listed once, under its title, not among the public rooms by its id.
   await expect(mia.locator('nav[aria-labelledby="rooms-heading"] .room-list li')).toHaveText(['# lobby']);
   await expect(privateList(mia)).toHaveText(['🔒 Private room Launch plans']);
-  await mia.screenshot({ path: `${SHOTS}/rooms-muted.png` });
+  await mia.screenshot({ path: `${shotsDir()}/rooms-muted.png` });
 
   await olga.locator('.members').getByRole('button', { name: 'Moderate Mia' }).click();
   await olga.getByRole('group', { name: 'Actions on Mia' }).getByRole('button', { name: 'Remove from room' }).click();
