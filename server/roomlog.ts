@@ -138,14 +138,21 @@ export async function appendMessage(
   limits.takeSend(session.nick, ip);
   // A room exists once a message is stored in it, and then for good (on disk): its first message is what
   // creates it, so that is what the new-room budget counts.
-  await limits.takeNewRoom(room, session.nick, ip, () => store.head(room));
+  let newRoom = false;
+  await limits.takeNewRoom(room, session.nick, ip, async () => {
+    const head = await store.head(room);
+    newRoom = head === 0;
+    return head;
+  });
+  // Whoever writes a public room's first message owns the room, if an account: claimed before the message is
+  // seen (so a reader of it finds its owner), and given up again if another's message came first.
+  const claimed = newRoom && (await rooms.claimNewRoom(room, session));
   const files = fileIds ? await attachFiles({ store, config }, session, room, clientId, fileIds) : undefined;
   const result = await writes.track(() =>
     store.append({ room, clientId, author: session.nick, ...(session.guest ? {} : { account: true }), text, ...(files ? { files } : {}) }),
   );
   limits.roomStored(room);
-  // Whoever wrote a public room's first message owns the room, if it was an account.
-  if (!result.duplicate && result.message.seq === 1) await rooms.claimPublicRoom(room, session);
+  if (claimed && result.message.seq !== 1) await rooms.giveUpClaim(room, session);
   if (!result.duplicate) metrics.messageStored();
   presence.sent(room, session.nick);
   return result;

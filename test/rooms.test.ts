@@ -142,6 +142,15 @@ describe('moderation', () => {
     expect(seenByOthers.body.members.map((m) => m.name)).toEqual(['Mo', 'Olga']);
   });
 
+  it('makes the author of a new public room\'s first message its one owner, even when several write at once', async () => {
+    const { url } = await startTestServer();
+    const writers = await Promise.all(['Ann', 'Ben', 'Cat', 'Dan'].map((name) => signUp(url, name)));
+    await Promise.all(writers.map((cookie, i) => post(url, '/api/rooms/fresh/messages', cookie, { clientId: newClientId(), text: `hi ${i}` })));
+    const first = (await http<{ messages: { author: string }[] }>(url, 'GET', '/api/rooms/fresh/messages')).body.messages[0]?.author;
+    const members = await http<MemberListResponse>(url, 'GET', '/api/rooms/fresh/members');
+    expect(members.body.members).toEqual([{ name: first, role: 'owner' }]);
+  });
+
   it('lets a server admin (ADMINS) moderate a room nobody owns, but never a guest of the same name', async () => {
     const { url } = await startTestServer({ ADMINS: 'Root, Boss' });
     const root = await signUp(url, 'Root');

@@ -199,10 +199,21 @@ export class Rooms {
     return standings.filter((standing) => access.moderate || !standing.banned).map((standing) => memberOf(standing, access.private));
   }
 
-  /** The first message of a public room was stored: an account that wrote it owns the room. */
-  async claimPublicRoom(room: string, session: Session): Promise<void> {
-    if (isPrivateRoom(room) || session.guest || (await this.store.member(room, session.userId))) return;
+  /**
+   * `session` is about to write the first message of a public room: an account becomes its owner (true), unless
+   * it has a standing there already. The claim is made before the message is stored, so that whoever reads the
+   * message finds the room's owner; see giveUpClaim.
+   */
+  async claimNewRoom(room: string, session: Session): Promise<boolean> {
+    if (isPrivateRoom(room) || session.guest || (await this.store.member(room, session.userId))) return false;
     await this.store.putMember(this.standing(room, named(session), 'owner'));
+    return true;
+  }
+
+  /** Another's message was stored first (two wrote to a new room at once): the claim of claimNewRoom is undone. */
+  async giveUpClaim(room: string, session: Session): Promise<void> {
+    const standing = await this.store.member(room, session.userId);
+    if (standing?.role === 'owner' && !standing.muted && !standing.banned) await this.store.removeMember(room, session.userId);
   }
 
   /** `reader` reads `room` for `userId`: it ends when that person can no longer read the room. */
