@@ -2,7 +2,7 @@
 // A bad value stops the start with one line naming the variable.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_MAX_TEXT_LENGTH, MAX_FILE_IDS } from './protocol';
+import { DEFAULT_MAX_REACTION_EMOJI, DEFAULT_MAX_REACTORS_PER_EMOJI, DEFAULT_MAX_TEXT_LENGTH, MAX_FILE_IDS } from './protocol';
 import type { BucketRate } from './rate-limit';
 
 const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -44,6 +44,8 @@ const settings = {
   TRUST_PROXY: { schema: z.enum(['on', 'off']), default: 'off', help: 'on: believe X-Forwarded-Proto from the reverse proxy in front (https: Secure, __Host- session cookie); only with a proxy that sets it' },
   WAIT_TIMEOUT_MS: { schema: integer(100, 29_000), default: '25000', help: 'how long GET /wait holds before answering empty (under 30 s for proxies)' },
   MAX_TEXT_LENGTH: { schema: integer(1, 100_000), default: String(DEFAULT_MAX_TEXT_LENGTH), help: 'longest message text, in characters' },
+  MAX_REACTION_EMOJI: { schema: integer(1, 1000), default: String(DEFAULT_MAX_REACTION_EMOJI), help: 'different emoji one message can carry as reactions' },
+  MAX_REACTORS_PER_EMOJI: { schema: integer(1, 10_000), default: String(DEFAULT_MAX_REACTORS_PER_EMOJI), help: 'people who can react to one message with one emoji (all are listed)' },
   HISTORY_PAGE_SIZE: { schema: integer(1, 1000), default: '50', help: 'messages in a history page when the client does not say' },
   MAX_HISTORY_PAGE_SIZE: { schema: integer(1, 1000), default: '200', help: 'most messages a client may ask for in one history page' },
   MAX_REPLAY: { schema: integer(1, 100_000), default: '1000', help: 'most messages replayed to a cursor; further behind gets a reset' },
@@ -127,6 +129,10 @@ export interface Config {
   trustProxy: boolean;
   waitTimeoutMs: number;
   maxTextLength: number;
+  /** Different emoji per message (MAX_REACTION_EMOJI). */
+  maxReactionEmoji: number;
+  /** People per emoji per message (MAX_REACTORS_PER_EMOJI). */
+  maxReactorsPerEmoji: number;
   historyPageSize: number;
   maxHistoryPageSize: number;
   maxReplay: number;
@@ -237,6 +243,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: r.TRUST_PROXY === 'on',
     waitTimeoutMs: r.WAIT_TIMEOUT_MS,
     maxTextLength: r.MAX_TEXT_LENGTH,
+    maxReactionEmoji: r.MAX_REACTION_EMOJI,
+    maxReactorsPerEmoji: r.MAX_REACTORS_PER_EMOJI,
     historyPageSize: r.HISTORY_PAGE_SIZE,
     maxHistoryPageSize: r.MAX_HISTORY_PAGE_SIZE,
     maxReplay: r.MAX_REPLAY,

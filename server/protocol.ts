@@ -4,6 +4,7 @@
 // This file has no runtime dependencies, so the browser bundle stays small. docs/protocol.md
 // describes the protocol with examples.
 export type {
+  ChangeRequest,
   ClientFrame,
   CreateRoomRequest,
   ModerationRequest,
@@ -79,6 +80,12 @@ export const ErrorCode = {
   invalidName: 'invalid_name',
   /** Someone has this name, or one that looks like it. */
   nameTaken: 'name_taken',
+  /**
+   * An edit, delete or reaction this person may not make, or on a message that cannot take it (deleted, not a
+   * message); a moderation only the room's owner, its moderators or a server admin may make; or a guest asking
+   * for what needs an account (private rooms, DMs).
+   */
+  forbidden: 'forbidden',
   /** A password too short or too long. */
   invalidPassword: 'invalid_password',
   /** Sign-in refused: the same answer whether the username exists or not. */
@@ -93,8 +100,6 @@ export const ErrorCode = {
   banned: 'banned',
   /** Muted in this room by a moderator: you can read it, but not post. */
   muted: 'muted',
-  /** Only the room's owner, its moderators or a server admin may do this; or a guest tried what needs an account. */
-  forbidden: 'forbidden',
   /** A per-person bound (members of a room, private rooms of one person) is reached. */
   limitReached: 'limit_reached',
   rateLimited: 'rate_limited',
@@ -127,6 +132,24 @@ export interface ChatMessage {
   files?: FileAttachment[];
   /** When the server stored it, in milliseconds since the epoch. */
   at: number;
+  /** A reply: the seq of the message it answers, in the same room. */
+  replyTo?: number;
+  /**
+   * Present on a change entry: this entry changes the earlier message `change.target` (its own seq moves
+   * cursors like any entry, but it is not shown as a message). For an edit, `text` is the new text; for a
+   * delete or a reaction, `text` is empty.
+   */
+  change?: MessageChange;
+  // The message as it now stands (materialized by the store when a change is stored, so a history page or a
+  // replay returns it current; a reader following live applies the change entries with applyChange).
+  /** When it was last edited. */
+  editedAt?: number;
+  /** Deleted by its author, or removed by a moderator: `text` is empty, and so are its earlier edits' texts. */
+  deleted?: DeletedBy;
+  /** Reactions, in the order each emoji was first used; present while there is at least one. */
+  reactions?: Reaction[];
+  /** The seq of the last change entry this record reflects: an entry at or below it changes nothing. */
+  lastChange?: number;
 }
 
 /** A file as a message carries it, stamped by the server from what it stored. */
@@ -150,6 +173,27 @@ export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'im
 export function fileUrl({ id, name }: Pick<FileAttachment, 'id' | 'name'>): string {
   return `/files/${id}/${encodeURIComponent(name)}`;
 }
+/** Who deleted a message: its author, or a moderator (shown as "message removed by a moderator"). */
+export type DeletedBy = 'author' | 'moderator';
+
+/** A change entry: what it does to its target (see ChatMessage.change). */
+export type MessageChange =
+  | { kind: 'edit'; target: number }
+  | { kind: 'delete'; target: number; by: DeletedBy }
+  /** The entry's author now reacts with `emoji` (on) or no longer does (off): a state, so applying it twice changes nothing. */
+  | { kind: 'reaction'; target: number; emoji: string; on: boolean };
+
+/** One emoji on a message, and who reacted with it, in the order they did. */
+export interface Reaction {
+  emoji: string;
+  names: string[];
+}
+
+/** Default caps on reactions (configurable: MAX_REACTION_EMOJI, MAX_REACTORS_PER_EMOJI). */
+export const DEFAULT_MAX_REACTION_EMOJI = 20;
+export const DEFAULT_MAX_REACTORS_PER_EMOJI = 100;
+/** The longest emoji the server takes, in UTF-16 code units (a family with skin tones is about 35). */
+export const MAX_EMOJI_LENGTH = 48;
 
 // ---- WebSocket: server -> client --------------------------------------------------------------
 

@@ -5,8 +5,10 @@ import { ApiError } from './errors';
 import { ErrorCode, type ChatMessage, type PeopleState, type ResetReason } from './protocol';
 import type { Session } from './accounts/accounts';
 import { requirePost, roomAccess } from './rooms/access';
-import { attachFiles } from './files/files';
-import { StoreUnavailableError, type AppendResult, type MessageStore } from './store/store';
+import { attachFiles, deleteMessageFiles } from './files/files';
+import { StoreUnavailableError, type AppendResult, type MessageStore, type NewMessage } from './store/store';
+import { changeRightsIn, checkChange, targetMessage } from './changes/rules';
+import type { ChangeRequest } from './validation';
 
 export interface Page {
   messages: ChatMessage[];
@@ -116,26 +118,43 @@ export interface Sender {
   ip: string;
 }
 
+/** What a send may carry besides its text: files, the message it replies to, or the change it makes instead. */
+export interface SendExtras {
+  /** Ids of files this session uploaded to the room, for the message to carry (see server/files/files.ts). */
+  files?: readonly string[] | undefined;
+  replyTo?: number | undefined;
+  change?: ChangeRequest | undefined;
+}
+
 /**
  * Stores a message from `sender`, after checking what the protocol schema cannot (the configured length)
  * and the sender's rate. The author is the session's nick: nothing the client sends can name another.
+ * An edit, a delete or a reaction comes this way too (`extras.change`: its text is the edit's, or empty),
+ * so every rule on sending applies to it; who may make it is checked in server/changes/rules.ts.
  */
 export async function appendMessage(
-  { store, config, limits, writes, metrics, presence, rooms }: AppContext,
+  ctx: AppContext,
   { session, ip }: Sender,
   room: string,
   clientId: string,
   text: string,
-  /** Ids of files this session uploaded to the room, for the message to carry (see server/files/files.ts). */
-  fileIds?: readonly string[],
+  { files: fileIds, replyTo, change }: SendExtras = {},
 ): Promise<AppendResult> {
+  const { store, config, limits, writes, metrics, presence, rooms } = ctx;
   if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before sending (POST /api/session)');
-  requirePost(await roomAccess({ rooms }, session, room));
+  requirePost(await roomAccess(ctx, session, room));
   const length = countCharacters(text);
   if (length > config.maxTextLength) {
     throw new ApiError(ErrorCode.tooLarge, `a message has at most ${config.maxTextLength} characters (this one has ${length})`);
   }
   limits.takeSend(session.nick, ip);
+  const entry: NewMessage = { room, clientId, author: session.nick, ...(session.guest ? {} : { account: true }), text };
+  if (replyTo !== undefined) {
+    await targetMessage(store, room, replyTo);
+    entry.replyTo = replyTo;
+  }
+  const checked = change && (await checkChange(store, config, session, room, change, await changeRightsIn(ctx, session, room)));
+  if (checked) entry.change = checked.change;
   // A room exists once a message is stored in it, and then for good (on disk): its first message is what
   // creates it, so that is what the new-room budget counts.
   let newRoom = false;
@@ -147,14 +166,15 @@ export async function appendMessage(
   // Whoever writes a public room's first message owns the room, if an account: claimed before the message is
   // seen (so a reader of it finds its owner), and given up again if another's message came first.
   const claimed = newRoom && (await rooms.claimNewRoom(room, session));
-  const files = fileIds ? await attachFiles({ store, config }, session, room, clientId, fileIds) : undefined;
-  const result = await writes.track(() =>
-    store.append({ room, clientId, author: session.nick, ...(session.guest ? {} : { account: true }), text, ...(files ? { files } : {}) }),
-  );
-  limits.roomStored(room);
+  if (fileIds) entry.files = await attachFiles({ store, config }, session, room, clientId, fileIds);
+  const result = await writes.track(() => store.append(entry));
   if (claimed && result.message.seq !== 1) await rooms.giveUpClaim(room, session);
+  // A deleted message's files go with it (the delete is stored: a reader sees "message deleted" first).
+  if (checked?.change.kind === 'delete') await deleteMessageFiles(ctx, checked.target);
+  limits.roomStored(room);
   if (!result.duplicate) metrics.messageStored();
-  presence.sent(room, session.nick);
+  // A message ends its author's typing; a reaction or a delete says nothing of what they are typing.
+  if (!change) presence.sent(room, session.nick);
   return result;
 }
 

@@ -1,7 +1,7 @@
 // Validation of everything a client sends: WebSocket frames, HTTP bodies and queries. The wire types
 // of these are inferred here and re-exported by protocol.ts; the server's answers are typed there.
 import { z } from 'zod';
-import { CLIENT_ID_PATTERN, FILE_ID_PATTERN, isPrivateRoom, MAX_FILE_IDS, MAX_ROOM_LENGTH, MAX_ROOM_TITLE_LENGTH, MAX_WATCHED_ROOMS, ROOM_PATTERN } from './protocol';
+import { CLIENT_ID_PATTERN, FILE_ID_PATTERN, isPrivateRoom, MAX_EMOJI_LENGTH, MAX_FILE_IDS, MAX_ROOM_LENGTH, MAX_ROOM_TITLE_LENGTH, MAX_WATCHED_ROOMS, ROOM_PATTERN } from './protocol';
 
 // ---- values ---------------------------------------------------------------------------------
 
@@ -57,11 +57,57 @@ const FileIds = z
   .max(MAX_FILE_IDS, `a message has at most ${MAX_FILE_IDS} files`)
   .refine((ids) => new Set(ids).size === ids.length, 'files names each file once');
 
-/** A message's text when it carries files: it may be empty. */
-const CaptionText = z.string().refine((text) => !LONE_SURROGATE.test(text), 'a message is Unicode text: it cannot hold half of a character (a lone UTF-16 surrogate, U+D800 to U+DFFF)');
+/** A send's text, checked for what it is (not whether it is blank: a message of files alone has none). */
+const SendText = z.string().refine((text) => !LONE_SURROGATE.test(text), 'a message is Unicode text: it cannot hold half of a character (a lone UTF-16 surrogate, U+D800 to U+DFFF)');
 
-/** A send is text, files, or both: text alone must not be blank. */
-const hasTextOrFiles = ({ text, files }: { text: string; files?: readonly string[] | undefined }) => files !== undefined || text.trim().length > 0;
+/** The seq of an earlier message in the same room (what a reply or a change names). */
+const TargetSeq = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A change to an earlier message, sent like a message (same frame, same POST, same rules, same clientId
+ * dedupe). The server checks the rest (the target exists and is a message; who may; the emoji is one emoji).
+ */
+export const ChangeRequest = z.discriminatedUnion('kind', [
+  /** The new text is the send's `text`. */
+  z.strictObject({ kind: z.literal('edit'), target: TargetSeq }),
+  /** By its author; or by a moderator, which shows as "removed by a moderator". */
+  z.strictObject({ kind: z.literal('delete'), target: TargetSeq }),
+  /** Sets the sender's reaction with `emoji` on (true) or off (false): sending it twice is the same as once. */
+  z.strictObject({ kind: z.literal('reaction'), target: TargetSeq, emoji: z.string().min(1).max(MAX_EMOJI_LENGTH, 'an emoji is one emoji'), on: z.boolean() }),
+]);
+export type ChangeRequest = z.infer<typeof ChangeRequest>;
+
+interface SendShape {
+  text?: string | undefined;
+  files?: readonly string[] | undefined;
+  replyTo?: number | undefined;
+  change?: ChangeRequest | undefined;
+}
+
+const isBlank = (text: string | undefined) => text === undefined || text.trim().length === 0;
+
+/**
+ * What a send holds, by what it is: a new message has text, files or both (a reply too); an edit has its new
+ * text and nothing else; a delete or a reaction has nothing but the change.
+ */
+function checkSendShape(send: SendShape, context: z.RefinementCtx): void {
+  const kind = send.change?.kind;
+  const problem =
+    kind === 'delete' || kind === 'reaction'
+      ? send.text !== undefined || send.files !== undefined || send.replyTo !== undefined
+        ? `a ${kind} has no text, files or replyTo`
+        : undefined
+      : kind === 'edit'
+        ? isBlank(send.text)
+          ? 'an edit holds the new text, and it cannot be empty'
+          : send.files !== undefined || send.replyTo !== undefined
+            ? 'an edit changes the text only: no files or replyTo'
+            : undefined
+        : send.files === undefined && isBlank(send.text)
+          ? 'a message cannot be empty'
+          : undefined;
+  if (problem !== undefined) context.addIssue({ code: 'custom', message: problem, path: ['text'] });
+}
 
 // ---- WebSocket: client -> server --------------------------------------------------------------
 
@@ -84,11 +130,15 @@ export const SendFrame = z
     type: z.literal('send'),
     room: RoomName,
     clientId: ClientId,
-    text: CaptionText,
+    text: SendText.optional(),
     /** Ids of files uploaded to this room by this session, not yet sent with another message. */
     files: FileIds.optional(),
+    /** A reply to this earlier message of the room. */
+    replyTo: TargetSeq.optional(),
+    /** Not a new message but a change to an earlier one (see ChangeRequest). */
+    change: ChangeRequest.optional(),
   })
-  .refine(hasTextOrFiles, { message: 'a message cannot be empty', path: ['text'] });
+  .superRefine(checkSendShape);
 
 export const PingFrame = z.strictObject({
   type: z.literal('ping'),
@@ -126,8 +176,8 @@ export type PasswordRequest = z.infer<typeof PasswordRequest>;
 
 /** POST /api/rooms/:room/messages */
 export const SendRequest = z
-  .strictObject({ clientId: ClientId, text: CaptionText, files: FileIds.optional() })
-  .refine(hasTextOrFiles, { message: 'a message cannot be empty', path: ['text'] });
+  .strictObject({ clientId: ClientId, text: SendText.optional(), files: FileIds.optional(), replyTo: TargetSeq.optional(), change: ChangeRequest.optional() })
+  .superRefine(checkSendShape);
 export type SendRequest = z.infer<typeof SendRequest>;
 
 /** POST /api/rooms: a new private room, with its title. */

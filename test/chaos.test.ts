@@ -4,8 +4,9 @@
 // and port; connections are cut at random, devices go offline and come back, and some clients switch
 // transport mid-run (their WebSocket blocked, then let through again). Only the environment is the test's:
 // each client reaches the server with its own cookie, over node's fetch and the `ws` package, where a browser
-// would use its own. At the end every client must show exactly its room's log: 1..N, every message sent
-// once, nothing else, with every outbox empty.
+// would use its own. Among the messages they edit their own, react to others' and delete some of theirs
+// (issue 17). At the end every client must show exactly its room's log: 1..N, every entry sent once, nothing
+// else, each message as the store says it now stands, with every outbox empty.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,6 +103,8 @@ interface ChaosClient {
   sent: string[];
   /** Transports this client was live on, in order, without repeats: its switches. */
   transports: ConnectionState[];
+  /** Seqs of its messages it deleted: it changes them no more. */
+  deleting: Set<number>;
 }
 
 /** The whole log of a room, read back a page at a time. */
@@ -117,7 +120,41 @@ async function readLog(base: string, room: string): Promise<ChatMessage[]> {
   return pages.flat();
 }
 
-const shape = (messages: readonly ChatMessage[]) => messages.map(({ seq, clientId, text, author }) => ({ seq, clientId, text, author }));
+/** The messages of a log (its change entries applied to them by the store), as a view shows them. */
+const messagesOf = (log: readonly ChatMessage[]) => log.filter((entry) => !entry.change);
+
+/** Reactions the clients use: few, so that they meet on the same emoji. */
+const EMOJI = ['👍', '🎉', '❤️'];
+/** Clients that delete some of their messages; nobody reacts to theirs, which could be gone by then (forbidden). */
+const deletes = (i: number) => i % 5 === 0;
+
+/**
+ * What a client does on its turn: mostly a new message, sometimes an edit of one of its own, a reaction (on
+ * or off) to someone else's, or a delete of its own. Returns the clientId of what it sent.
+ */
+function act(client: ChaosClient, deleters: ReadonlySet<string>, changes: Record<'edit' | 'reaction' | 'delete', number>): string {
+  const shown = client.live.messages.filter((m) => !m.deleted);
+  const own = shown.filter((m) => m.author === client.name && !client.deleting.has(m.seq));
+  const others = shown.filter((m) => m.author !== client.name && !deleters.has(m.author));
+  const pick = <T,>(list: readonly T[]): T | undefined => list[Math.floor(Math.random() * list.length)];
+  const roll = Math.random();
+  const mine = pick(own);
+  const theirs = pick(others);
+  if (roll < 0.15 && mine) {
+    changes.edit++;
+    return client.live.edit(mine.seq, `${client.name} edits ${mine.seq} (${client.sent.length + 1})`);
+  }
+  if (roll < 0.3 && theirs) {
+    changes.reaction++;
+    return client.live.react(theirs.seq, pick(EMOJI) ?? '👍', Math.random() < 0.7);
+  }
+  if (roll < 0.38 && mine && deleters.has(client.name)) {
+    changes.delete++;
+    client.deleting.add(mine.seq);
+    return client.live.remove(mine.seq);
+  }
+  return client.live.send(`${client.name} says ${client.sent.length + 1}`);
+}
 
 describe('chaos, with the page’s own client', () => {
   let server: ChildServer | undefined;
@@ -142,7 +179,7 @@ describe('chaos, with the page’s own client', () => {
       const name = `${kind}${i}`;
       const room = ROOMS[Math.floor(i / KINDS.length) % ROOMS.length] as string;
       const network = new ClientNetwork(base, await createSession(base, name), kind === 'long-poll' || kind === 'unblocked');
-      const client: ChaosClient = { name, room, kind, network, sent: [], transports: [], live: undefined as unknown as LiveRoom };
+      const client: ChaosClient = { name, room, kind, network, sent: [], transports: [], deleting: new Set(), live: undefined as unknown as LiveRoom };
       client.live = new LiveRoom(
         room,
         name,
@@ -164,6 +201,8 @@ describe('chaos, with the page’s own client', () => {
       );
       clients.push(client);
     }
+    const deleters = new Set(clients.filter((_, i) => deletes(i)).map((c) => c.name));
+    const changes = { edit: 0, reaction: 0, delete: 0 };
     for (const client of clients) client.live.start();
     await vi.waitUntil(() => clients.every((c) => c.live.loaded), { timeout: 10_000, interval: 20 });
 
@@ -176,7 +215,7 @@ describe('chaos, with the page’s own client', () => {
         (client, i) =>
           new Promise<void>((resolve) => {
             const tick = () => {
-              client.sent.push(client.live.send(`${client.name} says ${client.sent.length + 1}`));
+              client.sent.push(act(client, deleters, changes));
               sentCount++;
               if (restartsOver && client.sent.length >= MESSAGES_PER_CLIENT) resolve();
               else setTimeout(tick, SEND_INTERVAL_MS * (0.5 + Math.random()));
@@ -271,17 +310,24 @@ describe('chaos, with the page’s own client', () => {
       lost += [...sentHere].filter((id) => !storedIds.includes(id)).length;
       expect(log.map((m) => m.seq)).toEqual(Array.from({ length: log.length }, (_, i) => i + 1));
       expect(new Set(storedIds)).toEqual(sentHere);
+      const messages = messagesOf(log);
       for (const client of members) {
         const shown = new Set(client.live.messages.map((m) => m.seq));
-        const missing = log.filter((m) => !shown.has(m.seq)).map((m) => m.seq);
-        const extra = client.live.messages.length - (log.length - missing.length);
+        const missing = messages.filter((m) => !shown.has(m.seq)).map((m) => m.seq);
+        const extra = client.live.messages.length - (messages.length - missing.length);
         if (missing.length > 0 || extra > 0) {
           wrongViews.push(`${client.name} (${client.kind}): ${missing.length} of ${log.length} missing (seqs ${missing.slice(0, 8).join(',')}…), ${extra} extra`);
         }
       }
     }
     expect(wrongViews, 'clients whose view is not the log').toEqual([]);
-    for (const client of clients) expect(shape(client.live.messages), client.name).toEqual(shape(await readLog(base, client.room)));
+    // Each message as the store says it now stands: text, edited, deleted, reactions, as the client applied them.
+    for (const client of clients) expect(client.live.messages, client.name).toEqual(messagesOf(await readLog(base, client.room)));
+    const finalLogs = await Promise.all(ROOMS.map((room) => readLog(base, room)));
+    const edited = finalLogs.flat().filter((m) => m.editedAt !== undefined).length;
+    const deleted = finalLogs.flat().filter((m) => m.deleted !== undefined).length;
+    const reacted = finalLogs.flat().filter((m) => m.reactions !== undefined).length;
+    expect(Math.min(changes.edit, changes.reaction, changes.delete), 'every kind of change was made').toBeGreaterThan(0);
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
     // The switches happened: a client that was unblocked ended on WebSocket after long-poll, and vice versa.
@@ -293,7 +339,8 @@ describe('chaos, with the page’s own client', () => {
     console.log(
       `chaos (page client): ${sentCount} messages sent by ${clients.length} LiveRooms, ${storedTotal} stored ` +
         `(room a ${stored[ROOMS[0]]}, room b ${stored[ROOMS[1]]}); restarts: ${restarts.join(', ')}; ${drops} connection drops, ` +
-        `${offlineSpells} offline spells, ${switches} transport switches; lost ${lost}, duplicated ${duplicated}, ` +
+        `${offlineSpells} offline spells, ${switches} transport switches; changes sent: ${changes.edit} edits, ${changes.reaction} reactions, ` +
+        `${changes.delete} deletes (messages now edited ${edited}, deleted ${deleted}, with reactions ${reacted}); lost ${lost}, duplicated ${duplicated}, ` +
         `views equal to the log ${clients.length - wrongViews.length}/${clients.length}, ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
   }, 90_000);

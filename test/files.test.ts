@@ -276,7 +276,7 @@ describe('who may fetch', () => {
 });
 
 describe('deleting', () => {
-  it('deletes a message\'s files with it (deleteMessageFiles), freeing its author\'s bytes', async () => {
+  it('deletes a message\'s files when the message is deleted, freeing its author\'s bytes', async () => {
     const { url, server } = await startTestServer({ MAX_USER_FILE_BYTES: '1000' });
     const alice = await createSession(url, 'alice');
     const a = await uploaded(url, 'lobby', Buffer.alloc(500, 'a'), alice);
@@ -285,9 +285,14 @@ describe('deleting', () => {
     expect((await upload(url, 'lobby', Buffer.from('c'), alice)).status).toBe(413);
 
     const message: ChatMessage = sent.body.message;
-    await deleteMessageFiles({ store: server.store }, message);
+    const deleted = await postMessage(url, 'lobby', { clientId: newClientId(), change: { kind: 'delete', target: message.seq } }, alice);
+    expect(deleted.status).toBe(201);
     expect((await http(url, 'GET', a.url)).status).toBe(404);
     expect((await http(url, 'GET', b.url)).status).toBe(404);
+    // The stored message no longer names them, and the bytes are the author's again.
+    const [stored] = (await history(url, 'lobby')).messages;
+    expect(stored).toMatchObject({ seq: message.seq, deleted: 'author', text: '' });
+    expect(stored?.files).toBeUndefined();
     expect((await upload(url, 'lobby', Buffer.from('c'), alice)).status).toBe(201);
     // Twice is harmless (a delete entry replayed, or deleted twice).
     await deleteMessageFiles({ store: server.store }, message);

@@ -290,5 +290,75 @@ export function describeStoreContract(
       await expect(store.readBefore('closed', undefined, 10)).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(store.head('closed')).rejects.toBeInstanceOf(StoreUnavailableError);
     });
+
+    describe('changes to a message', () => {
+      const change = (room: string, extra: Pick<NewMessage, 'change'> & { text?: string; author?: string }, clientId = newClientId()): NewMessage => ({
+        room,
+        clientId,
+        author: extra.author ?? 'alice',
+        text: extra.text ?? '',
+        change: extra.change,
+      });
+      const one = async (s: MessageStore, room: string, seq: number) => (await s.readAfter(room, seq - 1, 1))[0];
+
+      it('stores a change as an entry of its own, and the target as it now stands', async () => {
+        const { message: target } = await store.append(msg('changes', 'frist'));
+        const edit = await store.append(change('changes', { text: 'first', change: { kind: 'edit', target: target.seq } }));
+        expect(edit.message).toMatchObject({ seq: 2, text: 'first', change: { kind: 'edit', target: 1 } });
+        const bob = await store.append(change('changes', { author: 'bob', change: { kind: 'reaction', target: 1, emoji: '👍', on: true } }));
+        await store.append(change('changes', { author: 'carol', change: { kind: 'reaction', target: 1, emoji: '👍', on: true } }));
+        await store.append(change('changes', { author: 'bob', change: { kind: 'reaction', target: 1, emoji: '🎉', on: true } }));
+        await store.append(change('changes', { author: 'bob', change: { kind: 'reaction', target: 1, emoji: '👍', on: false } }));
+        const [page] = await store.readBefore('changes', 2, 10);
+        expect(page).toMatchObject({ seq: 1, text: 'first', editedAt: edit.message.at, lastChange: 6, reactions: [{ emoji: '👍', names: ['carol'] }, { emoji: '🎉', names: ['bob'] }] });
+        expect(await one(store, 'changes', 1)).toEqual(page);
+        expect(await store.head('changes')).toBe(6);
+        // A resend of a change is the original, and applies nothing twice.
+        const resend = await store.append({ ...change('changes', { author: 'bob', change: { kind: 'reaction', target: 1, emoji: '👍', on: true } }), clientId: bob.message.clientId });
+        expect(resend).toEqual({ message: bob.message, duplicate: true });
+        expect(await one(store, 'changes', 1)).toEqual(page);
+      });
+
+      it('empties the text of a deleted message and of its earlier edits', async () => {
+        const { message: target } = await store.append(msg('scrub', 'my secret'));
+        await store.append(msg('scrub', 'someone else'));
+        await store.append(change('scrub', { text: 'my secret, edited', change: { kind: 'edit', target: target.seq } }));
+        await store.append(change('scrub', { author: 'bob', change: { kind: 'reaction', target: target.seq, emoji: '👀', on: true } }));
+        const deleted = await store.append(change('scrub', { change: { kind: 'delete', target: target.seq, by: 'author' } }));
+        // An edit that lost the race with the delete keeps no text either.
+        const late = await store.append(change('scrub', { text: 'my secret, late', change: { kind: 'edit', target: target.seq } }));
+        expect(late.message.text).toBe('');
+        const log = await store.readAfter('scrub', 0, 10);
+        expect(log.map((entry) => entry.text)).toEqual(['', 'someone else', '', '', '', '']);
+        expect(JSON.stringify(log)).not.toContain('secret');
+        expect(log[0]).toEqual({ ...target, text: '', deleted: 'author', lastChange: late.message.seq });
+        expect(deleted.message.change).toEqual({ kind: 'delete', target: 1, by: 'author' });
+        await closeOnce(store);
+        const again = track(await reopen(store));
+        expect(JSON.stringify(await again.readAfter('scrub', 0, 10))).not.toContain('secret');
+      });
+
+      it('records who removed a message: its author or a moderator', async () => {
+        await store.append(msg('removal', 'spam', undefined, 'mallory'));
+        await store.append(change('removal', { author: 'mod', change: { kind: 'delete', target: 1, by: 'moderator' } }));
+        expect(await one(store, 'removal', 1)).toMatchObject({ text: '', deleted: 'moderator', author: 'mallory' });
+      });
+
+      it('keeps a reply\'s target', async () => {
+        await store.append(msg('replies', 'question'));
+        const { message } = await store.append({ ...msg('replies', 'answer'), replyTo: 1 });
+        expect(message.replyTo).toBe(1);
+        expect(await one(store, 'replies', 2)).toEqual(message);
+      });
+
+      it('hands change entries to the feed like messages', async () => {
+        const feed = collectFeed(store);
+        await store.append(msg('fed', 'hello'));
+        await store.append(change('fed', { text: 'hello!', change: { kind: 'edit', target: 1 } }));
+        await feed.until((seen) => seen.length === 2, 'the edit in the feed');
+        expect(feed.seen.map((entry) => [entry.seq, entry.change?.kind])).toEqual([[1, undefined], [2, 'edit']]);
+        feed.stop();
+      });
+    });
   });
 }

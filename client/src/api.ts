@@ -13,6 +13,7 @@ import type {
   RoomMember,
   ReadMarkersResponse,
   RoomRead,
+  SendRequest,
   SendResponse,
   SessionListResponse,
   SessionLookupResponse,
@@ -95,8 +96,8 @@ export function createServerApi(fetchServer: FetchServer = browserFetch) {
       await call<unknown>(`/api/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' });
     },
 
-    postMessage(room: string, clientId: string, text: string, files?: string[]): Promise<SendResponse> {
-      return postJson<SendResponse>(`${roomPath(room)}/messages`, { clientId, text, ...(files ? { files } : {}) });
+    postMessage(room: string, body: SendRequest): Promise<SendResponse> {
+      return postJson<SendResponse>(`${roomPath(room)}/messages`, body);
     },
 
     fetchHistory(room: string, before: number | undefined, limit?: number): Promise<HistoryResponse> {

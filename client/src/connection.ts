@@ -12,6 +12,7 @@ import {
   type PeopleState,
   type RoomHead,
   type RoomRead,
+  type SendRequest,
   type ServerFrame,
 } from '../../server/protocol';
 import { ApiFailure, serverApi, type ServerApi } from './api';
@@ -43,7 +44,7 @@ export interface ConnectionEvents {
   /** The server refused the cursor: forget the room's messages, a fresh page follows. */
   reset(): void;
   /** Messages typed and not yet acknowledged, to (re)send whenever a transport is up. */
-  pendingSends(): { clientId: string; text: string; files?: string[] }[];
+  pendingSends(): SendRequest[];
   /** The server stored a message of ours. This is not the stream: it must not move the position. */
   acked(clientId: string, message: ChatMessage): void;
   /** The server refused a message for good (too long, say); retrying it unchanged would not help. */
@@ -188,10 +189,10 @@ export class RoomConnection {
       void this.postPending();
       return;
     }
-    for (const { clientId, text, files } of this.events.pendingSends()) {
-      if (this.inFlight.has(clientId)) continue;
-      this.inFlight.add(clientId);
-      this.sendFrame(this.socket, { type: 'send', room: this.room, clientId, text, ...(files ? { files } : {}) });
+    for (const send of this.events.pendingSends()) {
+      if (this.inFlight.has(send.clientId)) continue;
+      this.inFlight.add(send.clientId);
+      this.sendFrame(this.socket, { type: 'send', room: this.room, ...send });
     }
   }
 
@@ -449,7 +450,7 @@ export class RoomConnection {
         if (this.stopped || (this.socketLive && this.socket)) return;
         const next = this.events.pendingSends().find(({ clientId }) => !this.inFlight.has(clientId));
         if (!next) return;
-        if (!(await this.postOverHttp(next.clientId, next.text, next.files))) return;
+        if (!(await this.postOverHttp(next))) return;
       }
     } finally {
       this.posting = false;
@@ -457,10 +458,11 @@ export class RoomConnection {
   }
 
   /** Sends one message over HTTP; true when it was stored (or refused for good), false when it will be retried. */
-  private async postOverHttp(clientId: string, text: string, files?: string[]): Promise<boolean> {
+  private async postOverHttp(send: SendRequest): Promise<boolean> {
+    const { clientId } = send;
     this.inFlight.add(clientId);
     try {
-      const { message } = await this.api.postMessage(this.room, clientId, text, files);
+      const { message } = await this.api.postMessage(this.room, send);
       this.inFlight.delete(clientId);
       this.events.acked(clientId, message);
       // The server answers again: a long-poll waiting out its backoff asks at once.

@@ -1,11 +1,16 @@
 // Messages typed but not yet acknowledged by the server. They are kept in localStorage, so a reload or
 // a lost connection loses nothing: each is resent, with the same clientId, until the server has it.
-import type { ErrorCode, FileAttachment } from '../../server/protocol';
+import type { ChangeRequest, ErrorCode, FileAttachment, SendRequest } from '../../server/protocol';
 
 export interface OutgoingMessage {
   clientId: string;
   room: string;
+  /** The message's text, or an edit's new text; empty for a delete or a reaction. */
   text: string;
+  /** A reply to this seq. */
+  replyTo?: number;
+  /** Not a message but a change to an earlier one: an edit, a delete, a reaction. */
+  change?: ChangeRequest;
   author: string;
   /** Files uploaded before the send, which the message carries. */
   files?: FileAttachment[];
@@ -65,8 +70,8 @@ export class Outbox {
   retry(clientId: string): void {
     const entry = this.read(clientId);
     if (entry) {
-      const files = entry.files ? { files: entry.files } : {};
-      this.write({ clientId, room: entry.room, text: entry.text, author: entry.author, ...files, createdAt: entry.createdAt, state: 'pending' });
+      const { error: _error, ...rest } = entry;
+      this.write({ ...rest, state: 'pending' });
     }
   }
 
@@ -123,6 +128,18 @@ function isOutgoingMessage(value: unknown): value is OutgoingMessage {
     (entry.files === undefined || Array.isArray(entry.files)) &&
     (entry.state === 'pending' || entry.state === 'failed')
   );
+}
+
+/** What is sent for `entry`, over either transport: a delete or a reaction carries no text; files go by id. */
+export function sendBody({ clientId, text, replyTo, change, files }: OutgoingMessage): SendRequest {
+  const textless = change?.kind === 'delete' || change?.kind === 'reaction';
+  return {
+    clientId,
+    ...(textless ? {} : { text }),
+    ...(files && files.length > 0 ? { files: files.map((file) => file.id) } : {}),
+    ...(replyTo === undefined ? {} : { replyTo }),
+    ...(change ? { change } : {}),
+  };
 }
 
 function safeLocalStorage(): Storage | undefined {

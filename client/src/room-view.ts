@@ -4,7 +4,17 @@
 // The cursor moves only with what the room's stream delivers in order (docs/protocol.md, cursor rule 4).
 // A message of ours that the server acked but the stream has not brought yet is shown, in its place by seq,
 // without moving the cursor: an ack for seq 42 says nothing of seq 41, which may still be on its way.
+//
+// The log holds change entries too (edits, deletes, reactions): they move the cursor like any entry, but
+// only messages are shown, each as it now stands. A page from the server has its messages current already;
+// a change that arrives after applies to its target if the target is here (applyChange skips one the
+// target reflects), and otherwise waits for the target's page, which has it applied unless the page was read
+// before the change was stored: then it applies once the page is in.
+import { applyChange } from '../../server/changes/apply';
 import type { ChatMessage } from '../../server/protocol';
+
+/** Changes to messages not loaded yet that are kept for when their page loads. */
+const UNPLACED_CHANGES = 500;
 
 export class RoomView {
   /** The log as the stream delivered it: consecutive seqs, oldest first (older pages prepended). */
@@ -12,6 +22,15 @@ export class RoomView {
   /** Our own messages acked past the cursor, by seq, until the stream delivers them. */
   private readonly ackedAhead = new Map<number, ChatMessage>();
   private shown: readonly ChatMessage[] = [];
+  private shownBySeq = new Map<number, ChatMessage>();
+  /**
+   * Each message of the log as it now stands, by seq, with the changes the stream delivered: our acked
+   * changes ahead of the cursor are laid over it when shown, never kept, since a change the stream has not
+   * brought yet may be preceded by others.
+   */
+  private readonly current = new Map<number, ChatMessage>();
+  /** The latest changes whose target is not here (in an older page), oldest first; at most UNPLACED_CHANGES. */
+  private unplaced: ChatMessage[] = [];
   private position: number | undefined;
   /** Whether the log holds messages older than the first one here. */
   hasOlder = false;
@@ -20,9 +39,14 @@ export class RoomView {
 
   constructor(readonly room: string) {}
 
-  /** What to show: the log, then our acked messages the stream has not brought yet. */
+  /** What to show: the log's messages as they now stand, then ours acked that the stream has not brought yet. */
   get messages(): readonly ChatMessage[] {
     return this.shown;
+  }
+
+  /** The message `seq` as shown, if it is here. */
+  message(seq: number): ChatMessage | undefined {
+    return this.shownBySeq.get(seq);
   }
 
   /** The last seq the stream delivered: where a reader resumes from. Undefined before the first answer. */
@@ -35,6 +59,9 @@ export class RoomView {
     if (epoch !== this.epoch) this.ackedAhead.clear();
     const page = messages.filter((message) => message.room === this.room).sort((a, b) => a.seq - b.seq);
     this.log = page;
+    this.current.clear();
+    this.unplaced = [];
+    for (const entry of page) this.hold(entry);
     this.position = page.at(-1)?.seq ?? 0;
     this.hasOlder = hasOlder;
     this.epoch = epoch;
@@ -46,6 +73,8 @@ export class RoomView {
   clear(): void {
     this.log = [];
     this.ackedAhead.clear();
+    this.current.clear();
+    this.unplaced = [];
     this.position = undefined;
     this.hasOlder = false;
     this.refresh();
@@ -68,6 +97,7 @@ export class RoomView {
       this.log.push(message);
       this.position = message.seq;
       this.ackedAhead.delete(message.seq);
+      this.hold(message);
       added++;
     }
     if (added > 0) this.refresh();
@@ -91,6 +121,10 @@ export class RoomView {
     const first = this.log[0]?.seq ?? Number.POSITIVE_INFINITY;
     const older = messages.filter((message) => message.room === this.room && message.seq < first).sort((a, b) => a.seq - b.seq);
     if (older.length > 0) this.log = [...older, ...this.log];
+    for (const entry of older) if (!entry.change) this.current.set(entry.seq, entry);
+    const waiting = this.unplaced;
+    this.unplaced = [];
+    for (const change of waiting) this.hold(change);
     this.hasOlder = hasOlder;
     this.refresh();
   }
@@ -100,7 +134,26 @@ export class RoomView {
     for (const seq of this.ackedAhead.keys()) if (this.position !== undefined && seq <= this.position) this.ackedAhead.delete(seq);
   }
 
+  /** Takes in an entry that is newer than what is here: a message as it stands, or a change to apply. */
+  private hold(entry: ChatMessage): void {
+    if (!entry.change) {
+      if (!this.current.has(entry.seq)) this.current.set(entry.seq, entry);
+      return;
+    }
+    const target = this.current.get(entry.change.target);
+    if (target) this.current.set(target.seq, applyChange(target, entry));
+    else if (entry.change.target < (this.log[0]?.seq ?? 0)) this.unplaced = [...this.unplaced, entry].slice(-UNPLACED_CHANGES);
+  }
+
   private refresh(): void {
-    this.shown = this.ackedAhead.size === 0 ? [...this.log] : [...this.log, ...[...this.ackedAhead.values()].sort((a, b) => a.seq - b.seq)];
+    const acked = [...this.ackedAhead.values()].sort((a, b) => a.seq - b.seq);
+    const shown = new Map<number, ChatMessage>();
+    for (const entry of [...this.log, ...acked]) if (!entry.change) shown.set(entry.seq, this.current.get(entry.seq) ?? entry);
+    for (const entry of acked) {
+      const target = entry.change && shown.get(entry.change.target);
+      if (target) shown.set(target.seq, applyChange(target, entry));
+    }
+    this.shownBySeq = shown;
+    this.shown = [...shown.values()];
   }
 }

@@ -188,7 +188,7 @@ export function useRoomList(
   const known = useRef<Record<string, RoomHead>>({});
   /** Reads `name`'s head again (at `seq` when a push said where it is) and shows it. */
   const lookAt = async (name: string, seq?: number) => {
-    const head = await readHead(name, load()[name]?.read ?? 0, me, known.current[name], seq);
+    const head = await readHead(name, load()[name]?.read ?? 0, me, known.current[name], fetchHistory, seq);
     if (!head) return;
     known.current = { ...known.current, [name]: head };
     setHeads(known.current);
@@ -247,7 +247,7 @@ export function useRoomList(
         const open = name === current || !head;
         return {
           name,
-          unread: open ? 0 : Math.max(0, head.seq - read),
+          unread: open ? 0 : unreadCount(head, read),
           mentions: open ? 0 : head.mentions.filter((seq) => seq > read).length,
           removable: name !== DEFAULT_ROOM,
         };
@@ -261,23 +261,43 @@ export function useRoomList(
   return { rooms, remove, readWhenOpened: opened ? readWhenOpened.seq : undefined, pushes };
 }
 
-/** How far a room has gone: its last seq, and the seqs of the unread messages among the newest that mention the user. */
-interface RoomHead {
+/**
+ * How far a room has gone: its last seq, the seqs of the messages among the newest it read (from seq `from`
+ * on; change entries, such as edits and reactions, are not messages), and of those that mention the user.
+ */
+export interface RoomHead {
   seq: number;
+  from: number;
+  messages: number[];
   mentions: number[];
+}
+
+/** The messages after `read`: those counted among the newest read, and every entry before them, unseen. */
+export function unreadCount(head: RoomHead, read: number): number {
+  return head.messages.filter((seq) => seq > read).length + Math.max(0, head.from - 1 - read);
 }
 
 /**
  * The room's head, and its unread mentions of `me`: the newest message first, then, when there are unread
  * ones the last look did not read, the newest of them (at most MENTIONS_READ). Undefined when it cannot be read.
  */
-async function readHead(room: string, read: number, me: string, before: RoomHead | undefined, pushedSeq?: number): Promise<RoomHead | undefined> {
-  const newest = pushedSeq === undefined ? await fetchHistory(room, undefined, 1).catch(() => undefined) : undefined;
+export async function readHead(
+  room: string,
+  read: number,
+  me: string,
+  before: RoomHead | undefined,
+  history: typeof fetchHistory = fetchHistory,
+  /** Where a push said the room's head is: then the newest message is not read to learn it. */
+  pushedSeq?: number,
+): Promise<RoomHead | undefined> {
+  const newest = pushedSeq === undefined ? await history(room, undefined, 1).catch(() => undefined) : undefined;
   if (pushedSeq === undefined && !newest) return undefined;
   const seq = pushedSeq ?? newest?.messages.at(-1)?.seq ?? 0;
-  if (seq <= read) return { seq, mentions: [] };
+  if (seq <= read) return { seq, from: seq + 1, messages: [], mentions: [] };
   if (before?.seq === seq) return before;
-  const unread = await fetchHistory(room, undefined, Math.min(seq - read, MENTIONS_READ)).catch(() => undefined);
-  const mentioning = (unread?.messages ?? []).filter((message) => message.seq > read && message.author !== me && mentions(message.text, me));
-  return { seq, mentions: mentioning.map((message) => message.seq) };
+  const unread = await history(room, undefined, Math.min(seq - read, MENTIONS_READ)).catch(() => undefined);
+  // A deleted message is not news either: it shows as "message deleted".
+  const messages = (unread?.messages ?? []).filter((message) => message.seq > read && !message.change && !message.deleted);
+  const mentioning = messages.filter((message) => message.author !== me && mentions(message.text, me));
+  return { seq, from: unread?.messages[0]?.seq ?? seq + 1, messages: messages.map((message) => message.seq), mentions: mentioning.map((message) => message.seq) };
 }

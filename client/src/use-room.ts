@@ -20,8 +20,18 @@ export interface RoomModel {
   lastSeq: number | undefined;
   /** The epoch of the room's log (undefined until the first page). */
   epoch: string | undefined;
-  /** Sends text, files uploaded for it, or both. */
-  send(text: string, files?: FileAttachment[]): void;
+  /** Sends a message: text, files uploaded for it, or both; a reply to `replyTo` when given. */
+  send(text: string, extras?: { replyTo?: number | undefined; files?: FileAttachment[] | undefined }): void;
+  edit(target: number, text: string): void;
+  /** Deletes a message (ours; anyone's for a moderator). */
+  remove(target: number): void;
+  react(target: number, emoji: string, on: boolean): void;
+  /** The message `seq` as shown, if loaded. */
+  message(seq: number): ChatMessage | undefined;
+  /** The message `seq` from the server, for a reply's quote when it is not loaded. */
+  fetchMessage(seq: number): Promise<ChatMessage | undefined>;
+  /** Loads older pages until `seq` is loaded (bounded); whether it is. */
+  reveal(seq: number): Promise<boolean>;
   /** The user typed something: tells the room, at most every few seconds. */
   typing(): void;
   retry(clientId: string): void;
@@ -78,7 +88,13 @@ export function useRoom(
     people: live.people,
     lastSeq: live.cursor,
     epoch: live.epoch,
-    send: (text, files) => void live.send(text, files),
+    send: (text, extras) => void live.send(text, extras),
+    edit: (target, text) => void live.edit(target, text),
+    remove: (target) => void live.remove(target),
+    react: (target, emoji, on) => void live.react(target, emoji, on),
+    message: (seq) => live.message(seq),
+    fetchMessage: (seq) => live.fetchMessage(seq),
+    reveal: (seq) => live.reveal(seq),
     typing: () => live.typing(),
     retry: (clientId) => live.retry(clientId),
     discard: (clientId) => live.discard(clientId),

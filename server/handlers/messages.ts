@@ -10,9 +10,9 @@ import { inReadTurn, type HttpHandler } from './http';
 /** POST /api/rooms/:room/messages: stores the message; 201 when new, 200 when it is a resend of one stored. */
 export const sendMessage: HttpHandler = async (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
-  const { clientId, text, files } = validate(SendRequest, req.body);
+  const { clientId, text, files, replyTo, change } = validate(SendRequest, req.body);
   const session = await ctx.accounts.sessionOf(req);
-  const { message, duplicate } = await appendMessage(ctx, { session, ip: clientIp(req) }, room, clientId, text, files);
+  const { message, duplicate } = await appendMessage(ctx, { session, ip: clientIp(req) }, room, clientId, text ?? '', { files, replyTo, change });
   res.status(duplicate ? 200 : 201).json({ message, duplicate } satisfies SendResponse);
 };
 

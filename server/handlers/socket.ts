@@ -383,7 +383,7 @@ export class SocketSession implements SessionBound {
         case 'unsubscribe':
           return this.unsubscribe(frame.room);
         case 'send': {
-          const { message } = await appendMessage(this.ctx, { session: this.session, ip: this.ip }, frame.room, frame.clientId, frame.text, frame.files);
+          const { message } = await appendMessage(this.ctx, { session: this.session, ip: this.ip }, frame.room, frame.clientId, frame.text ?? '', frame);
           return this.send({ type: 'ack', clientId: frame.clientId, message });
         }
         case 'ping':

@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { EmbeddedAccountStore } from '../accounts/embedded-store';
 import { EmbeddedRoomStore } from '../rooms/embedded-store';
+import { applyChange } from '../changes/apply';
 import { EmbeddedFileStore } from '../files/embedded-store';
 import type { ChatMessage } from '../protocol';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
@@ -27,18 +28,14 @@ interface QueuedAppend {
   reject: (error: Error) => void;
 }
 
-/**
- * Named databases the environment may hold: the log's, the accounts' and the rooms' (13 now), with room for more.
- * LMDB's default is 12, and opening one past it fails (MDB_DBS_FULL).
- */
-const MAX_DATABASES = 32;
-
 /** Opens (or creates) the store under `dir`, which no other process may use meanwhile (see data-dir-lock.ts). */
 export function openEmbeddedStore(dir: string): EmbeddedStore {
   mkdirSync(dir, { recursive: true });
   const lock = lockDataDir(dir);
   try {
-    return new EmbeddedStore(open({ path: `${dir}/parley.lmdb`, maxDbs: MAX_DATABASES }), lock, `${dir}/files`);
+    // Named databases: messages, clientIds, heads, edits, meta, the accounts' and the files' (more than
+    // LMDB's default of 12 once rooms come too).
+    return new EmbeddedStore(open({ path: `${dir}/parley.lmdb`, maxDbs: 32 }), lock, `${dir}/files`);
   } catch (error) {
     lock.release();
     throw error;
@@ -57,6 +54,8 @@ export class EmbeddedStore implements Store {
   private readonly clientIds: Database<number, [string, string]>;
   /** room -> last seq */
   private readonly heads: Database<number, string>;
+  /** [room, target, seq] -> true for each edit entry: what a delete of the target empties. */
+  private readonly edits: Database<true, [string, number, number]>;
   /**
    * room -> its last seq on disk, for each room written since the store opened. LMDB shows a transaction
    * to reads once it commits, a little before its flush (overlapping sync): reads stop here, so that no
@@ -85,6 +84,7 @@ export class EmbeddedStore implements Store {
     this.messages = root.openDB({ name: 'messages' });
     this.clientIds = root.openDB({ name: 'clientIds' });
     this.heads = root.openDB({ name: 'heads' });
+    this.edits = root.openDB({ name: 'edits' });
     this.accounts = new EmbeddedAccountStore(root, () => this.closed);
     this.rooms = new EmbeddedRoomStore(root, () => this.closed);
     this.files = new EmbeddedFileStore(root, filesDir, () => this.closed);
@@ -215,7 +215,7 @@ export class EmbeddedStore implements Store {
     if (stored.length > 0) this.emit(stored);
   }
 
-  private appendInTransaction({ room, clientId, author, account, text, files }: NewMessage): AppendResult {
+  private appendInTransaction({ room, clientId, author, account, text, files, replyTo, change }: NewMessage): AppendResult {
     // The room's first write since the store opened: what is on disk of it now was flushed before.
     if (!this.durableHeads.has(room)) this.durableHeads.set(room, this.heads.get(room) ?? 0);
     const existing = this.clientIds.get([room, clientId]);
@@ -224,11 +224,50 @@ export class EmbeddedStore implements Store {
       if (original) return { message: original, duplicate: true };
     }
     const seq = (this.heads.get(room) ?? 0) + 1;
-    const message: ChatMessage = { room, seq, clientId, author, ...(account ? { account } : {}), text, ...(files ? { files } : {}), at: Date.now() };
-    this.messages.putSync([room, seq], message);
+    const message: ChatMessage = {
+      room,
+      seq,
+      clientId,
+      author,
+      ...(account ? { account } : {}),
+      text,
+      ...(files ? { files } : {}),
+      at: Date.now(),
+      ...(replyTo === undefined ? {} : { replyTo }),
+      ...(change ? { change } : {}),
+    };
+    const stored = change ? this.materialize(message) : message;
+    this.messages.putSync([room, seq], stored);
     this.clientIds.putSync([room, clientId], seq);
     this.heads.putSync(room, seq);
-    return { message, duplicate: false };
+    return { message: stored, duplicate: false };
+  }
+
+  /**
+   * Applies the change entry `entry` to its target's record, in the transaction that stores the entry, and
+   * returns the entry to store. A delete empties the texts of the target's earlier edits; an edit of a
+   * message deleted by then is stored without its text. Left out: the target is below the readable end, so
+   * a history read can show the change a moment before its transaction is flushed (durableHeads holds back
+   * new entries only); a power cut in that moment takes back a change a reader saw.
+   */
+  private materialize(entry: ChatMessage): ChatMessage {
+    const { room, change } = entry;
+    if (!change) return entry;
+    const target = this.messages.get([room, change.target]);
+    if (!target) return entry;
+    const changed = applyChange(target, entry);
+    if (changed !== target) this.messages.putSync([room, target.seq], changed);
+    if (change.kind === 'delete') {
+      for (const { key } of this.edits.getRange({ start: [room, target.seq, 0], end: [room, target.seq, Number.MAX_SAFE_INTEGER] })) {
+        const edit = this.messages.get([room, key[2]]);
+        if (edit) this.messages.putSync([room, key[2]], { ...edit, text: '' });
+        this.edits.removeSync(key);
+      }
+    }
+    if (change.kind !== 'edit') return entry;
+    if (changed.deleted) return { ...entry, text: '' };
+    this.edits.putSync([room, target.seq, entry.seq], true);
+    return entry;
   }
 
   private emit(messages: readonly ChatMessage[]): void {

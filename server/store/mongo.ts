@@ -22,6 +22,7 @@ import {
 import type { Logger } from 'pino';
 import { createAccountIndexes, MongoAccountStore } from '../accounts/mongo-store';
 import { createRoomIndexes, MongoRoomStore } from '../rooms/mongo-store';
+import { applyChange, refold } from '../changes/apply';
 import { createFileIndexes, MongoFileStore } from '../files/mongo-store';
 import type { ChatMessage } from '../protocol';
 import { ChangeFeedState, type FeedRecovery, type MessageDocument } from './mongo-feed';
@@ -45,6 +46,8 @@ const PING_TIMEOUT_MS = 1000;
 /** How often, at most, the log says that another process writes to a standalone mongod. */
 const FOREIGN_WRITER_WARNING_MS = 60_000;
 /** The events the feed follows: new messages, and every way the collection can go away. */
+/** How often a change is applied again to a message that other changes keep changing, before the append fails (and is resent). */
+const MATERIALIZE_ATTEMPTS = 20;
 /** How many rooms' heads are cached; a room not written for a while reads its head again. */
 const CACHED_HEADS = 10_000;
 const FEED_PIPELINE = [{ $match: { operationType: { $in: ['insert', 'drop', 'rename', 'dropDatabase', 'invalidate'] } } }];
@@ -185,6 +188,8 @@ export class MongoStore implements Store {
     await this.messages.createIndexes([
       { key: { room: 1, seq: 1 }, unique: true, name: 'room_seq' },
       { key: { room: 1, clientId: 1 }, unique: true, name: 'room_clientId' },
+      // The change entries of a message: what a delete empties. Partial: messages have no change.
+      { key: { room: 1, 'change.target': 1 }, partialFilterExpression: { 'change.target': { $exists: true } }, name: 'room_changeTarget' },
     ]);
     await createAccountIndexes(this.db);
     await createRoomIndexes(this.db);
@@ -333,6 +338,8 @@ export class MongoStore implements Store {
       this.queues.set(room, []);
       try {
         const results = await this.appendBatch(room, batch.map((queued) => queued.message));
+        // A resend of a change applies it again: that completes one whose first attempt failed half way.
+        for (const result of results) if (result.message.change) result.message = await this.materialize(result.message);
         this.writeFailure = undefined;
         if (this.unannouncedWrites) {
           this.unannouncedWrites = false;
@@ -431,6 +438,54 @@ export class MongoStore implements Store {
       }
       await sleep(pause);
     }
+  }
+
+  /**
+   * Applies the stored change entry `entry` to its target's record (server/changes/apply.ts), after the
+   * entry is stored: the log is the truth and this is a copy of it. Not one transaction (a standalone has
+   * none), but an order that is right when it stops half way: the entry is stored, the append rejects, the
+   * client resends it, and the resend (a duplicate) runs this again, which finishes the job and changes
+   * nothing done before (an entry the record reflects is skipped). The record is replaced only if no other
+   * change landed since it was read (lastChange), else read again. A delete marks the target first, then
+   * empties its edits: an edit stored meanwhile either is among them or finds the target deleted and
+   * empties itself.
+   * Two instances storing changes to one message in the same instant may get here out of seq order: the
+   * later one finds the record past its entry and applies them all again from the log (refold).
+   */
+  private async materialize(entry: ChatMessage): Promise<ChatMessage> {
+    const { room, change } = entry;
+    if (!change) return entry;
+    const options = { maxTimeMS: this.operationTimeoutMs };
+    let target: ChatMessage | null = null;
+    let changed: ChatMessage | undefined;
+    for (let attempt = 1; ; attempt++) {
+      target = await this.messages.findOne({ room, seq: change.target }, { projection: { _id: 0 }, ...options });
+      if (!target) return entry;
+      changed = applyChange(target, entry);
+      // A change stored before one the record reflects already (another instance applied its own first):
+      // every change of the message is applied again from the log, in seq order.
+      if (changed === target && entry.seq < (target.lastChange ?? 0)) changed = await this.refoldFromLog(target);
+      if (changed === target) break;
+      const replaced = await this.messages.replaceOne({ room, seq: target.seq, lastChange: target.lastChange ?? { $exists: false } }, changed, options);
+      if (replaced.matchedCount === 1) break;
+      if (attempt >= MATERIALIZE_ATTEMPTS) throw new StoreUnavailableError(`message ${target.seq} of room ${room} kept changing while a change was applied`);
+    }
+    if (change.kind === 'delete') {
+      await this.messages.updateMany({ room, 'change.target': target.seq, 'change.kind': 'edit', text: { $ne: '' } }, { $set: { text: '' } }, options);
+    } else if (change.kind === 'edit' && (changed ?? target).deleted && entry.text !== '') {
+      await this.messages.updateOne({ room, seq: entry.seq }, { $set: { text: '' } }, options);
+      return { ...entry, text: '' };
+    }
+    return entry;
+  }
+
+  /** `target` as every change entry of it in the log leaves it (see refold). */
+  private async refoldFromLog(target: ChatMessage): Promise<ChatMessage> {
+    const changes = await this.messages
+      .find({ room: target.room, 'change.target': target.seq }, { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs })
+      .sort({ seq: 1 })
+      .toArray();
+    return refold(target, changes);
   }
 
   /** A seq race on a standalone mongod means a second process writes to it, whose messages this one never delivers live. */

@@ -2,7 +2,7 @@
 import type { AccountStore } from '../accounts/store';
 import type { RoomStore } from '../rooms/store';
 import type { FileStore } from '../files/store';
-import type { ChatMessage, FileAttachment } from '../protocol';
+import type { ChatMessage, FileAttachment, MessageChange } from '../protocol';
 
 export interface NewMessage {
   room: string;
@@ -13,6 +13,13 @@ export interface NewMessage {
   text: string;
   /** The files the message carries, as checked and stamped by server/files/files.ts. */
   files?: FileAttachment[];
+  /** A reply to this seq (see ChatMessage.replyTo). */
+  replyTo?: number;
+  /**
+   * A change to an earlier message: the store applies it to that message's record in the same write
+   * (server/changes/apply.ts), and a delete also empties the texts of the message's earlier edits.
+   */
+  change?: MessageChange;
 }
 
 export interface AppendResult {
@@ -46,7 +53,10 @@ export interface MessageStore {
   readonly kind: 'embedded' | 'mongodb';
   /** Identifies this log's lifetime: a wiped store has a new epoch, so old cursors get a reset. */
   readonly epoch: string;
-  /** Stores a message, giving it the room's next seq; resolves only once it is durable. */
+  /**
+   * Stores a message, giving it the room's next seq; resolves only once it is durable. A change entry is
+   * applied to its target's record too (a resend of one applies it again, which changes nothing).
+   */
   append(message: NewMessage): Promise<AppendResult>;
   /** Up to `limit` messages with seq > after, oldest first. */
   readAfter(room: string, after: number, limit: number): Promise<ChatMessage[]>;

@@ -82,3 +82,50 @@ describe('RoomView', () => {
     expect(view.messages).toHaveLength(0);
   });
 });
+
+describe('RoomView: changes to messages', () => {
+  const change = (seq: number, kind: 'edit' | 'delete' | 'reaction', target: number, author = 'Ana'): ChatMessage => ({
+    ...message(seq),
+    author,
+    text: kind === 'edit' ? `edited by ${seq}` : '',
+    change: kind === 'edit' ? { kind, target } : kind === 'delete' ? { kind, target, by: 'author' } : { kind, target, emoji: '👍', on: true },
+  });
+
+  it('shows only messages, each as its changes left it, and moves the cursor over the changes', () => {
+    const view = new RoomView('lobby');
+    view.replace([message(1), message(2)], false, 'e1');
+    view.take([change(3, 'edit', 1), change(4, 'reaction', 2, 'Bo'), message(5), change(6, 'delete', 2)]);
+    expect(view.cursor).toBe(6);
+    expect(seqs(view)).toEqual([1, 2, 5]);
+    expect(view.messages[0]).toMatchObject({ text: 'edited by 3', editedAt: message(3).at });
+    expect(view.messages[1]).toMatchObject({ text: '', deleted: 'author' });
+    // A replay that repeats them changes nothing.
+    view.take([change(3, 'edit', 1), change(4, 'reaction', 2, 'Bo')]);
+    expect(view.messages[1]).toMatchObject({ text: '', deleted: 'author' });
+  });
+
+  it('applies our acked change at once, and once only when the stream brings it', () => {
+    const view = new RoomView('lobby');
+    view.replace([message(1)], false, 'e1');
+    view.acked(change(3, 'reaction', 1));
+    expect(view.messages[0]?.reactions).toEqual([{ emoji: '👍', names: ['Ana'] }]);
+    view.take([change(2, 'reaction', 1, 'Bo'), change(3, 'reaction', 1)]);
+    expect(seqs(view)).toEqual([1]);
+    expect(view.messages[0]?.reactions).toEqual([{ emoji: '👍', names: ['Bo', 'Ana'] }]);
+  });
+
+  it('takes a change that arrives before its target\'s page: the page as stored, or the change once the page is in', () => {
+    const view = new RoomView('lobby');
+    view.replace([message(3), message(4)], true, 'e1');
+    view.take([change(5, 'edit', 1), change(6, 'edit', 2)]);
+    // The store applied 5 to message 1 before the page was read, but the page was read before 6 was stored.
+    const current1 = { ...message(1), text: 'edited by 5', editedAt: message(5).at, lastChange: 5 };
+    view.prepend([current1, message(2)], false);
+    expect(view.messages.map((m) => m.text)).toEqual(['edited by 5', 'edited by 6', 'message 3', 'message 4']);
+    // An older change in the page, which the stored message already reflects, is not applied again.
+    const view2 = new RoomView('lobby');
+    view2.replace([change(3, 'edit', 1)], true, 'e1');
+    view2.prepend([{ ...message(1), text: 'edited later', lastChange: 9 }, message(2)], false);
+    expect(view2.messages.map((m) => m.text)).toEqual(['edited later', 'message 2']);
+  });
+});

@@ -9,6 +9,7 @@ import { usePrivateRooms, useRoomAccess } from '../room-access';
 import { useAlertSetting, useMentionAlerts } from '../notifications';
 import { useRoomList } from '../rooms';
 import { useRoom, type SidebarPushes } from '../use-room';
+import { useMessageActions } from '../message-actions';
 import { AccountMenu } from './account-menu';
 import { Composer } from './composer';
 import { MemberList } from './member-list';
@@ -38,6 +39,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
     [],
   );
   const model = useRoom(room, session.nick, onSessionLost, bridge, onRoomClosed);
+  const actions = useMessageActions(model, session.nick, room);
   // The room's standing: its title, and your role and mute in it. `access.info?.moderate` says whether you moderate.
   const access = useRoomAccess(room, session.nick);
   const privateRooms = usePrivateRooms(session.guest, session.nick);
@@ -185,7 +187,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             {accountOpen && <AccountMenu session={session} onChangeNick={onChangeNick} onSignedOut={onSignedOut} onClose={closeAccount} />}
           </div>
         </header>
-        <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} />
+        <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={info?.moderate ?? false} />
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
@@ -194,7 +196,16 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             A moderator muted you in this room: you can read it, but not post.
           </p>
         ) : (
-          <Composer room={room} maxLength={session.maxTextLength} onSend={model.send} onTyping={model.typing} names={others} />
+          <Composer
+            room={room}
+            maxLength={session.maxTextLength}
+            onSend={actions.send}
+            onTyping={model.typing}
+            names={others}
+            replyingTo={actions.replyingTo}
+            onCancelReply={actions.cancelReply}
+            onEditLast={actions.editLast}
+          />
         )}
       </div>
     </div>

@@ -2,10 +2,11 @@
 // the outbox and goes out when the connection is back. "@" offers the room's people to mention. Files
 // attached (button, paste, drop) upload at once and go with the message.
 import { useRef, useState } from 'preact/hooks';
-import type { FileAttachment } from '../../../server/protocol';
+import type { ChatMessage, FileAttachment } from '../../../server/protocol';
 import { useFocusOnMount } from '../focus';
 import { complete, completions, mentionAt, type MentionQuery } from '../mentions';
 import { AttachButton, AttachmentTray, useAttachments } from './attachments';
+import { excerptOf } from './message-item';
 
 interface Props {
   room: string;
@@ -15,9 +16,14 @@ interface Props {
   onTyping?: () => void;
   /** The names "@" offers: the room's people but the user. */
   names?: readonly string[];
+  /** The message the next send replies to: shown above the field, Escape or × drops it. */
+  replyingTo?: ChatMessage | undefined;
+  onCancelReply?: () => void;
+  /** Up in an empty field: edit the user's last message; whether there was one. */
+  onEditLast?: () => boolean;
 }
 
-export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Props) {
+export function Composer({ room, maxLength, onSend, onTyping, names = [], replyingTo, onCancelReply, onEditLast }: Props) {
   const [text, setText] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
   const length = [...text].length;
@@ -54,6 +60,16 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
       <label for="composer-input" class="visually-hidden">
         Message #{room}
       </label>
+      {replyingTo && (
+        <p class="replying-to">
+          <span class="reply-excerpt">
+            Replying to <strong>{replyingTo.author}</strong>: {excerptOf(replyingTo)}
+          </span>
+          <button type="button" class="link-button" onClick={onCancelReply} aria-label="Cancel the reply">
+            ×
+          </button>
+        </p>
+      )}
       {mention.options.length > 0 && (
         <ul id="mention-options" class="mention-options" role="listbox" aria-label="People to mention">
           {mention.options.map((name, index) => (
@@ -78,7 +94,7 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
         id="composer-input"
         ref={input}
         rows={Math.min(6, text.split('\n').length)}
-        placeholder={`Message #${room}`}
+        placeholder={replyingTo ? `Reply to ${replyingTo.author}` : `Message #${room}`}
         value={text}
         onInput={(e) => {
           const value = e.currentTarget.value;
@@ -88,7 +104,12 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [] }: Prop
         }}
         onKeyDown={(e) => {
           if (mention.handleKey(e)) return;
-          if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+          if (e.key === 'Escape' && replyingTo) {
+            e.stopPropagation();
+            onCancelReply?.();
+          } else if (e.key === 'ArrowUp' && e.currentTarget.value === '' && onEditLast?.()) {
+            e.preventDefault();
+          } else if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
             send();
           }

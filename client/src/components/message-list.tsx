@@ -1,16 +1,20 @@
 // The room's messages, oldest at the top: grouped by author, with older pages loaded on demand and
 // your own unacknowledged messages shown greyed at the bottom until the server has them.
-import { Fragment } from 'preact';
+import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { ChatMessage } from '../../../server/protocol';
 import type { OutgoingMessage } from '../outbox';
 import type { RoomModel } from '../use-room';
-import { mentions } from '../mentions';
+import type { MessageActions } from '../message-actions';
 import { MessageFiles } from './message-files';
+import { MessageItem, ReplyQuote } from './message-item';
 import { MentionNames, MessageText } from './message-text';
 
 /** Messages from one author within this long of each other share one header. */
 const GROUP_GAP_MS = 5 * 60_000;
+
+/** How long a message jumped to (from a reply's quote) stays highlighted. */
+const JUMP_HIGHLIGHT_MS = 2000;
 
 interface Props {
   room: string;
@@ -18,9 +22,13 @@ interface Props {
   me: string;
   /** Where the person had stopped reading when the room opened: a "new messages" line follows it. */
   readWhenOpened: number | undefined;
+  /** Reply and edit, shared with the composer. */
+  actions: MessageActions;
+  /** The reader moderates this room: Delete shows on everyone's messages (a removal). */
+  canModerate?: boolean;
 }
 
-export function MessageList({ room, model, me, readWhenOpened }: Props) {
+export function MessageList({ room, model, me, readWhenOpened, actions, canModerate = false }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const newLine = useNewMessagesLine(model, me, readWhenOpened);
@@ -102,6 +110,21 @@ export function MessageList({ room, model, me, readWhenOpened }: Props) {
     return () => observer.disconnect();
   }, [model.hasOlder, model.loadingOlder]);
 
+  /** Scrolls to message `seq` (a reply's original), loading older pages to reach it, and marks it a moment. */
+  const jumpTo = async (seq: number) => {
+    if (!(await model.reveal(seq))) return;
+    // The page it is on may render on the next frame.
+    requestAnimationFrame(() => {
+      const target = scroller.current?.querySelector<HTMLElement>(`#message-${seq}`);
+      if (!target) return;
+      target.scrollIntoView({ block: 'center' });
+      target.focus({ preventScroll: true });
+      target.classList.add('jumped');
+      setTimeout(() => target.classList.remove('jumped'), JUMP_HIGHLIGHT_MS);
+    });
+  };
+  const item = { me, model, canModerate, actions, jumpTo };
+
   const jumpToLatest = () => {
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
@@ -127,12 +150,18 @@ export function MessageList({ room, model, me, readWhenOpened }: Props) {
                   <span>New messages</span>
                 </div>
               )}
-              <MessageGroup messages={group} me={me} now={now} />
+              <MessageGroup messages={group} now={now} item={item} />
             </Fragment>
           ))}
-          {model.outgoing.map((entry) => (
-            <Outgoing key={entry.clientId} entry={entry} retry={model.retry} discard={model.discard} />
-          ))}
+          {model.outgoing.map((entry) =>
+            entry.change ? (
+              entry.state === 'failed' && <FailedChange key={entry.clientId} entry={entry} retry={model.retry} discard={model.discard} />
+            ) : (
+              <Outgoing key={entry.clientId} entry={entry} retry={model.retry} discard={model.discard}>
+                {entry.replyTo !== undefined && <ReplyQuote seq={entry.replyTo} model={model} onJump={(seq) => void jumpTo(seq)} />}
+              </Outgoing>
+            ),
+          )}
         </div>
         {unseen > 0 && (
           <button type="button" class="jump" onClick={jumpToLatest}>
@@ -144,7 +173,16 @@ export function MessageList({ room, model, me, readWhenOpened }: Props) {
   );
 }
 
-function MessageGroup({ messages, me, now }: { messages: ChatMessage[]; me: string; now: number }) {
+interface ItemContext {
+  me: string;
+  model: RoomModel;
+  canModerate: boolean;
+  actions: MessageActions;
+  jumpTo: (seq: number) => Promise<void>;
+}
+
+function MessageGroup({ messages, now, item }: { messages: ChatMessage[]; now: number; item: ItemContext }) {
+  const { me, model, canModerate, actions, jumpTo } = item;
   const first = messages[0];
   if (!first) return null;
   const mine = first.author === me;
@@ -162,28 +200,48 @@ function MessageGroup({ messages, me, now }: { messages: ChatMessage[]; me: stri
         )}
         <Time at={first.at} now={now} />
       </header>
-      {messages.map((message) =>
-        message.files ? (
-          // A message of files alone still carries its seq, as every stored message's element does.
-          <div key={message.seq} class="with-files" data-seq={message.text.trim() ? undefined : message.seq}>
-            {message.text.trim() && <MessageText seq={message.seq} text={message.text} mentionsMe={!mine && mentions(message.text, me)} />}
-            <MessageFiles files={message.files} />
-          </div>
-        ) : (
-          <MessageText key={message.seq} seq={message.seq} text={message.text} mentionsMe={!mine && mentions(message.text, me)} />
-        ),
-      )}
+      {messages.map((message) => (
+        <MessageItem
+          key={message.seq}
+          message={message}
+          me={me}
+          mine={mine}
+          canModerate={canModerate}
+          model={model}
+          editing={actions.editing === message.seq}
+          onEdit={actions.edit}
+          onReply={actions.reply}
+          onJump={(seq) => void jumpTo(seq)}
+        />
+      ))}
     </article>
   );
 }
 
-function Outgoing({ entry, retry, discard }: { entry: OutgoingMessage; retry: (id: string) => void; discard: (id: string) => void }) {
+/** A change of ours (an edit, a delete, a reaction) the server refused: why, and what the user can do. */
+function FailedChange({ entry, retry, discard }: { entry: OutgoingMessage; retry: (id: string) => void; discard: (id: string) => void }) {
+  const what = entry.change?.kind === 'edit' ? 'Your edit' : entry.change?.kind === 'delete' ? 'Deleting a message' : 'Your reaction';
+  return (
+    <p class="send-error change-error" role="alert">
+      {what} did not go through: {entry.error?.message ?? 'the server refused it.'}{' '}
+      <button type="button" class="link-button" onClick={() => retry(entry.clientId)}>
+        Retry
+      </button>{' '}
+      <button type="button" class="link-button" onClick={() => discard(entry.clientId)}>
+        Dismiss
+      </button>
+    </p>
+  );
+}
+
+function Outgoing({ entry, retry, discard, children }: { entry: OutgoingMessage; retry: (id: string) => void; discard: (id: string) => void; children?: ComponentChildren }) {
   return (
     <article class={`group mine outgoing ${entry.state}`} aria-label="Your message, not yet delivered">
       <header class="group-header">
         <span class="author">{entry.author}</span>
         <span class="time">{entry.state === 'pending' ? 'Sending…' : 'Not sent'}</span>
       </header>
+      {children}
       {entry.text.trim() && <MessageText text={entry.text} />}
       {entry.files && <MessageFiles files={entry.files} />}
       {entry.state === 'failed' && (

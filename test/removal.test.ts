@@ -1,0 +1,44 @@
+// A moderator's removal (issue 16, item 6) over real WebSocket and /wait: the delete entry with a moderator as
+// actor replaces the message by "removed by a moderator" for live readers and in history, and its text is
+// gone from the store. Who moderates is the rooms domain's answer (server/rooms/access.ts), which this branch
+// does not have: here changeRightsIn says Mod moderates.
+import { describe, expect, it, vi } from 'vitest';
+import type { ChatMessage, ErrorResponse, SendResponse, WaitResponse } from '../server/protocol';
+import { autoCleanup, createSession, history, http, newClientId, postMessage, startTestServer, subscribedSocket } from './helpers';
+
+vi.mock('../server/changes/rules', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../server/changes/rules')>();
+  return { ...original, changeRightsIn: async (_ctx: unknown, session: { nick: string }) => ({ moderator: session.nick === 'Mod' }) };
+});
+
+autoCleanup();
+
+describe('a moderator removes a message', () => {
+  it('reaches readers on WebSocket and /wait as a removal, and leaves no text in the store', async () => {
+    const { url, wsUrl } = await startTestServer({ WAIT_TIMEOUT_MS: '20000' });
+    const eve = await createSession(url, 'Eve');
+    const mod = await createSession(url, 'Mod');
+    const ada = await createSession(url, 'Ada');
+    const spam = await postMessage<SendResponse>(url, 'lobby', { clientId: newClientId(), text: 'buy cheap pills' }, eve);
+    await postMessage<SendResponse>(url, 'lobby', { clientId: newClientId(), text: 'buy cheap pills now', change: { kind: 'edit', target: 1 } }, eve);
+    const { socket } = await subscribedSocket(wsUrl, 'lobby', { cookie: ada, after: 2 });
+    const polled = http<WaitResponse>(url, 'GET', '/wait?room=lobby&after=2');
+
+    // Someone who does not moderate cannot.
+    const refused = await postMessage<ErrorResponse>(url, 'lobby', { clientId: newClientId(), change: { kind: 'delete', target: 1 } }, ada);
+    expect(refused.status).toBe(403);
+
+    const removal = await postMessage<SendResponse>(url, 'lobby', { clientId: newClientId(), change: { kind: 'delete', target: spam.body.message.seq } }, mod);
+    expect(removal.status).toBe(201);
+    const expected = { kind: 'delete', target: 1, by: 'moderator' };
+    expect(removal.body.message).toMatchObject({ author: 'Mod', text: '', change: expected });
+    const live: ChatMessage[] = await socket.messagesUntil('lobby', 3);
+    expect(live.map((m) => m.change)).toEqual([expected]);
+    const waited = (await polled).body;
+    expect(waited.type === 'messages' && waited.messages.map((m) => m.change)).toEqual([expected]);
+
+    const page = await history(url, 'lobby');
+    expect(page.messages[0]).toMatchObject({ seq: 1, author: 'Eve', text: '', deleted: 'moderator' });
+    expect(JSON.stringify(page.messages)).not.toContain('pills');
+  });
+});
