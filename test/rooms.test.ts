@@ -142,6 +142,21 @@ describe('moderation', () => {
     expect(seenByOthers.body.members.map((m) => m.name)).toEqual(['Mo', 'Olga']);
   });
 
+  it("lets a moderator remove anyone's message (shown as removed by a moderator), and nobody else", async () => {
+    const { url } = await startTestServer();
+    const olga = await signUp(url, 'Olga');
+    const mo = await signUp(url, 'Mo');
+    const pat = await signUp(url, 'Pat');
+    await post(url, '/api/rooms/town/messages', olga, { clientId: newClientId(), text: 'first!' });
+    await post(url, '/api/rooms/town/messages', pat, { clientId: newClientId(), text: 'spam' });
+    const remove = (cookie: string) => post(url, '/api/rooms/town/messages', cookie, { clientId: newClientId(), change: { kind: 'delete', target: 2 } });
+    expect(errorOf(await remove(mo))).toEqual({ status: 403, code: ErrorCode.forbidden });
+    await post(url, '/api/rooms/town/moderation', olga, { username: 'Mo', action: 'promote' });
+    expect((await remove(mo)).status).toBe(201);
+    const page = await http<{ messages: { seq: number; deleted?: string }[] }>(url, 'GET', '/api/rooms/town/messages');
+    expect(page.body.messages.find((m) => m.seq === 2)?.deleted).toBe('moderator');
+  });
+
   it('makes the author of a new public room\'s first message its one owner, even when several write at once', async () => {
     const { url } = await startTestServer();
     const writers = await Promise.all(['Ann', 'Ben', 'Cat', 'Dan'].map((name) => signUp(url, name)));
