@@ -71,6 +71,14 @@ test("a moderator's ban takes the room from the banned person's open page", asyn
   await sendMessage(olga, 'Welcome to town');
   await signUpAt(pat, parley.url, 'Pat', '/r/town');
   await expect(storedMessage(pat, 'Welcome to town')).toBeVisible();
+  await sendMessage(pat, 'Buy cheap stuff now');
+
+  // The room's owner may remove anyone's message: the message list offers it (its role from GET /api/rooms/:room).
+  const spam = olga.locator('.messages .message').filter({ hasText: 'Buy cheap stuff now' });
+  await spam.hover();
+  await spam.getByRole('toolbar', { name: 'Message actions' }).getByRole('button', { name: 'Delete', exact: true }).click();
+  await spam.getByRole('button', { name: 'Remove', exact: true }).click();
+  await expect(pat.getByText('message removed by a moderator')).toBeVisible();
 
   // Olga wrote the room's first message: she owns it, and moderates the people in it.
   await olga.getByRole('button', { name: 'Moderate Pat' }).click();
