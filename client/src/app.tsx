@@ -6,6 +6,8 @@ import { createSession, getSession } from './api';
 import { ChatRoom } from './components/chat-room';
 import { NickForm } from './components/nick-form';
 import { NotARoom } from './components/not-a-room';
+import { RoomGone } from './components/room-gone';
+import type { RoomClosedReason } from './connection';
 import { useRoute } from './use-route';
 
 /** A guest's nickname, so that a guest the server forgot (its data was reset) comes back under it. */
@@ -18,6 +20,8 @@ export function App() {
   const [problem, setProblem] = useState<string>();
   /** The guest asked to change the nickname: the form shows, and Cancel goes back to the room. */
   const [changingNick, setChangingNick] = useState(false);
+  /** The room the server says cannot be read, and why: its page replaces the room's view. */
+  const [closed, setClosed] = useState<{ room: string; reason: RoomClosedReason }>();
 
   const restoreSession = useCallback(async () => {
     try {
@@ -36,6 +40,12 @@ export function App() {
   }, []);
 
   useEffect(() => void restoreSession(), [restoreSession]);
+
+  // Going elsewhere forgets the closed room: its address may be readable again later (invited back).
+  const openRoom = route.kind === 'room' ? route.room : undefined;
+  useEffect(() => {
+    if (closed && openRoom !== closed.room) setClosed(undefined);
+  }, [openRoom, closed]);
 
   const joined = (next: SessionResponse) => {
     if (next.guest) localStorage.setItem(NICK_KEY, next.nick);
@@ -58,6 +68,7 @@ export function App() {
     );
   }
   const { room } = route;
+  if (closed?.room === room) return <RoomGone reason={closed.reason} onGo={(next) => goToRoom(next, { replace: true })} />;
   if (session === undefined) {
     return <div class="splash">{problem ?? 'Loading…'}</div>;
   }
@@ -80,6 +91,7 @@ export function App() {
       onChangeNick={() => setChangingNick(true)}
       onSignedOut={signedOut}
       onSessionLost={() => void restoreSession()}
+      onRoomClosed={(reason) => setClosed({ room, reason })}
     />
   );
 }

@@ -21,6 +21,7 @@ import {
 } from 'mongodb';
 import type { Logger } from 'pino';
 import { createAccountIndexes, MongoAccountStore } from '../accounts/mongo-store';
+import { createRoomIndexes, MongoRoomStore } from '../rooms/mongo-store';
 import { applyChange, refold } from '../changes/apply';
 import { createFileIndexes, MongoFileStore } from '../files/mongo-store';
 import type { ChatMessage } from '../protocol';
@@ -114,6 +115,7 @@ export class MongoStore implements Store {
   /** The UUID of the `messages` collection the epoch belongs to, as the epoch document records it. */
   private messagesUuid: string | undefined;
   readonly accounts: MongoAccountStore;
+  readonly rooms: MongoRoomStore;
   readonly files: MongoFileStore;
   private readonly messages: Collection<MessageDocument>;
   private readonly meta: Collection<MetaDocument>;
@@ -172,6 +174,7 @@ export class MongoStore implements Store {
     this.messages = db.collection<MessageDocument>('messages', logOptions);
     this.meta = db.collection<MetaDocument>('meta', logOptions);
     this.accounts = new MongoAccountStore(db, logOptions, () => this.closed);
+    this.rooms = new MongoRoomStore(db, logOptions, () => this.closed);
     this.files = new MongoFileStore(db, logOptions, operationTimeoutMs, () => this.closed);
     this.watching = deployment !== 'standalone';
   }
@@ -189,6 +192,7 @@ export class MongoStore implements Store {
       { key: { room: 1, 'change.target': 1 }, partialFilterExpression: { 'change.target': { $exists: true } }, name: 'room_changeTarget' },
     ]);
     await createAccountIndexes(this.db);
+    await createRoomIndexes(this.db);
     await createFileIndexes(this.db);
     // The epoch names the collection it belongs to: a `messages` re-created since (dropped while no
     // instance ran, or under them) has another UUID, which a stale read after an election cannot fake.
