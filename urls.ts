@@ -6,6 +6,7 @@ import type { FastHandler, HttpHandler } from './server/handlers/http';
 import { readHistory, sendMessage } from './server/handlers/messages';
 import { metrics } from './server/handlers/metrics';
 import { showPeople, typing } from './server/handlers/people';
+import { createRoom, inviteMember, leaveRoom, listMembers, listRooms, moderate, openDm, showRoom } from './server/handlers/rooms';
 import { listReadMarkers, moveReadMarker, removeReadMarker } from './server/handlers/reads';
 import { search } from './server/handlers/search';
 import { endSession, listSessions, revokeSession, showSession, signUp, startSession } from './server/handlers/session';
@@ -28,6 +29,14 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'post', path: '/api/accounts', handler: signUp },
   { method: 'get', path: '/api/sessions', handler: listSessions },
   { method: 'delete', path: '/api/sessions/:id', handler: revokeSession },
+  { method: 'get', path: '/api/rooms', handler: listRooms },
+  { method: 'post', path: '/api/rooms', handler: createRoom },
+  { method: 'post', path: '/api/dms', handler: openDm },
+  { method: 'get', path: '/api/rooms/:room', handler: showRoom },
+  { method: 'get', path: '/api/rooms/:room/members', handler: listMembers },
+  { method: 'post', path: '/api/rooms/:room/members', handler: inviteMember },
+  { method: 'delete', path: '/api/rooms/:room/members/me', handler: leaveRoom },
+  { method: 'post', path: '/api/rooms/:room/moderation', handler: moderate },
   { method: 'get', path: '/api/rooms/:room/messages', handler: readHistory },
   { method: 'post', path: '/api/rooms/:room/messages', handler: sendMessage },
   { method: 'get', path: '/api/rooms/:room/people', handler: showPeople },

@@ -645,6 +645,77 @@ class ResumingReader {
   }
 }
 
+/**
+ * A long-poll reader of one room that, like the page, asks again from its cursor at once after each answer,
+ * and after a failure (the server away, the connection closed) waits the page's backoff and asks on a new
+ * connection.
+ */
+class ResumingPoller {
+  attempts = 0;
+  resets = 0;
+  errors = 0;
+  private cursor = 0;
+  private epoch: string | undefined;
+  private failures = 0;
+  private connection: LeanHttpConnection | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly target: Target,
+    private readonly room: string,
+    private readonly onFrame: (frame: string) => void,
+  ) {}
+
+  /** Starts polling; resolves once the first answer is in. */
+  start(): Promise<void> {
+    return new Promise((resolve) => void this.poll(resolve));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.connection?.close();
+  }
+
+  private async poll(onFirst: () => void): Promise<void> {
+    const { hostname, port } = new URL(this.target.url);
+    let first: (() => void) | undefined = onFirst;
+    while (!this.stopped) {
+      try {
+        if (!this.connection) {
+          this.attempts++;
+          this.connection = new LeanHttpConnection(hostname, Number(port));
+        }
+        const epoch = this.epoch ? `&epoch=${this.epoch}` : '';
+        const answer = await this.connection.get(`/wait?room=${this.room}&after=${this.cursor}${epoch}`);
+        if (answer.status !== 200) {
+          // A 503 while the server shuts down, say: like the page, wait and ask again.
+          if (answer.status !== 503) this.errors++;
+          throw new Error(`/wait answered ${answer.status}`);
+        }
+        const body = JSON.parse(answer.body) as { type: string; epoch: string; messages?: { seq: number }[] };
+        if (body.type === 'reset') {
+          this.resets++;
+          this.cursor = 0;
+          this.epoch = undefined;
+          continue;
+        }
+        this.epoch = body.epoch;
+        this.failures = 0;
+        this.cursor = body.messages?.at(-1)?.seq ?? this.cursor;
+        if (body.messages?.length) this.onFrame(answer.body);
+        first?.();
+        first = undefined;
+      } catch {
+        if (this.stopped) return;
+        this.connection?.close();
+        this.connection = undefined;
+        this.failures++;
+        await new Promise((resolve) => setTimeout(resolve, reconnectDelay(this.failures)));
+      }
+    }
+  }
+}
+
 /** A sender that, like the page's outbox, keeps each message until acked and sends it again after a reconnect. */
 class ResendingSender {
   private readonly pending = new Map<string, { frame: string; acked: () => void }>();
@@ -715,14 +786,15 @@ class ResendingSender {
  * the time from the server listening again until every reader holds every message sent before that.
  */
 async function storm(command: Extract<LoadCommand, { scenario: 'storm' }>): Promise<void> {
-  const { target, clients, senders, rate, seconds } = command;
+  const { target, transport, clients, senders, rate, seconds } = command;
   const rooms = Math.max(1, Math.round(clients / 100));
   const roomName = (index: number) => `storm${index}-${process.pid}`;
   const tally = new Tally();
   const roomOf = new Map<number, number>();
   const readers = await ramp(clients, async (i) => {
     const seen = tally.reader((id) => roomOf.get(id) === i % rooms);
-    const reader = new ResumingReader(target, roomName(i % rooms), (frame) => tally.receive(seen, frame, performance.now()));
+    const onFrame = (frame: string) => tally.receive(seen, frame, performance.now());
+    const reader = transport === 'ws' ? new ResumingReader(target, roomName(i % rooms), onFrame) : new ResumingPoller(target, roomName(i % rooms), onFrame);
     await reader.start();
     return reader;
   }, 'clients', 100);

@@ -31,6 +31,7 @@ const { values: flags } = parseArgs({
     'rooms-rate': { type: 'string' },
     storm: { type: 'string' },
     'search-messages': { type: 'string' },
+    'storm-longpoll': { type: 'string' },
     rounds: { type: 'string' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
     profile: { type: 'boolean', default: false },
@@ -54,6 +55,7 @@ if (flags.help) {
   --rooms-clients=10000 --rooms-rate=100   many rooms: clients in clients/10 rooms of Zipf sizes, 3 each;
                              senders (10) send rooms-rate msg/s in all, to rooms drawn with the same weights
   --storm=10000              reconnect storm: WebSocket readers (rooms of 100) and 10 senders at 100 msg/s;
+  --storm-longpoll=5000      the same storm with long-poll readers (0: none);
                              Parley is stopped with SIGTERM and started again on the same DATA_DIR
   --only=search              not in the default set (building its log takes minutes): search latency p50/p99
                              over a log of search-messages in 100 rooms (embedded store), the index's size on
@@ -87,6 +89,7 @@ const sizes = {
   roomsRate: Number(flags['rooms-rate'] ?? (quick ? 50 : 100)),
   storm: Number(flags.storm ?? (quick ? 1000 : 10000)),
   searchMessages: Number(flags['search-messages'] ?? (quick ? 100_000 : 1_000_000)),
+  stormLongpoll: Number(flags['storm-longpoll'] ?? (quick ? 500 : 5000)),
 };
 const only = new Set(flags.only.split(','));
 
@@ -402,6 +405,7 @@ async function manyRooms(kind: Target['kind']): Promise<RoomsRow> {
 }
 
 interface StormRow {
+  transport: Transport;
   clients: number;
   /** From SIGTERM until the old process exited (its graceful shutdown), then until the new one answered /healthz. */
   stopMs: number;
@@ -433,7 +437,7 @@ function cpuMs(pid: number | undefined): number {
  * The reconnect storm: clients reading and senders sending, then Parley stopped with SIGTERM and started on
  * the same DATA_DIR and port; the clients reconnect with the page's backoff and resume from their cursors.
  */
-async function reconnectStorm(): Promise<StormRow> {
+async function reconnectStorm(transport: Transport, clients: number): Promise<StormRow> {
   const load1 = loadavg()[0] as number;
   const first = await startParley(undefined, { keepData: true });
   let server: RunningServer = first;
@@ -442,7 +446,7 @@ async function reconnectStorm(): Promise<StormRow> {
   const samples: { at: number; cpu: number; rss: number }[] = [];
   let sampler: NodeJS.Timeout | undefined;
   try {
-    const result = await runLoad({ scenario: 'storm', target: first.target, clients: sizes.storm, senders: 10, rate: 100, seconds: sizes.seconds + 2 }, async () => {
+    const result = await runLoad({ scenario: 'storm', target: first.target, transport, clients, senders: 10, rate: 100, seconds: sizes.seconds + 2 }, async () => {
       const stopping = performance.now();
       await first.stop();
       const starting = performance.now();
@@ -458,7 +462,8 @@ async function reconnectStorm(): Promise<StormRow> {
     const window = samples.filter((sample) => sample.at <= catchUpMs + 100);
     const [start, end] = [window[0], window.at(-1)];
     return {
-      clients: sizes.storm,
+      transport,
+      clients,
       stopMs,
       startMs,
       catchUpMs,
@@ -596,7 +601,11 @@ async function main(): Promise<void> {
   }
   if (only.has('storm')) {
     step(`reconnect storm: parley, ${sizes.storm} WebSocket clients, SIGTERM and restart on the same DATA_DIR`);
-    stormRows.push(await reconnectStorm());
+    stormRows.push(await reconnectStorm('ws', sizes.storm));
+    if (sizes.stormLongpoll > 0) {
+      step(`reconnect storm: parley, ${sizes.stormLongpoll} long-poll clients, SIGTERM and restart on the same DATA_DIR`);
+      stormRows.push(await reconnectStorm('longpoll', sizes.stormLongpoll));
+    }
   }
 
   console.log('\nHold (server RSS per held client; page load = GET / and its script while holding)');
@@ -625,7 +634,7 @@ async function main(): Promise<void> {
 
   const checks = targets(holdRows, fanoutRows, throughputRows, pacedRows, roomsRows);
   for (const row of stormRows) {
-    checks.push({ ok: row.catchUpMs < 10_000 && row.lost === 0 && row.duplicated === 0 && row.resets === 0, text: `reconnect storm, ${row.clients} WebSocket clients: every client caught up ${(row.catchUpMs / 1000).toFixed(1)} s after the server listened again, lost ${row.lost}, duplicated ${row.duplicated}, resets ${row.resets} (target < 10 s, 0, 0, 0)` });
+    checks.push({ ok: row.catchUpMs < 10_000 && row.lost === 0 && row.duplicated === 0 && row.resets === 0, text: `reconnect storm, ${row.clients} ${row.transport === 'ws' ? 'WebSocket' : 'long-poll'} clients: every client caught up ${(row.catchUpMs / 1000).toFixed(1)} s after the server listened again, lost ${row.lost}, duplicated ${row.duplicated}, resets ${row.resets} (target < 10 s, 0, 0, 0)` });
   }
   console.log('\nTargets (ratios against the floor in this run)');
   for (const check of checks) console.log(`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.text}`);

@@ -14,7 +14,7 @@ export type LoadCommand =
   | { scenario: 'throughput'; target: Target; transport: Transport; senders: number; readers: number; seconds: number }
   | { scenario: 'paced'; target: Target; transport: Transport; senders: number; readers: number; seconds: number; rate: number }
   | { scenario: 'rooms'; target: Target; clients: number; rooms: number; roomsPerClient: number; senders: number; rate: number; seconds: number }
-  | { scenario: 'storm'; target: Target; clients: number; senders: number; rate: number; seconds: number };
+  | { scenario: 'storm'; target: Target; transport: Transport; clients: number; senders: number; rate: number; seconds: number };
 
 export interface FanoutResult {
   /** Send to receipt at each reader, ms: the delay a user feels. */

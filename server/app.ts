@@ -13,6 +13,7 @@ import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { clientPages, clientRedirects, fastRoutes, httpRoutes, metricsRoutes, socketRoutes, uploadRoutes, type HttpRoute } from '../urls';
 import { Accounts } from './accounts/accounts';
+import { Rooms } from './rooms/rooms';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, reportRefusal, retryAfterHeader, toApiError } from './errors';
@@ -66,6 +67,12 @@ export interface ParleyServer {
   close(): Promise<void>;
 }
 
+/**
+ * How often the standings of the rooms read here are looked up again: a leave, removal or ban on another
+ * instance ends this one's sockets and long-polls of that room within this long.
+ */
+const ROOM_RECHECK_MS = 10_000;
+
 /** How often expired sessions and sessionless guests are swept from the store. */
 const ACCOUNT_SWEEP_MS = 60_000;
 /**
@@ -90,7 +97,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     { pollGraceMs: config.waitTimeoutMs + 10_000, typingMs: TYPING_MS, debounceMs: PRESENCE_DEBOUNCE_MS, maxFramesPerSecond: PRESENCE_FRAMES_PER_SECOND, maxPolledRooms: config.maxPolledRooms },
     (room, state) => hub.broadcast(room, Buffer.from(JSON.stringify({ type: 'people', ...accounts.markAccounts(state) } satisfies ServerFrame))),
   );
-  const ctx: AppContext = { config, store, hub, accounts, limits, logger, metrics, presence, writes, sockets, uploads: new UploadsUnderWay() };
+  const rooms = new Rooms(store.rooms, accounts, config);
+  const ctx: AppContext = { config, store, hub, accounts, rooms, limits, logger, metrics, presence, writes, sockets, uploads: new UploadsUnderWay() };
 
   const app = express();
   app.disable('x-powered-by');
@@ -233,6 +241,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     accounts.sweep().catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired sessions failed'));
   }, ACCOUNT_SWEEP_MS);
   accountSweep.unref();
+  let recheckingRooms = false;
+  const roomRecheck = setInterval(() => {
+    if (recheckingRooms) return;
+    recheckingRooms = true;
+    rooms
+      .recheckReaders()
+      .catch((error: unknown) => logger.warn({ err: error }, 'looking up the standings of rooms read here failed'))
+      .finally(() => (recheckingRooms = false));
+  }, ROOM_RECHECK_MS);
+  roomRecheck.unref();
   let rechecking = false;
   const sessionRecheck = setInterval(() => {
     if (rechecking) return;
@@ -268,6 +286,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clearInterval(heartbeat);
       clearInterval(idleSweep);
       clearInterval(accountSweep);
+      clearInterval(roomRecheck);
       clearInterval(sessionRecheck);
       clearInterval(uploadSweep);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

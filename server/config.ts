@@ -91,6 +91,20 @@ const settings = {
   REQUEST_TIMEOUT_MS: { schema: integer(100, 3_600_000), default: '30000', help: 'a request whose head and body have not all arrived this long after it began is closed (a held /wait, answered later, is not cut)' },
   KEEP_ALIVE_TIMEOUT_MS: { schema: integer(100, 600_000), default: '5000', help: 'an idle keep-alive connection is closed this long (and a second) after its last answer; behind a proxy that keeps connections to Parley, above the proxy\'s own idle timeout' },
   ALLOWED_HOSTS: { schema: hostList, default: '', help: 'comma-separated host names this server answers for, besides localhost and IP addresses (* for any): the guard against DNS rebinding' },
+  ADMINS: {
+    schema: z
+      .string()
+      .transform((list) => list.split(',').map((item) => item.trim()).filter((item) => item.length > 0))
+      .pipe(z.array(z.string().max(32, 'each is a username (at most 32 characters)'))),
+    default: '',
+    help: 'comma-separated usernames of the server\'s admins, who moderate every room (accounts only: a guest under such a name is not an admin)',
+  },
+  MAX_ROOM_MEMBERS: { schema: integer(2, 1_000_000), default: '1000', help: 'members one private room may have; also the most people with a role, mute or ban in one public room' },
+  MAX_PRIVATE_ROOMS_PER_PERSON: { schema: integer(1, 1_000_000), default: '500', help: 'private rooms and direct messages one account may belong to' },
+  PRIVATE_ROOMS_PER_MINUTE: { schema: integer(1, 1_000_000), default: '10', help: 'private rooms one account may create per minute (and at once)' },
+  INVITES_PER_MINUTE: { schema: integer(1, 1_000_000), default: '30', help: 'people one account may invite to private rooms per minute (and at once)' },
+  DMS_PER_MINUTE: { schema: integer(1, 1_000_000), default: '10', help: 'direct messages one account may open per minute (and at once)' },
+  MODERATIONS_PER_MINUTE: { schema: integer(1, 1_000_000), default: '60', help: 'mutes, bans and role changes one account may make per minute (and at once)' },
   MAX_FILE_BYTES: { schema: integer(1, 1024 * 1024 * 1024), default: String(10 * 1024 * 1024), help: 'largest file one may upload, in bytes (refused with 413 from its Content-Length, or cut off once a body without one passes it); an upload must also arrive within REQUEST_TIMEOUT_MS' },
   MAX_FILES_PER_MESSAGE: { schema: integer(1, MAX_FILE_IDS), default: '10', help: 'files one message may carry' },
   MAX_USER_FILE_BYTES: { schema: integer(1, Number.MAX_SAFE_INTEGER), default: String(500 * 1024 * 1024), help: 'bytes of files one person (an account, or a guest) may hold in all; deleting messages frees theirs' },
@@ -164,6 +178,14 @@ export interface Config {
   keepAliveTimeoutMs: number;
   /** Host names served besides localhost and IP addresses; see server/hosts.ts. */
   allowedHosts: string[];
+  /** Usernames of the server's admins (ADMINS): they moderate every room. */
+  admins: string[];
+  maxRoomMembers: number;
+  maxPrivateRoomsPerPerson: number;
+  privateRoomRate: BucketRate;
+  inviteRate: BucketRate;
+  dmRate: BucketRate;
+  moderationRate: BucketRate;
   /** Uploads: the largest file, files per message, bytes one person holds, uploads waiting for a send, and how long they wait. */
   maxFileBytes: number;
   maxFilesPerMessage: number;
@@ -268,6 +290,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requestTimeoutMs: r.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: r.KEEP_ALIVE_TIMEOUT_MS,
     allowedHosts: r.ALLOWED_HOSTS,
+    admins: r.ADMINS,
+    maxRoomMembers: r.MAX_ROOM_MEMBERS,
+    maxPrivateRoomsPerPerson: r.MAX_PRIVATE_ROOMS_PER_PERSON,
+    privateRoomRate: perMinute(r.PRIVATE_ROOMS_PER_MINUTE),
+    inviteRate: perMinute(r.INVITES_PER_MINUTE),
+    dmRate: perMinute(r.DMS_PER_MINUTE),
+    moderationRate: perMinute(r.MODERATIONS_PER_MINUTE),
     maxFileBytes: r.MAX_FILE_BYTES,
     maxFilesPerMessage: r.MAX_FILES_PER_MESSAGE,
     maxUserFileBytes: r.MAX_USER_FILE_BYTES,
@@ -276,6 +305,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: r.METRICS_TOKEN,
     metricsListen: r.METRICS_PORT === undefined ? undefined : { host: r.METRICS_HOST, port: r.METRICS_PORT },
   };
+}
+
+/** A budget of `count` at once, refilled at `count` a minute. */
+function perMinute(count: number): BucketRate {
+  return { burst: count, perSecond: count / 60 };
 }
 
 /** The --help text: every variable, its default and what it does. */

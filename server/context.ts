@@ -1,4 +1,4 @@
-// What every handler is given: the config, the store, the hub, the accounts and sessions, the per-client limits,
+// What every handler is given: the config, the store, the hub, the accounts and sessions, the rooms, the per-client limits,
 // the logger, the metrics, the open sockets and the writes under way.
 import type { Logger } from 'pino';
 import type { Accounts } from './accounts/accounts';
@@ -9,6 +9,7 @@ import type { ClientLimits } from './limits';
 import type { Metrics } from './metrics';
 import type { OpenSockets } from './open-sockets';
 import type { Presence } from './presence';
+import type { Rooms } from './rooms/rooms';
 import type { Store } from './store/store';
 import type { InFlightWrites } from './writes';
 
@@ -18,6 +19,8 @@ export interface AppContext {
   readonly hub: Hub;
   /** Who each request comes from: sign-up, sign-in, guests, sessions. */
   readonly accounts: Accounts;
+  /** Private rooms, direct messages, roles, mutes and bans; who may read and post where (rooms/access.ts). */
+  readonly rooms: Rooms;
   readonly limits: ClientLimits;
   readonly logger: Logger;
   readonly metrics: Metrics;

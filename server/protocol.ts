@@ -6,6 +6,9 @@
 export type {
   ChangeRequest,
   ClientFrame,
+  CreateRoomRequest,
+  ModerationRequest,
+  UsernameRequest,
   GuestRequest,
   PasswordRequest,
   ReadRequest,
@@ -18,6 +21,19 @@ export type {
 /** Room names: lowercase ASCII letters, digits, '-' and '_', so that they read well in a URL. */
 export const ROOM_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 export const MAX_ROOM_LENGTH = 40;
+/**
+ * Private rooms and direct messages have ids of their own, `~` and 20 random characters, which no public
+ * name can be (a public name starts with a letter or digit): an unknown id is `not_found`, exactly as a
+ * room its reader is not a member of, while a public name is any room anyone may open.
+ */
+export const PRIVATE_ROOM_PATTERN = /^~[a-z2-7]{20}$/;
+/** The longest title of a private room, in characters. */
+export const MAX_ROOM_TITLE_LENGTH = 80;
+
+/** Whether `room` names a private room or a direct message (by its id), rather than a public room. */
+export function isPrivateRoom(room: string): boolean {
+  return PRIVATE_ROOM_PATTERN.test(room);
+}
 /**
  * Names (an account's username, a guest's nickname): letters and digits of any script, spaces and a little
  * punctuation, after NFKC. The server also refuses invisible characters and mixed scripts, and a name too
@@ -51,6 +67,9 @@ export const CloseCode = {
   sessionEnded: 4001,
 } as const;
 
+/** Why a reader can no longer read a room (the `access_ended` frame and /wait answer). */
+export type AccessEndedReason = 'left' | 'removed' | 'banned';
+
 /** Stable error codes, shared by HTTP bodies and WebSocket error frames. */
 export const ErrorCode = {
   invalidJson: 'invalid_json',
@@ -62,7 +81,11 @@ export const ErrorCode = {
   invalidName: 'invalid_name',
   /** Someone has this name, or one that looks like it. */
   nameTaken: 'name_taken',
-  /** An edit, delete or reaction this person may not make, or on a message that cannot take it (deleted, not a message). */
+  /**
+   * An edit, delete or reaction this person may not make, or on a message that cannot take it (deleted, not a
+   * message); a moderation only the room's owner, its moderators or a server admin may make; or a guest asking
+   * for what needs an account (private rooms, DMs).
+   */
   forbidden: 'forbidden',
   /** A password too short or too long. */
   invalidPassword: 'invalid_password',
@@ -74,6 +97,12 @@ export const ErrorCode = {
   /** The request named a host this server does not answer for (a DNS-rebinding page, or a name missing from ALLOWED_HOSTS). */
   unknownHost: 'unknown_host',
   notFound: 'not_found',
+  /** Banned from this public room by a moderator: you cannot read or post in it. */
+  banned: 'banned',
+  /** Muted in this room by a moderator: you can read it, but not post. */
+  muted: 'muted',
+  /** A per-person bound (members of a room, private rooms of one person) is reached. */
+  limitReached: 'limit_reached',
   rateLimited: 'rate_limited',
   /** A per-person file limit (bytes held, uploads waiting for a send) would be passed: send or delete some first. */
   quotaExceeded: 'quota_exceeded',
@@ -229,7 +258,12 @@ export type ServerFrame =
   /** The account read a room up to `seq` (on this device or another): its unread count there is what follows. */
   | ({ type: 'read' } & RoomRead)
   /** Who is in a subscribed room: once after `subscribed`, then whenever it changes (at most every second or so). */
-  | ({ type: 'people' } & PeopleState);
+  | ({ type: 'people' } & PeopleState)
+  /**
+   * You can no longer read this room (you left it in another tab, were removed or banned): the server has
+   * ended the subscription. Leave the room's view; a private room leaves the sidebar too.
+   */
+  | { type: 'access_ended'; room: string; reason: AccessEndedReason };
 
 // ---- HTTP answers -------------------------------------------------------------------------
 
@@ -300,7 +334,69 @@ export interface HistoryResponse {
 /** GET /wait?room=R&after=N&epoch=E: long-poll. Without `after`: the latest page at once. */
 export type WaitResponse =
   | { type: 'messages'; room: string; epoch: string; messages: ChatMessage[]; hasOlder?: boolean }
-  | { type: 'reset'; room: string; epoch: string; reason: ResetReason };
+  | { type: 'reset'; room: string; epoch: string; reason: ResetReason }
+  /** A held wait ended because you can no longer read the room (see the `access_ended` frame). */
+  | { type: 'access_ended'; room: string; epoch: string; reason: AccessEndedReason };
+
+// ---- Rooms: private rooms, direct messages, roles -------------------------------------------
+
+/** A person's role in a room. Members of public rooms have no stored role: they are readers. */
+export type RoomRole = 'owner' | 'moderator' | 'member';
+
+/** GET /api/rooms/:room: what this room is, and what you may do in it. */
+export interface RoomInfo {
+  room: string;
+  /** A private room's title; a DM's is the other person's name; a public room's is its name. */
+  title: string;
+  private: boolean;
+  /** A direct message (a private room of two). */
+  dm: boolean;
+  /** Your role here: undefined for a reader of a public room who has none. */
+  role?: RoomRole;
+  /** You may remove messages, mute, ban, and (the owner, or an admin) name moderators. */
+  moderate: boolean;
+  /** You may post here (false: muted, or a guest in a room that needs an account). */
+  post: boolean;
+  muted: boolean;
+  /** You are a server admin (ADMINS). */
+  admin: boolean;
+}
+
+/** One of your private rooms or DMs, in GET /api/rooms. */
+export interface RoomSummary {
+  room: string;
+  title: string;
+  dm: boolean;
+}
+
+/** GET /api/rooms: your private rooms and direct messages, by title. */
+export interface RoomListResponse {
+  rooms: RoomSummary[];
+}
+
+/** A person with a standing in a room: a member of a private room, or anyone with a role, a mute or a ban. */
+export interface RoomMember {
+  name: string;
+  role?: RoomRole;
+  muted?: true;
+  banned?: true;
+}
+
+/** GET /api/rooms/:room/members: the members of a private room; of a public room, those with a role, a mute or a ban. */
+export interface MemberListResponse {
+  room: string;
+  members: RoomMember[];
+}
+
+/**
+ * POST /api/rooms/:room/moderation: what a moderator does to a person in the room. `promote` and `demote`
+ * (name or unname a moderator) are the owner's and admins'; `remove` is for private rooms (the person may be
+ * invited again; a ban keeps them out until unbanned).
+ */
+export type ModerationAction = 'mute' | 'unmute' | 'ban' | 'unban' | 'promote' | 'demote' | 'remove';
+
+/** What POST /api/rooms/:room/moderation answers: the person's standing now, or that they are no longer in the room. */
+export type ModerationResult = RoomMember | { name: string; removed: true };
 
 /** GET /healthz and GET /readyz */
 export interface HealthResponse {

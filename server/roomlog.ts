@@ -4,6 +4,7 @@ import type { AppContext } from './context';
 import { ApiError } from './errors';
 import { ErrorCode, type ChatMessage, type PeopleState, type ResetReason } from './protocol';
 import type { Session } from './accounts/accounts';
+import { requirePost, roomAccess } from './rooms/access';
 import { attachFiles, deleteMessageFiles } from './files/files';
 import { StoreUnavailableError, type AppendResult, type MessageStore, type NewMessage } from './store/store';
 import { changeRightsIn, checkChange, targetMessage } from './changes/rules';
@@ -139,8 +140,9 @@ export async function appendMessage(
   text: string,
   { files: fileIds, replyTo, change }: SendExtras = {},
 ): Promise<AppendResult> {
-  const { store, config, limits, writes, metrics, presence } = ctx;
+  const { store, config, limits, writes, metrics, presence, rooms } = ctx;
   if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before sending (POST /api/session)');
+  requirePost(await roomAccess(ctx, session, room));
   const length = countCharacters(text);
   if (length > config.maxTextLength) {
     throw new ApiError(ErrorCode.tooLarge, `a message has at most ${config.maxTextLength} characters (this one has ${length})`);
@@ -155,11 +157,21 @@ export async function appendMessage(
   if (checked) entry.change = checked.change;
   // A room exists once a message is stored in it, and then for good (on disk): its first message is what
   // creates it, so that is what the new-room budget counts.
-  await limits.takeNewRoom(room, session.nick, ip, () => store.head(room));
+  let newRoom = false;
+  await limits.takeNewRoom(room, session.nick, ip, async () => {
+    const head = await store.head(room);
+    newRoom = head === 0;
+    return head;
+  });
+  // Whoever writes a public room's first message owns the room, if an account: claimed before the message is
+  // seen (so a reader of it finds its owner), and given up again if another's message came first.
+  const claimed = newRoom && (await rooms.claimNewRoom(room, session));
   if (fileIds) entry.files = await attachFiles({ store, config }, session, room, clientId, fileIds);
   const result = await writes.track(() => store.append(entry));
+  if (claimed && result.message.seq !== 1) await rooms.giveUpClaim(room, session);
   // A deleted message's files go with it (the delete is stored: a reader sees "message deleted" first).
-  if (checked?.change.kind === 'delete') await deleteMessageFiles(ctx, checked.target);  limits.roomStored(room);
+  if (checked?.change.kind === 'delete') await deleteMessageFiles(ctx, checked.target);
+  limits.roomStored(room);
   if (!result.duplicate) metrics.messageStored();
   // A message ends its author's typing; a reaction or a delete says nothing of what they are typing.
   if (!change) presence.sent(room, session.nick);
@@ -167,12 +179,13 @@ export async function appendMessage(
 }
 
 /**
- * `session` is typing in `room` (ephemeral: see Presence). Like a send, it needs a session; it counts
- * against the sender's presence budget.
+ * `session` is typing in `room` (ephemeral: see Presence). Like a send, it needs a session and the right to
+ * post; it counts against the sender's presence budget.
  */
-export function signalTyping({ presence, limits }: AppContext, { session, ip }: Sender, room: string): void {
+export async function signalTyping({ presence, limits, rooms }: AppContext, { session, ip }: Sender, room: string): Promise<void> {
   if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before typing (POST /api/session)');
   limits.takePresence(session.nick, ip);
+  requirePost(await roomAccess({ rooms }, session, room));
   presence.typing(room, session.nick);
 }
 

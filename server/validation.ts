@@ -1,15 +1,19 @@
 // Validation of everything a client sends: WebSocket frames, HTTP bodies and queries. The wire types
 // of these are inferred here and re-exported by protocol.ts; the server's answers are typed there.
 import { z } from 'zod';
-import { CLIENT_ID_PATTERN, FILE_ID_PATTERN, MAX_EMOJI_LENGTH, MAX_FILE_IDS, MAX_ROOM_LENGTH, MAX_SEARCH_PAGE_SIZE, MAX_SEARCH_QUERY_LENGTH, MAX_WATCHED_ROOMS, ROOM_PATTERN } from './protocol';
+import { CLIENT_ID_PATTERN, FILE_ID_PATTERN, isPrivateRoom, MAX_EMOJI_LENGTH, MAX_FILE_IDS, MAX_ROOM_LENGTH, MAX_ROOM_TITLE_LENGTH, MAX_SEARCH_PAGE_SIZE, MAX_SEARCH_QUERY_LENGTH, MAX_WATCHED_ROOMS, ROOM_PATTERN } from './protocol';
 
 // ---- values ---------------------------------------------------------------------------------
 
+/** A public room's name, or a private room's id (`~` and 20 characters: see PRIVATE_ROOM_PATTERN). */
 export const RoomName = z
   .string()
   .min(1, 'a room name is required')
   .max(MAX_ROOM_LENGTH, `a room name has at most ${MAX_ROOM_LENGTH} characters`)
-  .regex(ROOM_PATTERN, 'a room name uses lowercase letters, digits, "-" and "_", starting with a letter or digit');
+  .refine(
+    (room) => ROOM_PATTERN.test(room) || isPrivateRoom(room),
+    'a room name uses lowercase letters, digits, "-" and "_", starting with a letter or digit (a private room\'s id is "~" and 20 characters)',
+  );
 
 /** A name as typed: the server checks it (server/accounts/names.ts) and answers invalid_name with why. */
 const NameInput = z.string().max(1000, 'a name has at most 32 characters');
@@ -176,6 +180,27 @@ export const SendRequest = z
   .superRefine(checkSendShape);
 export type SendRequest = z.infer<typeof SendRequest>;
 
+/** POST /api/rooms: a new private room, with its title. */
+export const CreateRoomRequest = z.strictObject({
+  title: z
+    .string()
+    .trim()
+    .min(1, 'a room needs a title')
+    .max(MAX_ROOM_TITLE_LENGTH, `a title has at most ${MAX_ROOM_TITLE_LENGTH} characters`)
+    .refine((title) => !LONE_SURROGATE.test(title) && !/[\p{Cc}]/u.test(title), 'a title is text without control characters'),
+});
+export type CreateRoomRequest = z.infer<typeof CreateRoomRequest>;
+
+/** POST /api/dms (open a direct message) and POST /api/rooms/:room/members (invite): whom. */
+export const UsernameRequest = z.strictObject({ username: NameInput });
+export type UsernameRequest = z.infer<typeof UsernameRequest>;
+
+/** POST /api/rooms/:room/moderation */
+export const ModerationRequest = z.strictObject({
+  username: NameInput,
+  action: z.enum(['mute', 'unmute', 'ban', 'unban', 'promote', 'demote', 'remove']),
+});
+export type ModerationRequest = z.infer<typeof ModerationRequest>;
 /** PUT /api/rooms/:room/read: read up to `seq`, in the log's epoch `epoch`. */
 export const ReadRequest = z.strictObject({ seq: Cursor, epoch: Epoch });
 export type ReadRequest = z.infer<typeof ReadRequest>;
@@ -240,7 +265,7 @@ export interface WaitQueryValues {
  */
 export function wellFormedWaitQuery({ room, after, epoch }: WaitQueryValues): WaitQuery | undefined {
   if (room === undefined || after === undefined) return undefined;
-  if (room.length > MAX_ROOM_LENGTH || !ROOM_PATTERN.test(room) || !WHOLE_NUMBER.test(after)) return undefined;
+  if (room.length > MAX_ROOM_LENGTH || !(ROOM_PATTERN.test(room) || isPrivateRoom(room)) || !WHOLE_NUMBER.test(after)) return undefined;
   if (epoch !== undefined && epoch.length > MAX_EPOCH_LENGTH) return undefined;
   const cursor = Number(after);
   if (cursor > Number.MAX_SAFE_INTEGER) return undefined;

@@ -192,6 +192,9 @@ describe('chaos, with the page’s own client', () => {
           sessionLost: () => {
             throw new Error(`${name}: the server forgot its session`);
           },
+          roomClosed: (reason) => {
+            throw new Error(`${name}: the server closed its public room (${reason})`);
+          },
         },
         // The page's timings, but for the backoff's ceiling: 30 s would outlast this run.
         { api: createServerApi(network.fetch), openSocket: network.openSocket, network, maxBackoffMs: 1000 },

@@ -23,6 +23,9 @@ class LossyFeedStore implements Store {
   get accounts() {
     return this.inner.accounts;
   }
+  get rooms() {
+    return this.inner.rooms;
+  }
   get files() {
     return this.inner.files;
   }

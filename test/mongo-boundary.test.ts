@@ -236,12 +236,12 @@ describe('start-up errors say which step failed and why', () => {
   });
 });
 
-describe('the accounts collections follow the log\'s consistency rules, whatever the URI says', () => {
-  it('opens users and sessions like messages: majority reads from the primary, majority writes with a time limit', async () => {
+describe('the accounts and rooms collections follow the log\'s consistency rules, whatever the URI says', () => {
+  it('opens users, sessions, rooms and members like messages: majority reads from the primary, majority writes with a time limit', async () => {
     // A URI that would have accounts read from a lagging secondary and written unacknowledged by a majority.
     const client = new MongoClient('mongodb://127.0.0.1:1/parley?readPreference=secondaryPreferred&readConcernLevel=local&w=1');
     const store = new MongoStore(client, client.db('parley'), 'replicaSet', 'rs0', 7000);
-    for (const collection of [store.accounts.users, store.accounts.sessions]) {
+    for (const collection of [store.accounts.users, store.accounts.sessions, store.rooms.roomDocs, store.rooms.standings]) {
       expect(collection.readPreference?.mode, collection.collectionName).toBe('primary');
       expect(collection.readConcern?.level, collection.collectionName).toBe('majority');
       expect(collection.writeConcern, collection.collectionName).toMatchObject({ w: 'majority', journal: true, wtimeoutMS: 7000 });

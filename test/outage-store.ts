@@ -11,6 +11,9 @@ export class OutageStore implements Store {
   get accounts() {
     return this.inner.accounts;
   }
+  get rooms() {
+    return this.inner.rooms;
+  }
   get files() {
     return this.inner.files;
   }

@@ -62,7 +62,7 @@ describe('MongoDB search at the driver boundary', () => {
     expect(SEARCH_INDEX).toMatchObject({ key: { terms: 'text' }, default_language: 'none' });
     const filter = searchFilter({
       terms: ['deploi', 'fridai'],
-      scope: { privateRooms: ['~abcdefghijklmnopqrst'] },
+      scope: { privateRooms: new Set(['~abcdefghijklmnopqrst']) },
       author: 'a.n+n',
       since: 10,
       below: { at: 20, room: 'ops', seq: 3 },

@@ -32,7 +32,7 @@ it('embedded: indexes after a restart what was stored but not indexed yet', asyn
   await store.close();
   const reopened = openEmbeddedStore(dir);
   try {
-    const { messages } = await reopened.search.search({ terms: ['stop'], scope: { privateRooms: [] }, limit: 5, scanLimit: 1000 });
+    const { messages } = await reopened.search.search({ terms: ['stop'], scope: { privateRooms: new Set() }, limit: 5, scanLimit: 1000 });
     expect(messages.map((message) => message.text)).toEqual(['written before the stop']);
   } finally {
     await reopened.close();

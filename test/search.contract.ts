@@ -8,7 +8,7 @@ import { parseQuery } from '../server/search/terms';
 import type { Store } from '../server/store/store';
 import { newClientId } from './helpers';
 
-const PUBLIC: RoomScope = { privateRooms: [] };
+const PUBLIC: RoomScope = { privateRooms: new Set() };
 const SECRET_ROOM = '~abcdefghijklmnopqrst';
 
 export function describeSearchContract(name: string, open: () => Promise<Store>): void {
@@ -82,7 +82,7 @@ export function describeSearchContract(name: string, open: () => Promise<Store>)
       await send('lobby', 'the public plan');
       expect(await search('plan')).toEqual(['the public plan']);
       expect(await search('secret')).toEqual([]);
-      expect(await search('plan', { scope: { privateRooms: [SECRET_ROOM] } })).toEqual(['the public plan', 'the secret plan']);
+      expect(await search('plan', { scope: { privateRooms: new Set([SECRET_ROOM]) } })).toEqual(['the public plan', 'the secret plan']);
     });
 
     it('finds an edited message by its new words only, and a deleted one not at all', async () => {

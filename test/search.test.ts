@@ -1,8 +1,8 @@
 // Search over real HTTP (server/search/): words across rooms, newest first, matches marked, paged; bad
 // queries get a clear error; search has its own rate limit.
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, MAX_SEARCH_QUERY_LENGTH, type ErrorResponse, type SearchResponse } from '../server/protocol';
-import { autoCleanup, createSession, http, newClientId, postMessage, startTestServer } from './helpers';
+import { ErrorCode, MAX_SEARCH_QUERY_LENGTH, type ErrorResponse, type RoomInfo, type SearchResponse } from '../server/protocol';
+import { autoCleanup, createSession, http, newClientId, postMessage, signUp, startTestServer } from './helpers';
 
 autoCleanup();
 
@@ -53,6 +53,53 @@ describe('search', () => {
     expect(last.body.results.map(({ message }) => message.text)).toEqual(['standup note 1']);
     expect(last.body.next).toBeUndefined();
     expect((await find(url, 'q=standup&room=ops&author=ann', ann)).body.results.map(({ message }) => message.text)).toEqual(['standup note 3', 'standup note 1']);
+  });
+
+  it('asks who may read on every query: a private room only for its members, never as a count; a ban or a removal takes effect at once', async () => {
+    const { url } = await startTestServer();
+    const olga = await signUp(url, 'Olga');
+    const mia = await signUp(url, 'Mia');
+    const pat = await signUp(url, 'Pat');
+    const guest = await createSession(url, 'Gus');
+    const { body: secret } = await http<RoomInfo>(url, 'POST', '/api/rooms', { cookie: olga, json: { title: 'Launch plans' } });
+    await http(url, 'POST', `/api/rooms/${secret.room}/members`, { cookie: olga, json: { username: 'mia' } });
+    await post(url, olga, secret.room, 'the launch date is the ninth');
+    await post(url, olga, 'town', 'public launch party on the tenth');
+    const texts = async (cookie: string | undefined, query = 'q=launch') => (await find(url, query, cookie)).body;
+
+    const both = { results: [expect.objectContaining({}), expect.objectContaining({})] };
+    expect(await texts(olga)).toMatchObject(both);
+    expect(await texts(mia)).toMatchObject(both);
+    // Not a member, a guest, nobody: the public message only, and nothing that tells the other is there.
+    for (const outsider of [pat, guest, undefined]) {
+      const body = await texts(outsider);
+      expect(body).toEqual({ results: [expect.objectContaining({ message: expect.objectContaining({ room: 'town' }) })] });
+      expect(await texts(outsider, `q=ninth`)).toEqual({ results: [] });
+      // Naming the room as a filter answers as for a room that does not exist.
+      expect(await texts(outsider, `q=launch&room=${secret.room}`)).toEqual({ results: [] });
+      expect(await texts(outsider, `q=launch&room=no-such-room`)).toEqual({ results: [] });
+    }
+
+    // Mia leaves: from her next search on, the room is gone from it.
+    expect((await http(url, 'DELETE', `/api/rooms/${secret.room}/members/me`, { cookie: mia })).status).toBe(204);
+    expect((await texts(mia)).results.map(({ message }) => message.room)).toEqual(['town']);
+    // Pat is banned from the public room: its messages leave his results too.
+    await http(url, 'POST', '/api/rooms/town/moderation', { cookie: olga, json: { username: 'Pat', action: 'ban' } });
+    expect(await texts(pat)).toEqual({ results: [] });
+    expect(await texts(pat, 'q=launch&room=town')).toEqual({ results: [] });
+  });
+
+  it('finds an edited message by its new words only, and a deleted one not at all', async () => {
+    const { url } = await startTestServer();
+    const ann = await createSession(url, 'Ann');
+    await post(url, ann, 'ops', 'the release is on tuesday');
+    const change = (body: object) => postMessage(url, 'ops', { clientId: newClientId(), ...body }, ann);
+    expect((await change({ text: 'the release moved to thursday', change: { kind: 'edit', target: 1 } })).status).toBe(201);
+    expect((await find(url, 'q=tuesday', ann)).body.results).toEqual([]);
+    const found = (await find(url, 'q=thursday', ann)).body.results;
+    expect(found.map(({ message }) => [message.seq, message.text])).toEqual([[1, 'the release moved to thursday']]);
+    expect((await change({ change: { kind: 'delete', target: 1 } })).status).toBe(201);
+    expect((await find(url, 'q=release', ann)).body.results).toEqual([]);
   });
 
   it('refuses a query it cannot run with a clear error, and answers the rest at once', async () => {

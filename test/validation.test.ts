@@ -5,7 +5,9 @@ import { WaitQuery, wellFormedWaitQuery, type WaitQueryValues } from '../server/
 
 const roomish = fc.oneof(
   fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,45}$/),
-  fc.constantFrom('', 'Lobby', '-x', 'a b', 'é', 'x'.repeat(40), 'x'.repeat(41)),
+  // Private rooms' ids, and near misses.
+  fc.stringMatching(/^~[a-z0-9]{18,22}$/),
+  fc.constantFrom('', 'Lobby', '-x', 'a b', 'é', 'x'.repeat(40), 'x'.repeat(41), `~${'a'.repeat(20)}`, `~${'A'.repeat(20)}`, '~'),
   fc.string({ maxLength: 50 }),
 );
 const cursorish = fc.oneof(
@@ -35,6 +37,7 @@ describe('wellFormedWaitQuery', () => {
   it('takes the query a long-poll client sends every time, with or without an epoch', () => {
     expect(wellFormedWaitQuery({ room: 'lobby', after: '42', epoch: undefined })).toEqual({ room: 'lobby', after: 42 });
     expect(wellFormedWaitQuery({ room: 'team-7_b', after: '0', epoch: 'c4ba0f8a712c3161' })).toEqual({ room: 'team-7_b', after: 0, epoch: 'c4ba0f8a712c3161' });
+    expect(wellFormedWaitQuery({ room: '~k3jq7xw2mb5zr4tdp6ne', after: '3', epoch: undefined })).toEqual({ room: '~k3jq7xw2mb5zr4tdp6ne', after: 3 });
     // Without a cursor (the first request), or bad: left to the schema and its error messages.
     expect(wellFormedWaitQuery({ room: 'lobby', after: undefined, epoch: undefined })).toBeUndefined();
     expect(wellFormedWaitQuery({ room: 'Lobby', after: '1', epoch: undefined })).toBeUndefined();

@@ -4,7 +4,13 @@ import type {
   ErrorCode,
   ErrorResponse,
   HistoryResponse,
+  MemberListResponse,
+  ModerationAction,
+  ModerationResult,
   PeopleState,
+  RoomInfo,
+  RoomListResponse,
+  RoomMember,
   ReadMarkersResponse,
   RoomRead,
   SearchResponse,
@@ -113,6 +119,42 @@ export function createServerApi(fetchServer: FetchServer = browserFetch) {
       await call<unknown>(`${roomPath(room)}/typing`, { method: 'POST' });
     },
 
+    /** Your private rooms and direct messages. */
+    listRooms(): Promise<RoomListResponse> {
+      return call<RoomListResponse>('/api/rooms');
+    },
+
+    /** A new private room, owned by you. */
+    createRoom(title: string): Promise<RoomInfo> {
+      return postJson<RoomInfo>('/api/rooms', { title });
+    },
+
+    /** The direct message with `username` (the same room every time). */
+    openDm(username: string): Promise<RoomInfo> {
+      return postJson<RoomInfo>('/api/dms', { username });
+    },
+
+    /** What the room is, and your role, rights and mute in it. */
+    roomInfo(room: string): Promise<RoomInfo> {
+      return call<RoomInfo>(roomPath(room));
+    },
+
+    listMembers(room: string): Promise<MemberListResponse> {
+      return call<MemberListResponse>(`${roomPath(room)}/members`);
+    },
+
+    invite(room: string, username: string): Promise<RoomMember> {
+      return postJson<RoomMember>(`${roomPath(room)}/members`, { username });
+    },
+
+    async leaveRoom(room: string): Promise<void> {
+      await call<unknown>(`${roomPath(room)}/members/me`, { method: 'DELETE' });
+    },
+
+    moderate(room: string, username: string, action: ModerationAction): Promise<ModerationResult> {
+      return postJson<ModerationResult>(`${roomPath(room)}/moderation`, { username, action });
+    },
+
     /** The account has read `room` up to `seq` (of the log's `epoch`): kept for its other devices. */
     markRead(room: string, seq: number, epoch: string, keepalive = false): Promise<RoomRead> {
       const body = JSON.stringify({ seq, epoch });
@@ -168,3 +210,4 @@ export interface SearchFilters {
 /** The page's API: the browser's fetch, same origin. */
 export const serverApi: ServerApi = createServerApi();
 export const { getSession, createSession, signIn, signUp, signOut, listSessions, revokeSession, fetchHistory, markRead, fetchReadMarkers, forgetRead, search } = serverApi;
+export const { listRooms, createRoom, openDm, roomInfo, listMembers, invite, leaveRoom, moderate } = serverApi;

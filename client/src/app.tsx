@@ -6,6 +6,8 @@ import { createSession, getSession } from './api';
 import { ChatRoom } from './components/chat-room';
 import { NickForm } from './components/nick-form';
 import { NotARoom } from './components/not-a-room';
+import { RoomGone } from './components/room-gone';
+import type { RoomClosedReason } from './connection';
 import { useRoute } from './use-route';
 
 /** A guest's nickname, so that a guest the server forgot (its data was reset) comes back under it. */
@@ -20,6 +22,8 @@ export function App() {
   const [changingNick, setChangingNick] = useState(false);
   /** A search result in another room: that room opens at it. */
   const [openAt, setOpenAt] = useState<{ room: string; seq: number }>();
+  /** The room the server says cannot be read, and why: its page replaces the room's view. */
+  const [closed, setClosed] = useState<{ room: string; reason: RoomClosedReason }>();
 
   const restoreSession = useCallback(async () => {
     try {
@@ -38,6 +42,12 @@ export function App() {
   }, []);
 
   useEffect(() => void restoreSession(), [restoreSession]);
+
+  // Going elsewhere forgets the closed room: its address may be readable again later (invited back).
+  const openRoom = route.kind === 'room' ? route.room : undefined;
+  useEffect(() => {
+    if (closed && openRoom !== closed.room) setClosed(undefined);
+  }, [openRoom, closed]);
 
   const joined = (next: SessionResponse) => {
     if (next.guest) localStorage.setItem(NICK_KEY, next.nick);
@@ -60,6 +70,7 @@ export function App() {
     );
   }
   const { room } = route;
+  if (closed?.room === room) return <RoomGone reason={closed.reason} onGo={(next) => goToRoom(next, { replace: true })} />;
   if (session === undefined) {
     return <div class="splash">{problem ?? 'Loading…'}</div>;
   }
@@ -90,6 +101,7 @@ export function App() {
         setOpenAt({ room: next, seq });
         goToRoom(next);
       }}
+      onRoomClosed={(reason) => setClosed({ room, reason })}
     />
   );
 }

@@ -2,10 +2,28 @@
 // (blocked, refused, closed at once) it long-polls GET /wait and sends over HTTP, while it keeps trying
 // the WebSocket in the background with backoff and jitter. Both transports resume from the cursor the
 // page holds, so a switch, a reconnect or a server restart loses nothing and repeats nothing.
-import { CloseCode, SOCKET_PATH, type ChatMessage, type ClientFrame, type ErrorCode, type PeopleState, type RoomHead, type RoomRead, type SendRequest, type ServerFrame } from '../../server/protocol';
+import {
+  CloseCode,
+  SOCKET_PATH,
+  type AccessEndedReason,
+  type ChatMessage,
+  type ClientFrame,
+  type ErrorCode,
+  type PeopleState,
+  type RoomHead,
+  type RoomRead,
+  type SendRequest,
+  type ServerFrame,
+} from '../../server/protocol';
 import { ApiFailure, serverApi, type ServerApi } from './api';
 
 export type ConnectionState = 'connecting' | 'live-ws' | 'live-poll' | 'reconnecting' | 'offline';
+
+/**
+ * Why the room cannot be read: you left it elsewhere, were removed or banned while reading it, or it is not
+ * there for you (`not_found`: a private room you are not in, or none at all; `banned` from a public room).
+ */
+export type RoomClosedReason = AccessEndedReason | 'not_found' | 'banned';
 
 export interface Position {
   /** The last seq the room's stream delivered; undefined when it delivered nothing yet (or after a reset). */
@@ -33,6 +51,8 @@ export interface ConnectionEvents {
   refused(clientId: string, error: { code: ErrorCode; message: string }): void;
   /** The session is gone (signed out, revoked, expired, or the server's data was wiped): sign in again. */
   unauthenticated(): void;
+  /** The room cannot be read (see RoomClosedReason): the connection has stopped; leave the room's view. */
+  roomClosed(reason: RoomClosedReason): void;
   state(state: ConnectionState): void;
   /** Who is in the room now (pushed over WebSocket, fetched every few seconds over long-poll). */
   people(state: PeopleState): void;
@@ -155,6 +175,13 @@ export class RoomConnection {
     this.stopPolling();
   }
 
+  /** The room cannot be read: stop both transports for good, and say why. */
+  private closeRoom(reason: RoomClosedReason): void {
+    if (this.stopped) return;
+    this.stop();
+    this.events.roomClosed(reason);
+  }
+
   /** Sends every pending message that is not already on its way, over whichever transport is up. */
   flush(): void {
     if (this.stopped) return;
@@ -250,8 +277,12 @@ export class RoomConnection {
         this.events.acked(frame.clientId, frame.message);
         return;
       case 'error':
+        if (!frame.clientId && frame.room === this.room && (frame.code === 'not_found' || frame.code === 'banned')) return this.closeRoom(frame.code);
         this.failed(frame.clientId, frame);
         if (!frame.clientId && frame.room === this.room) this.retryLater(() => this.subscribe(socket));
+        return;
+      case 'access_ended':
+        if (frame.room === this.room) this.closeRoom(frame.reason);
         return;
       case 'pong':
         return;
@@ -378,6 +409,7 @@ export class RoomConnection {
         const wasLive = this.pollLive;
         this.pollLive = true;
         this.everLive = true;
+        if (answer.type === 'access_ended') return this.closeRoom(answer.reason);
         if (answer.type === 'reset') this.events.reset();
         else if (after === undefined) this.events.snapshot(answer.messages, answer.hasOlder ?? false, answer.epoch);
         // A hole needs nothing more: the next wait asks from the position, which stayed before it.
@@ -390,6 +422,7 @@ export class RoomConnection {
         if (!current()) return;
         // The held wait was answered 401: this session was signed out or revoked.
         if (error instanceof ApiFailure && error.code === 'unauthenticated') this.events.unauthenticated();
+        if (error instanceof ApiFailure && (error.code === 'not_found' || error.code === 'banned')) return this.closeRoom(error.code);
         failures++;
         this.pollLive = false;
         this.updateState();

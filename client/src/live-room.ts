@@ -4,7 +4,7 @@
 import type { ChatMessage, FileAttachment, PeopleState, RoomHead, RoomRead } from '../../server/protocol';
 import { applyChange } from '../../server/changes/apply';
 import { ApiFailure, serverApi, type ServerApi } from './api';
-import { RoomConnection, type ConnectionOptions, type ConnectionState } from './connection';
+import { RoomConnection, type ConnectionOptions, type ConnectionState, type RoomClosedReason } from './connection';
 import { newClientId, Outbox, sendBody, type OutgoingMessage } from './outbox';
 import { RoomView } from './room-view';
 
@@ -20,6 +20,8 @@ export interface LiveRoomListener {
   changed(): void;
   /** The server no longer knows this session (its data was wiped): pick the nickname again. */
   sessionLost(): void;
+  /** The room cannot be read (left elsewhere, removed, banned, or not there for you): leave it. */
+  roomClosed(reason: RoomClosedReason): void;
   /** Other rooms moved (the ones asked for with `watch`): for the sidebar. */
   heads?(heads: RoomHead[]): void;
   /** The account read a room further, here or on another device: for the sidebar. */
@@ -78,6 +80,7 @@ export class LiveRoom {
           this.listener.changed();
         },
         unauthenticated: () => this.listener.sessionLost(),
+        roomClosed: (reason) => this.listener.roomClosed(reason),
         state: (state) => {
           this.state = state;
           this.listener.changed();

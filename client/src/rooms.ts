@@ -4,7 +4,7 @@
 // For an account the server keeps the read markers too (PUT /api/rooms/:room/read), so that every device lists
 // the same rooms, counts the same unread messages and opens a room where the person stopped reading.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { DEFAULT_ROOM, type RoomRead } from '../../server/protocol';
+import { DEFAULT_ROOM, isPrivateRoom, type RoomRead } from '../../server/protocol';
 import type { SidebarPushes } from './use-room';
 import { fetchHistory, fetchReadMarkers, forgetRead, markRead as sendReadMarker } from './api';
 import { mentions } from './mentions';
@@ -53,6 +53,8 @@ function save(rooms: Record<string, Visited>): void {
 /** Records that `room` is open and read up to `seq`; returns the visited rooms with it. */
 export function markRead(room: string, seq: number | undefined): Record<string, Visited> {
   const rooms = load();
+  // Private rooms and DMs are listed from the server (room-access.ts), under their titles, not here.
+  if (isPrivateRoom(room)) return rooms;
   const previous = rooms[room];
   rooms[room] = { read: Math.max(previous?.read ?? 0, seq ?? 0), at: Date.now() };
   save(rooms);
@@ -236,7 +238,7 @@ export function useRoomList(
   };
 
   const rooms = useMemo(() => {
-    const names = new Set([DEFAULT_ROOM, current, ...Object.keys(visited)]);
+    const names = new Set([DEFAULT_ROOM, ...(isPrivateRoom(current) ? [] : [current]), ...Object.keys(visited)]);
     return [...names]
       .sort((a, b) => a.localeCompare(b))
       .map((name) => {

@@ -1,7 +1,7 @@
 // The room is in the URL: /r/<room>, and / is the default room. A name in the URL that is not a room name is
 // either a room's name spelled loosely (/r/Dev), shown as that room under its own URL, or no room at all
-// (/r/has%20space), which gets a page that says so.
-import { DEFAULT_ROOM, MAX_ROOM_LENGTH, ROOM_PATTERN } from '../../server/protocol';
+// (/r/has%20space), which gets a page that says so. A private room or a DM is /r/~ and its id.
+import { DEFAULT_ROOM, isPrivateRoom, MAX_ROOM_LENGTH, ROOM_PATTERN } from '../../server/protocol';
 
 /**
  * What the address bar names: a room with its canonical path, or a name that cannot be a room, with why
@@ -15,6 +15,8 @@ export function routeForPath(pathname: string): Route {
   const segment = /^\/r\/(.+?)\/?$/.exec(pathname)?.[1];
   if (segment === undefined) return roomRoute(DEFAULT_ROOM);
   const name = decodeSegment(segment);
+  // A private room's id (/r/~…) is exact: the server says whether it is there for you.
+  if (isPrivateRoom(name)) return roomRoute(name);
   // Differences nobody would mean as another room: letter case, full-width forms (ｄｅｖ), spaces around it.
   const loose = name.normalize('NFKC').trim().toLowerCase();
   if (isRoomName(loose)) return roomRoute(loose);

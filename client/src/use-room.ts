@@ -2,7 +2,7 @@
 // component whenever what it shows changes.
 import { useEffect, useMemo, useReducer, useRef } from 'preact/hooks';
 import type { ChatMessage, FileAttachment, PeopleState, RoomHead, RoomRead } from '../../server/protocol';
-import type { ConnectionState } from './connection';
+import type { ConnectionState, RoomClosedReason } from './connection';
 import { LiveRoom } from './live-room';
 import { Outbox, type OutgoingMessage } from './outbox';
 
@@ -47,17 +47,26 @@ export interface SidebarPushes {
   read(read: RoomRead): void;
 }
 
-export function useRoom(room: string, nick: string, onSessionLost: () => void, pushes?: SidebarPushes): RoomModel {
+export function useRoom(
+  room: string,
+  nick: string,
+  onSessionLost: () => void,
+  pushes?: SidebarPushes,
+  onRoomClosed: (reason: RoomClosedReason) => void = () => undefined,
+): RoomModel {
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   const sessionLost = useRef(onSessionLost);
   sessionLost.current = onSessionLost;
   const pushed = useRef(pushes);
   pushed.current = pushes;
+  const roomClosed = useRef(onRoomClosed);
+  roomClosed.current = onRoomClosed;
   const live = useMemo(
     () =>
       new LiveRoom(room, nick, new Outbox(), {
         changed: () => rerender(0),
         sessionLost: () => sessionLost.current(),
+        roomClosed: (reason) => roomClosed.current(reason),
         heads: (heads) => pushed.current?.heads(heads),
         read: (read) => pushed.current?.read(read),
       }),

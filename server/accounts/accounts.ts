@@ -21,6 +21,13 @@ export interface Session {
   readonly guest: boolean;
 }
 
+/** Someone with a name, as another person names them. */
+export interface Person {
+  readonly userId: string;
+  readonly name: string;
+  readonly guest: boolean;
+}
+
 /** A connection that lasts no longer than its session: a WebSocket, a held long-poll. */
 export interface SessionBound {
   /** The session was signed out or revoked: close. */
@@ -112,6 +119,17 @@ export class Accounts {
     }
     if (now - record.lastSeenAt >= TOUCH_EVERY_MS) await this.store.touchSession(record.hash, now, now + this.options.sessionIdleMs);
     return this.sessionFrom(record);
+  }
+
+  /**
+   * The person who holds `name` (or a name that looks like it: the same key), for an invitation, a DM or a
+   * moderator's action; undefined when nobody does.
+   */
+  async personNamed(name: string): Promise<Person | undefined> {
+    const checked = checkName(name, 'username');
+    if ('problem' in checked) return undefined;
+    const user = await this.store.userByKey(checked.key);
+    return user && { userId: user.id, name: user.name, guest: user.passwordHash === undefined };
   }
 
   /** A guest session for `nick`. A guest already (`current`) gives up its old name, unless it keeps the same one. */

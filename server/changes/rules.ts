@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { AppContext } from '../context';
 import { ApiError } from '../errors';
 import { ErrorCode, type ChatMessage, type DeletedBy, type MessageChange } from '../protocol';
+import { roomAccess } from '../rooms/access';
 import type { MessageStore } from '../store/store';
 import type { ChangeRequest } from '../validation';
 
@@ -13,12 +14,9 @@ export interface ChangeRights {
   moderator: boolean;
 }
 
-/**
- * Whether this person moderates the room. Always false on this branch: the rooms domain answers it
- * (server/rooms/access.ts, roomAccess(ctx, session, room).moderate), and this is the one place to ask it.
- */
-export async function changeRightsIn(_ctx: AppContext, _session: Session, _room: string): Promise<ChangeRights> {
-  return { moderator: false };
+/** Whether this person moderates the room: the rooms domain's answer (server/rooms/access.ts). */
+export async function changeRightsIn(ctx: AppContext, session: Session, room: string): Promise<ChangeRights> {
+  return { moderator: (await roomAccess(ctx, session, room)).moderate };
 }
 
 /** Whether `session` wrote `message`: the same name, and the same kind (account or guest). */

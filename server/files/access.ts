@@ -1,16 +1,27 @@
-// Who may upload to a room and fetch its files. One question, asked in one place: the merger replaces the
-// body of these with server/rooms/access.ts's roomAccess(ctx, session, room) (`post` for an upload, `read`
-// for a fetch), which throws the not_found a missing room gets (see /work/notes/shared-decisions.md, 1).
-// Until rooms have members every room is public: anyone who may read a room may fetch its files.
+// Who may upload to a room and fetch its files: the rooms domain's one question (server/rooms/access.ts),
+// asked here for the files' paths. A file of a room one may not read answers as a file that does not exist.
 import type { Session } from '../accounts/accounts';
 import type { AppContext } from '../context';
+import { ApiError } from '../errors';
+import { ErrorCode } from '../protocol';
+import { requirePost, roomAccess } from '../rooms/access';
 
 /** Whether `session` (undefined: nobody signed in) may fetch the files of `room`. */
-export async function mayReadFiles(_ctx: AppContext, _session: Session | undefined, _room: string): Promise<boolean> {
-  return true;
+export async function mayReadFiles(ctx: AppContext, session: Session | undefined, room: string): Promise<boolean> {
+  try {
+    await roomAccess(ctx, session, room);
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && (error.code === ErrorCode.notFound || error.code === ErrorCode.banned)) return false;
+    throw error;
+  }
 }
 
-/** Whether `session` may upload files to `room` (to send them there). */
-export async function mayUploadFiles(_ctx: AppContext, _session: Session, _room: string): Promise<boolean> {
+/**
+ * Whether `session` may upload files to `room` (to send them there): throws what a send would get (not_found
+ * for a private room it is not in, banned, muted) rather than answering false.
+ */
+export async function mayUploadFiles(ctx: AppContext, session: Session, room: string): Promise<boolean> {
+  requirePost(await roomAccess(ctx, session, room));
   return true;
 }

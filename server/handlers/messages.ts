@@ -4,6 +4,7 @@ import type { HistoryResponse, SendResponse } from '../protocol';
 import { HistoryQuery, RoomName, SendRequest } from '../validation';
 import { clientIp } from '../limits';
 import { appendMessage, readBefore } from '../roomlog';
+import { roomAccess } from '../rooms/access';
 import { inReadTurn, type HttpHandler } from './http';
 
 /** POST /api/rooms/:room/messages: stores the message; 201 when new, 200 when it is a resend of one stored. */
@@ -23,6 +24,7 @@ export const readHistory: HttpHandler = async (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
   const query = validate(HistoryQuery, req.query);
   const limit = Math.min(query.limit ?? ctx.config.historyPageSize, ctx.config.maxHistoryPageSize);
+  await roomAccess(ctx, await ctx.accounts.sessionOf(req), room);
   await inReadTurn(ctx, req, res, async () => {
     const { messages, hasOlder } = await readBefore(ctx, room, query.before, limit, ctx.config.maxBufferedBytes);
     res.json({ room, epoch: ctx.store.epoch, messages, hasOlder } satisfies HistoryResponse);

@@ -5,6 +5,7 @@ import { clientIp } from '../limits';
 import type { PeopleState } from '../protocol';
 import { peopleIn, signalTyping } from '../roomlog';
 import { RoomName } from '../validation';
+import { roomAccess } from '../rooms/access';
 import type { HttpHandler } from './http';
 
 /** GET /api/rooms/:room/people: who is in the room now. */
@@ -12,6 +13,7 @@ export const showPeople: HttpHandler = async (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
   const session = await ctx.accounts.sessionOf(req);
   ctx.limits.takePresence(session?.nick, clientIp(req));
+  await roomAccess(ctx, session, room);
   if (session) ctx.presence.polled(room, session.nick);
   res.setHeader('Cache-Control', 'no-store');
   res.json(peopleIn(ctx, room) satisfies PeopleState);
@@ -20,6 +22,6 @@ export const showPeople: HttpHandler = async (ctx, req, res) => {
 /** POST /api/rooms/:room/typing: the session's nickname is typing in the room (204). */
 export const typing: HttpHandler = async (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
-  signalTyping(ctx, { session: await ctx.accounts.sessionOf(req), ip: clientIp(req) }, room);
+  await signalTyping(ctx, { session: await ctx.accounts.sessionOf(req), ip: clientIp(req) }, room);
   res.status(204).end();
 };

@@ -3,13 +3,17 @@ import { forgetRead, markRead, readMarkersOf } from '../accounts/read-markers';
 import { validate } from '../errors';
 import type { ReadMarkersResponse, RoomRead } from '../protocol';
 import { ReadRequest, RoomName } from '../validation';
+import { roomAccess } from '../rooms/access';
 import type { HttpHandler } from './http';
 
 /** PUT /api/rooms/:room/read: the account has read the room up to `seq`; answers the marker as kept. */
 export const moveReadMarker: HttpHandler = async (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
   const { seq, epoch } = validate(ReadRequest, req.body);
-  res.json((await markRead(ctx, await ctx.accounts.sessionOf(req), room, seq, epoch)) satisfies RoomRead);
+  const session = await ctx.accounts.sessionOf(req);
+  // The marker answered is cut to the room's head: only a reader of the room may learn it.
+  await roomAccess(ctx, session, room);
+  res.json((await markRead(ctx, session, room, seq, epoch)) satisfies RoomRead);
 };
 
 /** GET /api/reads: the account's read markers, the most recently moved first (none for a guest). */

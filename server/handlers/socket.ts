@@ -10,7 +10,9 @@ import type { AppContext } from '../context';
 import { ApiError, reportRefusal, validate } from '../errors';
 import { HeadWatch } from '../head-watch';
 import type { EncodedBatch, RoomReader } from '../hub';
-import { CloseCode, ErrorCode, type RoomRead, type ServerFrame } from '../protocol';
+import { CloseCode, ErrorCode, type AccessEndedReason, type RoomRead, type ServerFrame } from '../protocol';
+import { roomAccess } from '../rooms/access';
+import type { RoomReader as RoomAccessReader } from '../rooms/rooms';
 import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
 import { clientIp } from '../limits';
 import { TokenBucket } from '../rate-limit';
@@ -20,7 +22,7 @@ import { appendMessage, checkCursor, peopleIn, readAfter, readLatest, signalTypi
  * One room this socket reads: live messages wait in `held` while a replay from the store is sent (the
  * first, or a resync: a read of what the feed missed), and go out after it, never with a hole before them.
  */
-class Subscription implements RoomReader {
+class Subscription implements RoomReader, RoomAccessReader {
   /** The last seq sent to the client; nothing at or below it is sent again. */
   lastSeq = 0;
   /** The epoch of the log the client's cursor belongs to: the one its replay was sent with. */
@@ -56,6 +58,11 @@ class Subscription implements RoomReader {
     this.resyncDue = false;
     this.held = [];
     this.socket.resync(this);
+  }
+
+  /** Its person can no longer read the room (left, removed, banned): the socket drops it and says why. */
+  accessEnded(room: string, reason: AccessEndedReason): void {
+    this.socket.accessEnded(this, room, reason);
   }
 
   deliverEvent(frame: Buffer): void {
@@ -162,6 +169,8 @@ export class SocketSession implements SessionBound {
   private overBudgetTimer: NodeJS.Timeout | undefined;
   /** The rooms whose heads it is told of (a `watch` frame); undefined until it asks. */
   private headWatch: HeadWatch | undefined;
+  /** Counts the `watch` frames, each checked against roomAccess before it takes effect: the last one wins. */
+  private watchTurns = 0;
 
   constructor(
     private readonly ctx: AppContext,
@@ -179,6 +188,13 @@ export class SocketSession implements SessionBound {
     ws.on('error', onError);
     this.id = ctx.sockets.add(this);
     if (session) ctx.accounts.attach(session, this);
+  }
+
+  /** `subscription`'s person can no longer read its room: unsubscribe, and tell the client. */
+  accessEnded(subscription: Subscription, room: string, reason: AccessEndedReason): void {
+    if (!this.follows(subscription)) return;
+    this.unsubscribe(room);
+    this.send({ type: 'access_ended', room, reason });
   }
 
   /** The account read a room further (here or on another device): the page's sidebar counts from there. */
@@ -373,10 +389,9 @@ export class SocketSession implements SessionBound {
         case 'ping':
           return this.send({ type: 'pong' });
         case 'typing':
-          return this.signalTyping(frame.room);
+          return await this.signalTyping(frame.room);
         case 'watch':
-          this.headWatch ??= new HeadWatch(this.ctx.hub, this.ctx.store, (heads) => this.send(heads));
-          return this.headWatch.set(frame.rooms);
+          return await this.watchHeads(frame.rooms);
       }
     } catch (error) {
       this.sendError(error, frame?.type ?? 'unreadable', frame ? namedIn(frame) : namedInSend(json));
@@ -384,16 +399,40 @@ export class SocketSession implements SessionBound {
   }
 
   /**
-   * A typing signal: a hint, so one past the presence budget is dropped unanswered. An error frame naming
+   * A typing signal: a hint, so one past the presence budget (or from a muted person) is dropped unanswered. An error frame naming
    * the room, as frames about a room are answered, would tell the page its subscription failed.
    */
-  private signalTyping(room: string): void {
+  private async signalTyping(room: string): Promise<void> {
     try {
-      signalTyping(this.ctx, { session: this.session, ip: this.ip }, room);
+      await signalTyping(this.ctx, { session: this.session, ip: this.ip }, room);
     } catch (error) {
-      if (error instanceof ApiError && error.code === ErrorCode.rateLimited) return;
+      // A muted person's typing is dropped as quietly: their page shows them muted already.
+      if (error instanceof ApiError && (error.code === ErrorCode.rateLimited || error.code === ErrorCode.muted)) return;
       throw error;
     }
+  }
+
+  /**
+   * Watches the heads of those of `rooms` this session may read: a room it may not read (a private room it is
+   * not in, or none) is left out without a word, as one that does not exist, so a head never tells of it.
+   */
+  private async watchHeads(rooms: readonly string[]): Promise<void> {
+    // A later `watch` replaces this one, even if its checks finish first.
+    const turn = ++this.watchTurns;
+    const readable: string[] = [];
+    for (const room of rooms) {
+      const allowed = await roomAccess(this.ctx, this.session, room).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof ApiError && (error.code === ErrorCode.notFound || error.code === ErrorCode.banned)) return false;
+          throw error;
+        },
+      );
+      if (allowed) readable.push(room);
+    }
+    if (turn !== this.watchTurns || this.ws.readyState !== this.ws.OPEN) return;
+    this.headWatch ??= new HeadWatch(this.ctx.hub, this.ctx.store, (heads) => this.send(heads));
+    this.headWatch.set(readable);
   }
 
   /** Answers a frame that failed with an error frame naming what the frame named. */
@@ -493,6 +532,10 @@ export class SocketSession implements SessionBound {
   /** The first part of a replay, `subscribed`; undefined when there is none (a reset, or the room was left). */
   private async firstPart(subscription: Subscription, { room, after, epoch }: SubscribeFrame): Promise<ReplayPart | undefined> {
     if (!this.follows(subscription)) return undefined;
+    // Who may read is asked before anything is read; a private room one may not read is "not found".
+    await roomAccess(this.ctx, this.session, room);
+    if (!this.follows(subscription)) return undefined;
+    if (this.session) this.ctx.rooms.watch(room, this.session.userId, subscription);
     // Join before reading: whatever is stored while we read is held, and the seq check drops the overlap.
     this.ctx.hub.join(room, subscription);
     let page: Page;
@@ -576,6 +619,7 @@ export class SocketSession implements SessionBound {
     this.subscriptions = this.subscriptions.filter((s) => s !== subscription);
     this.replays = this.replays?.filter((r) => r.subscription !== subscription);
     this.ctx.hub.leave(room, subscription);
+    if (this.session) this.ctx.rooms.unwatch(room, this.session.userId, subscription);
     if (subscription.live) this.ctx.presence.left(room, this.session?.nick);
   }
 

@@ -10,7 +10,9 @@ import type { AppContext } from '../context';
 import { ApiError, errorBody, validate } from '../errors';
 import type { Waiter } from '../hub';
 import { clientIp } from '../limits';
-import { ErrorCode, type WaitResponse } from '../protocol';
+import { ErrorCode, type AccessEndedReason, type WaitResponse } from '../protocol';
+import { roomAccess } from '../rooms/access';
+import type { RoomReader } from '../rooms/rooms';
 import { fromAnotherEpoch, readFromCursor, readLatest } from '../roomlog';
 import { WaitQuery, wellFormedWaitQuery } from '../validation';
 import { inReadTurn, sendJson, type FastHandler, type HeaderList } from './http';
@@ -25,6 +27,8 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
   const { room, after, epoch } = wellFormedWaitQuery(values) ?? validate(WaitQuery, values);
   // A long-poll reader with a session is present in the room while it keeps asking.
   const session = req.headers.cookie ? await ctx.accounts.sessionOf(req) : undefined;
+  // Who may read is asked first: a private room one may not read is "not found", like one that does not exist.
+  await roomAccess(ctx, session, room);
   if (session) ctx.presence.polled(room, session.nick);
   if (after === undefined) {
     await inReadTurn(ctx, req, res, async () => {
@@ -72,10 +76,11 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
 
 /**
  * A /wait request held until it is answered, once: by the hub (a message arrived), by the deadline sweep,
- * by its own read of the store, by its session's end (401), or not at all when its client goes away. One
+ * by its own read of the store, by its session's end (401), by its person's loss of the room (access_ended),
+ * or not at all when its client goes away. One
  * object per held request, rather than a closure for each of those, since 10,000 of them may wait at once.
  */
-class HeldWait implements Waiter, SessionBound {
+class HeldWait implements Waiter, SessionBound, RoomReader {
   readonly deadline: number;
   private answered = false;
 
@@ -91,7 +96,15 @@ class HeldWait implements Waiter, SessionBound {
   ) {
     ctx.limits.holdLongPoll(ip);
     this.deadline = Date.now() + ctx.config.waitTimeoutMs;
-    if (session) ctx.accounts.attach(session, this);
+    if (session) {
+      ctx.accounts.attach(session, this);
+      ctx.rooms.watch(room, session.userId, this);
+    }
+  }
+
+  /** Its person can no longer read the room (left, removed, banned): the client learns it now. */
+  accessEnded(room: string, reason: AccessEndedReason): void {
+    this.reply({ type: 'access_ended', room, epoch: this.ctx.store.epoch, reason });
   }
 
   /** Signed out or revoked: the client learns it now, not at its next request. */
@@ -115,7 +128,10 @@ class HeldWait implements Waiter, SessionBound {
     this.answered = true;
     this.ctx.limits.longPollEnded(this.ip);
     this.ctx.hub.removeWaiter(this);
-    if (this.session) this.ctx.accounts.detach(this.session, this);
+    if (this.session) {
+      this.ctx.accounts.detach(this.session, this);
+      this.ctx.rooms.unwatch(this.room, this.session.userId, this);
+    }
     return true;
   }
 }

@@ -1,27 +1,32 @@
-// The one place search learns which rooms a person may read: every public room, and the private rooms
-// they are a member of. A store narrows its scan with it; every result's room is then asked the
-// authorization question of the rooms domain again (search.ts), so nothing reaches a reader that
-// another read path would refuse.
+// The one place search learns which rooms a person may read: every public room they are not banned from,
+// and the private rooms and DMs they are a member of, from the rooms domain. A store narrows its scan with
+// the scope; every result's room is then asked roomAccess, the question every read path asks (search.ts),
+// so nothing reaches a reader that another read path would refuse.
 import type { Session } from '../accounts/accounts';
 import type { AppContext } from '../context';
+import { ApiError } from '../errors';
+import { ErrorCode, isPrivateRoom } from '../protocol';
+import { roomAccess } from '../rooms/access';
 import type { RoomScope } from './store';
 
-/** The rooms `session` may search. (No private rooms exist yet: every room is public.) */
-export async function readableScope(_ctx: AppContext, _session: Session | undefined): Promise<RoomScope> {
-  return { privateRooms: [] };
+/** The rooms `session` may search: its private rooms (at most MAX_PRIVATE_ROOMS_PER_PERSON), and every public room. */
+export async function readableScope(ctx: AppContext, session: Session | undefined): Promise<RoomScope> {
+  const rooms = await ctx.rooms.list(session);
+  return { privateRooms: new Set(rooms.map((summary) => summary.room)) };
 }
 
-/** Whether `session` may read `room`: the question every read path asks. */
-export async function mayRead(_ctx: AppContext, _session: Session | undefined, _room: string): Promise<boolean> {
-  return true;
+/** Whether `session` may read `room` (false for a private room it is not in, one that does not exist, or a ban). */
+export async function mayRead(ctx: AppContext, session: Session | undefined, room: string): Promise<boolean> {
+  try {
+    await roomAccess(ctx, session, room);
+    return true;
+  } catch (error) {
+    if (error instanceof ApiError && (error.code === ErrorCode.notFound || error.code === ErrorCode.banned)) return false;
+    throw error;
+  }
 }
 
 /** Whether `room` is in `scope` (every public room, and the private rooms it lists). */
 export function inScope(scope: RoomScope, room: string): boolean {
-  return !isPrivateRoom(room) || scope.privateRooms.includes(room);
-}
-
-/** Private rooms' ids start with `~`, which no public room name can. */
-function isPrivateRoom(room: string): boolean {
-  return room.startsWith('~');
+  return !isPrivateRoom(room) || scope.privateRooms.has(room);
 }

@@ -13,7 +13,7 @@ export interface SearchPosition {
 /** The rooms a search may return messages of (see scope.ts). */
 export interface RoomScope {
   /** The private rooms the person is a member of; every public room is in scope too. */
-  privateRooms: readonly string[];
+  privateRooms: ReadonlySet<string>;
 }
 
 export interface StoreSearch {

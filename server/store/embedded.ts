@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { EmbeddedAccountStore } from '../accounts/embedded-store';
+import { EmbeddedRoomStore } from '../rooms/embedded-store';
 import { applyChange } from '../changes/apply';
 import { EmbeddedFileStore } from '../files/embedded-store';
 import type { ChatMessage } from '../protocol';
@@ -46,6 +47,7 @@ export class EmbeddedStore implements Store {
   readonly kind = 'embedded';
   readonly epoch: string;
   readonly accounts: EmbeddedAccountStore;
+  readonly rooms: EmbeddedRoomStore;
   readonly files: EmbeddedFileStore;
   readonly search: EmbeddedSearchIndex;
   /** [room, seq] -> message */
@@ -86,6 +88,7 @@ export class EmbeddedStore implements Store {
     this.heads = root.openDB({ name: 'heads' });
     this.edits = root.openDB({ name: 'edits' });
     this.accounts = new EmbeddedAccountStore(root, () => this.closed);
+    this.rooms = new EmbeddedRoomStore(root, () => this.closed);
     this.files = new EmbeddedFileStore(root, filesDir, () => this.closed);
     this.search = new EmbeddedSearchIndex(root, this.messages, (room) => this.readableEnd(room));
     const meta = root.openDB<string, string>({ name: 'meta' });

@@ -21,6 +21,7 @@ import {
 } from 'mongodb';
 import type { Logger } from 'pino';
 import { createAccountIndexes, MongoAccountStore } from '../accounts/mongo-store';
+import { createRoomIndexes, MongoRoomStore } from '../rooms/mongo-store';
 import { applyChange, refold } from '../changes/apply';
 import { createFileIndexes, MongoFileStore } from '../files/mongo-store';
 import type { ChatMessage } from '../protocol';
@@ -121,6 +122,7 @@ export class MongoStore implements Store {
   /** The UUID of the `messages` collection the epoch belongs to, as the epoch document records it. */
   private messagesUuid: string | undefined;
   readonly accounts: MongoAccountStore;
+  readonly rooms: MongoRoomStore;
   readonly files: MongoFileStore;
   readonly search: MongoSearch;
   private readonly messages: Collection<MessageDocument>;
@@ -180,6 +182,7 @@ export class MongoStore implements Store {
     this.messages = db.collection<MessageDocument>('messages', logOptions);
     this.meta = db.collection<MetaDocument>('meta', logOptions);
     this.accounts = new MongoAccountStore(db, logOptions, () => this.closed);
+    this.rooms = new MongoRoomStore(db, logOptions, () => this.closed);
     this.files = new MongoFileStore(db, logOptions, operationTimeoutMs, () => this.closed);
     this.search = new MongoSearch(this.messages, (operation) => this.guard(operation), operationTimeoutMs);
     this.watching = deployment !== 'standalone';
@@ -199,6 +202,7 @@ export class MongoStore implements Store {
       SEARCH_INDEX,
     ]);
     await createAccountIndexes(this.db);
+    await createRoomIndexes(this.db);
     await createFileIndexes(this.db);
     // The epoch names the collection it belongs to: a `messages` re-created since (dropped while no
     // instance ran, or under them) has another UUID, which a stale read after an election cannot fake.

@@ -1,5 +1,6 @@
 // The one interface every message store implements; the contract suite (store.contract.ts) holds them to it.
 import type { AccountStore } from '../accounts/store';
+import type { RoomStore } from '../rooms/store';
 import type { FileStore } from '../files/store';
 import type { ChatMessage, FileAttachment, MessageChange } from '../protocol';
 import type { SearchStore } from '../search/store';
@@ -73,9 +74,10 @@ export interface MessageStore {
   close(): Promise<void>;
 }
 
-/** What the server runs on: the rooms' logs, and beside them the accounts and sessions, and the search index. */
+/** What the server runs on: the rooms' logs, and beside them the accounts and sessions, private rooms and standings, and the search index. */
 export interface Store extends MessageStore {
   readonly accounts: AccountStore;
+  readonly rooms: RoomStore;
   /** Files uploaded to rooms, and the messages they belong to. */
   readonly files: FileStore;
   /** The messages holding some words, across rooms (server/search/). */

@@ -10,6 +10,14 @@ describe('room URLs', () => {
     expect(pathForRoom('dev')).toBe('/r/dev');
   });
 
+  it('reads a private room\'s id exactly, /r/~ and its 20 characters', () => {
+    const id = '~k3jq7xw2mb5zr4tdp6ne';
+    expect(routeForPath(`/r/${id}`)).toEqual({ kind: 'room', room: id, path: `/r/${id}` });
+    expect(pathForRoom(id)).toBe(`/r/${id}`);
+    // Not an id (too short): no room by that name, as for any name with characters rooms do not have.
+    expect(routeForPath('/r/~abc')).toMatchObject({ kind: 'not-a-room', problem: 'characters' });
+  });
+
   it('takes a room spelled loosely (case, full width, spaces around, a trailing slash) to that room, with its canonical path', () => {
     for (const path of ['/r/Dev', '/r/DEV/', '/r/dev/', '/r/%EF%BD%84%EF%BD%85%EF%BD%96', '/r/%20dev%20']) {
       expect(routeForPath(path), path).toEqual({ kind: 'room', room: 'dev', path: '/r/dev' });

@@ -4,15 +4,20 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useEscape } from '../focus';
 import { DEFAULT_ROOM, type PeopleState, type SessionResponse } from '../../../server/protocol';
-import type { ConnectionState } from '../connection';
+import type { ConnectionState, RoomClosedReason } from '../connection';
+import { usePrivateRooms, useRoomAccess } from '../room-access';
 import { useAlertSetting, useMentionAlerts } from '../notifications';
 import { useRoomList } from '../rooms';
 import { useRoom, type SidebarPushes } from '../use-room';
 import { useMessageActions } from '../message-actions';
 import { AccountMenu } from './account-menu';
 import { Composer } from './composer';
+import { MemberList } from './member-list';
 import { MessageContext } from './message-context';
 import { MessageList } from './message-list';
+import { PersonActions, StandingTags } from './person-actions';
+import { PrivateRooms } from './private-rooms';
+import { RoomActions } from './room-actions';
 import { SearchBox, SearchPanel } from './search-panel';
 import { Sidebar, typingLine } from './sidebar';
 import { ConnectionStatus } from './status';
@@ -24,21 +29,41 @@ interface Props {
   onChangeNick: () => void;
   onSignedOut: () => void;
   onSessionLost: () => void;
+  /** The room cannot be read any more (left elsewhere, removed, banned), or is not there for you. */
+  onRoomClosed: (reason: RoomClosedReason) => void;
   /** Open at this message (a search result), with its context, instead of at the latest messages. */
   openAt?: number;
   /** Open another room at one of its messages. */
   onOpenAt: (room: string, seq: number) => void;
 }
 
-export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost, openAt, onOpenAt }: Props) {
+export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost, onRoomClosed, openAt, onOpenAt }: Props) {
   // The sidebar's pushes come over the room's connection, which exists before the sidebar's hook: a bridge.
   const sidebarPushes = useRef<SidebarPushes | undefined>(undefined);
   const bridge = useMemo<SidebarPushes>(
     () => ({ heads: (heads) => sidebarPushes.current?.heads(heads), read: (read) => sidebarPushes.current?.read(read) }),
     [],
   );
-  const model = useRoom(room, session.nick, onSessionLost, bridge);
+  const model = useRoom(room, session.nick, onSessionLost, bridge, onRoomClosed);
   const actions = useMessageActions(model, session.nick, room);
+  // The room's standing: its title, and your role and mute in it. `access.info?.moderate` says whether you moderate.
+  const access = useRoomAccess(room, session.nick);
+  const privateRooms = usePrivateRooms(session.guest, session.nick);
+  const info = access.info;
+  // A public room's first message makes its writer (an account) the owner, once it is stored: its writer asks
+  // again when its sends are acknowledged, until it holds the role.
+  const wroteFirst = !session.guest && model.messages[0]?.seq === 1 && model.messages[0].author === session.nick;
+  const awaitingOwnership = wroteFirst && info !== undefined && !info.private && info.role === undefined;
+  const sending = model.outgoing.length > 0;
+  const refreshAccess = access.refresh;
+  useEffect(() => {
+    if (awaitingOwnership && !sending) refreshAccess();
+  }, [awaitingOwnership, sending, refreshAccess]);
+  // A send refused as muted: the page learns of the mute now (else at its next look) and says so.
+  const refusedAsMuted = model.outgoing.some((message) => message.error?.code === 'muted');
+  useEffect(() => {
+    if (refusedAsMuted) refreshAccess();
+  }, [refusedAsMuted, refreshAccess]);
   const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest, model.watch, model.connection === 'live-ws');
   sidebarPushes.current = roomList.pushes;
   const alerts = useAlertSetting();
@@ -57,8 +82,8 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   const others = useMemo(() => (model.people?.present ?? []).filter((nick) => nick !== session.nick), [model.people, session.nick]);
 
   useEffect(() => {
-    document.title = `${unseen > 0 ? `(${unseen}) ` : ''}#${room} · Parley`;
-  }, [room, unseen]);
+    document.title = `${unseen > 0 ? `(${unseen}) ` : ''}${info?.private ? (info.dm ? `@${info.title}` : info.title) : `#${room}`} · Parley`;
+  }, [room, unseen, info]);
 
   const go = (next: string) => {
     setSidebarOpen(false);
@@ -96,6 +121,28 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
         onGo={go}
         onRemove={removeRoom}
         alerts={alerts}
+        privateRooms={
+          <PrivateRooms
+            rooms={privateRooms.rooms}
+            current={room}
+            guest={session.guest}
+            onGo={go}
+            onOpened={(opened) => {
+              privateRooms.refresh();
+              go(opened.room);
+            }}
+          />
+        }
+        members={info && !info.dm && <MemberList room={room} info={info} members={access.members} me={session.nick} onChanged={access.refresh} />}
+        aboutPerson={(nick) => {
+          const standing = access.members.find((member) => member.name === nick);
+          return (
+            <>
+              <StandingTags standing={standing} />
+              {info && nick !== session.nick && !info.private && <PersonActions room={room} info={info} name={nick} standing={standing} onChanged={access.refresh} />}
+            </>
+          );
+        }}
       />
       {sidebarOpen && <div class="backdrop" aria-hidden="true" onClick={closeSidebar} />}
       <div class="main">
@@ -113,10 +160,21 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
           </button>
           <h1 class="room-title">
             <span class="hash" aria-hidden="true">
-              #
+              {info?.private ? (info.dm ? '@' : '🔒') : '#'}
             </span>
-            {room}
+            {info?.private && <span class="visually-hidden">{info.dm ? 'Direct message with ' : 'Private room '}</span>}
+            {info?.private ? info.title : room}
           </h1>
+          {info && (
+            <RoomActions
+              info={info}
+              onInvited={access.refresh}
+              onLeft={() => {
+                privateRooms.drop(room);
+                go(DEFAULT_ROOM);
+              }}
+            />
+          )}
           <SearchBox onSearch={setSearched} />
           <ConnectionStatus state={model.connection} />
           <div class="me-wrap">
@@ -153,27 +211,33 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
           />
         )}
         {viewing === undefined ? (
-          <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={false} />
+          <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={info?.moderate ?? false} />
         ) : (
           <MessageContext room={room} seq={viewing} onLatest={() => setViewing(undefined)} />
         )}
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
-        <Composer
-          room={room}
-          maxLength={session.maxTextLength}
-          onSend={(text, files) => {
-            // A message sent goes at the end: the view goes back there to show it.
-            setViewing(undefined);
-            actions.send(text, files);
-          }}
-          onTyping={model.typing}
-          names={others}
-          replyingTo={actions.replyingTo}
-          onCancelReply={actions.cancelReply}
-          onEditLast={actions.editLast}
-        />
+        {info?.muted ? (
+          <p class="muted-notice" role="status">
+            A moderator muted you in this room: you can read it, but not post.
+          </p>
+        ) : (
+          <Composer
+            room={room}
+            maxLength={session.maxTextLength}
+            onSend={(text, files) => {
+              // A message sent goes at the end: the view goes back there to show it.
+              setViewing(undefined);
+              actions.send(text, files);
+            }}
+            onTyping={model.typing}
+            names={others}
+            replyingTo={actions.replyingTo}
+            onCancelReply={actions.cancelReply}
+            onEditLast={actions.editLast}
+          />
+        )}
       </div>
     </div>
   );

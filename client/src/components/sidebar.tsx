@@ -1,6 +1,7 @@
 // The side panel: the rooms this browser has visited (with unread counts, and a × to take one off the
 // list), a field to join or create one, and who is in the open room now. On a phone it folds away behind
 // a button in the header.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PeopleState } from '../../../server/protocol';
 import type { AlertState } from '../notifications';
@@ -18,9 +19,15 @@ interface Props {
   onRemove: (room: string) => void;
   /** Desktop notifications for mentions, and the switch for them. */
   alerts: { state: AlertState; toggle: () => void };
+  /** The private rooms and DMs, under the public ones. */
+  privateRooms?: ComponentChildren;
+  /** The open room's members (or roles and bans), under who is here. */
+  members?: ComponentChildren;
+  /** What follows a present person's name: their role's tags, a moderator's actions on them. */
+  aboutPerson?: (nick: string) => ComponentChildren;
 }
 
-export function Sidebar({ room, rooms, people, me, open, onGo, onRemove, alerts }: Props) {
+export function Sidebar({ room, rooms, people, me, open, onGo, onRemove, alerts, privateRooms, members, aboutPerson }: Props) {
   const openRoomLink = useRef<HTMLAnchorElement>(null);
   const roomList = useRef<HTMLUListElement>(null);
   /** The room whose link takes the keyboard once the × that had it is gone with its room. */
@@ -95,6 +102,7 @@ export function Sidebar({ room, rooms, people, me, open, onGo, onRemove, alerts 
         </ul>
         <RoomSwitcher onGo={onGo} />
       </nav>
+      {privateRooms}
       <section aria-labelledby="people-heading" class="people">
         <h2 id="people-heading">
           Here now{people ? ` (${people.presentCount + people.guests})` : ''}
@@ -112,6 +120,7 @@ export function Sidebar({ room, rooms, people, me, open, onGo, onRemove, alerts 
               )}
               {nick === me && <span class="you"> (you)</span>}
               {people?.typing.includes(nick) && nick !== me && <span class="typing-mark"> typing…</span>}
+              {aboutPerson?.(nick)}
             </li>
           ))}
           {people && people.presentCount > present.length && (
@@ -124,6 +133,7 @@ export function Sidebar({ room, rooms, people, me, open, onGo, onRemove, alerts 
           )}
         </ul>
       </section>
+      {members}
       {alerts.state !== 'unsupported' && (
         <p class="alerts">
           <button type="button" class="link-button" aria-pressed={alerts.state === 'on'} disabled={alerts.state === 'blocked'} onClick={alerts.toggle}>
