@@ -202,6 +202,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
           <SearchPanel
             query={searched}
             room={room}
+            titles={privateRooms.rooms}
             onClose={() => setSearched(undefined)}
             onOpen={({ message }) => {
               setSearched(undefined);

@@ -1,7 +1,7 @@
 // Search across the rooms you may read: the box in the top bar, and the panel of results below it, newest
 // first, the words that matched marked, a page at a time. Choosing a result opens its room at that message.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { MAX_SEARCH_QUERY_LENGTH, type SearchResult } from '../../../server/protocol';
+import { isPrivateRoom, MAX_SEARCH_QUERY_LENGTH, type RoomSummary, type SearchResult } from '../../../server/protocol';
 import { ApiFailure, search, type SearchFilters } from '../api';
 import { useEscape } from '../focus';
 
@@ -33,13 +33,15 @@ interface PanelProps {
   query: string;
   /** The room open now: offered as a filter. */
   room: string;
+  /** The person's private rooms and DMs: their titles name them in the results. */
+  titles: readonly RoomSummary[];
   onOpen: (result: SearchResult) => void;
   onClose: () => void;
 }
 
 type Status = { kind: 'loading' } | { kind: 'done' } | { kind: 'failed'; message: string };
 
-export function SearchPanel({ query, room, onOpen, onClose }: PanelProps) {
+export function SearchPanel({ query, room, titles, onOpen, onClose }: PanelProps) {
   const [filters, setFilters] = useState<SearchFilters>({ q: query });
   const [results, setResults] = useState<SearchResult[]>([]);
   const [next, setNext] = useState<string>();
@@ -98,7 +100,7 @@ export function SearchPanel({ query, room, onOpen, onClose }: PanelProps) {
             checked={filters.room === room}
             onChange={(event) => setFilters(({ room: _old, ...rest }) => (event.currentTarget.checked ? { ...rest, room } : rest))}
           />{' '}
-          Only #{room}
+          Only {roomName(room, titles)}
         </label>
         <label>
           From{' '}
@@ -124,7 +126,7 @@ export function SearchPanel({ query, room, onOpen, onClose }: PanelProps) {
           <li key={`${result.message.room}:${result.message.seq}`}>
             <button type="button" class="search-result" onClick={() => onOpen(result)}>
               <span class="search-result-where">
-                <span class="search-result-room">#{result.message.room}</span> · <span class="author">{result.message.author}</span> ·{' '}
+                <span class="search-result-room">{roomName(result.message.room, titles)}</span> · <span class="author">{result.message.author}</span> ·{' '}
                 <time dateTime={new Date(result.message.at).toISOString()}>{new Date(result.message.at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}</time>
               </span>
               <span class="search-result-text" dir="auto">
@@ -147,6 +149,14 @@ export function SearchPanel({ query, room, onOpen, onClose }: PanelProps) {
       )}
     </section>
   );
+}
+
+/** How the sidebar names a room: #name, or a private room's title (🔒), or a DM's other person (@). */
+function roomName(room: string, titles: readonly RoomSummary[]): string {
+  if (!isPrivateRoom(room)) return `#${room}`;
+  const summary = titles.find((candidate) => candidate.room === room);
+  if (!summary) return 'a private room';
+  return summary.dm ? `@${summary.title}` : `🔒 ${summary.title}`;
 }
 
 /** `text` with the spans that matched in <mark>. */
