@@ -10,9 +10,12 @@ import { roomAccess } from '../rooms/access';
 import type { RoomScope } from './store';
 
 /** The rooms `session` may search: its private rooms (at most MAX_PRIVATE_ROOMS_PER_PERSON), and every public room. */
-export async function readableScope(ctx: AppContext, session: Session | undefined): Promise<RoomScope> {
-  const rooms = await ctx.rooms.list(session);
-  return { privateRooms: new Set(rooms.map((summary) => summary.room)) };
+export async function readableScope({ rooms, config }: AppContext, session: Session | undefined): Promise<RoomScope> {
+  // Guests and readers without a session are members of no private room (as roomAccess says).
+  if (!session || session.guest) return { privateRooms: new Set() };
+  // One read of the person's standings (not the rooms' records, as the sidebar's list reads): a ban is one too.
+  const standings = await rooms.store.privateRoomsOf(session.userId, config.maxPrivateRoomsPerPerson);
+  return { privateRooms: new Set(standings.filter((standing) => !standing.banned).map((standing) => standing.room)) };
 }
 
 /** Whether `session` may read `room` (false for a private room it is not in, one that does not exist, or a ban). */
