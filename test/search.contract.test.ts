@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { open } from 'lmdb';
 import { openEmbeddedStore } from '../server/store/embedded';
 import { openMongoStore, redactUri } from '../server/store/mongo';
 import { describeSearchContract } from './search.contract';
@@ -34,6 +35,32 @@ it('embedded: indexes after a restart what was stored but not indexed yet', asyn
   try {
     const { messages } = await reopened.search.search({ terms: ['stop'], scope: { privateRooms: new Set() }, limit: 5, scanLimit: 1000 });
     expect(messages.map((message) => message.text)).toEqual(['written before the stop']);
+  } finally {
+    await reopened.close();
+  }
+});
+
+// A log from before search (its messages neither indexed nor marked) is indexed in the background, a batch
+// at a time; a search meanwhile finds what is indexed so far, and everything once it is done.
+it('embedded: indexes a log stored before search existed', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'parley-search-'));
+  dirs.push(dir);
+  const store = openEmbeddedStore(dir);
+  // As before search: the store keeps messages and marks none.
+  store.search.add = () => undefined;
+  for (let i = 0; i < 7000; i++) await store.append({ room: `r${i % 3}`, clientId: `old-${String(i).padStart(6, '0')}`, author: 'ann', text: `old message ${i}` });
+  await store.close();
+  const root = open({ path: join(dir, 'parley.lmdb') });
+  await root.openDB({ name: 'searchProgress' }).remove('backfill');
+  await root.close();
+  const reopened = openEmbeddedStore(dir);
+  try {
+    const search = () => reopened.search.search({ terms: ['old'], scope: { privateRooms: new Set() }, limit: 10_000, scanLimit: 1_000_000 });
+    // A search indexes a batch of the old log first (5,000 messages), not all of it: it answers at once.
+    expect((await search()).messages.length).toBeGreaterThanOrEqual(5000);
+    // Each flush (a search's, or the timer's) indexes a batch more, until the whole log is done.
+    await reopened.search.flush();
+    expect((await search()).messages).toHaveLength(7000);
   } finally {
     await reopened.close();
   }

@@ -33,6 +33,11 @@ export class EmbeddedSearchIndex implements SearchStore {
   private readonly postings: Database<Position, string>;
   /** [room, seq] of each stored message not indexed yet. */
   private readonly unindexed: Database<true, [string, number]>;
+  /**
+   * 'backfill': the last message of the log indexed by the backfill (messages stored before search existed
+   * are indexed a batch at a time, in the log's order), or 'done'.
+   */
+  private readonly progress: Database<[string, number] | 'done', 'backfill'>;
   private flushTimer: NodeJS.Timeout | undefined;
   /** Settles when the flush under way (if any) has. */
   private flushing: Promise<void> | undefined;
@@ -48,8 +53,12 @@ export class EmbeddedSearchIndex implements SearchStore {
   ) {
     this.postings = root.openDB({ name: 'searchPostings', dupSort: true, encoding: 'ordered-binary' });
     this.unindexed = root.openDB({ name: 'searchUnindexed' });
-    // Left from before a crash or a stop: indexed soon.
+    this.progress = root.openDB({ name: 'searchProgress' });
+    // A new log has nothing from before search: every message of it is marked as it is stored.
+    if (this.progress.get('backfill') === undefined && messages.getKeysCount({ limit: 1 }) === 0) this.progress.putSync('backfill', 'done');
+    // Left from before a crash or a stop, or a log from before search: indexed soon.
     for (const _ of this.unindexed.getKeys({ limit: 1 })) this.flushSoon();
+    if (this.progress.get('backfill') !== 'done') this.flushSoon();
   }
 
   /** Marks a stored message to be indexed; call inside the transaction that stores it. */
@@ -67,10 +76,14 @@ export class EmbeddedSearchIndex implements SearchStore {
     for (const term of now) this.postings.putSync(term, [after.at, after.room, after.seq]);
   }
 
-  /** Indexes every marked message; resolves once that is written. */
+  /**
+   * Indexes every marked message, and a batch more of the backfill while it lasts (the rest follows on a
+   * timer: a search does not wait for the whole of an old log); resolves once that is written.
+   */
   async flush(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    let backfilling = false;
     for (let more = true; more; ) {
       // One at a time: a flush waits for the one under way, then indexes what was marked since.
       while (this.flushing) await this.flushing;
@@ -79,10 +92,11 @@ export class EmbeddedSearchIndex implements SearchStore {
         .transaction(() => {
           for (const key of this.unindexed.getKeys({ limit: FLUSH_BATCH })) {
             const message = this.messages.get(key);
-            if (message) for (const term of termsOf(message)) this.postings.putSync(term, [message.at, message.room, message.seq]);
+            if (message) this.index(message);
             this.unindexed.removeSync(key);
             count++;
           }
+          backfilling = this.backfill();
         })
         .then(
           () => undefined,
@@ -92,6 +106,30 @@ export class EmbeddedSearchIndex implements SearchStore {
       await this.flushing;
       more = count === FLUSH_BATCH;
     }
+    if (backfilling) this.flushSoon();
+  }
+
+  /**
+   * Indexes the next FLUSH_BATCH messages of the log from where the backfill stopped (inside a flush's
+   * transaction); returns whether more remain. A message indexed twice (marked too) is the same entries.
+   */
+  private backfill(): boolean {
+    const from = this.progress.get('backfill');
+    if (from === 'done') return false;
+    let last: [string, number] | undefined;
+    let count = 0;
+    for (const { key, value } of this.messages.getRange({ ...(from ? { start: from } : {}), limit: FLUSH_BATCH + 1 })) {
+      if (from && key[0] === from[0] && key[1] === from[1]) continue;
+      this.index(value);
+      last = key;
+      if (++count === FLUSH_BATCH) break;
+    }
+    this.progress.putSync('backfill', count === FLUSH_BATCH && last ? last : 'done');
+    return count === FLUSH_BATCH;
+  }
+
+  private index(message: ChatMessage): void {
+    for (const term of termsOf(message)) this.postings.putSync(term, [message.at, message.room, message.seq]);
   }
 
   /** Stops indexing later: what is marked stays marked (see the constructor). Resolves once a flush under way is written. */
