@@ -59,6 +59,9 @@ describe('search terms', () => {
 describe('MongoDB search at the driver boundary', () => {
   it('stores the terms with a message, and asks the text index for all of them within the scope', () => {
     expect(searchFields({ room: 'ops', seq: 1, clientId: 'abcdefgh', author: 'Ann', text: 'Deploying now', at: 1 })).toEqual({ terms: ['deploi', 'now'] });
+    // Every message stored since search has the field (none: found by no word); the backfill looks for those without.
+    expect(searchFields({ room: 'ops', seq: 2, clientId: 'abcdefgi', author: 'Ann', text: 'later', at: 2, change: { kind: 'edit', target: 1 } })).toEqual({ terms: [] });
+    expect(searchFields({ room: 'ops', seq: 1, clientId: 'abcdefgh', author: 'Ann', text: '', at: 1, deleted: 'author' })).toEqual({ terms: [] });
     expect(SEARCH_INDEX).toMatchObject({ key: { terms: 'text' }, default_language: 'none' });
     const filter = searchFilter({
       terms: ['deploi', 'fridai'],

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { open } from 'lmdb';
 import { openEmbeddedStore } from '../server/store/embedded';
 import { openMongoStore, redactUri } from '../server/store/mongo';
+import { parseQuery } from '../server/search/terms';
 import { describeSearchContract } from './search.contract';
 
 const dirs: string[] = [];
@@ -103,5 +104,25 @@ if (skipReason !== undefined || !mongo.uri) {
     const dbName = `${runPrefix}_${databases.length + 1}`;
     databases.push(dbName);
     return openMongoStore(uri, { dbName });
+  });
+
+  it('mongodb: gives their terms to the messages stored before search', async () => {
+    const dbName = `${runPrefix}_${databases.length + 1}`;
+    databases.push(dbName);
+    const store = await openMongoStore(uri, { dbName });
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 3000 });
+    try {
+      await client.connect();
+      // As an older Parley stored it: no terms.
+      await client.db(dbName).collection('messages').insertOne({ room: 'ops', seq: 1, clientId: 'old-000001', author: 'ann', text: 'an old deployment note', at: 1 });
+      // (The store's own backfill, started as it opened, may have found it first.)
+      expect(await store.search.backfill(() => false)).toBeLessThanOrEqual(1);
+      const { messages } = await store.search.search({ terms: parseQuery('deployment').terms, scope: { privateRooms: new Set() }, limit: 5, scanLimit: 1000 });
+      expect(messages.map((message) => message.text)).toEqual(['an old deployment note']);
+      expect(await store.search.backfill(() => false)).toBe(0);
+    } finally {
+      await client.close();
+      await store.close();
+    }
   });
 }

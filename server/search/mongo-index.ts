@@ -25,12 +25,16 @@ export const SEARCH_INDEX: IndexDescription = {
 /** Leaves the search fields out of a message read back (a find's projection; merged with `_id: 0`). */
 export const WITHOUT_SEARCH_FIELDS = { terms: 0 } as const;
 
-/** The search fields to store with `message`: none for one not found by words (a change entry, a deleted message). */
-export function searchFields(message: ChatMessage): SearchFields {
-  if (message.change || message.deleted) return {};
-  const terms = indexTerms(message.text);
-  return terms.length > 0 ? { terms } : {};
+/**
+ * The search fields to store with `message`: no terms for one not found by words (a change entry, a deleted
+ * message). Every message stored since search has the field; those without it are from before (backfill).
+ */
+export function searchFields(message: ChatMessage): Required<SearchFields> {
+  return { terms: message.change || message.deleted ? [] : indexTerms(message.text) };
 }
+
+/** Messages given their terms in one write by the backfill. */
+const BACKFILL_BATCH = 500;
 
 export class MongoSearch implements SearchStore {
   constructor(
@@ -38,6 +42,40 @@ export class MongoSearch implements SearchStore {
     private readonly guard: <T>(operation: () => Promise<T>) => Promise<T>,
     private readonly operationTimeoutMs: number,
   ) {}
+
+  /**
+   * Gives their terms to the messages stored before search existed (no `terms` field), in one pass over
+   * the collection, a batch per write, until none is left or `stopped()`; resolves with how many. Safe beside
+   * sends and changes: a message is updated only while it has no terms and still the text that was read.
+   */
+  async backfill(stopped: () => boolean): Promise<number> {
+    let count = 0;
+    const old = this.messages.find({ terms: { $exists: false } }, { projection: { _id: 1, text: 1, change: 1, deleted: 1 } }).batchSize(BACKFILL_BATCH);
+    try {
+      let batch: (ChatMessage & { _id?: unknown })[] = [];
+      const write = async () => {
+        if (batch.length === 0) return;
+        const updates = batch.map((message) => ({
+          updateOne: {
+            filter: { _id: message._id, terms: { $exists: false }, text: message.text } as Filter<ChatMessage & SearchFields>,
+            update: { $set: searchFields(message) },
+          },
+        }));
+        await this.messages.bulkWrite(updates, { ordered: false });
+        count += batch.length;
+        batch = [];
+      };
+      for await (const message of old) {
+        if (stopped()) break;
+        batch.push(message);
+        if (batch.length === BACKFILL_BATCH) await write();
+      }
+      if (!stopped()) await write();
+    } finally {
+      await old.close();
+    }
+    return count;
+  }
 
   async search(query: StoreSearch): Promise<SearchHits> {
     if (query.terms.length === 0) return { messages: [] };

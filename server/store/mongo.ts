@@ -108,6 +108,7 @@ export async function openMongoStore(uri: string, options: MongoStoreOptions = {
     const store = new MongoStore(client, db, deploymentOf(hello), typeof hello.setName === 'string' ? hello.setName : undefined, operationTimeoutMs, options.logger);
     await step('creating the indexes and reading the epoch', () => store.establish());
     await step('opening the change stream', () => store.follow());
+    store.backfillSearch();
     return store;
   } catch (error) {
     await client.close().catch(() => undefined);
@@ -304,6 +305,25 @@ export class MongoStore implements Store {
     this.wakeFeed?.();
     await this.changeStream?.close().catch(() => undefined);
     await this.client.close();
+  }
+
+  /**
+   * In the background: gives search terms to the messages stored before search existed (once: a flag in
+   * `meta` says it was done). A failure is logged, and the next start tries again; searches meanwhile find
+   * the messages that have their terms.
+   */
+  backfillSearch(): void {
+    void (async () => {
+      try {
+        if ((await this.meta.findOne({ _id: 'searchBackfill' }))?.value === 'done') return;
+        const count = await this.search.backfill(() => this.closed);
+        if (this.closed) return;
+        await this.meta.updateOne({ _id: 'searchBackfill' }, { $set: { value: 'done' } }, { upsert: true });
+        if (count > 0) this.logger?.info({ count }, 'search terms given to the messages stored before search');
+      } catch (error) {
+        if (!this.closed) this.logger?.warn({ err: error }, 'the search backfill stopped; it goes on at the next start');
+      }
+    })();
   }
 
   /** What ping checks, without its time limit. */
