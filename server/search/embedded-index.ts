@@ -3,12 +3,11 @@
 // to pages all over the file would more than double a send's time); the marked messages are indexed
 // together a moment later, and at once before any search, so a search finds every message readable when
 // it starts. The marks are in LMDB: after a crash, what was not indexed yet is indexed on the next flush.
-// Each term is a key whose sorted duplicate values are the positions [at, room, seq] of the
-// messages holding it (LMDB's dupsort: the term is stored once, its positions packed in pages of their
-// own), so each term's positions lie newest first under a reverse scan. Two more terms per message name its room and its author, so a
-// filter is one more list to intersect. Several terms are intersected by leapfrogging (each list seeks
-// to the others' candidate), which costs about as many seeks as the rarest list has entries in range,
-// not a read of every message.
+// Each term is a key whose sorted duplicate values are the positions [at, room, seq] of the messages
+// holding it (LMDB's dupsort: the term is stored once), so each term's positions lie newest first under a
+// reverse scan. Two more terms per message name its room and its author, so a filter is one more list to
+// intersect. Several terms are intersected by leapfrogging (each list seeks to the others' candidate),
+// which costs about as many seeks as the rarest list has entries in range, not a read of every message.
 import type { Database, RootDatabase } from 'lmdb';
 import type { ChatMessage } from '../protocol';
 import { StoreUnavailableError } from '../store/store';
@@ -17,13 +16,13 @@ import type { SearchHits, SearchPosition, SearchStore, StoreSearch } from './sto
 import { fold, indexTerms } from './terms';
 
 type Position = [number, string, number];
+/** Where a seek starts: a position (`exclusive`: strictly below it) or, as [at], below a time. */
+type Upper = { key: [number] | [number, string, number]; exclusive: boolean };
 
 /** How long a marked message waits to be indexed with those marked after it (unless a search comes first). */
 const FLUSH_DELAY_MS = 200;
 /** The most messages indexed in one transaction: a long backlog (after a restart) goes in parts, writes between them. */
 const FLUSH_BATCH = 5000;
-/** Where a seek starts: a position (`exclusive`: strictly below it) or, as [at], below a time. */
-type Upper = { key: [number] | [number, string, number]; exclusive: boolean };
 
 /** Pseudo-terms: no word holds a control character. */
 const roomTerm = (room: string) => `\u0001r${room}`;
@@ -57,8 +56,7 @@ export class EmbeddedSearchIndex implements SearchStore {
     // A new log has nothing from before search: every message of it is marked as it is stored.
     if (this.progress.get('backfill') === undefined && messages.getKeysCount({ limit: 1 }) === 0) this.progress.putSync('backfill', 'done');
     // Left from before a crash or a stop, or a log from before search: indexed soon.
-    for (const _ of this.unindexed.getKeys({ limit: 1 })) this.flushSoon();
-    if (this.progress.get('backfill') !== 'done') this.flushSoon();
+    if (this.unindexed.getKeysCount({ limit: 1 }) > 0 || this.progress.get('backfill') !== 'done') this.flushSoon();
   }
 
   /** Marks a stored message to be indexed; call inside the transaction that stores it. */

@@ -29,7 +29,8 @@ export async function searchMessages(ctx: AppContext, { session, ip }: Sender, q
   if (query.room !== undefined && !(await mayRead(ctx, session, query.room))) return { results: [] };
   const scope = await readableScope(ctx, session);
   const allowed = roomCheck(ctx, session);
-  const pageSize = Math.min(query.limit ?? ctx.config.searchPageSize, ctx.config.searchPageSize);
+  // Up to MAX_SEARCH_PAGE_SIZE, which the query's schema holds it to.
+  const pageSize = query.limit ?? ctx.config.searchPageSize;
   const results: SearchResult[] = [];
   let below = query.before === undefined ? undefined : positionOf(query.before);
   for (let round = 0; round < MAX_STORE_ROUNDS; round++) {
