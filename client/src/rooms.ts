@@ -137,6 +137,14 @@ export interface RoomList {
   readWhenOpened: number | undefined;
   /** Where the room's connection hands what the server pushes for the sidebar. */
   pushes: SidebarPushes;
+  /** Unread messages and mentions in each of the account's private rooms and DMs (listed apart: PrivateRooms). */
+  privateUnread: Record<string, Unread>;
+}
+
+/** What a sidebar entry counts: messages past the last read, and of those the ones that mention the user. */
+export interface Unread {
+  unread: number;
+  mentions: number;
 }
 
 /**
@@ -154,6 +162,8 @@ export function useRoomList(
   watch: (rooms: readonly string[]) => void,
   /** The connection is a WebSocket: heads and read markers are pushed. */
   pushed: boolean,
+  /** The account's private rooms and DMs: counted too; their markers live on the server only. */
+  privateRooms: readonly string[] = [],
 ): RoomList {
   const [heads, setHeads] = useState<Record<string, RoomHead>>({});
   // Read from storage when the open room moves on, not on every render.
@@ -162,10 +172,21 @@ export function useRoomList(
   const [markersIn, setMarkersIn] = useState(!account);
   const [readWhenOpened, setReadWhenOpened] = useState<{ room: string; seq: number | undefined }>();
   const opened = readWhenOpened?.room === current;
+  /** How far the account read each private room (from the server's markers, and as it reads here). */
+  const [privateRead, setPrivateRead] = useState<Record<string, number>>({});
+  const privateReadRef = useRef(privateRead);
+  privateReadRef.current = privateRead;
+  const readOf = (name: string) => (isPrivateRoom(name) ? privateReadRef.current[name] : load()[name]?.read);
+  /** Takes in markers from the server: public ones into this browser's list, private ones beside it. */
+  const takeMarkers = (markers: readonly RoomRead[]) => {
+    setVisited(mergeServerMarkers(markers));
+    const own = markers.filter(({ room }) => isPrivateRoom(room));
+    if (own.length > 0) setPrivateRead((before) => ({ ...before, ...Object.fromEntries(own.map(({ room, seq }) => [room, Math.max(before[room] ?? 0, seq)])) }));
+  };
 
   // Where the room stood when it opened, taken before this visit marks anything read.
   useEffect(() => {
-    if (markersIn && !opened) setReadWhenOpened({ room: current, seq: load()[current]?.read });
+    if (markersIn && !opened) setReadWhenOpened({ room: current, seq: readOf(current) });
   }, [current, markersIn, opened]);
 
   // Read is what the person has seen: marked while the page is visible, and when it becomes visible again.
@@ -176,7 +197,8 @@ export function useRoomList(
     const mark = () => {
       const { current: room, currentSeq: seq, epoch: logEpoch } = latest.current;
       if (document.visibilityState === 'hidden') return;
-      setVisited(markRead(room, seq));
+      if (isPrivateRoom(room) && seq !== undefined) takeMarkers([{ room, seq }]);
+      else setVisited(markRead(room, seq));
       if (account && seq !== undefined && logEpoch !== undefined) queueMarker(room, seq, logEpoch);
     };
     mark();
@@ -188,7 +210,7 @@ export function useRoomList(
   const known = useRef<Record<string, RoomHead>>({});
   /** Reads `name`'s head again (at `seq` when a push said where it is) and shows it. */
   const lookAt = async (name: string, seq?: number) => {
-    const head = await readHead(name, load()[name]?.read ?? 0, me, known.current[name], fetchHistory, seq);
+    const head = await readHead(name, readOf(name) ?? 0, me, known.current[name], fetchHistory, seq);
     if (!head) return;
     known.current = { ...known.current, [name]: head };
     setHeads(known.current);
@@ -205,10 +227,10 @@ export function useRoomList(
       if (account) {
         const answer = await fetchReadMarkers().catch(() => undefined);
         if (stopped) return;
-        if (answer) setVisited(mergeServerMarkers(answer.markers));
+        if (answer) takeMarkers(answer.markers);
         setMarkersIn(true);
       }
-      const others = Object.keys(load()).filter((name) => name !== current);
+      const others = [...Object.keys(load()), ...privateRoomsRef.current].filter((name) => name !== current);
       await Promise.all(others.map((name) => lookAtRef.current(name)));
     };
     void refresh();
@@ -222,7 +244,15 @@ export function useRoomList(
     };
   }, [current, me, account, pushed]);
 
-  const othersKey = [...new Set([DEFAULT_ROOM, ...Object.keys(visited)])]
+  const privateRoomsRef = useRef(privateRooms);
+  privateRoomsRef.current = privateRooms;
+  const privateKey = [...privateRooms].sort().join(' ');
+  // A private room just listed (a new DM, an invitation) is looked at at once, not at the next refresh.
+  useEffect(() => {
+    for (const name of privateRoomsRef.current) if (name !== current && !known.current[name]) void lookAtRef.current(name);
+  }, [privateKey, current]);
+
+  const othersKey = [...new Set([DEFAULT_ROOM, ...Object.keys(visited), ...privateRooms])]
     .filter((name) => name !== current)
     .sort()
     .join(' ');
@@ -234,7 +264,7 @@ export function useRoomList(
     heads: (moved) => {
       for (const { room, seq } of moved) if (room !== current && known.current[room]?.seq !== seq) void lookAtRef.current(room, seq);
     },
-    read: (read) => setVisited(mergeServerMarkers([read])),
+    read: (read) => takeMarkers([read]),
   };
 
   const rooms = useMemo(() => {
@@ -258,7 +288,17 @@ export function useRoomList(
     unsentMarkers.delete(room);
     if (account) void forgetRead(room).catch(() => undefined);
   };
-  return { rooms, remove, readWhenOpened: opened ? readWhenOpened.seq : undefined, pushes };
+  const privateUnread = useMemo(() => {
+    const counts: Record<string, Unread> = {};
+    for (const name of privateRooms) {
+      const head = heads[name];
+      if (!head || name === current) continue;
+      const read = privateRead[name] ?? 0;
+      counts[name] = { unread: unreadCount(head, read), mentions: head.mentions.filter((seq) => seq > read).length };
+    }
+    return counts;
+  }, [privateKey, current, heads, privateRead]);
+  return { rooms, remove, readWhenOpened: opened ? readWhenOpened.seq : undefined, pushes, privateUnread };
 }
 
 /**

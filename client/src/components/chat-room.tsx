@@ -44,6 +44,8 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   const access = useRoomAccess(room, session.nick);
   const privateRooms = usePrivateRooms(session.guest, session.nick);
   const info = access.info;
+  /** How the room is named to the reader: #lobby, @Bo for a DM, a private room's title (never its id). */
+  const label = info?.private ? (info.dm ? `@${info.title}` : info.title) : `#${room}`;
   // A public room's first message makes its writer (an account) the owner, once it is stored: its writer asks
   // again when its sends are acknowledged, until it holds the role.
   const wroteFirst = !session.guest && model.messages[0]?.seq === 1 && model.messages[0].author === session.nick;
@@ -58,7 +60,8 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   useEffect(() => {
     if (refusedAsMuted) refreshAccess();
   }, [refusedAsMuted, refreshAccess]);
-  const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest, model.watch, model.connection === 'live-ws');
+  const privateIds = useMemo(() => privateRooms.rooms.map((entry) => entry.room), [privateRooms.rooms]);
+  const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest, model.watch, model.connection === 'live-ws', privateIds);
   sidebarPushes.current = roomList.pushes;
   const alerts = useAlertSetting();
   useMentionAlerts(room, model.messages, model.loaded, session.nick);
@@ -72,8 +75,8 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   const others = useMemo(() => (model.people?.present ?? []).filter((nick) => nick !== session.nick), [model.people, session.nick]);
 
   useEffect(() => {
-    document.title = `${unseen > 0 ? `(${unseen}) ` : ''}${info?.private ? (info.dm ? `@${info.title}` : info.title) : `#${room}`} · Parley`;
-  }, [room, unseen, info]);
+    document.title = `${unseen > 0 ? `(${unseen}) ` : ''}${label} · Parley`;
+  }, [label, unseen]);
 
   const go = (next: string) => {
     setSidebarOpen(false);
@@ -114,6 +117,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
         privateRooms={
           <PrivateRooms
             rooms={privateRooms.rooms}
+            unread={roomList.privateUnread}
             current={room}
             guest={session.guest}
             onGo={go}
@@ -187,7 +191,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             {accountOpen && <AccountMenu session={session} onChangeNick={onChangeNick} onSignedOut={onSignedOut} onClose={closeAccount} />}
           </div>
         </header>
-        <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={info?.moderate ?? false} />
+        <MessageList room={room} label={label} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={info?.moderate ?? false} />
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
@@ -198,6 +202,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
         ) : (
           <Composer
             room={room}
+            label={label}
             maxLength={session.maxTextLength}
             onSend={actions.send}
             onTyping={model.typing}
