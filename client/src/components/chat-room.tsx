@@ -6,7 +6,7 @@ import { useEscape } from '../focus';
 import { DEFAULT_ROOM, type PeopleState, type SessionResponse } from '../../../server/protocol';
 import type { ConnectionState, RoomClosedReason } from '../connection';
 import { usePrivateRooms, useRoomAccess } from '../room-access';
-import { useAlertSetting, useMentionAlerts } from '../notifications';
+import { useAlertSetting, useMentionAlerts, useRoomAlerts, type RoomKind } from '../notifications';
 import { useRoomList } from '../rooms';
 import { useRoom, type SidebarPushes } from '../use-room';
 import { useMessageActions } from '../message-actions';
@@ -33,9 +33,14 @@ interface Props {
 
 export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost, onRoomClosed }: Props) {
   // The sidebar's pushes come over the room's connection, which exists before the sidebar's hook: a bridge.
-  const sidebarPushes = useRef<SidebarPushes | undefined>(undefined);
+  const sidebarPushes = useRef<Pick<SidebarPushes, 'heads' | 'read'> | undefined>(undefined);
+  const refreshPrivateRooms = useRef<() => void>(() => undefined);
   const bridge = useMemo<SidebarPushes>(
-    () => ({ heads: (heads) => sidebarPushes.current?.heads(heads), read: (read) => sidebarPushes.current?.read(read) }),
+    () => ({
+      heads: (heads) => sidebarPushes.current?.heads(heads),
+      read: (read) => sidebarPushes.current?.read(read),
+      roomsChanged: () => refreshPrivateRooms.current(),
+    }),
     [],
   );
   const model = useRoom(room, session.nick, onSessionLost, bridge, onRoomClosed);
@@ -43,6 +48,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   // The room's standing: its title, and your role and mute in it. `access.info?.moderate` says whether you moderate.
   const access = useRoomAccess(room, session.nick);
   const privateRooms = usePrivateRooms(session.guest, session.nick);
+  refreshPrivateRooms.current = privateRooms.refresh;
   const info = access.info;
   /** How the room is named to the reader: #lobby, @Bo for a DM, a private room's title (never its id). */
   const label = info?.private ? (info.dm ? `@${info.title}` : info.title) : `#${room}`;
@@ -64,7 +70,12 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest, model.watch, model.connection === 'live-ws', privateIds);
   sidebarPushes.current = roomList.pushes;
   const alerts = useAlertSetting();
-  useMentionAlerts(room, model.messages, model.loaded, session.nick);
+  const kindOf = (name: string): RoomKind => {
+    const summary = privateRooms.rooms.find((entry) => entry.room === name);
+    return summary ? { label: summary.dm ? `@${summary.title}` : summary.title, dm: summary.dm } : { label: `#${name}`, dm: false };
+  };
+  useMentionAlerts(room, { label, dm: info?.dm === true }, model.messages, model.loaded, session.nick);
+  useRoomAlerts(roomList.heads, kindOf);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [accountOpen, setAccountOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);
