@@ -40,7 +40,9 @@ test('two people talk in a DM; a third sees it nowhere and gets the no-such-room
 
   // Bo finds it in the sidebar, under Ana's name, and answers.
   await bo.reload();
-  await expect(privateList(bo)).toHaveText(['@ Direct message with Ana']);
+  await expect(privateList(bo).locator('.room-name')).toHaveText(['@ Direct message with Ana']);
+  // Unread, and counted like any room: Ana's one message.
+  await expect(privateList(bo).locator('.badge')).toHaveText('1');
   await privateList(bo).getByRole('link').click();
   await expect(bo).toHaveURL(dmUrl);
   await expect(storedMessage(bo, 'Hi Bo, just between us')).toBeVisible();
@@ -135,7 +137,7 @@ test('a private room: create, invite by name, a muted member is told so, a remov
   await expect(mia.locator('#composer-input')).toHaveCount(0);
   // The private room is listed once, under its title, not among the public rooms by its id.
   await expect(mia.locator('nav[aria-labelledby="rooms-heading"] .room-list li')).toHaveText(['# lobby']);
-  await expect(privateList(mia)).toHaveText(['🔒 Private room Launch plans']);
+  await expect(privateList(mia).locator('.room-name')).toHaveText(['🔒 Private room Launch plans']);
   await mia.screenshot({ path: `${shotsDir()}/rooms-muted.png` });
 
   await olga.locator('.members').getByRole('button', { name: 'Moderate Mia' }).click();

@@ -4,7 +4,7 @@
 // For an account the server keeps the read markers too (PUT /api/rooms/:room/read), so that every device lists
 // the same rooms, counts the same unread messages and opens a room where the person stopped reading.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { DEFAULT_ROOM, isPrivateRoom, type RoomRead } from '../../server/protocol';
+import { DEFAULT_ROOM, isPrivateRoom, type ChatMessage, type RoomRead } from '../../server/protocol';
 import type { SidebarPushes } from './use-room';
 import { fetchHistory, fetchReadMarkers, forgetRead, markRead as sendReadMarker } from './api';
 import { mentions } from './mentions';
@@ -135,8 +135,18 @@ export interface RoomList {
    * from any device): the "new messages" line goes after it. Undefined until known, and for a room never read.
    */
   readWhenOpened: number | undefined;
-  /** Where the room's connection hands what the server pushes for the sidebar. */
-  pushes: SidebarPushes;
+  /** Where the room's connection hands what the server pushes for the sidebar's counts. */
+  pushes: Pick<SidebarPushes, 'heads' | 'read'>;
+  /** Unread messages and mentions in each of the account's private rooms and DMs (listed apart: PrivateRooms). */
+  privateUnread: Record<string, Unread>;
+  /** How far each room other than the open one has gone, as last looked at (for notifications). */
+  heads: Readonly<Record<string, RoomHead>>;
+}
+
+/** What a sidebar entry counts: messages past the last read, and of those the ones that mention the user. */
+export interface Unread {
+  unread: number;
+  mentions: number;
 }
 
 /**
@@ -154,6 +164,8 @@ export function useRoomList(
   watch: (rooms: readonly string[]) => void,
   /** The connection is a WebSocket: heads and read markers are pushed. */
   pushed: boolean,
+  /** The account's private rooms and DMs: counted too; their markers live on the server only. */
+  privateRooms: readonly string[] = [],
 ): RoomList {
   const [heads, setHeads] = useState<Record<string, RoomHead>>({});
   // Read from storage when the open room moves on, not on every render.
@@ -162,10 +174,21 @@ export function useRoomList(
   const [markersIn, setMarkersIn] = useState(!account);
   const [readWhenOpened, setReadWhenOpened] = useState<{ room: string; seq: number | undefined }>();
   const opened = readWhenOpened?.room === current;
+  /** How far the account read each private room (from the server's markers, and as it reads here). */
+  const [privateRead, setPrivateRead] = useState<Record<string, number>>({});
+  const privateReadRef = useRef(privateRead);
+  privateReadRef.current = privateRead;
+  const readOf = (name: string) => (isPrivateRoom(name) ? privateReadRef.current[name] : load()[name]?.read);
+  /** Takes in markers from the server: public ones into this browser's list, private ones beside it. */
+  const takeMarkers = (markers: readonly RoomRead[]) => {
+    setVisited(mergeServerMarkers(markers));
+    const own = markers.filter(({ room }) => isPrivateRoom(room));
+    if (own.length > 0) setPrivateRead((before) => ({ ...before, ...Object.fromEntries(own.map(({ room, seq }) => [room, Math.max(before[room] ?? 0, seq)])) }));
+  };
 
   // Where the room stood when it opened, taken before this visit marks anything read.
   useEffect(() => {
-    if (markersIn && !opened) setReadWhenOpened({ room: current, seq: load()[current]?.read });
+    if (markersIn && !opened) setReadWhenOpened({ room: current, seq: readOf(current) });
   }, [current, markersIn, opened]);
 
   // Read is what the person has seen: marked while the page is visible, and when it becomes visible again.
@@ -176,7 +199,8 @@ export function useRoomList(
     const mark = () => {
       const { current: room, currentSeq: seq, epoch: logEpoch } = latest.current;
       if (document.visibilityState === 'hidden') return;
-      setVisited(markRead(room, seq));
+      if (isPrivateRoom(room) && seq !== undefined) takeMarkers([{ room, seq }]);
+      else setVisited(markRead(room, seq));
       if (account && seq !== undefined && logEpoch !== undefined) queueMarker(room, seq, logEpoch);
     };
     mark();
@@ -188,7 +212,7 @@ export function useRoomList(
   const known = useRef<Record<string, RoomHead>>({});
   /** Reads `name`'s head again (at `seq` when a push said where it is) and shows it. */
   const lookAt = async (name: string, seq?: number) => {
-    const head = await readHead(name, load()[name]?.read ?? 0, me, known.current[name], fetchHistory, seq);
+    const head = await readHead(name, readOf(name) ?? 0, me, known.current[name], fetchHistory, seq);
     if (!head) return;
     known.current = { ...known.current, [name]: head };
     setHeads(known.current);
@@ -205,10 +229,10 @@ export function useRoomList(
       if (account) {
         const answer = await fetchReadMarkers().catch(() => undefined);
         if (stopped) return;
-        if (answer) setVisited(mergeServerMarkers(answer.markers));
+        if (answer) takeMarkers(answer.markers);
         setMarkersIn(true);
       }
-      const others = Object.keys(load()).filter((name) => name !== current);
+      const others = [...Object.keys(load()), ...privateRoomsRef.current].filter((name) => name !== current);
       await Promise.all(others.map((name) => lookAtRef.current(name)));
     };
     void refresh();
@@ -222,7 +246,15 @@ export function useRoomList(
     };
   }, [current, me, account, pushed]);
 
-  const othersKey = [...new Set([DEFAULT_ROOM, ...Object.keys(visited)])]
+  const privateRoomsRef = useRef(privateRooms);
+  privateRoomsRef.current = privateRooms;
+  const privateKey = [...privateRooms].sort().join(' ');
+  // A private room just listed (a new DM, an invitation) is looked at at once, not at the next refresh.
+  useEffect(() => {
+    for (const name of privateRoomsRef.current) if (name !== current && !known.current[name]) void lookAtRef.current(name);
+  }, [privateKey, current]);
+
+  const othersKey = [...new Set([DEFAULT_ROOM, ...Object.keys(visited), ...privateRooms])]
     .filter((name) => name !== current)
     .sort()
     .join(' ');
@@ -230,11 +262,11 @@ export function useRoomList(
   watchRef.current = watch;
   useEffect(() => watchRef.current(othersKey ? othersKey.split(' ') : []), [othersKey]);
 
-  const pushes: SidebarPushes = {
+  const pushes: Pick<SidebarPushes, 'heads' | 'read'> = {
     heads: (moved) => {
       for (const { room, seq } of moved) if (room !== current && known.current[room]?.seq !== seq) void lookAtRef.current(room, seq);
     },
-    read: (read) => setVisited(mergeServerMarkers([read])),
+    read: (read) => takeMarkers([read]),
   };
 
   const rooms = useMemo(() => {
@@ -258,7 +290,17 @@ export function useRoomList(
     unsentMarkers.delete(room);
     if (account) void forgetRead(room).catch(() => undefined);
   };
-  return { rooms, remove, readWhenOpened: opened ? readWhenOpened.seq : undefined, pushes };
+  const privateUnread = useMemo(() => {
+    const counts: Record<string, Unread> = {};
+    for (const name of privateRooms) {
+      const head = heads[name];
+      if (!head || name === current) continue;
+      const read = privateRead[name] ?? 0;
+      counts[name] = { unread: unreadCount(head, read), mentions: head.mentions.filter((seq) => seq > read).length };
+    }
+    return counts;
+  }, [privateKey, current, heads, privateRead]);
+  return { rooms, remove, readWhenOpened: opened ? readWhenOpened.seq : undefined, pushes, privateUnread, heads };
 }
 
 /**
@@ -270,6 +312,9 @@ export interface RoomHead {
   from: number;
   messages: number[];
   mentions: number[];
+  /** The newest unread message from someone else, and the newest that mentions the user: what a notification says. */
+  newest?: Pick<ChatMessage, 'seq' | 'author' | 'text' | 'at'>;
+  newestMention?: Pick<ChatMessage, 'seq' | 'author' | 'text' | 'at'>;
 }
 
 /** The messages after `read`: those counted among the newest read, and every entry before them, unseen. */
@@ -298,6 +343,17 @@ export async function readHead(
   const unread = await history(room, undefined, Math.min(seq - read, MENTIONS_READ)).catch(() => undefined);
   // A deleted message is not news either: it shows as "message deleted".
   const messages = (unread?.messages ?? []).filter((message) => message.seq > read && !message.change && !message.deleted);
-  const mentioning = messages.filter((message) => message.author !== me && mentions(message.text, me));
-  return { seq, from: unread?.messages[0]?.seq ?? seq + 1, messages: messages.map((message) => message.seq), mentions: mentioning.map((message) => message.seq) };
+  const fromOthers = messages.filter((message) => message.author !== me);
+  const mentioning = fromOthers.filter((message) => mentions(message.text, me));
+  const brief = (message: ChatMessage | undefined) => message && { seq: message.seq, author: message.author, text: message.text, at: message.at };
+  const latest = brief(fromOthers.at(-1));
+  const newestMention = brief(mentioning.at(-1));
+  return {
+    seq,
+    from: unread?.messages[0]?.seq ?? seq + 1,
+    messages: messages.map((message) => message.seq),
+    mentions: mentioning.map((message) => message.seq),
+    ...(latest ? { newest: latest } : {}),
+    ...(newestMention ? { newestMention } : {}),
+  };
 }

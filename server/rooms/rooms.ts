@@ -21,9 +21,11 @@ export interface RoomsOptions {
   now?: () => number;
 }
 
-/** Finds people by name: the accounts domain. */
+/** Finds people by name, and tells them their list of rooms changed: the accounts domain. */
 export interface PersonDirectory {
   personNamed(name: string): Promise<Person | undefined>;
+  /** `userId` joined a room (a DM opened with them, an invitation): their open pages list it at once. */
+  roomsChanged(userId: string): void;
 }
 
 /** A connection reading a room: a subscription, a held long-poll. */
@@ -98,6 +100,7 @@ export class Rooms {
       // Either may have left it: opening it again brings both back, with its history.
       for (const person of pair) if (!(await this.store.member(room.id, person.userId))) await this.store.putMember(this.standing(room.id, person, 'member'));
     }
+    for (const person of pair) this.people.roomsChanged(person.userId);
     return { info: await this.info(me, room.id), created };
   }
 
@@ -119,6 +122,7 @@ export class Rooms {
     await this.requireRoomToSpare(person.userId, `${person.name} is in`);
     const standing = this.standing(room, person, 'member');
     await this.store.putMember(standing);
+    this.people.roomsChanged(person.userId);
     return memberOf(standing, true);
   }
 

@@ -6,7 +6,7 @@ import { useEscape } from '../focus';
 import { DEFAULT_ROOM, type PeopleState, type SessionResponse } from '../../../server/protocol';
 import type { ConnectionState, RoomClosedReason } from '../connection';
 import { usePrivateRooms, useRoomAccess } from '../room-access';
-import { useAlertSetting, useMentionAlerts } from '../notifications';
+import { useAlertSetting, useMentionAlerts, useRoomAlerts, type RoomKind } from '../notifications';
 import { useRoomList } from '../rooms';
 import { useRoom, type SidebarPushes } from '../use-room';
 import { useMessageActions } from '../message-actions';
@@ -39,9 +39,14 @@ interface Props {
 
 export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost, onRoomClosed, openAt, onOpenAt }: Props) {
   // The sidebar's pushes come over the room's connection, which exists before the sidebar's hook: a bridge.
-  const sidebarPushes = useRef<SidebarPushes | undefined>(undefined);
+  const sidebarPushes = useRef<Pick<SidebarPushes, 'heads' | 'read'> | undefined>(undefined);
+  const refreshPrivateRooms = useRef<() => void>(() => undefined);
   const bridge = useMemo<SidebarPushes>(
-    () => ({ heads: (heads) => sidebarPushes.current?.heads(heads), read: (read) => sidebarPushes.current?.read(read) }),
+    () => ({
+      heads: (heads) => sidebarPushes.current?.heads(heads),
+      read: (read) => sidebarPushes.current?.read(read),
+      roomsChanged: () => refreshPrivateRooms.current(),
+    }),
     [],
   );
   const model = useRoom(room, session.nick, onSessionLost, bridge, onRoomClosed);
@@ -49,7 +54,10 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   // The room's standing: its title, and your role and mute in it. `access.info?.moderate` says whether you moderate.
   const access = useRoomAccess(room, session.nick);
   const privateRooms = usePrivateRooms(session.guest, session.nick);
+  refreshPrivateRooms.current = privateRooms.refresh;
   const info = access.info;
+  /** How the room is named to the reader: #lobby, @Bo for a DM, a private room's title (never its id). */
+  const label = info?.private ? (info.dm ? `@${info.title}` : info.title) : `#${room}`;
   // A public room's first message makes its writer (an account) the owner, once it is stored: its writer asks
   // again when its sends are acknowledged, until it holds the role.
   const wroteFirst = !session.guest && model.messages[0]?.seq === 1 && model.messages[0].author === session.nick;
@@ -64,10 +72,16 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   useEffect(() => {
     if (refusedAsMuted) refreshAccess();
   }, [refusedAsMuted, refreshAccess]);
-  const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest, model.watch, model.connection === 'live-ws');
+  const privateIds = useMemo(() => privateRooms.rooms.map((entry) => entry.room), [privateRooms.rooms]);
+  const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest, model.watch, model.connection === 'live-ws', privateIds);
   sidebarPushes.current = roomList.pushes;
   const alerts = useAlertSetting();
-  useMentionAlerts(room, model.messages, model.loaded, session.nick);
+  const kindOf = (name: string): RoomKind => {
+    const summary = privateRooms.rooms.find((entry) => entry.room === name);
+    return summary ? { label: summary.dm ? `@${summary.title}` : summary.title, dm: summary.dm } : { label: `#${name}`, dm: false };
+  };
+  useMentionAlerts(room, { label, dm: info?.dm === true }, model.messages, model.loaded, session.nick);
+  useRoomAlerts(roomList.heads, kindOf);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [accountOpen, setAccountOpen] = useState(false);
   /** What the search box asked for: its results show until closed. */
@@ -82,8 +96,8 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   const others = useMemo(() => (model.people?.present ?? []).filter((nick) => nick !== session.nick), [model.people, session.nick]);
 
   useEffect(() => {
-    document.title = `${unseen > 0 ? `(${unseen}) ` : ''}${info?.private ? (info.dm ? `@${info.title}` : info.title) : `#${room}`} · Parley`;
-  }, [room, unseen, info]);
+    document.title = `${unseen > 0 ? `(${unseen}) ` : ''}${label} · Parley`;
+  }, [label, unseen]);
 
   const go = (next: string) => {
     setSidebarOpen(false);
@@ -124,6 +138,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
         privateRooms={
           <PrivateRooms
             rooms={privateRooms.rooms}
+            unread={roomList.privateUnread}
             current={room}
             guest={session.guest}
             onGo={go}
@@ -212,9 +227,9 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
           />
         )}
         {viewing === undefined ? (
-          <MessageList room={room} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={info?.moderate ?? false} />
+          <MessageList room={room} label={label} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={info?.moderate ?? false} />
         ) : (
-          <MessageContext room={room} seq={viewing} onLatest={() => setViewing(undefined)} />
+          <MessageContext room={room} label={label} seq={viewing} onLatest={() => setViewing(undefined)} />
         )}
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
@@ -226,6 +241,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
         ) : (
           <Composer
             room={room}
+            label={label}
             maxLength={session.maxTextLength}
             onSend={(text, files) => {
               // A message sent goes at the end: the view goes back there to show it.

@@ -10,6 +10,8 @@ import { excerptOf } from './message-item';
 
 interface Props {
   room: string;
+  /** How the room is named to the reader (#lobby, @Bo, a private room's title). */
+  label: string;
   maxLength: number;
   onSend: (text: string, files?: FileAttachment[]) => void;
   /** Called as the user types (the room model throttles what it tells the others). */
@@ -23,7 +25,7 @@ interface Props {
   onEditLast?: () => boolean;
 }
 
-export function Composer({ room, maxLength, onSend, onTyping, names = [], replyingTo, onCancelReply, onEditLast }: Props) {
+export function Composer({ room, label, maxLength, onSend, onTyping, names = [], replyingTo, onCancelReply, onEditLast }: Props) {
   const [text, setText] = useState('');
   const input = useRef<HTMLTextAreaElement>(null);
   const length = [...text].length;
@@ -58,7 +60,7 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [], replyi
       <AttachmentTray attachments={attachments} />
       <AttachButton onFiles={attachments.add} />
       <label for="composer-input" class="visually-hidden">
-        Message #{room}
+        Message {label}
       </label>
       {replyingTo && (
         <p class="replying-to">
@@ -94,7 +96,7 @@ export function Composer({ room, maxLength, onSend, onTyping, names = [], replyi
         id="composer-input"
         ref={input}
         rows={Math.min(6, text.split('\n').length)}
-        placeholder={replyingTo ? `Reply to ${replyingTo.author}` : `Message #${room}`}
+        placeholder={replyingTo ? `Reply to ${replyingTo.author}` : `Message ${label}`}
         value={text}
         onInput={(e) => {
           const value = e.currentTarget.value;

@@ -12,11 +12,13 @@ const AROUND = 20;
 
 interface Props {
   room: string;
+  /** How the room is named: #name, a private room's title, @person for a DM. */
+  label: string;
   seq: number;
   onLatest: () => void;
 }
 
-export function MessageContext({ room, seq, onLatest }: Props) {
+export function MessageContext({ room, label, seq, onLatest }: Props) {
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [hasOlder, setHasOlder] = useState(false);
   const [hasNewer, setHasNewer] = useState(false);
@@ -65,7 +67,7 @@ export function MessageContext({ room, seq, onLatest }: Props) {
 
   return (
     <div class="messages-wrap">
-      <div class="messages context" role="log" aria-label={`Messages around the one found in #${room}`}>
+      <div class="messages context" role="log" aria-label={`Messages around the one found in ${label}`}>
         <p class="context-bar">
           Viewing an earlier message.{' '}
           <button type="button" class="link-button" onClick={onLatest}>

@@ -18,6 +18,8 @@ const JUMP_HIGHLIGHT_MS = 2000;
 
 interface Props {
   room: string;
+  /** How the room is named to the reader (#lobby, @Bo, a private room's title). */
+  label: string;
   model: RoomModel;
   me: string;
   /** Where the person had stopped reading when the room opened: a "new messages" line follows it. */
@@ -28,7 +30,7 @@ interface Props {
   canModerate?: boolean;
 }
 
-export function MessageList({ room, model, me, readWhenOpened, actions, canModerate = false }: Props) {
+export function MessageList({ room, label, model, me, readWhenOpened, actions, canModerate = false }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const newLine = useNewMessagesLine(model, me, readWhenOpened);
@@ -133,14 +135,14 @@ export function MessageList({ room, model, me, readWhenOpened, actions, canModer
   return (
     <MentionNames.Provider value={mentionNames}>
       <div class="messages-wrap">
-        <div class="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={`Messages in #${room}`}>
+        <div class="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={`Messages in ${label}`}>
           {model.hasOlder && (
             <button type="button" class="load-older" ref={olderButton} onClick={() => void loadOlder()} disabled={model.loadingOlder}>
               {model.loadingOlder ? 'Loading…' : 'Load older messages'}
             </button>
           )}
           {model.loaded && !model.hasOlder && (
-            <p class="room-start">This is the start of #{room}.</p>
+            <p class="room-start">This is the start of {label}.</p>
           )}
           {!model.loaded && <p class="room-start">Loading messages…</p>}
           {groupByAuthor(model.messages, newLine).map((group) => (

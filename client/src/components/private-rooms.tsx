@@ -3,10 +3,14 @@
 import { useState } from 'preact/hooks';
 import type { RoomInfo, RoomSummary } from '../../../server/protocol';
 import { ApiFailure, createRoom, openDm } from '../api';
+import type { Unread } from '../rooms';
 import { opensInPlace, pathForRoom } from '../routes';
+import { UnreadBadges } from './sidebar';
 
 interface Props {
   rooms: RoomSummary[];
+  /** Unread messages and mentions per room (none for the open one). */
+  unread: Record<string, Unread>;
   current: string;
   guest: boolean;
   onGo: (room: string) => void;
@@ -16,7 +20,7 @@ interface Props {
 
 type Form = 'room' | 'dm' | undefined;
 
-export function PrivateRooms({ rooms, current, guest, onGo, onOpened }: Props) {
+export function PrivateRooms({ rooms, unread, current, guest, onGo, onOpened }: Props) {
   const [form, setForm] = useState<Form>();
   const go = (event: MouseEvent, room: string) => {
     if (!opensInPlace(event)) return;
@@ -33,12 +37,18 @@ export function PrivateRooms({ rooms, current, guest, onGo, onOpened }: Props) {
           <ul class="room-list">
             {rooms.map((entry) => (
               <li key={entry.room} class={entry.room === current ? 'current' : undefined}>
-                <a href={pathForRoom(entry.room)} aria-current={entry.room === current ? 'page' : undefined} onClick={(e) => go(e, entry.room)}>
+                <a
+                  href={pathForRoom(entry.room)}
+                  aria-current={entry.room === current ? 'page' : undefined}
+                  class={(unread[entry.room]?.unread ?? 0) > 0 ? 'has-unread' : undefined}
+                  onClick={(e) => go(e, entry.room)}
+                >
                   <span class="room-name">
                     <span aria-hidden="true">{entry.dm ? '@ ' : '🔒 '}</span>
                     <span class="visually-hidden">{entry.dm ? 'Direct message with ' : 'Private room '}</span>
                     {entry.title}
                   </span>
+                  <UnreadBadges counts={unread[entry.room]} />
                 </a>
               </li>
             ))}

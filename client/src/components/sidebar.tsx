@@ -5,7 +5,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { PeopleState } from '../../../server/protocol';
 import type { AlertState } from '../notifications';
-import type { RoomEntry } from '../rooms';
+import type { RoomEntry, Unread } from '../rooms';
 import { opensInPlace, pathForRoom } from '../routes';
 import { RoomSwitcher } from './room-switcher';
 
@@ -75,16 +75,7 @@ export function Sidebar({ room, rooms, people, me, open, onGo, onRemove, alerts,
                 class={entry.unread > 0 ? 'has-unread' : undefined}
               >
                 <span class="room-name"># {entry.name}</span>
-                {entry.mentions > 0 && (
-                  <span class="badge mention-badge" aria-label={entry.mentions === 1 ? '1 mention of you' : `${entry.mentions} mentions of you`}>
-                    @{entry.mentions > 99 ? '99+' : entry.mentions}
-                  </span>
-                )}
-                {entry.unread > 0 && (
-                  <span class="badge" aria-label={`${entry.unread} unread`}>
-                    {entry.unread > 99 ? '99+' : entry.unread}
-                  </span>
-                )}
+                <UnreadBadges counts={entry} />
               </a>
               {entry.removable && (
                 <button
@@ -137,7 +128,7 @@ export function Sidebar({ room, rooms, people, me, open, onGo, onRemove, alerts,
       {alerts.state !== 'unsupported' && (
         <p class="alerts">
           <button type="button" class="link-button" aria-pressed={alerts.state === 'on'} disabled={alerts.state === 'blocked'} onClick={alerts.toggle}>
-            {alerts.state === 'on' ? 'Notifying you of mentions' : 'Notify me of mentions'}
+            {alerts.state === 'on' ? 'Notifying you of mentions and messages' : 'Notify me of mentions and messages'}
           </button>
           {alerts.state === 'blocked' && <span class="alerts-note"> Notifications are blocked in this browser's site settings.</span>}
         </p>
@@ -153,4 +144,24 @@ export function typingLine(people: PeopleState | undefined, me: string): string 
   if (others.length === 1) return `${others[0]} is typing…`;
   if (others.length === 2) return `${others[0]} and ${others[1]} are typing…`;
   return 'Several people are typing…';
+}
+
+/** A room's badges in the sidebar: mentions of the user, then unread messages (99+ past 99). */
+export function UnreadBadges({ counts }: { counts: Unread | undefined }) {
+  if (!counts) return null;
+  const { unread, mentions } = counts;
+  return (
+    <>
+      {mentions > 0 && (
+        <span class="badge mention-badge" aria-label={mentions === 1 ? '1 mention of you' : `${mentions} mentions of you`}>
+          @{mentions > 99 ? '99+' : mentions}
+        </span>
+      )}
+      {unread > 0 && (
+        <span class="badge" aria-label={`${unread} unread`}>
+          {unread > 99 ? '99+' : unread}
+        </span>
+      )}
+    </>
+  );
 }
