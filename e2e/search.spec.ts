@@ -46,3 +46,21 @@ test('search finds a word in another room and jumps to the message, with its con
   await expect(page.locator('.messages.context')).toHaveCount(0);
   await expect(page.getByText('status update number 150')).toBeVisible();
 });
+
+test('on a phone, the search box fits the top bar beside the room name, and Escape closes the results', async ({ parley, openPage }) => {
+  const { page } = await openPage({ viewport: { width: 390, height: 844 } });
+  await joinChat(page, parley.url, 'Cy');
+  await expectLive(page);
+  const { store } = parley.server;
+  await store.append({ room: 'lobby', clientId: 'seed-lobby-0001', author: 'Bo', text: 'Lunch at the café on Friday?' });
+  await store.append({ room: 'ops', clientId: 'seed-ops-0001', author: 'Ann', text: 'Friday: deploy freeze from noon' });
+  const box = page.getByRole('searchbox', { name: 'Search messages' });
+  await expect(box).toBeInViewport({ ratio: 1 });
+  await box.fill('friday');
+  await box.press('Enter');
+  await expect(page.locator('.search-result')).toHaveCount(2);
+  await expect(page.locator('.search-result mark')).toHaveText(['Friday', 'Friday']);
+  await shot(page, 'search-phone');
+  await page.keyboard.press('Escape');
+  await expect(page.locator('.search-panel')).toHaveCount(0);
+});
