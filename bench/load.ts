@@ -328,9 +328,12 @@ interface Sender {
 
 /** A Socket.IO sender over the websocket transport: each message a 'send' event asking an ack. */
 async function socketIoSender(target: Target, room: string, nick: string): Promise<Sender> {
-  const socket = await openSocket(`${target.url.replace(/^http/, 'ws')}${ENGINE_IO_PATH}&transport=websocket`);
+  // Listening from the start: the server's open packet can come in the same read as the upgrade, and be
+  // handed out before the code after an `await` of 'open' runs.
+  const socket = new WebSocket(`${target.url.replace(/^http/, 'ws')}${ENGINE_IO_PATH}&transport=websocket`, { perMessageDeflate: false });
   const waiting = new Map<number, () => void>();
   await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
     socket.on('message', (data) => {
       const packet = data.toString();
       if (packet.startsWith('43')) {
