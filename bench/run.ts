@@ -1,6 +1,7 @@
 // `npm run bench`: Parley against the floor (a bare ws broadcast that stores nothing) and, for long-poll,
-// Socket.IO 4's polling transport (a Socket.IO server that stores nothing), same load, same run. Each measurement gets a fresh server process and a separate load process on loopback; this
-// process only starts them, samples the server's RSS, and prints the table. Results go to
+// Socket.IO 4's polling transport (a Socket.IO server that stores nothing), same load, same run. Each
+// measurement gets a fresh server process and a separate load process on loopback; this process only
+// starts them, samples the server's RSS, and prints the table. Results go to
 // bench/results/latest.json and a chart to bench/results/growth.svg.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -677,9 +678,6 @@ function targets(holdRows: HoldRow[], fanoutRows: FanoutRow[], throughputRows: T
   const socketIoP99 = fanPollSocketIo ? ` (Socket.IO polling ${fanPollSocketIo.p99.toFixed(1)} ms)` : '';
   if (fanPoll) checks.push({ ok: fanPoll.p99 < 100, text: `fan-out to 1000 long-poll readers: p99 ${fanPoll.p99.toFixed(1)} ms${socketIoP99} (target < 100 ms)` });
   const tpParley = rounds(throughputRows.filter((r) => r.transport === 'ws'), 'parley');
-  const pollRows = throughputRows.filter((r) => r.transport === 'longpoll');
-  const tpPollParley = rounds(pollRows, 'parley');
-  const tpPollSocketIo = rounds(pollRows, 'socketio');
   const tpFloor = rounds(throughputRows, 'floor');
   if (tpParley && tpFloor) {
     const ratio = tpParley.ackedPerSecond / tpFloor.ackedPerSecond;
@@ -700,6 +698,9 @@ function targets(holdRows: HoldRow[], fanoutRows: FanoutRow[], throughputRows: T
     const ratio = roomsParley.deliveryP99 / roomsFloor.deliveryP99;
     checks.push({ ok: ratio <= 1.2, text: `many rooms (${roomsParley.clients} clients, ${roomsParley.rooms} rooms): delivery p99 ${roomsParley.deliveryP99.toFixed(1)} ms vs floor ${roomsFloor.deliveryP99.toFixed(1)} ms = ${ratio.toFixed(2)}x; ${roomsParley.kbPerClient.toFixed(1)} KB per client vs ${roomsFloor.kbPerClient.toFixed(1)} (target <= 1.2x)` });
   }
+  const pollRows = throughputRows.filter((r) => r.transport === 'longpoll');
+  const tpPollParley = rounds(pollRows, 'parley');
+  const tpPollSocketIo = rounds(pollRows, 'socketio');
   if (tpPollParley) checks.push({ ok: tpPollParley.ackedPerSecond >= 3 * 103, text: `throughput with long-poll readers: ${tpPollParley.ackedPerSecond.toFixed(0)} acked/s (target >= 3x Tornado's 103 = 309)` });
   if (tpPollParley && tpPollSocketIo) {
     const ratio = tpPollParley.ackedPerSecond / tpPollSocketIo.ackedPerSecond;
