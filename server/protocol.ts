@@ -257,7 +257,10 @@ export type ServerFrame =
   | { type: 'heads'; heads: RoomHead[] }
   /** The account read a room up to `seq` (on this device or another): its unread count there is what follows. */
   | ({ type: 'read' } & RoomRead)
-  /** The account joined a private room or a DM (someone opened one with it, or invited it): list the rooms again. */
+  /**
+   * The account joined a private room or a DM (someone opened one with it, or invited it), or its standing in a
+   * room changed (muted, unmuted, made or unmade moderator): list the rooms and read the open one's standing again.
+   */
   | { type: 'rooms' }
   /** Who is in a subscribed room: once after `subscribed`, then whenever it changes (at most every second or so). */
   | ({ type: 'people' } & PeopleState)

@@ -89,5 +89,9 @@ describe('rooms frame', () => {
     const created = await http<{ room: string }>(url, 'POST', '/api/rooms', { cookie: ana, json: { title: 'Plans' } });
     expect((await http(url, 'POST', `/api/rooms/${created.body.room}/members`, { cookie: ana, json: { username: 'Cy' } })).status).toBe(201);
     expect(await onCy.frames.next(ofType('rooms'))).toEqual({ type: 'rooms' });
+    // Muted there by its owner: Cy's page is told to read its standing again.
+    const muted = await http(url, 'POST', `/api/rooms/${created.body.room}/moderation`, { cookie: ana, json: { username: 'Cy', action: 'mute' } });
+    expect(muted.status).toBe(200);
+    expect(await onCy.frames.next(ofType('rooms'))).toEqual({ type: 'rooms' });
   });
 });

@@ -24,7 +24,10 @@ export interface RoomsOptions {
 /** Finds people by name, and tells them their list of rooms changed: the accounts domain. */
 export interface PersonDirectory {
   personNamed(name: string): Promise<Person | undefined>;
-  /** `userId` joined a room (a DM opened with them, an invitation): their open pages list it at once. */
+  /**
+   * `userId` joined a room (a DM opened with them, an invitation), or their standing in one changed (a mute, a
+   * role): their open pages list their rooms and read their standing again at once.
+   */
   roomsChanged(userId: string): void;
 }
 
@@ -171,6 +174,8 @@ export class Rooms {
     if (next === undefined) await this.store.removeMember(room, person.userId);
     else await this.store.putMember(next);
     if (action === 'ban' || action === 'remove') this.endReading(room, person.userId, action === 'ban' ? 'banned' : 'removed');
+    // A mute, a role: the person's open pages show it at once (a muted composer, a moderator's actions).
+    else this.people.roomsChanged(person.userId);
     return next === undefined ? { name: person.name, removed: true } : memberOf(next, access.private);
   }
 

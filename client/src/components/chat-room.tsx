@@ -40,6 +40,7 @@ interface Props {
 export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost, onRoomClosed, openAt, onOpenAt }: Props) {
   // The sidebar's pushes come over the room's connection, which exists before the sidebar's hook: a bridge.
   const sidebarPushes = useRef<Pick<SidebarPushes, 'heads' | 'read'> | undefined>(undefined);
+  /** Lists the private rooms and reads the open room's standing again (a `rooms` push). */
   const refreshPrivateRooms = useRef<() => void>(() => undefined);
   const bridge = useMemo<SidebarPushes>(
     () => ({
@@ -54,7 +55,10 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   // The room's standing: its title, and your role and mute in it. `access.info?.moderate` says whether you moderate.
   const access = useRoomAccess(room, session.nick);
   const privateRooms = usePrivateRooms(session.guest, session.nick);
-  refreshPrivateRooms.current = privateRooms.refresh;
+  refreshPrivateRooms.current = () => {
+    privateRooms.refresh();
+    access.refresh();
+  };
   const info = access.info;
   /** How the room is named to the reader: #lobby, @Bo for a DM, a private room's title (never its id). */
   const label = info?.private ? (info.dm ? `@${info.title}` : info.title) : `#${room}`;
