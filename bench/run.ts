@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../test/free-port';
+import { searchScenario, type SearchBenchResult } from './search';
 import { percentile, type FanoutResult, type LoadCommand, type LoadReport, type RoomsResult, type StormResult, type Target, type Transport } from './scenarios';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -30,6 +31,7 @@ const { values: flags } = parseArgs({
     'rooms-clients': { type: 'string' },
     'rooms-rate': { type: 'string' },
     storm: { type: 'string' },
+    'search-messages': { type: 'string' },
     'storm-longpoll': { type: 'string' },
     rounds: { type: 'string' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
@@ -59,6 +61,10 @@ if (flags.help) {
   --storm=10000              reconnect storm: WebSocket readers (rooms of 100) and 10 senders at 100 msg/s;
   --storm-longpoll=5000      the same storm with long-poll readers (0: none);
                              Parley is stopped with SIGTERM and started again on the same DATA_DIR
+  --only=search              not in the default set (building its log takes minutes): search latency p50/p99
+                             over a log of search-messages in 100 rooms (embedded store), the index's size on
+                             disk, and a send's time and rate with and without the index, in the same run
+  --search-messages=1000000  messages in the search scenario's log (--quick: 100000)
   --rounds=3                 throughput and paced: rounds of Parley and the reference taken in turn (the tail
                              moves from run to run; targets take the mean rate and the worst p99)
   --out=bench/results        where latest.json and growth.svg go
@@ -86,6 +92,7 @@ const sizes = {
   roomsClients: Number(flags['rooms-clients'] ?? (quick ? 2000 : 10000)),
   roomsRate: Number(flags['rooms-rate'] ?? (quick ? 50 : 100)),
   storm: Number(flags.storm ?? (quick ? 1000 : 10000)),
+  searchMessages: Number(flags['search-messages'] ?? (quick ? 100_000 : 1_000_000)),
   stormLongpoll: Number(flags['storm-longpoll'] ?? (quick ? 500 : 5000)),
 };
 const only = new Set(flags.only.split(','));
@@ -152,6 +159,10 @@ async function startParley(bundle = 'dist/server.js', options: { port?: number; 
       SOCKET_FRAME_BURST: '1000000',
       SOCKET_FRAMES_PER_SECOND: '1000000',
       SOCKET_BYTES_PER_SECOND: String(1024 * 1024 * 1024),
+      SEARCH_BURST: '1000000',
+      SEARCHES_PER_MINUTE: '1000000',
+      IP_SEARCH_BURST: '1000000',
+      IP_SEARCHES_PER_MINUTE: '1000000',
     },
   });
   const url = `http://127.0.0.1:${port}`;
@@ -596,6 +607,19 @@ async function main(): Promise<void> {
       roomsRows.push(await manyRooms(kind));
     }
   }
+  let searchResult: SearchBenchResult | undefined;
+  if (only.has('search')) {
+    if (process.env.MONGODB_URI) throw new Error('the search scenario measures the embedded store: unset MONGODB_URI');
+    searchResult = await searchScenario({
+      messages: sizes.searchMessages,
+      rooms: 100,
+      step,
+      startServer: async (dataDir) => {
+        const server = await startParley(undefined, { dataDir, keepData: true });
+        return { url: server.target.url, stop: server.stop };
+      },
+    });
+  }
   if (only.has('storm')) {
     step(`reconnect storm: parley, ${sizes.storm} WebSocket clients, SIGTERM and restart on the same DATA_DIR`);
     stormRows.push(await reconnectStorm('ws', sizes.storm));
@@ -620,6 +644,15 @@ async function main(): Promise<void> {
   console.log('\nReconnect storm (clients in rooms of 100, 10 senders at 100 msg/s; the server restarted under them)');
   console.log(table(stormRows.map((r) => ({ ...r }))));
 
+  if (searchResult) {
+    console.log('\nSearch: the cost of the index on a send (embedded store; the same store without its index writes, in turns)');
+    console.log(table(searchResult.sendCost.map((r) => ({ ...r }))));
+    console.log('\nSearch: the log built for it, and its size on disk');
+    console.log(table([{ ...searchResult.build }]));
+    console.log('\nSearch: latency over HTTP, one search at a time (ms)');
+    console.log(table(searchResult.latency.map((r) => ({ ...r }))));
+  }
+
   const checks = targets(holdRows, fanoutRows, throughputRows, pacedRows, roomsRows);
   for (const row of stormRows) {
     checks.push({ ok: row.catchUpMs < 10_000 && row.lost === 0 && row.duplicated === 0 && row.resets === 0, text: `reconnect storm, ${row.clients} ${row.transport === 'ws' ? 'WebSocket' : 'long-poll'} clients: every client caught up ${(row.catchUpMs / 1000).toFixed(1)} s after the server listened again, lost ${row.lost}, duplicated ${row.duplicated}, resets ${row.resets} (target < 10 s, 0, 0, 0)` });
@@ -628,7 +661,7 @@ async function main(): Promise<void> {
   for (const check of checks) console.log(`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.text}`);
 
   mkdirSync(flags.out, { recursive: true });
-  const results = { date: new Date().toISOString(), store, quick, sizes, hold: holdRows, fanout: fanoutRows, throughput: throughputRows, paced: pacedRows, rooms: roomsRows, storm: stormRows, targets: checks };
+  const results = { date: new Date().toISOString(), store, quick, sizes, hold: holdRows, fanout: fanoutRows, throughput: throughputRows, paced: pacedRows, rooms: roomsRows, storm: stormRows, search: searchResult, targets: checks };
   writeFileSync(join(flags.out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(flags.out, 'growth.svg'), growthSvg(holdRows, fanoutRows));
   console.log(`\nWrote ${join(flags.out, 'latest.json')} and growth.svg in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -13,10 +13,12 @@ import { useMessageActions } from '../message-actions';
 import { AccountMenu } from './account-menu';
 import { Composer } from './composer';
 import { MemberList } from './member-list';
+import { MessageContext } from './message-context';
 import { MessageList } from './message-list';
 import { PersonActions, StandingTags } from './person-actions';
 import { PrivateRooms } from './private-rooms';
 import { RoomActions } from './room-actions';
+import { SearchBox, SearchPanel } from './search-panel';
 import { Sidebar, typingLine } from './sidebar';
 import { ConnectionStatus } from './status';
 
@@ -29,9 +31,13 @@ interface Props {
   onSessionLost: () => void;
   /** The room cannot be read any more (left elsewhere, removed, banned), or is not there for you. */
   onRoomClosed: (reason: RoomClosedReason) => void;
+  /** Open at this message (a search result), with its context, instead of at the latest messages. */
+  openAt?: number;
+  /** Open another room at one of its messages. */
+  onOpenAt: (room: string, seq: number) => void;
 }
 
-export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost, onRoomClosed }: Props) {
+export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost, onRoomClosed, openAt, onOpenAt }: Props) {
   // The sidebar's pushes come over the room's connection, which exists before the sidebar's hook: a bridge.
   const sidebarPushes = useRef<Pick<SidebarPushes, 'heads' | 'read'> | undefined>(undefined);
   /** Lists the private rooms and reads the open room's standing again (a `rooms` push). */
@@ -82,6 +88,10 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   useRoomAlerts(roomList.heads, kindOf);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [accountOpen, setAccountOpen] = useState(false);
+  /** What the search box asked for: its results show until closed. */
+  const [searched, setSearched] = useState<string>();
+  /** The message shown with its context in place of the latest ones. */
+  const [viewing, setViewing] = useState(openAt);
   const menuButton = useRef<HTMLButtonElement>(null);
   const meButton = useRef<HTMLButtonElement>(null);
   const unseen = useUnseenWhileHidden(model.messages.length, model.loaded);
@@ -184,6 +194,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
               }}
             />
           )}
+          <SearchBox onSearch={setSearched} />
           <ConnectionStatus state={model.connection} />
           <div class="me-wrap">
             <button
@@ -206,7 +217,24 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             {accountOpen && <AccountMenu session={session} onChangeNick={onChangeNick} onSignedOut={onSignedOut} onClose={closeAccount} />}
           </div>
         </header>
-        <MessageList room={room} label={label} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={info?.moderate ?? false} />
+        {searched !== undefined && (
+          <SearchPanel
+            query={searched}
+            room={room}
+            titles={privateRooms.rooms}
+            onClose={() => setSearched(undefined)}
+            onOpen={({ message }) => {
+              setSearched(undefined);
+              if (message.room === room) setViewing(message.seq);
+              else onOpenAt(message.room, message.seq);
+            }}
+          />
+        )}
+        {viewing === undefined ? (
+          <MessageList room={room} label={label} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={info?.moderate ?? false} />
+        ) : (
+          <MessageContext room={room} label={label} seq={viewing} onLatest={() => setViewing(undefined)} />
+        )}
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
@@ -219,7 +247,11 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             room={room}
             label={label}
             maxLength={session.maxTextLength}
-            onSend={actions.send}
+            onSend={(text, files) => {
+              // A message sent goes at the end: the view goes back there to show it.
+              setViewing(undefined);
+              actions.send(text, files);
+            }}
             onTyping={model.typing}
             names={others}
             replyingTo={actions.replyingTo}
