@@ -20,7 +20,7 @@ export function SearchBox({ onSearch }: { onSearch: (query: string) => void }) {
       <input
         type="search"
         aria-label="Search messages"
-        placeholder="Search messages"
+        placeholder="Search"
         maxLength={MAX_SEARCH_QUERY_LENGTH}
         value={query}
         onInput={(event) => setQuery(event.currentTarget.value)}

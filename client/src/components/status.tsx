@@ -21,7 +21,7 @@ export function ConnectionStatus({ state }: { state: ConnectionState }) {
   return (
     <span class={`status status-${state}`} role="status" title={HINTS[state]} data-state={state}>
       <span class="status-dot" aria-hidden="true" />
-      {LABELS[state]}
+      <span class="status-label">{LABELS[state]}</span>
     </span>
   );
 }
