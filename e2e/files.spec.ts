@@ -11,7 +11,8 @@ import { loadConfig } from '../server/config';
 import { deferred, expect, expectLive, joinChat, test } from './fixtures';
 import { clientDir } from './paths';
 
-const SHOTS = '/work/notes/shots';
+/** Where the screenshots go: the run's output, or SHOTS_DIR to keep them (a note's pictures). */
+const shotsDir = () => process.env.SHOTS_DIR ?? `${test.info().project.outputDir}/screenshots`;
 
 interface Watch {
   dialogs: string[];
@@ -95,7 +96,7 @@ test('an image pasted and a file dropped in one browser show in another that lon
   const tray = alice.locator('.attachment-tray');
   await expect(tray.locator('progress')).toBeVisible();
   await expect(alice.locator('.composer button[type=submit]')).toBeDisabled();
-  await alice.screenshot({ path: `${SHOTS}/files-uploading.png` });
+  await alice.screenshot({ path: `${shotsDir()}/files-uploading.png` });
   release.resolve();
   await dropFile(alice, 'meeting-notes.txt', 'text/plain', 'Agenda\n1. Files in messages\n2. Search\n'.repeat(40));
   await expect(tray.locator('.attachment.ready')).toHaveCount(2);
@@ -113,10 +114,10 @@ test('an image pasted and a file dropped in one browser show in another that lon
     await expect(files.locator('.file-link .file-size')).toHaveText('1.5 KB');
     await expect(files.locator('.file-link')).toHaveAttribute('download', 'meeting-notes.txt');
   }
-  await alice.screenshot({ path: `${SHOTS}/files-sender.png` });
-  await bob.page.screenshot({ path: `${SHOTS}/files-long-poll-reader.png` });
+  await alice.screenshot({ path: `${shotsDir()}/files-sender.png` });
+  await bob.page.screenshot({ path: `${shotsDir()}/files-long-poll-reader.png` });
   await bob.page.setViewportSize({ width: 390, height: 844 });
-  await bob.page.screenshot({ path: `${SHOTS}/files-phone.png` });
+  await bob.page.screenshot({ path: `${shotsDir()}/files-phone.png` });
   await bob.page.setViewportSize({ width: 1280, height: 800 });
 
   // The thumbnail opens the image full size, in a tab of its own.
@@ -131,7 +132,7 @@ test('an image pasted and a file dropped in one browser show in another that lon
   await full.waitForLoadState();
   await expect.poll(() => full.evaluate(() => document.images[0]?.naturalWidth)).toBe(480);
   expect(new URL(full.url()).pathname).toMatch(/^\/files\/[A-Za-z0-9_-]{22}\/image\.png$/);
-  await full.screenshot({ path: `${SHOTS}/files-full-size.png` });
+  await full.screenshot({ path: `${shotsDir()}/files-full-size.png` });
   await full.close();
 
   for (const seen of watches) expect(seen).toEqual({ dialogs: [], cspViolations: [] });
@@ -155,7 +156,7 @@ test('HTML and SVG uploads carrying script are served inert, even opened by thei
   await expect(links).toHaveCount(3);
   // None of them is shown as an image: each is a link that downloads.
   await expect(alice.locator('.messages img')).toHaveCount(0);
-  await alice.screenshot({ path: `${SHOTS}/files-inert-links.png` });
+  await alice.screenshot({ path: `${shotsDir()}/files-inert-links.png` });
 
   for (const [index, file] of files.entries()) {
     const href = await links.nth(index).getAttribute('href');
@@ -197,7 +198,7 @@ test('six files at once upload in turn; one over MAX_FILE_BYTES is refused with 
     await expect(failed.locator('.attachment-error')).toHaveText('a file has at most 1000000 bytes');
     // More files than the server takes at once from one person (3): the page sends them in turn, none refused.
     await expect(page.locator('.attachment-tray .attachment.ready')).toHaveCount(5);
-    await page.screenshot({ path: `${SHOTS}/files-too-large.png` });
+    await page.screenshot({ path: `${shotsDir()}/files-too-large.png` });
     await page.locator('#composer-input').press('Enter');
     await expect(page.locator('.messages .file-link .file-name')).toHaveText(['small-1.txt', 'small-2.txt', 'small-3.txt', 'small-4.txt', 'small-5.txt']);
   } finally {

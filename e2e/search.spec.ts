@@ -3,8 +3,8 @@
 import type { Page } from '@playwright/test';
 import { expect, expectLive, joinChat, test } from './fixtures';
 
-const SHOTS = '/work/notes/shots';
-const shot = (page: Page, name: string) => page.screenshot({ path: `${SHOTS}/${name}.png` });
+/** Where the screenshots go: the run's output, or SHOTS_DIR to keep them (a note's pictures). */
+const shot = (page: Page, name: string) => page.screenshot({ path: `${process.env.SHOTS_DIR ?? `${test.info().project.outputDir}/screenshots`}/${name}.png` });
 
 test('search finds a word in another room and jumps to the message, with its context loaded', async ({ parley, openPage }) => {
   const { store } = parley.server;
@@ -13,7 +13,7 @@ test('search finds a word in another room and jumps to the message, with its con
     const text = i === 40 ? 'The deploy of v2.3 went out at noon, no errors' : `status update number ${i}`;
     await store.append({ room: 'ops', clientId: `seed-ops-${String(i).padStart(4, '0')}`, author: i % 2 ? 'Ann' : 'Bo', text });
   }
-  await store.append({ room: 'lobby', clientId: 'seed-lobby-0001', author: 'Bo', text: 'Are we deploying again on Friday?' });
+  await store.append({ room: 'lobby', clientId: 'seed-lobby-0001', author: 'Bo', text: 'Are we **deploying** again on Friday?' });
 
   const { page } = await openPage();
   await joinChat(page, parley.url, 'Cy');
@@ -26,6 +26,8 @@ test('search finds a word in another room and jumps to the message, with its con
   // Newest first, across rooms, with the matching words marked (a stem: "deployed" finds "deploy", "deploying").
   await expect(results.nth(0)).toContainText('#lobby');
   await expect(results.nth(0).locator('mark')).toHaveText('deploying');
+  // As the reader sees the message: its Markdown marks are not shown.
+  await expect(results.nth(0).locator('.search-result-text')).toHaveText('Are we deploying again on Friday?');
   await expect(results.nth(1)).toContainText('#ops');
   await expect(results.nth(1).locator('mark')).toHaveText('deploy');
   await shot(page, 'search-results');

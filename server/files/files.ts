@@ -106,8 +106,8 @@ export async function attachFiles(ctx: Pick<AppContext, 'store' | 'config'>, ses
 }
 
 /**
- * Deletes the files `message` carries: what deleting a message calls (the delete path of message changes;
- * see /work/notes/shared-decisions.md, 3). Safe to call again: files already gone are ignored.
+ * Deletes the files `message` carries: what deleting a message calls (appendMessage, once the delete is
+ * stored). Safe to call again: files already gone are ignored.
  */
 export async function deleteMessageFiles(ctx: Pick<AppContext, 'store'>, message: Pick<ChatMessage, 'files'>): Promise<void> {
   if (message.files && message.files.length > 0) await ctx.store.files.remove(message.files.map((file) => file.id));

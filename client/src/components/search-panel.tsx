@@ -159,16 +159,23 @@ function roomName(room: string, titles: readonly RoomSummary[]): string {
   return summary.dm ? `@${summary.title}` : `🔒 ${summary.title}`;
 }
 
+/**
+ * Markdown's marks for bold, strikethrough and code, which a result shows as the words they wrap (the spans
+ * that matched are offsets into the text as typed, so the marks are taken out around them, not before).
+ */
+const MARKS = /\*\*|__|~~|`+/g;
+const unmarked = (text: string) => text.replace(MARKS, '');
+
 /** `text` with the spans that matched in <mark>. */
 function Highlighted({ text, spans }: { text: string; spans: [number, number][] }) {
   const parts = [];
   let last = 0;
   for (const [start, end] of spans) {
     if (start < last || end > text.length) continue;
-    if (start > last) parts.push(text.slice(last, start));
-    parts.push(<mark key={start}>{text.slice(start, end)}</mark>);
+    if (start > last) parts.push(unmarked(text.slice(last, start)));
+    parts.push(<mark key={start}>{unmarked(text.slice(start, end))}</mark>);
     last = end;
   }
-  parts.push(text.slice(last));
+  parts.push(unmarked(text.slice(last)));
   return <>{parts}</>;
 }
