@@ -46,3 +46,44 @@ describe('heads of a watched private room', () => {
     });
   }
 });
+
+describe('a ban in a private room', () => {
+  it("does not use up the banned person's private rooms: a ban they cannot even leave would lock them out of every DM and invitation", async () => {
+    const { url } = await startTestServer({ MAX_PRIVATE_ROOMS_PER_PERSON: '2' });
+    const mallory = await signUp(url, 'Mallory');
+    await signUp(url, 'Victor');
+    const olga = await signUp(url, 'Olga');
+    for (let i = 0; i < 2; i++) {
+      const room = await privateRoom(url, mallory, ['Victor'], `trap ${i}`);
+      expect((await moderate(url, mallory, room, 'Victor', 'ban')).status).toBe(200);
+    }
+    const victor = await http(url, 'POST', '/api/session', { json: { username: 'Victor', password: 'correct horse battery' } });
+    const victorCookie = (victor.headers['set-cookie'] ?? [])[0]?.split(';')[0] ?? '';
+    expect((await http<{ rooms: unknown[] }>(url, 'GET', '/api/rooms', { cookie: victorCookie })).body.rooms).toEqual([]);
+
+    const room = await http<RoomInfo>(url, 'POST', '/api/rooms', { cookie: olga, json: { title: 'Real friends' } });
+    const invited = await http<ErrorResponse>(url, 'POST', `/api/rooms/${room.body.room}/members`, { cookie: olga, json: { username: 'Victor' } });
+    expect(invited.status, invited.text).toBe(201);
+    const dm = await http<ErrorResponse>(url, 'POST', '/api/dms', { cookie: victorCookie, json: { username: 'Olga' } });
+    expect(dm.status, dm.text).toBe(201);
+  });
+});
+
+describe('a server admin in a public room', () => {
+  it('can ban and mute its owner: whoever wrote first in a public room must not be above every admin', async () => {
+    const { url } = await startTestServer({ ADMINS: 'Root' });
+    const squatter = await signUp(url, 'Sam');
+    const root = await signUp(url, 'Root');
+    await signUp(url, 'Bob');
+    expect((await send(url, squatter, 'general', { text: 'mine now' })).status).toBe(201);
+    expect((await moderate(url, squatter, 'general', 'Bob', 'ban')).status).toBe(200);
+
+    const muted = await moderate(url, root, 'general', 'Sam', 'mute');
+    expect(muted.status, muted.text).toBe(200);
+    expect((await send(url, squatter, 'general', { text: 'spam' })).body.error?.code).toBe(ErrorCode.muted);
+    const banned = await moderate(url, root, 'general', 'Sam', 'ban');
+    expect(banned.status, banned.text).toBe(200);
+    expect((await http<ErrorResponse>(url, 'GET', '/api/rooms/general/messages', { cookie: squatter })).body.error?.code).toBe(ErrorCode.banned);
+    expect((await moderate(url, root, 'general', 'Bob', 'unban')).status).toBe(200);
+  });
+});
