@@ -87,3 +87,18 @@ describe('a server admin in a public room', () => {
     expect((await moderate(url, root, 'general', 'Bob', 'unban')).status).toBe(200);
   });
 });
+describe('a guest who takes a name another guest gave up', () => {
+  it("cannot edit or delete the messages the earlier guest of that name wrote", async () => {
+    const { url } = await startTestServer();
+    const first = await createSession(url, 'gus');
+    const original = await send(url, first, 'lobby', { text: 'I was here first' });
+    expect(original.status).toBe(201);
+    expect((await http(url, 'DELETE', '/api/session', { cookie: first })).status).toBe(204);
+
+    const second = await createSession(url, 'gus');
+    const edit = await send(url, second, 'lobby', { text: 'I said something else', change: { kind: 'edit', target: original.body.message.seq } });
+    expect(edit.status, edit.text).toBe(403);
+    const deletion = await send(url, second, 'lobby', { change: { kind: 'delete', target: original.body.message.seq } });
+    expect(deletion.status, deletion.text).toBe(403);
+  });
+});
