@@ -5,7 +5,7 @@ import { ApiError } from './errors';
 import { ErrorCode, type ChatMessage, type PeopleState, type ResetReason } from './protocol';
 import type { Session } from './accounts/accounts';
 import { requirePost, roomAccess } from './rooms/access';
-import { attachFiles, deleteMessageFiles } from './files/files';
+import { attachFiles, deleteMessageFiles, removeUncarriedFiles } from './files/files';
 import { StoreUnavailableError, type AppendResult, type MessageStore, type NewMessage } from './store/store';
 import { changeRightsIn, checkChange, targetMessage } from './changes/rules';
 import type { ChangeRequest } from './validation';
@@ -169,6 +169,7 @@ export async function appendMessage(
   if (fileIds) entry.files = await attachFiles({ store, config }, session, room, clientId, fileIds);
   const result = await writes.track(() => store.append(entry));
   if (claimed && result.message.seq !== 1) await rooms.giveUpClaim(room, session);
+  if (result.duplicate && entry.files) await removeUncarriedFiles(ctx, entry.files, result.message);
   // A deleted message's files go with it (the delete is stored: a reader sees "message deleted" first).
   if (checked?.change.kind === 'delete') await deleteMessageFiles(ctx, checked.target);
   limits.roomStored(room);

@@ -102,3 +102,23 @@ describe('a guest who takes a name another guest gave up', () => {
     expect(deletion.status, deletion.text).toBe(403);
   });
 });
+
+describe('files sent with a clientId already used', () => {
+  it('are not kept for good under a message that does not carry them: deleting the message leaves no file behind', async () => {
+    const { url } = await startTestServer();
+    const eve = await createSession(url, 'eve');
+    const clientId = newClientId();
+    const first = await postMessage<SendResponse>(url, 'lobby', { clientId, text: 'a message without files' }, eve);
+    expect(first.status).toBe(201);
+    const upload = await http<UploadResponse>(url, 'POST', '/api/rooms/lobby/files?name=secret.txt', { cookie: eve, raw: 'the secret', headers: { 'content-type': 'application/octet-stream' } });
+    expect(upload.status).toBe(201);
+    // The same clientId again, now with the file: the answer is the original message, which has no file.
+    const again = await postMessage<SendResponse>(url, 'lobby', { clientId, text: 'a message without files', files: [upload.body.file.id] }, eve);
+    expect(again.body.duplicate).toBe(true);
+    expect(again.body.message.files).toBeUndefined();
+
+    expect((await send(url, eve, 'lobby', { change: { kind: 'delete', target: first.body.message.seq } })).status).toBe(201);
+    const fetched = await http(url, 'GET', upload.body.url, { cookie: eve });
+    expect(fetched.status, 'the file no message carries is still served').toBe(404);
+  });
+});
