@@ -170,8 +170,10 @@ export async function appendMessage(
   const result = await writes.track(() => store.append(entry));
   if (claimed && result.message.seq !== 1) await rooms.giveUpClaim(room, session);
   if (result.duplicate && entry.files) await removeUncarriedFiles(ctx, entry.files, result.message);
-  // A deleted message's files go with it (the delete is stored: a reader sees "message deleted" first).
-  if (checked?.change.kind === 'delete') await deleteMessageFiles(ctx, checked.target);
+  // A deleted message's files go with it (the delete is stored: a reader sees "message deleted" first). Not
+  // when the answer is another message that had this clientId first: then no delete was stored.
+  const stored = result.message.change;
+  if (checked?.change.kind === 'delete' && stored?.kind === 'delete' && stored.target === checked.target.seq) await deleteMessageFiles(ctx, checked.target);
   limits.roomStored(room);
   if (!result.duplicate) metrics.messageStored();
   // A message ends its author's typing; a reaction or a delete says nothing of what they are typing.

@@ -122,3 +122,20 @@ describe('files sent with a clientId already used', () => {
     expect(fetched.status, 'the file no message carries is still served').toBe(404);
   });
 });
+
+describe('a delete sent with a clientId already used', () => {
+  it("leaves the target's files: the delete is not stored (the answer is the earlier message), so the message still shows them", async () => {
+    const { url } = await startTestServer();
+    const eve = await createSession(url, 'eve');
+    const upload = await http<UploadResponse>(url, 'POST', '/api/rooms/lobby/files?name=photo.txt', { cookie: eve, raw: 'the bytes', headers: { 'content-type': 'application/octet-stream' } });
+    const withFile = await send(url, eve, 'lobby', { text: 'look', files: [upload.body.file.id] });
+    const usedId = newClientId();
+    expect((await postMessage(url, 'lobby', { clientId: usedId, text: 'another' }, eve)).status).toBe(201);
+
+    const deletion = await postMessage<SendResponse>(url, 'lobby', { clientId: usedId, change: { kind: 'delete', target: withFile.body.message.seq } }, eve);
+    expect(deletion.body).toMatchObject({ duplicate: true, message: { text: 'another' } });
+    const page = await http<{ messages: { seq: number; deleted?: string; files?: unknown[] }[] }>(url, 'GET', '/api/rooms/lobby/messages', { cookie: eve });
+    expect(page.body.messages.find((m) => m.seq === withFile.body.message.seq)).toMatchObject({ files: [{ id: upload.body.file.id }] });
+    expect((await http(url, 'GET', upload.body.url, { cookie: eve })).status).toBe(200);
+  });
+});
