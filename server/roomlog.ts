@@ -163,10 +163,12 @@ export async function appendMessage(
     newRoom = head === 0;
     return head;
   });
-  // Whoever writes a public room's first message owns the room, if an account: claimed before the message is
-  // seen (so a reader of it finds its owner), and given up again if another's message came first.
-  const claimed = newRoom && (await rooms.claimNewRoom(room, session));
   if (fileIds) entry.files = await attachFiles({ store, config }, session, room, clientId, fileIds);
+  // Whoever writes a public room's first message owns the room, if an account: claimed before the message is
+  // seen (so a reader of it finds its owner), and given up again if another's message came first. Claimed
+  // after every check that can refuse the send: a refused first send left its sender the hidden owner of
+  // the room that the next writer created.
+  const claimed = newRoom && (await rooms.claimNewRoom(room, session));
   const result = await writes.track(() => store.append(entry));
   if (claimed && result.message.seq !== 1) await rooms.giveUpClaim(room, session);
   if (result.duplicate && entry.files) await removeUncarriedFiles(ctx, entry.files, result.message);

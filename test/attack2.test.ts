@@ -157,3 +157,21 @@ describe('a delete sent again (its ack was lost)', () => {
     expect(again.body).toEqual({ message: first.body.message, duplicate: true });
   });
 });
+
+describe('the owner of a new public room', () => {
+  it('is not whoever tried to write first and failed: a refused first send must not leave a hidden owner', async () => {
+    const { url } = await startTestServer();
+    const eve = await signUp(url, 'Eve');
+    const bob = await signUp(url, 'Bob');
+    // A first message refused after the claim (a file id that is no upload of hers).
+    const refused = await send(url, eve, 'town', { text: 'claim', files: ['AAAAAAAAAAAAAAAAAAAAAA'] });
+    expect(refused.status).toBe(400);
+    expect((await send(url, bob, 'town', { text: 'the first message' })).status).toBe(201);
+
+    await signUp(url, 'Carl');
+    const ban = await moderate(url, eve, 'town', 'Carl', 'ban');
+    expect(ban.status, ban.text).toBe(403);
+    const members = await http<{ members: { name: string; role?: string }[] }>(url, 'GET', '/api/rooms/town/members', { cookie: bob });
+    expect(members.body.members).toEqual([{ name: 'Bob', role: 'owner' }]);
+  });
+});
