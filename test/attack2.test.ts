@@ -175,3 +175,25 @@ describe('the owner of a new public room', () => {
     expect(members.body.members).toEqual([{ name: 'Bob', role: 'owner' }]);
   });
 });
+
+describe("a public room's standings", () => {
+  // Left failing: a ban of a guest stays in the room's standings after the guest is gone (its name free again,
+  // so the ban does not even hold), and the standings are bounded by MAX_ROOM_MEMBERS: a few waves of guest
+  // trolls, each banned, leave the moderators unable to ban or mute anyone new there. The fix belongs to the
+  // accounts sweep (which removes a departed guest) and the rooms store: drop the departed guest's standings.
+  it.fails('are not used up by bans of guests who have since gone: moderators can still ban the next troll', async () => {
+    const { url } = await startTestServer({ MAX_ROOM_MEMBERS: '3' });
+    const owner = await signUp(url, 'Olga');
+    expect((await send(url, owner, 'town', { text: 'welcome' })).status).toBe(201);
+    for (const troll of ['troll1', 'troll2', 'troll3']) {
+      const cookie = await createSession(url, troll);
+      expect((await send(url, cookie, 'town', { text: 'spam' })).status).toBe(201);
+      expect((await moderate(url, owner, 'town', troll, 'ban')).status).toBe(200);
+      expect((await http(url, 'DELETE', '/api/session', { cookie })).status).toBe(204);
+    }
+    const next = await createSession(url, 'troll4');
+    expect((await send(url, next, 'town', { text: 'spam' })).status).toBe(201);
+    const banned = await moderate(url, owner, 'town', 'troll4', 'ban');
+    expect(banned.status, banned.text).toBe(200);
+  });
+});
