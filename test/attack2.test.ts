@@ -197,3 +197,33 @@ describe("a public room's standings", () => {
     expect(banned.status, banned.text).toBe(200);
   });
 });
+
+describe('a deleted message on disk', () => {
+  // Left failing: the record is rewritten without the text, but LMDB leaves the freed page (with the text) in
+  // parley.lmdb until later writes reuse it; on a quiet server that is indefinitely (with 20 more messages
+  // after the delete this test passes). A real fix needs the page overwritten (LMDB does not zero freed
+  // pages): e.g. writing the emptied record in place of the same size first, or a compaction (env copy with
+  // compact) on a schedule. MongoDB has the same property below the API (WiredTiger free blocks).
+  it.fails('leaves no copy of its text in the data directory, nor of its edits', async () => {
+    const server = await startTestServer();
+    const eve = await createSession(server.url, 'eve');
+    const secret = `the vault code is ${newClientId()}`;
+    const edited = `${secret}, no wait, it is ${newClientId()}`;
+    const message = await send(server.url, eve, 'lobby', { text: secret });
+    expect((await send(server.url, eve, 'lobby', { text: edited, change: { kind: 'edit', target: message.body.message.seq } })).status).toBe(201);
+    expect((await send(server.url, eve, 'lobby', { change: { kind: 'delete', target: message.body.message.seq } })).status).toBe(201);
+    await server.close();
+    const { readdir, readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const found: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if ((await readFile(path)).includes(secret.slice(-36))) found.push(entry.name);
+      }
+    };
+    await walk(server.dataDir);
+    expect(found).toEqual([]);
+  });
+});
