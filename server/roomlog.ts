@@ -149,6 +149,12 @@ export async function appendMessage(
   }
   limits.takeSend(session.nick, ip);
   const entry: NewMessage = { room, clientId, author: session.nick, ...(session.guest ? {} : { account: true }), text };
+  // A resend is answered with what its first try stored, before any rule on its target: a resent delete (or a
+  // reply, an edit, a reaction whose target was deleted meanwhile) would otherwise be refused, not deduped.
+  if (replyTo !== undefined || change) {
+    const stored = await store.byClientId(room, clientId);
+    if (stored) return { message: stored, duplicate: true };
+  }
   if (replyTo !== undefined) {
     await targetMessage(store, room, replyTo);
     entry.replyTo = replyTo;

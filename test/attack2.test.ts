@@ -141,11 +141,7 @@ describe('a delete sent with a clientId already used', () => {
 });
 
 describe('a delete sent again (its ack was lost)', () => {
-  // Left failing: the rules (targetMessage: "that message was deleted") run before the store's clientId dedupe,
-  // so a resend of a delete, or of an edit, reaction or reply whose target was deleted meanwhile, gets 403
-  // where DESIGN promises the original. The fix wants a store lookup by (room, clientId) before the checks
-  // (both stores and the contract suite), for sends with a change or a replyTo.
-  it.fails('is answered with the delete stored the first time, as any resend is, not refused as a change of a deleted message', async () => {
+  it('is answered with the delete stored the first time, as any resend is, not refused as a change of a deleted message', async () => {
     const { url } = await startTestServer();
     const eve = await createSession(url, 'eve');
     const message = await send(url, eve, 'lobby', { text: 'oops' });
