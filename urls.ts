@@ -8,6 +8,7 @@ import { metrics } from './server/handlers/metrics';
 import { showPeople, typing } from './server/handlers/people';
 import { createRoom, inviteMember, leaveRoom, listMembers, listRooms, moderate, openDm, showRoom } from './server/handlers/rooms';
 import { listReadMarkers, moveReadMarker, removeReadMarker } from './server/handlers/reads';
+import { search } from './server/handlers/search';
 import { endSession, listSessions, revokeSession, showSession, signUp, startSession } from './server/handlers/session';
 import { acceptSocket } from './server/handlers/socket';
 import { waitForMessages } from './server/handlers/wait';
@@ -43,6 +44,7 @@ export const httpRoutes: readonly HttpRoute[] = [
   { method: 'put', path: '/api/rooms/:room/read', handler: moveReadMarker },
   { method: 'delete', path: '/api/rooms/:room/read', handler: removeReadMarker },
   { method: 'get', path: '/api/reads', handler: listReadMarkers },
+  { method: 'get', path: '/api/search', handler: search },
   { method: 'get', path: '/files/:id/:name', handler: serveFile },
 ];
 

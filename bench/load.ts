@@ -130,6 +130,7 @@ function wsUrl(target: Target): string {
 
 /** A WebSocket reader of `rooms`, live in each once this resolves (the floor does not answer a subscribe). */
 async function socketReader(target: Target, rooms: string | readonly string[], onFrame: (frame: string) => void): Promise<WebSocket> {
+  if (target.kind === 'socketio') throw new Error('the bench reads Socket.IO over its polling transport only');
   const socket = await openSocket(wsUrl(target));
   const names = typeof rooms === 'string' ? [rooms] : rooms;
   if (target.kind === 'parley') {
@@ -152,12 +153,15 @@ async function socketReader(target: Target, rooms: string | readonly string[], o
 }
 
 /**
- * A keep-alive HTTP/1.1 connection that sends GETs one at a time and reads answers with a Content-Length
- * (all Parley's /wait answers have one). node's http client costs this process about three times what
- * each request costs the server, so with 1,000 long-poll readers in one process the bench measured its
- * own client; a browser spends its own CPU. This is just enough HTTP for that and no more.
+ * A keep-alive HTTP/1.1 connection that sends requests one at a time and reads answers with a Content-Length
+ * (all Parley's /wait answers have one, and all Engine.IO's polling answers). node's http client costs this
+ * process about three times what each request costs the server, so with 1,000 long-poll readers in one
+ * process the bench measured its own client; a browser spends its own CPU. This is just enough HTTP for
+ * that and no more.
  */
 class LeanHttpConnection {
+  /** Whether the connection has ended (an error, or the server closed it: an idle keep-alive, say). */
+  closed = false;
   private readonly socket: Socket;
   private buffered: Buffer = Buffer.alloc(0);
   private pending: { resolve: (answer: { status: number; body: string }) => void; reject: (error: Error) => void } | undefined;
@@ -172,15 +176,26 @@ class LeanHttpConnection {
 
   /** GET `path`; `onSent` is called once the request is written. */
   get(path: string, onSent?: () => void): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
-      this.socket.write(`GET ${path} HTTP/1.1\r\nHost: ${this.host}\r\n\r\n`, 'latin1', onSent && (() => onSent()));
-    });
+    return this.request(`GET ${path} HTTP/1.1\r\nHost: ${this.host}\r\n\r\n`, onSent);
+  }
+
+  /** POST `body` (text) to `path`. */
+  post(path: string, body: string): Promise<{ status: number; body: string }> {
+    return this.request(`POST ${path} HTTP/1.1\r\nHost: ${this.host}\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
   close(): void {
     this.pending = undefined;
+    this.closed = true;
     this.socket.destroy();
+  }
+
+  private request(text: string, onSent?: () => void): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error('the connection is closed'));
+      this.pending = { resolve, reject };
+      this.socket.write(text, 'utf8', onSent && (() => onSent()));
+    });
   }
 
   private read(chunk: Buffer): void {
@@ -200,6 +215,7 @@ class LeanHttpConnection {
   }
 
   private fail(error: Error): void {
+    this.closed = true;
     const pending = this.pending;
     this.pending = undefined;
     pending?.reject(error);
@@ -234,8 +250,119 @@ function pollReader(target: Target, room: string, onFrame: (frame: string) => vo
   };
 }
 
-/** A sender that waits for each ack (Parley) or for its own frame back (the floor). */
-async function sender(target: Target, room: string, nick: string) {
+// ---- Socket.IO clients --------------------------------------------------------------------------
+// Engine.IO v4 as socket.io-client speaks it, just enough for the bench, for the reason LeanHttpConnection
+// exists: 1,000 socket.io-client instances in this process would measure the client. An Engine.IO packet is
+// a type digit and its data ('0' open, '1' close, '2' ping, '3' pong, '4' message); Socket.IO's packets ride
+// in messages: '40' connects to the main namespace, '42["event",...]' is an event, '42N[...]' an event
+// asking ack N, '43N[...]' that ack, '44' a refusal. A polling answer carries packets separated by \x1e.
+
+const ENGINE_IO_PATH = '/socket.io/?EIO=4';
+
+/** Reports a failure of a client outside any scenario's await (a refused poll, say) and ends the run. */
+function fatal(error: unknown): void {
+  void report({ type: 'error', message: String(error) }).finally(() => process.exit(1));
+}
+
+/**
+ * A Socket.IO reader of `room` over the polling transport, as socket.io-client with transports: ['polling']:
+ * a GET the server holds until it has packets, asked again after each answer; what the client says (the
+ * namespace connect, the join, each pong) goes in POSTs on a second keep-alive connection, since the GET
+ * holds the first. `joined` resolves once the server has acked the join: from then on it gets every message.
+ */
+function socketIoPollReader(target: Target, room: string, onFrame: (frame: string) => void) {
+  const { hostname, port } = new URL(target.url);
+  const polling = new LeanHttpConnection(hostname, Number(port));
+  let posting: LeanHttpConnection | undefined;
+  let path = `${ENGINE_IO_PATH}&transport=polling`;
+  let stopped = false;
+  let onJoined: () => void = () => undefined;
+  const joined = new Promise<void>((resolve) => (onJoined = resolve));
+  // Engine.IO refuses a POST while another one of the session is in flight: one at a time, in order.
+  let posted = Promise.resolve();
+  const post = (payload: string) => {
+    posted = posted
+      .then(async () => {
+        if (stopped) return;
+        // The server closes an idle keep-alive connection (after 5 s): then a new one, as a browser would.
+        if (!posting || posting.closed) posting = new LeanHttpConnection(hostname, Number(port));
+        const answer = await posting.post(path, payload);
+        if (answer.status !== 200) throw new Error(`Socket.IO POST answered ${answer.status}`);
+      })
+      .catch(fatal);
+  };
+  const done = (async () => {
+    while (!stopped) {
+      const answer = await polling.get(path);
+      if (stopped) return;
+      if (answer.status !== 200) throw new Error(`Socket.IO poll answered ${answer.status}: ${answer.body}`);
+      for (const packet of answer.body.split('\x1e')) {
+        if (packet.startsWith('42')) onFrame(packet);
+        else if (packet === '2') post('3');
+        else if (packet.startsWith('0{')) {
+          path = `${ENGINE_IO_PATH}&transport=polling&sid=${(JSON.parse(packet.slice(1)) as { sid: string }).sid}`;
+          post('40');
+        } else if (packet.startsWith('40')) post(`420["join",${JSON.stringify(room)}]`);
+        else if (packet.startsWith('430')) onJoined();
+        else if (packet === '1' || packet.startsWith('44')) throw new Error(`Socket.IO ended the session: ${packet}`);
+      }
+    }
+  })();
+  done.catch(fatal);
+  return {
+    joined,
+    stop: () => {
+      stopped = true;
+      polling.close();
+      posting?.close();
+    },
+    done,
+  };
+}
+
+interface Sender {
+  socket: WebSocket;
+  /** Sends message `id` (to `to`, else the sender's room); resolves when the server has it. */
+  send(id: number, to?: string): Promise<void>;
+}
+
+/** A Socket.IO sender over the websocket transport: each message a 'send' event asking an ack. */
+async function socketIoSender(target: Target, room: string, nick: string): Promise<Sender> {
+  // Listening from the start: the server's open packet can come in the same read as the upgrade, and be
+  // handed out before the code after an `await` of 'open' runs.
+  const socket = new WebSocket(`${target.url.replace(/^http/, 'ws')}${ENGINE_IO_PATH}&transport=websocket`, { perMessageDeflate: false });
+  const waiting = new Map<number, () => void>();
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.on('message', (data) => {
+      const packet = data.toString();
+      if (packet.startsWith('43')) {
+        const ackId = Number(/^43(\d+)/.exec(packet)?.[1]);
+        waiting.get(ackId)?.();
+        waiting.delete(ackId);
+      } else if (packet === '2') socket.send('3');
+      else if (packet.startsWith('0{')) socket.send('40');
+      else if (packet.startsWith('40')) resolve();
+      else if (packet.startsWith('44')) reject(new Error(`Socket.IO refused the connection: ${packet}`));
+    });
+  });
+  let counter = 0;
+  return {
+    socket,
+    send(id: number, to = room): Promise<void> {
+      const ackId = counter++;
+      const message = { room: to, clientId: `${nick}-${ackId}-xxxxxxxx`, text: stamp(id) };
+      return new Promise((resolve) => {
+        waiting.set(ackId, resolve);
+        socket.send(`42${ackId}["send",${JSON.stringify(message)}]`);
+      });
+    },
+  };
+}
+
+/** A sender that waits for each ack (Parley, Socket.IO) or for its own frame back (the floor). */
+async function sender(target: Target, room: string, nick: string): Promise<Sender> {
+  if (target.kind === 'socketio') return socketIoSender(target, room, nick);
   const cookie = target.kind === 'parley' ? await sessionCookie(target, nick) : undefined;
   const socket = await openSocket(wsUrl(target), cookie);
   const waiting = new Map<string, () => void>();
@@ -253,7 +380,6 @@ async function sender(target: Target, room: string, nick: string) {
   let counter = 0;
   return {
     socket,
-    /** Sends message `id` (to `to`, else the sender's room); resolves when the server has it. */
     send(id: number, to = room): Promise<void> {
       const clientId = `${nick}-${counter++}-xxxxxxxx`;
       return new Promise((resolve) => {
@@ -340,6 +466,14 @@ async function openReaders(target: Target, room: string, count: number, transpor
     const seen = tally.reader();
     const onFrame = (frame: string) => tally.receive(seen, frame, performance.now());
     if (transport === 'ws') return socketReader(target, room, onFrame);
+    if (target.kind === 'socketio') {
+      // Socket.IO keeps nothing: a reader not yet in the room would miss what is sent, so wait for its join.
+      const reader = socketIoPollReader(target, room, onFrame);
+      await reader.joined;
+      pollers.push(reader);
+      return undefined;
+    }
+    // Parley's reader asks from cursor 0: whatever was sent before its first wait, it gets.
     pollers.push(pollReader(target, room, onFrame));
     return undefined;
   }, 'readers');

@@ -1,6 +1,7 @@
-// `npm run bench`: Parley against the floor (a bare ws broadcast that stores nothing), same load, same
-// run. Each measurement gets a fresh server process and a separate load process on loopback; this
-// process only starts them, samples the server's RSS, and prints the table. Results go to
+// `npm run bench`: Parley against the floor (a bare ws broadcast that stores nothing) and, for long-poll,
+// Socket.IO 4's polling transport (a Socket.IO server that stores nothing), same load, same run. Each
+// measurement gets a fresh server process and a separate load process on loopback; this process only
+// starts them, samples the server's RSS, and prints the table. Results go to
 // bench/results/latest.json and a chart to bench/results/growth.svg.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort } from '../test/free-port';
+import { searchScenario, type SearchBenchResult } from './search';
 import { percentile, type FanoutResult, type LoadCommand, type LoadReport, type RoomsResult, type StormResult, type Target, type Transport } from './scenarios';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -29,6 +31,7 @@ const { values: flags } = parseArgs({
     'rooms-clients': { type: 'string' },
     'rooms-rate': { type: 'string' },
     storm: { type: 'string' },
+    'search-messages': { type: 'string' },
     'storm-longpoll': { type: 'string' },
     rounds: { type: 'string' },
     out: { type: 'string', default: join(root, 'bench', 'results') },
@@ -42,20 +45,27 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   console.log(`npm run bench [-- flags]
   --quick                    small sizes, a smoke run of every scenario (about 30 s)
-  --only=hold,fanout,throughput,paced,rooms,storm   which scenarios
+  --only=hold,fanout,throughput,paced,rooms,storm   which scenarios; fanout-ws, fanout-longpoll,
+                             throughput-ws and throughput-longpoll name one half of fanout or throughput
   --hold=1000,5000,10000     WebSocket clients held (Parley and the floor)
   --hold-longpoll=10000      long-poll waiters held (Parley)
   --fanout=1000,5000,10000   WebSocket readers of one room (Parley and the floor)
-  --fanout-longpoll=1000     long-poll readers of one room (Parley)
+  --fanout-longpoll=1000     long-poll readers of one room (Parley and Socket.IO's polling transport)
   --messages=20              messages per fan-out run (default: 20, and 10 for 5,000 readers or more)
-  --senders=4 --readers=100 --seconds=4   throughput: senders waiting for acks, readers listening
+  --senders=4 --readers=100 --seconds=4   throughput: senders waiting for acks, readers listening (WebSocket:
+                             Parley and the floor; long-poll readers: Parley and Socket.IO polling, whose
+                             senders use its websocket transport)
   --rate=800                 paced: the same senders and readers, sending rate msg/s in all on a schedule
   --rooms-clients=10000 --rooms-rate=100   many rooms: clients in clients/10 rooms of Zipf sizes, 3 each;
                              senders (10) send rooms-rate msg/s in all, to rooms drawn with the same weights
   --storm=10000              reconnect storm: WebSocket readers (rooms of 100) and 10 senders at 100 msg/s;
   --storm-longpoll=5000      the same storm with long-poll readers (0: none);
                              Parley is stopped with SIGTERM and started again on the same DATA_DIR
-  --rounds=3                 throughput and paced: rounds of Parley and the floor taken in turn (the tail
+  --only=search              not in the default set (building its log takes minutes): search latency p50/p99
+                             over a log of search-messages in 100 rooms (embedded store), the index's size on
+                             disk, and a send's time and rate with and without the index, in the same run
+  --search-messages=1000000  messages in the search scenario's log (--quick: 100000)
+  --rounds=3                 throughput and paced: rounds of Parley and the reference taken in turn (the tail
                              moves from run to run; targets take the mean rate and the worst p99)
   --out=bench/results        where latest.json and growth.svg go
   --server-node-options='--max-semi-space-size=2'   node flags for the Parley process (GC tuning, say)
@@ -82,9 +92,12 @@ const sizes = {
   roomsClients: Number(flags['rooms-clients'] ?? (quick ? 2000 : 10000)),
   roomsRate: Number(flags['rooms-rate'] ?? (quick ? 50 : 100)),
   storm: Number(flags.storm ?? (quick ? 1000 : 10000)),
+  searchMessages: Number(flags['search-messages'] ?? (quick ? 100_000 : 1_000_000)),
   stormLongpoll: Number(flags['storm-longpoll'] ?? (quick ? 500 : 5000)),
 };
 const only = new Set(flags.only.split(','));
+/** Whether `scenario` (fanout, throughput) runs with `transport`: named whole, or that half of it. */
+const runs = (scenario: string, transport: Transport) => only.has(scenario) || only.has(`${scenario}-${transport}`);
 
 /** Messages per fan-out run: each gives a latency per reader, so big rooms need fewer for a steady p99. */
 function messagesFor(readers: number): number {
@@ -146,6 +159,10 @@ async function startParley(bundle = 'dist/server.js', options: { port?: number; 
       SOCKET_FRAME_BURST: '1000000',
       SOCKET_FRAMES_PER_SECOND: '1000000',
       SOCKET_BYTES_PER_SECOND: String(1024 * 1024 * 1024),
+      SEARCH_BURST: '1000000',
+      SEARCHES_PER_MINUTE: '1000000',
+      IP_SEARCH_BURST: '1000000',
+      IP_SEARCHES_PER_MINUTE: '1000000',
     },
   });
   const url = `http://127.0.0.1:${port}`;
@@ -169,10 +186,15 @@ async function startParley(bundle = 'dist/server.js', options: { port?: number; 
   };
 }
 
-async function startFloor(): Promise<RunningServer> {
-  const child = fork(join(root, 'bench', 'floor-server.ts'), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, PORT: '0' }, stdio: 'inherit' });
+/** A reference server (bench/floor-server.ts, bench/socketio-server.ts): it reports its port once listening. */
+async function startReference(kind: 'floor' | 'socketio'): Promise<RunningServer> {
+  const child = fork(join(root, 'bench', `${kind}-server.ts`), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, PORT: '0' }, stdio: 'inherit' });
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
-  return { target: { kind: 'floor', url: `http://127.0.0.1:${port}` }, process: child, stop: stopper(child) };
+  return { target: { kind, url: `http://127.0.0.1:${port}` }, process: child, stop: stopper(child) };
+}
+
+function startServer(kind: Target['kind']): Promise<RunningServer> {
+  return kind === 'parley' ? startParley() : startReference(kind);
 }
 
 function rssKb(pid: number | undefined): number {
@@ -246,7 +268,7 @@ async function pageLoadMs(url: string): Promise<number> {
 }
 
 async function hold(kind: Target['kind'], transport: Transport, clients: number): Promise<HoldRow> {
-  const server = kind === 'parley' ? await startParley() : await startFloor();
+  const server = await startServer(kind);
   try {
     await settle(300);
     const before = rssKb(server.process.pid);
@@ -275,7 +297,7 @@ const maximum = (values: readonly number[]) => (values.length === 0 ? Number.NaN
 
 async function fanout(kind: Target['kind'], transport: Transport, readers: number): Promise<FanoutRow> {
   const load1 = loadavg()[0] as number;
-  const server = kind === 'parley' ? await startParley() : await startFloor();
+  const server = await startServer(kind);
   try {
     // A pause after each message has reached every reader (see load.ts fanout), longer for more readers.
     const intervalMs = Math.max(50, readers / 100);
@@ -304,7 +326,7 @@ async function fanout(kind: Target['kind'], transport: Transport, readers: numbe
 /** Throughput (senders as fast as acks allow) or, given a rate, paced (senders on a schedule). */
 async function throughput(kind: Measured, transport: Transport, rate?: number): Promise<ThroughputRow> {
   const load1 = loadavg()[0] as number;
-  const server = kind === 'floor' ? await startFloor() : await startParley(kind === 'baseline' ? flags.baseline : undefined);
+  const server = kind === 'baseline' ? await startParley(flags.baseline) : await startServer(kind);
   try {
     const common = { target: server.target, transport, senders: sizes.senders, readers: sizes.readers, seconds: sizes.seconds };
     const cpuBefore = cpuMs(server.process.pid);
@@ -359,7 +381,7 @@ interface RoomsRow {
 /** Many rooms: clients spread over rooms of Zipf sizes, 3 each, and paced sends spread the same way. */
 async function manyRooms(kind: Target['kind']): Promise<RoomsRow> {
   const load1 = loadavg()[0] as number;
-  const server = kind === 'parley' ? await startParley() : await startFloor();
+  const server = await startServer(kind);
   try {
     await settle(300);
     const before = rssKb(server.process.pid);
@@ -514,7 +536,7 @@ function growthSvg(holdRows: HoldRow[], fanoutRows: FanoutRow[]): string {
 async function main(): Promise<void> {
   const started = Date.now();
   const store = process.env.MONGODB_URI ? 'MongoDB' : 'embedded store';
-  console.log(`Parley bench: Parley (${store}) against the floor (bare ws broadcast, nothing stored), ${quick ? 'quick sizes' : 'default sizes'}`);
+  console.log(`Parley bench: Parley (${store}) against the floor (bare ws broadcast, nothing stored) and, for long-poll, Socket.IO 4 polling (nothing stored), ${quick ? 'quick sizes' : 'default sizes'}`);
   // Parley runs as `npm start` runs it: built first, client and server bundle.
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('npm run build failed');
@@ -538,28 +560,38 @@ async function main(): Promise<void> {
       holdRows.push(await hold('parley', 'longpoll', clients));
     }
   }
-  if (only.has('fanout')) {
+  if (runs('fanout', 'ws')) {
     for (const readers of sizes.fanout) {
       for (const kind of ['floor', 'parley'] as const) {
         step(`fan-out: ${kind}, ${readers} WebSocket readers`);
         fanoutRows.push(await fanout(kind, 'ws', readers));
       }
     }
+  }
+  if (runs('fanout', 'longpoll')) {
     for (const readers of sizes.fanoutLongpoll) {
-      step(`fan-out: parley, ${readers} long-poll readers`);
-      fanoutRows.push(await fanout('parley', 'longpoll', readers));
+      for (const kind of ['socketio', 'parley'] as const) {
+        step(`fan-out: ${kind}, ${readers} long-poll readers`);
+        fanoutRows.push(await fanout(kind, 'longpoll', readers));
+      }
     }
   }
   const measured: Measured[] = flags.baseline ? ['floor', 'parley', 'baseline'] : ['floor', 'parley'];
-  if (only.has('throughput')) {
+  if (runs('throughput', 'ws')) {
     for (let round = 1; round <= sizes.rounds; round++) {
       for (const kind of measured) {
         step(`throughput: ${kind}, WebSocket, round ${round} of ${sizes.rounds}`);
         throughputRows.push(await throughput(kind, 'ws'));
       }
     }
-    step('throughput: parley, long-poll readers (sends over WebSocket)');
-    throughputRows.push(await throughput('parley', 'longpoll'));
+  }
+  if (runs('throughput', 'longpoll')) {
+    for (let round = 1; round <= sizes.rounds; round++) {
+      for (const kind of ['socketio', 'parley'] as const) {
+        step(`throughput: ${kind}, long-poll readers (sends over WebSocket), round ${round} of ${sizes.rounds}`);
+        throughputRows.push(await throughput(kind, 'longpoll'));
+      }
+    }
   }
   if (only.has('paced')) {
     for (let round = 1; round <= sizes.rounds; round++) {
@@ -574,6 +606,19 @@ async function main(): Promise<void> {
       step(`many rooms: ${kind}, ${sizes.roomsClients} WebSocket clients in ${Math.round(sizes.roomsClients / 10)} rooms, ${sizes.roomsRate} msg/s`);
       roomsRows.push(await manyRooms(kind));
     }
+  }
+  let searchResult: SearchBenchResult | undefined;
+  if (only.has('search')) {
+    if (process.env.MONGODB_URI) throw new Error('the search scenario measures the embedded store: unset MONGODB_URI');
+    searchResult = await searchScenario({
+      messages: sizes.searchMessages,
+      rooms: 100,
+      step,
+      startServer: async (dataDir) => {
+        const server = await startParley(undefined, { dataDir, keepData: true });
+        return { url: server.target.url, stop: server.stop };
+      },
+    });
   }
   if (only.has('storm')) {
     step(`reconnect storm: parley, ${sizes.storm} WebSocket clients, SIGTERM and restart on the same DATA_DIR`);
@@ -599,15 +644,24 @@ async function main(): Promise<void> {
   console.log('\nReconnect storm (clients in rooms of 100, 10 senders at 100 msg/s; the server restarted under them)');
   console.log(table(stormRows.map((r) => ({ ...r }))));
 
+  if (searchResult) {
+    console.log('\nSearch: the cost of the index on a send (embedded store; the same store without its index writes, in turns)');
+    console.log(table(searchResult.sendCost.map((r) => ({ ...r }))));
+    console.log('\nSearch: the log built for it, and its size on disk');
+    console.log(table([{ ...searchResult.build }]));
+    console.log('\nSearch: latency over HTTP, one search at a time (ms)');
+    console.log(table(searchResult.latency.map((r) => ({ ...r }))));
+  }
+
   const checks = targets(holdRows, fanoutRows, throughputRows, pacedRows, roomsRows);
   for (const row of stormRows) {
     checks.push({ ok: row.catchUpMs < 10_000 && row.lost === 0 && row.duplicated === 0 && row.resets === 0, text: `reconnect storm, ${row.clients} ${row.transport === 'ws' ? 'WebSocket' : 'long-poll'} clients: every client caught up ${(row.catchUpMs / 1000).toFixed(1)} s after the server listened again, lost ${row.lost}, duplicated ${row.duplicated}, resets ${row.resets} (target < 10 s, 0, 0, 0)` });
   }
-  console.log('\nTargets (ratios against the floor in this run)');
+  console.log('\nTargets (ratios against the floor, or Socket.IO for long-poll, in this run)');
   for (const check of checks) console.log(`  ${check.ok ? 'PASS' : 'FAIL'}  ${check.text}`);
 
   mkdirSync(flags.out, { recursive: true });
-  const results = { date: new Date().toISOString(), store, quick, sizes, hold: holdRows, fanout: fanoutRows, throughput: throughputRows, paced: pacedRows, rooms: roomsRows, storm: stormRows, targets: checks };
+  const results = { date: new Date().toISOString(), store, quick, sizes, hold: holdRows, fanout: fanoutRows, throughput: throughputRows, paced: pacedRows, rooms: roomsRows, storm: stormRows, search: searchResult, targets: checks };
   writeFileSync(join(flags.out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(flags.out, 'growth.svg'), growthSvg(holdRows, fanoutRows));
   console.log(`\nWrote ${join(flags.out, 'latest.json')} and growth.svg in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -653,7 +707,9 @@ function targets(holdRows: HoldRow[], fanoutRows: FanoutRow[], throughputRows: T
     checks.push({ ok: ratio <= 1.2, text: `fan-out to 1000 WebSocket readers: p99 ${fan1k.p99.toFixed(1)} ms vs floor ${fan1kFloor.p99.toFixed(1)} ms = ${ratio.toFixed(2)}x (target <= 1.2x)` });
   }
   const fanPoll = fanoutRows.find((r) => r.server === 'parley' && r.transport === 'longpoll' && r.readers === 1000);
-  if (fanPoll) checks.push({ ok: fanPoll.p99 < 100, text: `fan-out to 1000 long-poll readers: p99 ${fanPoll.p99.toFixed(1)} ms (target < 100 ms)` });
+  const fanPollSocketIo = fanoutRows.find((r) => r.server === 'socketio' && r.transport === 'longpoll' && r.readers === 1000);
+  const socketIoP99 = fanPollSocketIo ? ` (Socket.IO polling ${fanPollSocketIo.p99.toFixed(1)} ms)` : '';
+  if (fanPoll) checks.push({ ok: fanPoll.p99 < 100, text: `fan-out to 1000 long-poll readers: p99 ${fanPoll.p99.toFixed(1)} ms${socketIoP99} (target < 100 ms)` });
   const tpParley = rounds(throughputRows.filter((r) => r.transport === 'ws'), 'parley');
   const tpFloor = rounds(throughputRows, 'floor');
   if (tpParley && tpFloor) {
@@ -675,8 +731,14 @@ function targets(holdRows: HoldRow[], fanoutRows: FanoutRow[], throughputRows: T
     const ratio = roomsParley.deliveryP99 / roomsFloor.deliveryP99;
     checks.push({ ok: ratio <= 1.2, text: `many rooms (${roomsParley.clients} clients, ${roomsParley.rooms} rooms): delivery p99 ${roomsParley.deliveryP99.toFixed(1)} ms vs floor ${roomsFloor.deliveryP99.toFixed(1)} ms = ${ratio.toFixed(2)}x; ${roomsParley.kbPerClient.toFixed(1)} KB per client vs ${roomsFloor.kbPerClient.toFixed(1)} (target <= 1.2x)` });
   }
-  const tpPoll = throughputRows.find((r) => r.server === 'parley' && r.transport === 'longpoll');
-  if (tpPoll) checks.push({ ok: tpPoll.ackedPerSecond >= 3 * 103, text: `throughput with long-poll readers: ${tpPoll.ackedPerSecond.toFixed(0)} acked/s (target >= 3x Tornado's 103 = 309)` });
+  const pollRows = throughputRows.filter((r) => r.transport === 'longpoll');
+  const tpPollParley = rounds(pollRows, 'parley');
+  const tpPollSocketIo = rounds(pollRows, 'socketio');
+  if (tpPollParley) checks.push({ ok: tpPollParley.ackedPerSecond >= 3 * 103, text: `throughput with long-poll readers: ${tpPollParley.ackedPerSecond.toFixed(0)} acked/s (target >= 3x Tornado's 103 = 309)` });
+  if (tpPollParley && tpPollSocketIo) {
+    const ratio = tpPollParley.ackedPerSecond / tpPollSocketIo.ackedPerSecond;
+    checks.push({ ok: ratio >= 1, text: `throughput with ${sizes.readers} long-poll readers, ${sizes.senders} senders, every message stored: ${tpPollParley.ackedPerSecond.toFixed(0)} acked/s vs Socket.IO polling ${tpPollSocketIo.ackedPerSecond.toFixed(0)} (nothing stored) = ${ratio.toFixed(2)}x, mean of ${sizes.rounds} rounds (target >= 1x)` });
+  }
   for (const kind of ['parley', 'floor'] as const) {
     const rows = holdRows.filter((r) => r.server === kind && r.transport === 'ws').sort((a, b) => a.clients - b.clients);
     const first = rows[0];

@@ -1,7 +1,8 @@
 // What the orchestrator (run.ts) asks a load worker (load.ts) to do, and what the worker reports back.
 
 export interface Target {
-  kind: 'parley' | 'floor';
+  /** Parley, the floor (bench/floor-server.ts) or Socket.IO 4 (bench/socketio-server.ts). */
+  kind: 'parley' | 'floor' | 'socketio';
   /** http://127.0.0.1:port */
   url: string;
 }

@@ -2,11 +2,12 @@
 // own, where the other specs start the TypeScript source in-process. A bundling mistake (a path resolved
 // from the wrong place, a dependency left out) would show here and nowhere else.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { freePort } from '../test/free-port';
 import { connectionStatus, expect, joinChat, sendMessage, storedMessage, test } from './fixtures';
 
@@ -61,4 +62,26 @@ test('the bundle npm start runs serves the chat over WebSocket and long-poll, an
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await rm(dataDir, { recursive: true, force: true });
   }
+});
+
+/**
+ * What a first visit downloads, gzip-compressed: the page's script and styles. The budget leaves room for
+ * a little more, not for a second Markdown library or a framework: a change that passes it says why.
+ * History: 25.9 kB before Markdown (marked), 47.5 kB with it, 58.0 kB with edits, reactions, replies,
+ * files, private rooms, read markers and notifications (2026-12-02).
+ */
+const SCRIPT_BUDGET_BYTES = 64 * 1024;
+const STYLES_BUDGET_BYTES = 8 * 1024;
+
+test('the page downloads at most 64 KiB of script and 8 KiB of styles, gzip-compressed', () => {
+  const assets = fileURLToPath(new URL('../dist/client/assets/', import.meta.url));
+  const sizeOf = (ext: string) =>
+    readdirSync(assets)
+      .filter((name) => name.endsWith(ext))
+      .reduce((total, name) => total + gzipSync(readFileSync(join(assets, name)), { level: 9 }).length, 0);
+  const script = sizeOf('.js');
+  const styles = sizeOf('.css');
+  expect(script, `script: ${script} bytes gzip`).toBeGreaterThan(0);
+  expect(script, `script: ${script} bytes gzip`).toBeLessThanOrEqual(SCRIPT_BUDGET_BYTES);
+  expect(styles, `styles: ${styles} bytes gzip`).toBeLessThanOrEqual(STYLES_BUDGET_BYTES);
 });

@@ -1,7 +1,7 @@
 // Mentions as people use them: "@" offers the room's people, the person named sees the message marked, a
 // room in the background counts the mentions apart, and a hidden page notifies when the user opted in.
 import type { Page } from '@playwright/test';
-import { expect, joinChat, roomPath, storedMessage, test } from './fixtures';
+import { expect, expectLive, joinChat, roomPath, storedMessage, test } from './fixtures';
 
 const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
 
@@ -103,4 +103,46 @@ test('a room in the background counts mentions apart, and a hidden page notifies
   await expect(lobby.locator('.mention-badge')).toHaveAttribute('aria-label', '2 mentions of you');
   await expect(lobby.locator('.badge:not(.mention-badge)')).toHaveText('3');
   await shot(bob.page, 'mention-badge');
+});
+
+test('a hidden page notifies of a mention in another room and of a direct message, which it lists at once', async ({ parley, openPage }) => {
+  const signUp = async (page: Page, name: string, path: string) => {
+    await page.goto(parley.url + path);
+    await page.getByRole('tab', { name: 'Sign up' }).click();
+    await page.locator('#username').fill(name);
+    await page.locator('#password').fill('correct horse battery');
+    await page.locator('#password').press('Enter');
+    await expect(page.locator('.me-nick')).toHaveText(name);
+  };
+  const { page: ana } = await openPage();
+  const bob = await openPage();
+  await observeNotifications(bob.page);
+  await bob.context.grantPermissions(['notifications']);
+  await signUp(ana, 'Ana', roomPath('lobby'));
+  await signUp(bob.page, 'Bob', roomPath('dev'));
+  await bob.page.getByRole('button', { name: 'Notify me of mentions' }).click();
+  await expect(bob.page.getByRole('button', { name: 'Notifying you of mentions and messages' })).toHaveAttribute('aria-pressed', 'true');
+  // The lobby is on Bob's list (every page lists it), so its head is watched.
+  await expect(bob.page.locator('.room-list a', { hasText: '# lobby' })).toBeVisible();
+  await expectLive(bob.page, 'live-ws');
+  await bob.page.evaluate(() => ((window as unknown as { hiddenForTest: boolean }).hiddenForTest = true));
+
+  // A mention in the lobby, which Bob's page is not showing.
+  await ana.locator('#composer-input').fill('@Bob can you look at the deploy?');
+  await ana.locator('#composer-input').press('Enter');
+  await expect.poll(() => shown(bob.page)).toEqual(['Ana mentioned you in #lobby: @Bob can you look at the deploy?']);
+
+  // A direct message: Bob's sidebar lists it without a reload, with its unread count, and the page notifies.
+  await ana.getByRole('button', { name: 'Message someone' }).click();
+  await ana.getByLabel('Username to message').fill('bob');
+  await ana.getByLabel('Username to message').press('Enter');
+  await expect(ana).toHaveURL(/\/r\/~[a-z2-7]{20}$/);
+  await expectLive(ana);
+  await ana.locator('#composer-input').fill('lunch at noon?');
+  await ana.locator('#composer-input').press('Enter');
+  const dm = bob.page.locator('.private-rooms .room-list li');
+  await expect(dm.locator('.room-name')).toHaveText(['@ Direct message with Ana']);
+  await expect(dm.locator('.badge')).toHaveText('1');
+  await expect.poll(() => shown(bob.page)).toEqual(['Ana mentioned you in #lobby: @Bob can you look at the deploy?', 'Ana sent you a message: lunch at noon?']);
+  await shot(bob.page, 'dm-listed-and-notified');
 });

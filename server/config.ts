@@ -68,6 +68,12 @@ const settings = {
   IP_PRESENCE_PER_SECOND: { schema: integer(1, 1_000_000), default: '100', help: 'typing signals and people requests per second all clients of one IP may make, after the burst' },
   IP_GUEST_BURST: { schema: integer(1, 1_000_000), default: '20', help: 'guest sessions and nickname changes all clients of one IP may make at once' },
   IP_GUESTS_PER_MINUTE: { schema: integer(1, 1_000_000), default: '10', help: 'guest sessions and nickname changes per minute all clients of one IP may make, after the burst' },
+  SEARCH_BURST: { schema: integer(1, 1_000_000), default: '10', help: 'searches one session may make from one IP at once (search is the most expensive read)' },
+  SEARCHES_PER_MINUTE: { schema: integer(1, 1_000_000), default: '30', help: 'searches per minute one session may make from one IP, after the burst' },
+  IP_SEARCH_BURST: { schema: integer(1, 1_000_000), default: '50', help: 'searches all clients of one IP may make at once' },
+  IP_SEARCHES_PER_MINUTE: { schema: integer(1, 1_000_000), default: '300', help: 'searches per minute all clients of one IP may make, after the burst' },
+  SEARCH_PAGE_SIZE: { schema: integer(1, 50), default: '20', help: 'results in a page of search results when the client does not say (it may ask for up to 50)' },
+  SEARCH_SCAN_LIMIT: { schema: integer(100, 10_000_000), default: '20000', help: 'index entries one search request looks at, at most, on the embedded store: past it the page ends early and says where to go on' },
   MAX_POLLED_ROOMS: { schema: integer(1, 10_000_000), default: '10000', help: 'rooms whose presence is kept for long-poll readers alone (no WebSocket follows them); past it, the least recently polled is forgotten' },
   SOCKET_FRAME_BURST: { schema: integer(1, 1_000_000), default: '100', help: 'frames one WebSocket may send at once; past its budget the server stops reading it until the budget refills' },
   SOCKET_FRAMES_PER_SECOND: { schema: integer(1, 1_000_000), default: '20', help: 'frames per second one WebSocket may send, after the burst' },
@@ -152,6 +158,11 @@ export interface Config {
   ipGuestRate: BucketRate;
   ipPresenceRate: BucketRate;
   maxPolledRooms: number;
+  /** Searches per session and IP, and per IP. */
+  searchRate: BucketRate;
+  ipSearchRate: BucketRate;
+  searchPageSize: number;
+  searchScanLimit: number;
   /** What one WebSocket may send: frames, and bytes (burst and rate alike: SOCKET_BYTES_PER_SECOND). */
   socketFrameRate: BucketRate;
   socketByteRate: BucketRate;
@@ -262,6 +273,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ipPresenceRate: { burst: r.IP_PRESENCE_BURST, perSecond: r.IP_PRESENCE_PER_SECOND },
     ipGuestRate: { burst: r.IP_GUEST_BURST, perSecond: r.IP_GUESTS_PER_MINUTE / 60 },
     maxPolledRooms: r.MAX_POLLED_ROOMS,
+    searchRate: { burst: r.SEARCH_BURST, perSecond: r.SEARCHES_PER_MINUTE / 60 },
+    ipSearchRate: { burst: r.IP_SEARCH_BURST, perSecond: r.IP_SEARCHES_PER_MINUTE / 60 },
+    searchPageSize: r.SEARCH_PAGE_SIZE,
+    searchScanLimit: r.SEARCH_SCAN_LIMIT,
     socketFrameRate: { burst: r.SOCKET_FRAME_BURST, perSecond: r.SOCKET_FRAMES_PER_SECOND },
     socketByteRate: { burst: r.SOCKET_BYTES_PER_SECOND, perSecond: r.SOCKET_BYTES_PER_SECOND },
     maxConnections: r.MAX_CONNECTIONS,

@@ -1,4 +1,4 @@
-// What one client may cost: sends, new rooms, and typing signals and people requests, per session and per
+// What one client may cost: sends, new rooms, searches, and typing signals and people requests, per session and per
 // IP; new sockets per IP, open sockets per IP and in all, held long-polls per IP, TCP connections of any kind
 // per IP. (What one WebSocket may send is its own budget: see handlers/socket.ts.) Every refusal of a request is a
 // rate_limited ApiError with the time to wait. Answers read from the store are not refused but take turns,
@@ -25,6 +25,8 @@ export class ClientLimits {
   private readonly presence: TokenBuckets;
   private readonly ipPresence: TokenBuckets;
   private readonly ipGuests: TokenBuckets;
+  private readonly searches: TokenBuckets;
+  private readonly ipSearches: TokenBuckets;
   private readonly connects: TokenBuckets;
   private readonly sockets: OpenCounts;
   private readonly longPolls: OpenCounts;
@@ -41,6 +43,8 @@ export class ClientLimits {
     this.presence = new TokenBuckets(config.presenceRate);
     this.ipPresence = new TokenBuckets(config.ipPresenceRate);
     this.ipGuests = new TokenBuckets(config.ipGuestRate);
+    this.searches = new TokenBuckets(config.searchRate);
+    this.ipSearches = new TokenBuckets(config.ipSearchRate);
     this.connects = new TokenBuckets(config.connectRate);
     this.sockets = new OpenCounts(config.maxConnectionsPerIp, config.maxConnections);
     this.longPolls = new OpenCounts(config.maxLongPollsPerIp);
@@ -105,6 +109,18 @@ export class ClientLimits {
     }
   }
 
+  /** A search from `nick` (undefined: no session) at `ip`; throws rate_limited when they come too fast. */
+  takeSearch(nick: string | undefined, ip: string): void {
+    if (nick !== undefined) {
+      const mine = this.searches.take(`${ip} ${nick}`);
+      if (!mine.ok) throw new ApiError(ErrorCode.rateLimited, `you are searching too fast; try again in ${seconds(mine.retryAfterMs)}`, mine.retryAfterMs);
+    }
+    const shared = this.ipSearches.take(ip);
+    if (!shared.ok) {
+      throw new ApiError(ErrorCode.rateLimited, `too many searches from your network; try again in ${seconds(shared.retryAfterMs)}`, shared.retryAfterMs);
+    }
+  }
+
   /** A guest session or a nickname change from `ip`; throws rate_limited when its clients make them too fast. */
   takeGuest(ip: string): void {
     const taken = this.ipGuests.take(ip);
@@ -155,6 +171,8 @@ export class ClientLimits {
     this.presence.sweep();
     this.ipPresence.sweep();
     this.ipGuests.sweep();
+    this.searches.sweep();
+    this.ipSearches.sweep();
     this.connects.sweep();
   }
 }

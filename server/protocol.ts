@@ -12,6 +12,7 @@ export type {
   GuestRequest,
   PasswordRequest,
   ReadRequest,
+  SearchQuery,
   SendFrame,
   SendRequest,
   SubscribeFrame,
@@ -256,6 +257,11 @@ export type ServerFrame =
   | { type: 'heads'; heads: RoomHead[] }
   /** The account read a room up to `seq` (on this device or another): its unread count there is what follows. */
   | ({ type: 'read' } & RoomRead)
+  /**
+   * The account joined a private room or a DM (someone opened one with it, or invited it), or its standing in a
+   * room changed (muted, unmuted, made or unmade moderator): list the rooms and read the open one's standing again.
+   */
+  | { type: 'rooms' }
   /** Who is in a subscribed room: once after `subscribed`, then whenever it changes (at most every second or so). */
   | ({ type: 'people' } & PeopleState)
   /**
@@ -407,4 +413,27 @@ export interface HealthResponse {
 export interface ErrorResponse {
   /** `retryAfterMs` comes with `rate_limited` (429), as does the Retry-After header (in seconds). */
   error: { code: ErrorCode; message: string; retryable: boolean; retryAfterMs?: number };
+}
+
+// ---- Search ----------------------------------------------------------------------------------
+
+/** The longest search query, in characters. */
+export const MAX_SEARCH_QUERY_LENGTH = 200;
+/** The most terms one search may ask for (words, and a CJK run's pairs of characters). */
+export const MAX_SEARCH_TERMS = 10;
+/** The most results one page of a search may hold (the server's default page may be smaller). */
+export const MAX_SEARCH_PAGE_SIZE = 50;
+
+/** A message a search found, as it now stands, and the spans of its text that matched. */
+export interface SearchResult {
+  message: ChatMessage;
+  /** [start, end) offsets into `message.text`, in UTF-16 code units (JavaScript string indexes), in order. */
+  highlights: [number, number][];
+}
+
+/** GET /api/search?q=...: the messages holding every word, newest first, of the rooms you may read. */
+export interface SearchResponse {
+  results: SearchResult[];
+  /** Set when more may match: ask again with `before` set to it for the next (older) page. */
+  next?: string;
 }

@@ -1,7 +1,7 @@
 // Validation of everything a client sends: WebSocket frames, HTTP bodies and queries. The wire types
 // of these are inferred here and re-exported by protocol.ts; the server's answers are typed there.
 import { z } from 'zod';
-import { CLIENT_ID_PATTERN, FILE_ID_PATTERN, isPrivateRoom, MAX_EMOJI_LENGTH, MAX_FILE_IDS, MAX_ROOM_LENGTH, MAX_ROOM_TITLE_LENGTH, MAX_WATCHED_ROOMS, ROOM_PATTERN } from './protocol';
+import { CLIENT_ID_PATTERN, FILE_ID_PATTERN, isPrivateRoom, MAX_EMOJI_LENGTH, MAX_FILE_IDS, MAX_ROOM_LENGTH, MAX_ROOM_TITLE_LENGTH, MAX_SEARCH_PAGE_SIZE, MAX_SEARCH_QUERY_LENGTH, MAX_WATCHED_ROOMS, ROOM_PATTERN } from './protocol';
 
 // ---- values ---------------------------------------------------------------------------------
 
@@ -231,6 +231,24 @@ export const WaitQuery = z.object({
   epoch: Epoch.optional(),
 });
 export type WaitQuery = z.infer<typeof WaitQuery>;
+
+/** Where a page of search results ends (SearchResponse.next): `at.seq.room`. */
+export const SEARCH_POSITION_PATTERN = /^(\d{1,16})\.(\d{1,16})\.([~a-z0-9_-]{1,40})$/;
+
+/** GET /api/search: the words, and filters; dates are ms since the epoch. */
+export const SearchQuery = z.strictObject({
+  q: z.string().max(MAX_SEARCH_QUERY_LENGTH, `a search has at most ${MAX_SEARCH_QUERY_LENGTH} characters`),
+  room: RoomName.optional(),
+  author: NameInput.max(64, 'an author name has at most 32 characters').optional(),
+  /** Messages stored at or after this time. */
+  since: queryNumber('since').optional(),
+  /** Messages stored before this time. */
+  until: queryNumber('until').optional(),
+  /** The `next` of the previous page. */
+  before: z.string().regex(SEARCH_POSITION_PATTERN, 'before is the next of a previous page of results').optional(),
+  limit: queryNumber('limit').pipe(z.number().int().min(1).max(MAX_SEARCH_PAGE_SIZE, `a page holds at most ${MAX_SEARCH_PAGE_SIZE} results`)).optional(),
+});
+export type SearchQuery = z.infer<typeof SearchQuery>;
 
 /** The values of a /wait query, as read from the URL (undefined: absent). */
 export interface WaitQueryValues {

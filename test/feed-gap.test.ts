@@ -29,6 +29,10 @@ class LossyFeedStore implements Store {
   get files() {
     return this.inner.files;
   }
+
+  get search() {
+    return this.inner.search;
+  }
   get kind() {
     return this.inner.kind;
   }

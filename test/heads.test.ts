@@ -72,3 +72,26 @@ describe('watch', () => {
     expect(onOther.frames.remaining().filter(ofType('read'))).toEqual([]);
   });
 });
+
+describe('rooms frame', () => {
+  it('tells an account at once when someone opens a DM with it or invites it, and nobody else', async () => {
+    const { url, wsUrl } = await startTestServer();
+    const ana = await signUp(url, 'Ana');
+    const bob = await signUp(url, 'Bob');
+    const cy = await signUp(url, 'Cy');
+    const onBob = (await subscribedSocket(wsUrl, 'lobby', { cookie: bob })).socket;
+    const onCy = (await subscribedSocket(wsUrl, 'lobby', { cookie: cy })).socket;
+    expect((await http(url, 'POST', '/api/dms', { cookie: ana, json: { username: 'bob' } })).status).toBeLessThan(300);
+    expect(await onBob.frames.next(ofType('rooms'))).toEqual({ type: 'rooms' });
+    await onCy.roundTrip();
+    expect(onCy.frames.remaining().filter(ofType('rooms'))).toEqual([]);
+
+    const created = await http<{ room: string }>(url, 'POST', '/api/rooms', { cookie: ana, json: { title: 'Plans' } });
+    expect((await http(url, 'POST', `/api/rooms/${created.body.room}/members`, { cookie: ana, json: { username: 'Cy' } })).status).toBe(201);
+    expect(await onCy.frames.next(ofType('rooms'))).toEqual({ type: 'rooms' });
+    // Muted there by its owner: Cy's page is told to read its standing again.
+    const muted = await http(url, 'POST', `/api/rooms/${created.body.room}/moderation`, { cookie: ana, json: { username: 'Cy', action: 'mute' } });
+    expect(muted.status).toBe(200);
+    expect(await onCy.frames.next(ofType('rooms'))).toEqual({ type: 'rooms' });
+  });
+});

@@ -17,6 +17,10 @@ export class OutageStore implements Store {
   get files() {
     return this.inner.files;
   }
+
+  get search() {
+    return this.inner.search;
+  }
   get kind() {
     return this.inner.kind;
   }

@@ -13,6 +13,7 @@ import type {
   RoomMember,
   ReadMarkersResponse,
   RoomRead,
+  SearchResponse,
   SendRequest,
   SendResponse,
   SessionListResponse,
@@ -175,6 +176,17 @@ export function createServerApi(fetchServer: FetchServer = browserFetch) {
       await call<unknown>('/healthz', { signal });
     },
 
+    /** Messages holding every word of `q`, newest first, in the rooms this person may read. */
+    search(filters: SearchFilters, before?: string): Promise<SearchResponse> {
+      const query = new URLSearchParams({ q: filters.q });
+      if (filters.room) query.set('room', filters.room);
+      if (filters.author) query.set('author', filters.author);
+      if (filters.since !== undefined) query.set('since', String(filters.since));
+      if (filters.until !== undefined) query.set('until', String(filters.until));
+      if (before !== undefined) query.set('before', before);
+      return call<SearchResponse>(`/api/search?${query}`);
+    },
+
     waitForMessages(room: string, after: number | undefined, epoch: string | undefined, signal: AbortSignal): Promise<WaitResponse> {
       const query = new URLSearchParams({ room });
       if (after !== undefined) query.set('after', String(after));
@@ -186,7 +198,16 @@ export function createServerApi(fetchServer: FetchServer = browserFetch) {
 
 export type ServerApi = ReturnType<typeof createServerApi>;
 
+/** What a search asks for: words, and the filters a person set (dates in ms since the epoch). */
+export interface SearchFilters {
+  q: string;
+  room?: string;
+  author?: string;
+  since?: number;
+  until?: number;
+}
+
 /** The page's API: the browser's fetch, same origin. */
 export const serverApi: ServerApi = createServerApi();
-export const { getSession, createSession, signIn, signUp, signOut, listSessions, revokeSession, fetchHistory, markRead, fetchReadMarkers, forgetRead } = serverApi;
+export const { getSession, createSession, signIn, signUp, signOut, listSessions, revokeSession, fetchHistory, markRead, fetchReadMarkers, forgetRead, search } = serverApi;
 export const { listRooms, createRoom, openDm, roomInfo, listMembers, invite, leaveRoom, moderate } = serverApi;

@@ -20,6 +20,8 @@ export function App() {
   const [problem, setProblem] = useState<string>();
   /** The guest asked to change the nickname: the form shows, and Cancel goes back to the room. */
   const [changingNick, setChangingNick] = useState(false);
+  /** A search result in another room: that room opens at it. */
+  const [openAt, setOpenAt] = useState<{ room: string; seq: number }>();
   /** The room the server says cannot be read, and why: its page replaces the room's view. */
   const [closed, setClosed] = useState<{ room: string; reason: RoomClosedReason }>();
 
@@ -87,10 +89,18 @@ export function App() {
       key={`${room}:${session.nick}`}
       room={room}
       session={session}
-      onRoomChange={goToRoom}
+      onRoomChange={(next) => {
+        setOpenAt(undefined);
+        goToRoom(next);
+      }}
       onChangeNick={() => setChangingNick(true)}
       onSignedOut={signedOut}
       onSessionLost={() => void restoreSession()}
+      openAt={openAt?.room === room ? openAt.seq : undefined}
+      onOpenAt={(next, seq) => {
+        setOpenAt({ room: next, seq });
+        goToRoom(next);
+      }}
       onRoomClosed={(reason) => setClosed({ room, reason })}
     />
   );

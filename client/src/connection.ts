@@ -60,6 +60,8 @@ export interface ConnectionEvents {
   heads?(heads: RoomHead[]): void;
   /** The account read a room further, here or on another device (pushed over WebSocket). */
   read?(read: RoomRead): void;
+  /** The account joined a private room or a DM: list them again (pushed over WebSocket). */
+  roomsChanged?(): void;
 }
 
 /** Whether the device is online, and word when that changes: in the page, the browser's `online`/`offline`. */
@@ -294,6 +296,9 @@ export class RoomConnection {
         return;
       case 'read':
         this.events.read?.({ room: frame.room, seq: frame.seq });
+        return;
+      case 'rooms':
+        this.events.roomsChanged?.();
         return;
     }
   }

@@ -26,6 +26,8 @@ export interface LiveRoomListener {
   heads?(heads: RoomHead[]): void;
   /** The account read a room further, here or on another device: for the sidebar. */
   read?(read: RoomRead): void;
+  /** The account joined a private room or a DM: for the sidebar. */
+  roomsChanged?(): void;
 }
 
 export class LiveRoom {
@@ -91,6 +93,7 @@ export class LiveRoom {
         },
         heads: (heads) => this.listener.heads?.(heads),
         read: (read) => this.listener.read?.(read),
+        roomsChanged: () => this.listener.roomsChanged?.(),
       },
       options,
     );

@@ -1,8 +1,9 @@
-// Desktop notifications for mentions: asked for only when the user turns them on (the browser's prompt
-// comes from that click, never on its own), shown only while the page is in the background, and only for
-// messages that arrive live, not for history.
+// Desktop notifications for mentions and direct messages: asked for only when the user turns them on (the
+// browser's prompt comes from that click, never on its own), shown only while the page is in the background,
+// and only for messages that arrive while the page is open, not for history.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatMessage } from '../../server/protocol';
+import type { RoomHead } from './rooms';
 import { mentions } from './mentions';
 
 const SETTING_KEY = 'parley.notify-mentions';
@@ -39,7 +40,7 @@ export function useAlertSetting(): { state: AlertState; toggle: () => void } {
  * Notifies of each message that mentions `me` and arrives while the page is hidden, when the user turned
  * notifications on. What the room held when it loaded is not news.
  */
-export function useMentionAlerts(room: string, messages: readonly ChatMessage[], loaded: boolean, me: string): void {
+export function useMentionAlerts(room: string, { label, dm }: RoomKind, messages: readonly ChatMessage[], loaded: boolean, me: string): void {
   /** The last seq looked at: messages at or below it were there before, or already told. */
   const told = useRef<number | undefined>(undefined);
   useEffect(() => {
@@ -56,16 +57,46 @@ export function useMentionAlerts(room: string, messages: readonly ChatMessage[],
     told.current = Math.max(from, last);
     if (readState() !== 'on' || document.visibilityState !== 'hidden') return;
     for (const message of messages) {
-      if (message.seq <= from || message.author === me || !mentions(message.text, me)) continue;
-      const text = [...message.text];
-      const notice = new Notification(`${message.author} mentioned you in #${room}`, {
-        body: text.length > EXCERPT_LENGTH ? `${text.slice(0, EXCERPT_LENGTH).join('')}…` : message.text,
-        tag: `parley-${room}-${message.seq}`,
-      });
-      notice.onclick = () => {
-        window.focus();
-        notice.close();
-      };
+      if (message.seq <= from || message.author === me || message.change || message.deleted) continue;
+      if (dm) notify(`${message.author} sent you a message`, message.text, `parley-${room}-${message.seq}`);
+      else if (mentions(message.text, me)) notify(`${message.author} mentioned you in ${label}`, message.text, `parley-${room}-${message.seq}`);
     }
-  }, [room, messages, loaded, me]);
+  }, [room, messages, loaded, me, label, dm]);
+}
+
+/** How the sidebar names a room it counts, and whether it is a direct message (whose every message is news). */
+export interface RoomKind {
+  label: string;
+  dm: boolean;
+}
+
+/**
+ * Notifies of the rooms the page is not showing: each new message of a DM, and each new mention in any other
+ * room, while the page is hidden and the user turned notifications on. Told once each; a message from before
+ * the page opened is not news.
+ */
+export function useRoomAlerts(heads: Readonly<Record<string, RoomHead>>, kindOf: (room: string) => RoomKind): void {
+  const openedAt = useRef(Date.now());
+  /** The newest seq told of (or known when first seen) per room. */
+  const told = useRef<Record<string, number>>({});
+  useEffect(() => {
+    for (const [room, head] of Object.entries(heads)) {
+      const { label, dm } = kindOf(room);
+      const news = dm ? head.newest : head.newestMention;
+      const before = told.current[room] ?? 0;
+      if (!news || news.seq <= before) continue;
+      told.current[room] = news.seq;
+      if (news.at < openedAt.current || readState() !== 'on' || document.visibilityState !== 'hidden') continue;
+      notify(dm ? `${news.author} sent you a message` : `${news.author} mentioned you in ${label}`, news.text, `parley-${room}-${news.seq}`);
+    }
+  }, [heads]);
+}
+
+function notify(title: string, text: string, tag: string): void {
+  const characters = [...text];
+  const notice = new Notification(title, { body: characters.length > EXCERPT_LENGTH ? `${characters.slice(0, EXCERPT_LENGTH).join('')}…` : text, tag });
+  notice.onclick = () => {
+    window.focus();
+    notice.close();
+  };
 }

@@ -4,7 +4,7 @@
 // For an account the server keeps the read markers too (PUT /api/rooms/:room/read), so that every device lists
 // the same rooms, counts the same unread messages and opens a room where the person stopped reading.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { DEFAULT_ROOM, isPrivateRoom, type RoomRead } from '../../server/protocol';
+import { DEFAULT_ROOM, isPrivateRoom, type ChatMessage, type RoomRead } from '../../server/protocol';
 import type { SidebarPushes } from './use-room';
 import { fetchHistory, fetchReadMarkers, forgetRead, markRead as sendReadMarker } from './api';
 import { mentions } from './mentions';
@@ -135,10 +135,12 @@ export interface RoomList {
    * from any device): the "new messages" line goes after it. Undefined until known, and for a room never read.
    */
   readWhenOpened: number | undefined;
-  /** Where the room's connection hands what the server pushes for the sidebar. */
-  pushes: SidebarPushes;
+  /** Where the room's connection hands what the server pushes for the sidebar's counts. */
+  pushes: Pick<SidebarPushes, 'heads' | 'read'>;
   /** Unread messages and mentions in each of the account's private rooms and DMs (listed apart: PrivateRooms). */
   privateUnread: Record<string, Unread>;
+  /** How far each room other than the open one has gone, as last looked at (for notifications). */
+  heads: Readonly<Record<string, RoomHead>>;
 }
 
 /** What a sidebar entry counts: messages past the last read, and of those the ones that mention the user. */
@@ -260,7 +262,7 @@ export function useRoomList(
   watchRef.current = watch;
   useEffect(() => watchRef.current(othersKey ? othersKey.split(' ') : []), [othersKey]);
 
-  const pushes: SidebarPushes = {
+  const pushes: Pick<SidebarPushes, 'heads' | 'read'> = {
     heads: (moved) => {
       for (const { room, seq } of moved) if (room !== current && known.current[room]?.seq !== seq) void lookAtRef.current(room, seq);
     },
@@ -298,7 +300,7 @@ export function useRoomList(
     }
     return counts;
   }, [privateKey, current, heads, privateRead]);
-  return { rooms, remove, readWhenOpened: opened ? readWhenOpened.seq : undefined, pushes, privateUnread };
+  return { rooms, remove, readWhenOpened: opened ? readWhenOpened.seq : undefined, pushes, privateUnread, heads };
 }
 
 /**
@@ -310,6 +312,9 @@ export interface RoomHead {
   from: number;
   messages: number[];
   mentions: number[];
+  /** The newest unread message from someone else, and the newest that mentions the user: what a notification says. */
+  newest?: Pick<ChatMessage, 'seq' | 'author' | 'text' | 'at'>;
+  newestMention?: Pick<ChatMessage, 'seq' | 'author' | 'text' | 'at'>;
 }
 
 /** The messages after `read`: those counted among the newest read, and every entry before them, unseen. */
@@ -338,6 +343,17 @@ export async function readHead(
   const unread = await history(room, undefined, Math.min(seq - read, MENTIONS_READ)).catch(() => undefined);
   // A deleted message is not news either: it shows as "message deleted".
   const messages = (unread?.messages ?? []).filter((message) => message.seq > read && !message.change && !message.deleted);
-  const mentioning = messages.filter((message) => message.author !== me && mentions(message.text, me));
-  return { seq, from: unread?.messages[0]?.seq ?? seq + 1, messages: messages.map((message) => message.seq), mentions: mentioning.map((message) => message.seq) };
+  const fromOthers = messages.filter((message) => message.author !== me);
+  const mentioning = fromOthers.filter((message) => mentions(message.text, me));
+  const brief = (message: ChatMessage | undefined) => message && { seq: message.seq, author: message.author, text: message.text, at: message.at };
+  const latest = brief(fromOthers.at(-1));
+  const newestMention = brief(mentioning.at(-1));
+  return {
+    seq,
+    from: unread?.messages[0]?.seq ?? seq + 1,
+    messages: messages.map((message) => message.seq),
+    mentions: mentioning.map((message) => message.seq),
+    ...(latest ? { newest: latest } : {}),
+    ...(newestMention ? { newestMention } : {}),
+  };
 }

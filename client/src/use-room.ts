@@ -45,6 +45,8 @@ export interface RoomModel {
 export interface SidebarPushes {
   heads(heads: RoomHead[]): void;
   read(read: RoomRead): void;
+  /** The account joined a private room or a DM. */
+  roomsChanged(): void;
 }
 
 export function useRoom(
@@ -69,6 +71,7 @@ export function useRoom(
         roomClosed: (reason) => roomClosed.current(reason),
         heads: (heads) => pushed.current?.heads(heads),
         read: (read) => pushed.current?.read(read),
+        roomsChanged: () => pushed.current?.roomsChanged(),
       }),
     [room, nick],
   );

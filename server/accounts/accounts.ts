@@ -39,6 +39,8 @@ export interface SessionBound {
   sessionEnded(): void;
   /** The account read a room further, on this device or another: a WebSocket tells its page. */
   readMoved?(read: RoomRead): void;
+  /** The account joined a room (a DM, an invitation): a WebSocket tells its page to list it. */
+  roomsChanged?(): void;
 }
 
 /** A session just started: who, and the Set-Cookie value that hands its id to the browser. */
@@ -269,9 +271,19 @@ export class Accounts {
 
   /** Tells every connection of the account here (each of its devices) that it read `read.room` up to `read.seq`. */
   readMoved(userId: string, read: RoomRead): void {
-    for (const sessionId of this.boundSessions.get(userId) ?? []) {
-      for (const connection of this.bound.get(sessionId)?.connections ?? []) connection.readMoved?.(read);
-    }
+    for (const connection of this.connectionsOf(userId)) connection.readMoved?.(read);
+  }
+
+  /**
+   * Tells every connection of the account here that it joined a room. Pages on other instances list it at
+   * their next look (every 15 s).
+   */
+  roomsChanged(userId: string): void {
+    for (const connection of this.connectionsOf(userId)) connection.roomsChanged?.();
+  }
+
+  private *connectionsOf(userId: string): Iterable<SessionBound> {
+    for (const sessionId of this.boundSessions.get(userId) ?? []) yield* this.bound.get(sessionId)?.connections ?? [];
   }
 
   /** Forgets the session's connections (closed, or to be closed); returns them. */

@@ -202,6 +202,11 @@ export class SocketSession implements SessionBound {
     this.send({ type: 'read', ...read });
   }
 
+  /** The account joined a room: the page lists its rooms again. */
+  roomsChanged(): void {
+    this.send({ type: 'rooms' });
+  }
+
   /** Signed out or revoked: close (4001), so that the client knows at once. */
   sessionEnded(): void {
     this.close(CloseCode.sessionEnded, 'this session has ended (signed out)');

@@ -21,9 +21,14 @@ export interface RoomsOptions {
   now?: () => number;
 }
 
-/** Finds people by name: the accounts domain. */
+/** Finds people by name, and tells them their list of rooms changed: the accounts domain. */
 export interface PersonDirectory {
   personNamed(name: string): Promise<Person | undefined>;
+  /**
+   * `userId` joined a room (a DM opened with them, an invitation), or their standing in one changed (a mute, a
+   * role): their open pages list their rooms and read their standing again at once.
+   */
+  roomsChanged(userId: string): void;
 }
 
 /** A connection reading a room: a subscription, a held long-poll. */
@@ -98,6 +103,7 @@ export class Rooms {
       // Either may have left it: opening it again brings both back, with its history.
       for (const person of pair) if (!(await this.store.member(room.id, person.userId))) await this.store.putMember(this.standing(room.id, person, 'member'));
     }
+    for (const person of pair) this.people.roomsChanged(person.userId);
     return { info: await this.info(me, room.id), created };
   }
 
@@ -119,6 +125,7 @@ export class Rooms {
     await this.requireRoomToSpare(person.userId, `${person.name} is in`);
     const standing = this.standing(room, person, 'member');
     await this.store.putMember(standing);
+    this.people.roomsChanged(person.userId);
     return memberOf(standing, true);
   }
 
@@ -169,6 +176,8 @@ export class Rooms {
     if (next === undefined) await this.store.removeMember(room, person.userId);
     else await this.store.putMember(next);
     if (action === 'ban' || action === 'remove') this.endReading(room, person.userId, action === 'ban' ? 'banned' : 'removed');
+    // A mute, a role: the person's open pages show it at once (a muted composer, a moderator's actions).
+    else this.people.roomsChanged(person.userId);
     return next === undefined ? { name: person.name, removed: true } : memberOf(next, access.private);
   }
 

@@ -12,6 +12,7 @@ import { EmbeddedRoomStore } from '../rooms/embedded-store';
 import { applyChange } from '../changes/apply';
 import { EmbeddedFileStore } from '../files/embedded-store';
 import type { ChatMessage } from '../protocol';
+import { EmbeddedSearchIndex } from '../search/embedded-index';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import {
   StoreUnavailableError,
@@ -48,6 +49,7 @@ export class EmbeddedStore implements Store {
   readonly accounts: EmbeddedAccountStore;
   readonly rooms: EmbeddedRoomStore;
   readonly files: EmbeddedFileStore;
+  readonly search: EmbeddedSearchIndex;
   /** [room, seq] -> message */
   private readonly messages: Database<ChatMessage, [string, number]>;
   /** [room, clientId] -> seq: turns a resend into the original message. */
@@ -88,6 +90,7 @@ export class EmbeddedStore implements Store {
     this.accounts = new EmbeddedAccountStore(root, () => this.closed);
     this.rooms = new EmbeddedRoomStore(root, () => this.closed);
     this.files = new EmbeddedFileStore(root, filesDir, () => this.closed);
+    this.search = new EmbeddedSearchIndex(root, this.messages, (room) => this.readableEnd(room));
     const meta = root.openDB<string, string>({ name: 'meta' });
     let epoch = meta.get('epoch');
     if (epoch === undefined) {
@@ -151,6 +154,7 @@ export class EmbeddedStore implements Store {
       this.commitQueued();
     }
     await this.lastCommit;
+    await this.search.close();
     // Every transaction has settled: what waits to be announced goes out now.
     clearImmediate(this.announcing);
     this.announce();
@@ -247,6 +251,8 @@ export class EmbeddedStore implements Store {
     this.messages.putSync([room, seq], stored);
     this.clientIds.putSync([room, clientId], seq);
     this.heads.putSync(room, seq);
+    // Marked to be indexed in the transaction that stores it: a crash leaves both or neither.
+    if (!change) this.search.add(message);
     return { message: stored, duplicate: false };
   }
 
@@ -264,6 +270,8 @@ export class EmbeddedStore implements Store {
     if (!target) return entry;
     const changed = applyChange(target, entry);
     if (changed !== target) this.messages.putSync([room, target.seq], changed);
+    // An edit is found by its new words only; a deleted message by none.
+    if (changed.text !== target.text || changed.deleted !== target.deleted) this.search.replace(target, changed);
     if (change.kind === 'delete') {
       for (const { key } of this.edits.getRange({ start: [room, target.seq, 0], end: [room, target.seq, Number.MAX_SAFE_INTEGER] })) {
         const edit = this.messages.get([room, key[2]]);

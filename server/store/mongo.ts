@@ -25,6 +25,7 @@ import { createRoomIndexes, MongoRoomStore } from '../rooms/mongo-store';
 import { applyChange, refold } from '../changes/apply';
 import { createFileIndexes, MongoFileStore } from '../files/mongo-store';
 import type { ChatMessage } from '../protocol';
+import { MongoSearch, SEARCH_INDEX, searchFields, WITHOUT_SEARCH_FIELDS } from '../search/mongo-index';
 import { ChangeFeedState, type FeedRecovery, type MessageDocument } from './mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeError, describeStartupError, READING_URI, type Deployment } from './mongo-errors';
 import { databaseNameOf, redactUri } from './mongo-uri';
@@ -50,7 +51,13 @@ const FOREIGN_WRITER_WARNING_MS = 60_000;
 const MATERIALIZE_ATTEMPTS = 20;
 /** How many rooms' heads are cached; a room not written for a while reads its head again. */
 const CACHED_HEADS = 10_000;
-const FEED_PIPELINE = [{ $match: { operationType: { $in: ['insert', 'drop', 'rename', 'dropDatabase', 'invalidate'] } } }];
+const FEED_PIPELINE = [
+  { $match: { operationType: { $in: ['insert', 'drop', 'rename', 'dropDatabase', 'invalidate'] } } },
+  // A message's search terms stay in the store: readers never get them.
+  { $project: { 'fullDocument.terms': 0 } },
+];
+/** What a read of messages returns: the message, without the store's own fields. */
+const MESSAGE_PROJECTION = { _id: 0, ...WITHOUT_SEARCH_FIELDS } as const;
 
 interface MetaDocument {
   _id: string;
@@ -101,6 +108,7 @@ export async function openMongoStore(uri: string, options: MongoStoreOptions = {
     const store = new MongoStore(client, db, deploymentOf(hello), typeof hello.setName === 'string' ? hello.setName : undefined, operationTimeoutMs, options.logger);
     await step('creating the indexes and reading the epoch', () => store.establish());
     await step('opening the change stream', () => store.follow());
+    store.backfillSearch();
     return store;
   } catch (error) {
     await client.close().catch(() => undefined);
@@ -117,6 +125,7 @@ export class MongoStore implements Store {
   readonly accounts: MongoAccountStore;
   readonly rooms: MongoRoomStore;
   readonly files: MongoFileStore;
+  readonly search: MongoSearch;
   private readonly messages: Collection<MessageDocument>;
   private readonly meta: Collection<MetaDocument>;
   private readonly listeners = new Set<AppendListener>();
@@ -176,6 +185,7 @@ export class MongoStore implements Store {
     this.accounts = new MongoAccountStore(db, logOptions, () => this.closed);
     this.rooms = new MongoRoomStore(db, logOptions, () => this.closed);
     this.files = new MongoFileStore(db, logOptions, operationTimeoutMs, () => this.closed);
+    this.search = new MongoSearch(this.messages, (operation) => this.guard(operation), operationTimeoutMs);
     this.watching = deployment !== 'standalone';
   }
 
@@ -190,6 +200,7 @@ export class MongoStore implements Store {
       { key: { room: 1, clientId: 1 }, unique: true, name: 'room_clientId' },
       // The change entries of a message: what a delete empties. Partial: messages have no change.
       { key: { room: 1, 'change.target': 1 }, partialFilterExpression: { 'change.target': { $exists: true } }, name: 'room_changeTarget' },
+      SEARCH_INDEX,
     ]);
     await createAccountIndexes(this.db);
     await createRoomIndexes(this.db);
@@ -251,7 +262,7 @@ export class MongoStore implements Store {
   async readAfter(room: string, after: number, limit: number): Promise<ChatMessage[]> {
     return this.guard(() =>
       this.messages
-        .find({ room, seq: { $gt: after } }, { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs })
+        .find({ room, seq: { $gt: after } }, { projection: MESSAGE_PROJECTION, maxTimeMS: this.operationTimeoutMs })
         .sort({ seq: 1 })
         .limit(limit)
         .toArray(),
@@ -261,7 +272,7 @@ export class MongoStore implements Store {
   async readBefore(room: string, before: number | undefined, limit: number): Promise<ChatMessage[]> {
     const filter = before === undefined ? { room } : { room, seq: { $lt: before } };
     const newestFirst = await this.guard(() =>
-      this.messages.find(filter, { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs }).sort({ seq: -1 }).limit(limit).toArray(),
+      this.messages.find(filter, { projection: MESSAGE_PROJECTION, maxTimeMS: this.operationTimeoutMs }).sort({ seq: -1 }).limit(limit).toArray(),
     );
     return newestFirst.reverse();
   }
@@ -299,6 +310,25 @@ export class MongoStore implements Store {
     this.wakeFeed?.();
     await this.changeStream?.close().catch(() => undefined);
     await this.client.close();
+  }
+
+  /**
+   * In the background: gives search terms to the messages stored before search existed (once: a flag in
+   * `meta` says it was done). A failure is logged, and the next start tries again; searches meanwhile find
+   * the messages that have their terms.
+   */
+  backfillSearch(): void {
+    void (async () => {
+      try {
+        if ((await this.meta.findOne({ _id: 'searchBackfill' }))?.value === 'done') return;
+        const count = await this.search.backfill(() => this.closed);
+        if (this.closed) return;
+        await this.meta.updateOne({ _id: 'searchBackfill' }, { $set: { value: 'done' } }, { upsert: true });
+        if (count > 0) this.logger?.info({ count }, 'search terms given to the messages stored before search');
+      } catch (error) {
+        if (!this.closed) this.logger?.warn({ err: error }, 'the search backfill stopped; it goes on at the next start');
+      }
+    })();
   }
 
   /** What ping checks, without its time limit. */
@@ -381,7 +411,7 @@ export class MongoStore implements Store {
       const found = await this.messages
         .find(
           { room, $or: [{ clientId: { $in: [...clientIds] } }, ...(cachedHead ? [{ seq: cachedHead }] : [])] },
-          { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs },
+          { projection: MESSAGE_PROJECTION, maxTimeMS: this.operationTimeoutMs },
         )
         .toArray();
       if (cachedHead && !found.some((message) => message.seq === cachedHead)) {
@@ -409,7 +439,7 @@ export class MongoStore implements Store {
       if (fresh.length > 0) {
         try {
           // Copies with their _id, so that the messages acked and handed on stay without one.
-          await this.messages.insertMany(fresh.map(({ doc }) => ({ _id: { room: doc.room, seq: doc.seq }, ...doc })), { ordered: true });
+          await this.messages.insertMany(fresh.map(({ doc }) => ({ _id: { room: doc.room, seq: doc.seq }, ...doc, ...searchFields(doc) })), { ordered: true });
         } catch (error) {
           this.heads.delete(room);
           const outcome = classifyWriteError(error);
@@ -464,14 +494,16 @@ export class MongoStore implements Store {
     let target: ChatMessage | null = null;
     let changed: ChatMessage | undefined;
     for (let attempt = 1; ; attempt++) {
-      target = await this.messages.findOne({ room, seq: change.target }, { projection: { _id: 0 }, ...options });
+      target = await this.messages.findOne({ room, seq: change.target }, { projection: MESSAGE_PROJECTION, ...options });
       if (!target) return entry;
       changed = applyChange(target, entry);
       // A change stored before one the record reflects already (another instance applied its own first):
       // every change of the message is applied again from the log, in seq order.
       if (changed === target && entry.seq < (target.lastChange ?? 0)) changed = await this.refoldFromLog(target);
       if (changed === target) break;
-      const replaced = await this.messages.replaceOne({ room, seq: target.seq, lastChange: target.lastChange ?? { $exists: false } }, changed, options);
+      // With its search terms made again: an edit is found by its new words, a deleted message by none.
+      const record = { ...changed, ...searchFields(changed) };
+      const replaced = await this.messages.replaceOne({ room, seq: target.seq, lastChange: target.lastChange ?? { $exists: false } }, record, options);
       if (replaced.matchedCount === 1) break;
       if (attempt >= MATERIALIZE_ATTEMPTS) throw new StoreUnavailableError(`message ${target.seq} of room ${room} kept changing while a change was applied`);
     }
@@ -487,7 +519,7 @@ export class MongoStore implements Store {
   /** `target` as every change entry of it in the log leaves it (see refold). */
   private async refoldFromLog(target: ChatMessage): Promise<ChatMessage> {
     const changes = await this.messages
-      .find({ room: target.room, 'change.target': target.seq }, { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs })
+      .find({ room: target.room, 'change.target': target.seq }, { projection: MESSAGE_PROJECTION, maxTimeMS: this.operationTimeoutMs })
       .sort({ seq: 1 })
       .toArray();
     return refold(target, changes);

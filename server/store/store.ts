@@ -3,6 +3,7 @@ import type { AccountStore } from '../accounts/store';
 import type { RoomStore } from '../rooms/store';
 import type { FileStore } from '../files/store';
 import type { ChatMessage, FileAttachment, MessageChange } from '../protocol';
+import type { SearchStore } from '../search/store';
 
 export interface NewMessage {
   room: string;
@@ -75,12 +76,14 @@ export interface MessageStore {
   close(): Promise<void>;
 }
 
-/** What the server runs on: the rooms' logs, and beside them the accounts and sessions, private rooms and standings. */
+/** What the server runs on: the rooms' logs, and beside them the accounts and sessions, private rooms and standings, and the search index. */
 export interface Store extends MessageStore {
   readonly accounts: AccountStore;
   readonly rooms: RoomStore;
   /** Files uploaded to rooms, and the messages they belong to. */
   readonly files: FileStore;
+  /** The messages holding some words, across rooms (server/search/). */
+  readonly search: SearchStore;
 }
 
 /** The store failed or is unreachable; the request may be retried. */

@@ -6,17 +6,19 @@ import { useEscape } from '../focus';
 import { DEFAULT_ROOM, type PeopleState, type SessionResponse } from '../../../server/protocol';
 import type { ConnectionState, RoomClosedReason } from '../connection';
 import { usePrivateRooms, useRoomAccess } from '../room-access';
-import { useAlertSetting, useMentionAlerts } from '../notifications';
+import { useAlertSetting, useMentionAlerts, useRoomAlerts, type RoomKind } from '../notifications';
 import { useRoomList } from '../rooms';
 import { useRoom, type SidebarPushes } from '../use-room';
 import { useMessageActions } from '../message-actions';
 import { AccountMenu } from './account-menu';
 import { Composer } from './composer';
 import { MemberList } from './member-list';
+import { MessageContext } from './message-context';
 import { MessageList } from './message-list';
 import { PersonActions, StandingTags } from './person-actions';
 import { PrivateRooms } from './private-rooms';
 import { RoomActions } from './room-actions';
+import { SearchBox, SearchPanel } from './search-panel';
 import { Sidebar, typingLine } from './sidebar';
 import { ConnectionStatus } from './status';
 
@@ -29,13 +31,23 @@ interface Props {
   onSessionLost: () => void;
   /** The room cannot be read any more (left elsewhere, removed, banned), or is not there for you. */
   onRoomClosed: (reason: RoomClosedReason) => void;
+  /** Open at this message (a search result), with its context, instead of at the latest messages. */
+  openAt?: number;
+  /** Open another room at one of its messages. */
+  onOpenAt: (room: string, seq: number) => void;
 }
 
-export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost, onRoomClosed }: Props) {
+export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOut, onSessionLost, onRoomClosed, openAt, onOpenAt }: Props) {
   // The sidebar's pushes come over the room's connection, which exists before the sidebar's hook: a bridge.
-  const sidebarPushes = useRef<SidebarPushes | undefined>(undefined);
+  const sidebarPushes = useRef<Pick<SidebarPushes, 'heads' | 'read'> | undefined>(undefined);
+  /** Lists the private rooms and reads the open room's standing again (a `rooms` push). */
+  const refreshPrivateRooms = useRef<() => void>(() => undefined);
   const bridge = useMemo<SidebarPushes>(
-    () => ({ heads: (heads) => sidebarPushes.current?.heads(heads), read: (read) => sidebarPushes.current?.read(read) }),
+    () => ({
+      heads: (heads) => sidebarPushes.current?.heads(heads),
+      read: (read) => sidebarPushes.current?.read(read),
+      roomsChanged: () => refreshPrivateRooms.current(),
+    }),
     [],
   );
   const model = useRoom(room, session.nick, onSessionLost, bridge, onRoomClosed);
@@ -43,6 +55,10 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   // The room's standing: its title, and your role and mute in it. `access.info?.moderate` says whether you moderate.
   const access = useRoomAccess(room, session.nick);
   const privateRooms = usePrivateRooms(session.guest, session.nick);
+  refreshPrivateRooms.current = () => {
+    privateRooms.refresh();
+    access.refresh();
+  };
   const info = access.info;
   /** How the room is named to the reader: #lobby, @Bo for a DM, a private room's title (never its id). */
   const label = info?.private ? (info.dm ? `@${info.title}` : info.title) : `#${room}`;
@@ -64,9 +80,18 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
   const roomList = useRoomList(room, model.lastSeq, model.epoch, session.nick, !session.guest, model.watch, model.connection === 'live-ws', privateIds);
   sidebarPushes.current = roomList.pushes;
   const alerts = useAlertSetting();
-  useMentionAlerts(room, model.messages, model.loaded, session.nick);
+  const kindOf = (name: string): RoomKind => {
+    const summary = privateRooms.rooms.find((entry) => entry.room === name);
+    return summary ? { label: summary.dm ? `@${summary.title}` : summary.title, dm: summary.dm } : { label: `#${name}`, dm: false };
+  };
+  useMentionAlerts(room, { label, dm: info?.dm === true }, model.messages, model.loaded, session.nick);
+  useRoomAlerts(roomList.heads, kindOf);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [accountOpen, setAccountOpen] = useState(false);
+  /** What the search box asked for: its results show until closed. */
+  const [searched, setSearched] = useState<string>();
+  /** The message shown with its context in place of the latest ones. */
+  const [viewing, setViewing] = useState(openAt);
   const menuButton = useRef<HTMLButtonElement>(null);
   const meButton = useRef<HTMLButtonElement>(null);
   const unseen = useUnseenWhileHidden(model.messages.length, model.loaded);
@@ -169,6 +194,7 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
               }}
             />
           )}
+          <SearchBox onSearch={setSearched} />
           <ConnectionStatus state={model.connection} />
           <div class="me-wrap">
             <button
@@ -191,7 +217,24 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             {accountOpen && <AccountMenu session={session} onChangeNick={onChangeNick} onSignedOut={onSignedOut} onClose={closeAccount} />}
           </div>
         </header>
-        <MessageList room={room} label={label} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={info?.moderate ?? false} />
+        {searched !== undefined && (
+          <SearchPanel
+            query={searched}
+            room={room}
+            titles={privateRooms.rooms}
+            onClose={() => setSearched(undefined)}
+            onOpen={({ message }) => {
+              setSearched(undefined);
+              if (message.room === room) setViewing(message.seq);
+              else onOpenAt(message.room, message.seq);
+            }}
+          />
+        )}
+        {viewing === undefined ? (
+          <MessageList room={room} label={label} model={model} me={session.nick} readWhenOpened={roomList.readWhenOpened} actions={actions} canModerate={info?.moderate ?? false} />
+        ) : (
+          <MessageContext room={room} label={label} seq={viewing} onLatest={() => setViewing(undefined)} />
+        )}
         <div class="typing-line" aria-live="polite">
           {typing || arrivals}
         </div>
@@ -204,7 +247,11 @@ export function ChatRoom({ room, session, onRoomChange, onChangeNick, onSignedOu
             room={room}
             label={label}
             maxLength={session.maxTextLength}
-            onSend={actions.send}
+            onSend={(text, files) => {
+              // A message sent goes at the end: the view goes back there to show it.
+              setViewing(undefined);
+              actions.send(text, files);
+            }}
             onTyping={model.typing}
             names={others}
             replyingTo={actions.replyingTo}

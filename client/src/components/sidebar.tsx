@@ -128,7 +128,7 @@ export function Sidebar({ room, rooms, people, me, open, onGo, onRemove, alerts,
       {alerts.state !== 'unsupported' && (
         <p class="alerts">
           <button type="button" class="link-button" aria-pressed={alerts.state === 'on'} disabled={alerts.state === 'blocked'} onClick={alerts.toggle}>
-            {alerts.state === 'on' ? 'Notifying you of mentions' : 'Notify me of mentions'}
+            {alerts.state === 'on' ? 'Notifying you of mentions and messages' : 'Notify me of mentions and messages'}
           </button>
           {alerts.state === 'blocked' && <span class="alerts-note"> Notifications are blocked in this browser's site settings.</span>}
         </p>
