@@ -260,3 +260,49 @@ describe('a private room its last member left', () => {
     expect(next.status, next.text).toBe(201);
   });
 });
+
+describe('search', () => {
+  it('finds nothing of a private room for a member removed from it, nor deleted or edited-away words', async () => {
+    const { url } = await startTestServer();
+    const olga = await signUp(url, 'Olga');
+    const mallory = await signUp(url, 'Mallory');
+    const room = await privateRoom(url, olga, ['Mallory']);
+    const find = async (cookie: string, q: string) =>
+      (await http<{ results: { message: { room: string; text: string } }[] }>(url, 'GET', `/api/search?q=${encodeURIComponent(q)}`, { cookie })).body.results;
+    expect((await send(url, olga, room, { text: 'zanzibar plans' })).status).toBe(201);
+    expect(await find(mallory, 'zanzibar')).toHaveLength(1);
+    expect((await moderate(url, olga, room, 'Mallory', 'remove')).status).toBe(200);
+    expect(await find(mallory, 'zanzibar')).toEqual([]);
+
+    const message = await send(url, olga, 'lobby', { text: 'quokka secret' });
+    expect((await send(url, olga, 'lobby', { text: 'wombat secret', change: { kind: 'edit', target: message.body.message.seq } })).status).toBe(201);
+    expect(await find(olga, 'quokka')).toEqual([]);
+    expect((await send(url, olga, 'lobby', { change: { kind: 'delete', target: message.body.message.seq } })).status).toBe(201);
+    expect(await find(olga, 'wombat')).toEqual([]);
+    expect(await find(olga, 'secret')).toEqual([]);
+  });
+});
+
+describe("search's next page", () => {
+  it("never points into a private room the searcher is not in: the position names the room, a seq and a time", async () => {
+    const { url } = await startTestServer({ SEARCH_SCAN_LIMIT: '100' });
+    const olga = await signUp(url, 'Olga');
+    const mallory = await signUp(url, 'Mallory');
+    const room = await privateRoom(url, olga);
+    // More matching messages in the private room than three rounds of the scan budget look at.
+    for (let i = 0; i < 310; i++) expect((await send(url, olga, room, { text: `zanzibar ${i}` })).status).toBe(201);
+    const answer = await http<{ results: unknown[]; next?: string }>(url, 'GET', '/api/search?q=zanzibar', { cookie: mallory });
+    expect(answer.status).toBe(200);
+    expect(answer.body.results).toEqual([]);
+    expect(answer.body.next ?? '').not.toContain(room);
+    // Going on from there ends, and finds nothing either.
+    let next = answer.body.next;
+    for (let page = 0; next !== undefined && page < 5; page++) {
+      const more = await http<{ results: unknown[]; next?: string }>(url, 'GET', `/api/search?q=zanzibar&before=${next}`, { cookie: mallory });
+      expect(more.body.results).toEqual([]);
+      expect(more.body.next ?? '').not.toContain(room);
+      next = more.body.next;
+    }
+    expect(next).toBeUndefined();
+  });
+});
