@@ -3,17 +3,35 @@
 // asks (the `watch` frame); each watched room has a reader in the hub that only notes the head.
 import type { EncodedBatch, Hub, RoomReader } from './hub';
 import type { RoomHead, ServerFrame } from './protocol';
+import type { RoomReader as RoomAccessReader } from './rooms/rooms';
 import type { MessageStore } from './store/store';
 
 /** Heads that moved go out together, at most this often per socket: a busy room costs one frame a second. */
 export const HEADS_EVERY_MS = 1000;
 
+/**
+ * Who reads the heads: the rooms domain ends a watch of a room its person can no longer read (left, removed,
+ * banned), as it ends their subscriptions, so that a head never tells them of the room's traffic again.
+ */
+export interface HeadWatcher {
+  userId: string;
+  rooms: {
+    watch(room: string, userId: string, reader: RoomAccessReader): void;
+    unwatch(room: string, userId: string, reader: RoomAccessReader): void;
+  };
+}
+
 /** A hub reader that notes the run's last seq and hands nothing to the client itself. */
-class HeadReader implements RoomReader {
+class HeadReader implements RoomReader, RoomAccessReader {
   constructor(
     private readonly room: string,
     private readonly watch: HeadWatch,
   ) {}
+
+  /** Its person can no longer read the room: it leaves the watch without a word (a sidebar drops the room itself). */
+  accessEnded(): void {
+    this.watch.drop(this.room);
+  }
 
   deliver(batch: EncodedBatch): number {
     this.watch.moved(this.room, batch.last);
@@ -41,22 +59,20 @@ export class HeadWatch {
     private readonly hub: Hub,
     private readonly store: MessageStore,
     private readonly send: (frame: ServerFrame) => void,
+    /** Who watches, when signed in (a reader without a session reads no private room). */
+    private readonly watcher?: HeadWatcher,
   ) {}
 
   /** Watches exactly `rooms` from now on, and sends the head of each at once. */
   set(rooms: readonly string[]): void {
     const wanted = new Set(rooms);
-    for (const [room, reader] of this.readers) {
-      if (wanted.has(room)) continue;
-      this.hub.leave(room, reader);
-      this.readers.delete(room);
-      this.pending.delete(room);
-    }
+    for (const room of this.readers.keys()) if (!wanted.has(room)) this.drop(room);
     for (const room of wanted) {
       if (!this.readers.has(room)) {
         const reader = new HeadReader(room, this);
         this.readers.set(room, reader);
         this.hub.join(room, reader);
+        this.watcher?.rooms.watch(room, this.watcher.userId, reader);
       }
       this.pending.set(room, undefined);
     }
@@ -77,12 +93,20 @@ export class HeadWatch {
     }, HEADS_EVERY_MS);
   }
 
+  /** Stops watching `room`: no head of it goes out from now on, not even one pending. */
+  drop(room: string): void {
+    const reader = this.readers.get(room);
+    if (!reader) return;
+    this.hub.leave(room, reader);
+    this.watcher?.rooms.unwatch(room, this.watcher.userId, reader);
+    this.readers.delete(room);
+    this.pending.delete(room);
+  }
+
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
-    for (const [room, reader] of this.readers) this.hub.leave(room, reader);
-    this.readers.clear();
-    this.pending.clear();
+    for (const room of [...this.readers.keys()]) this.drop(room);
   }
 
   private async flush(): Promise<void> {

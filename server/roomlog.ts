@@ -5,7 +5,7 @@ import { ApiError } from './errors';
 import { ErrorCode, type ChatMessage, type PeopleState, type ResetReason } from './protocol';
 import type { Session } from './accounts/accounts';
 import { requirePost, roomAccess } from './rooms/access';
-import { attachFiles, deleteMessageFiles } from './files/files';
+import { attachFiles, deleteMessageFiles, removeUncarriedFiles } from './files/files';
 import { StoreUnavailableError, type AppendResult, type MessageStore, type NewMessage } from './store/store';
 import { changeRightsIn, checkChange, targetMessage } from './changes/rules';
 import type { ChangeRequest } from './validation';
@@ -149,6 +149,12 @@ export async function appendMessage(
   }
   limits.takeSend(session.nick, ip);
   const entry: NewMessage = { room, clientId, author: session.nick, ...(session.guest ? {} : { account: true }), text };
+  // A resend is answered with what its first try stored, before any rule on its target: a resent delete (or a
+  // reply, an edit, a reaction whose target was deleted meanwhile) would otherwise be refused, not deduped.
+  if (replyTo !== undefined || change) {
+    const stored = await store.byClientId(room, clientId);
+    if (stored) return { message: stored, duplicate: true };
+  }
   if (replyTo !== undefined) {
     await targetMessage(store, room, replyTo);
     entry.replyTo = replyTo;
@@ -163,14 +169,19 @@ export async function appendMessage(
     newRoom = head === 0;
     return head;
   });
-  // Whoever writes a public room's first message owns the room, if an account: claimed before the message is
-  // seen (so a reader of it finds its owner), and given up again if another's message came first.
-  const claimed = newRoom && (await rooms.claimNewRoom(room, session));
   if (fileIds) entry.files = await attachFiles({ store, config }, session, room, clientId, fileIds);
+  // Whoever writes a public room's first message owns the room, if an account: claimed before the message is
+  // seen (so a reader of it finds its owner), and given up again if another's message came first. Claimed
+  // after every check that can refuse the send: a refused first send left its sender the hidden owner of
+  // the room that the next writer created.
+  const claimed = newRoom && (await rooms.claimNewRoom(room, session));
   const result = await writes.track(() => store.append(entry));
   if (claimed && result.message.seq !== 1) await rooms.giveUpClaim(room, session);
-  // A deleted message's files go with it (the delete is stored: a reader sees "message deleted" first).
-  if (checked?.change.kind === 'delete') await deleteMessageFiles(ctx, checked.target);
+  if (result.duplicate && entry.files) await removeUncarriedFiles(ctx, entry.files, result.message);
+  // A deleted message's files go with it (the delete is stored: a reader sees "message deleted" first). Not
+  // when the answer is another message that had this clientId first: then no delete was stored.
+  const stored = result.message.change;
+  if (checked?.change.kind === 'delete' && stored?.kind === 'delete' && stored.target === checked.target.seq) await deleteMessageFiles(ctx, checked.target);
   limits.roomStored(room);
   if (!result.duplicate) metrics.messageStored();
   // A message ends its author's typing; a reaction or a delete says nothing of what they are typing.

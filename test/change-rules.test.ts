@@ -8,14 +8,20 @@ const message: ChatMessage = { room: 'r', seq: 1, clientId: 'c-0000001', author:
 const entry = (seq: number, author: string, change: ChatMessage['change'], text = ''): ChatMessage => ({ room: 'r', seq, clientId: `c-${seq}xxxxxxx`, author, text, at: 1000 + seq, change });
 
 describe('mayDelete', () => {
-  const alice = { nick: 'alice', guest: false };
+  const alice = { nick: 'alice', guest: false, since: 0 };
   it('lets the author delete, a moderator remove anyone\'s, and nobody else', () => {
     expect(mayDelete(alice, message, { moderator: false })).toBe('author');
     expect(mayDelete(alice, message, { moderator: true })).toBe('author');
-    expect(mayDelete({ nick: 'mod', guest: false }, message, { moderator: true })).toBe('moderator');
-    expect(mayDelete({ nick: 'bob', guest: false }, message, { moderator: false })).toBeUndefined();
+    expect(mayDelete({ nick: 'mod', guest: false, since: 0 }, message, { moderator: true })).toBe('moderator');
+    expect(mayDelete({ nick: 'bob', guest: false, since: 0 }, message, { moderator: false })).toBeUndefined();
     // A guest who took the name of an account's author is not its author.
-    expect(mayDelete({ nick: 'alice', guest: true }, message, { moderator: false })).toBeUndefined();
+    expect(mayDelete({ nick: 'alice', guest: true, since: 0 }, message, { moderator: false })).toBeUndefined();
+  });
+
+  it("lets a guest delete only what it wrote since its session began, not an earlier guest's of the same name", () => {
+    const byGuest = { ...message, account: undefined, at: 5000 };
+    expect(mayDelete({ nick: 'alice', guest: true, since: 5000 }, byGuest, { moderator: false })).toBe('author');
+    expect(mayDelete({ nick: 'alice', guest: true, since: 5001 }, byGuest, { moderator: false })).toBeUndefined();
   });
 });
 

@@ -51,6 +51,9 @@ class LossyFeedStore implements Store {
   async head(room: string): Promise<number> {
     return this.epochOverride ? 0 : this.inner.head(room);
   }
+  async byClientId(room: string, clientId: string): Promise<ChatMessage | undefined> {
+    return this.epochOverride ? undefined : this.inner.byClientId(room, clientId);
+  }
   ping(): Promise<void> {
     return this.inner.ping();
   }

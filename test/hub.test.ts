@@ -22,6 +22,9 @@ class FakeStore implements MessageStore {
   head(): Promise<number> {
     throw new Error('the hub never reads the store');
   }
+  byClientId(): Promise<ChatMessage | undefined> {
+    throw new Error('the hub never reads the store');
+  }
   ping(): Promise<void> {
     return Promise.resolve();
   }

@@ -36,6 +36,9 @@ export class OutageStore implements Store {
   readBefore(room: string, before: number | undefined, limit: number): Promise<ChatMessage[]> {
     return this.whenUp(() => this.inner.readBefore(room, before, limit));
   }
+  byClientId(room: string, clientId: string): Promise<ChatMessage | undefined> {
+    return this.whenUp(() => this.inner.byClientId(room, clientId));
+  }
   head(room: string): Promise<number> {
     return this.whenUp(() => this.inner.head(room));
   }

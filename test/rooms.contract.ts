@@ -71,6 +71,17 @@ export function describeRoomStoreContract(name: string, open: () => Promise<Stor
       expect(await store.rooms.privateRoomsOf('nobody', 10)).toEqual([]);
     });
 
+    it("leaves out of a person's private rooms those they are banned from, also when bans come first", async () => {
+      const rooms = ['a', 'b', 'c'].map(room);
+      for (const each of rooms) await store.rooms.createRoom(each, [member(each.id, 'u1')]);
+      const [first, second, third] = rooms.map((each) => each.id).sort();
+      await store.rooms.putMember({ ...member(first ?? '', 'u1'), banned: true });
+      await store.rooms.putMember({ ...member(second ?? '', 'u1'), banned: true });
+      expect((await store.rooms.privateRoomsOf('u1', 1)).map((m) => m.room)).toEqual([third]);
+      await store.rooms.putMember(member(first ?? '', 'u1'));
+      expect((await store.rooms.privateRoomsOf('u1', 10)).map((m) => m.room)).toEqual([first, third]);
+    });
+
     it('makes one DM per pair, even when both open it at once', async () => {
       const attempts = Array.from({ length: 6 }, () => {
         const id = newRoomId();

@@ -96,7 +96,7 @@ describe('another instance', () => {
     const store = openEmbeddedStore(await tempDir('parley-rooms-'));
     deferCleanup(() => store.close());
     const rooms = new Rooms(store.rooms, { personNamed: async () => undefined, roomsChanged: () => undefined }, loadConfig({}));
-    const me = { id: 's1', userId: 'u1', nick: 'Mia', guest: false };
+    const me = { id: 's1', userId: 'u1', nick: 'Mia', guest: false, since: 0 };
     const { room } = await rooms.create({ ...me, userId: 'u0', nick: 'Olga', id: 's0' }, 'Plans');
     await store.rooms.putMember({ room, userId: 'u1', name: 'Mia', role: 'member', since: 1 });
     const ended: string[] = [];

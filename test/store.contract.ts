@@ -122,6 +122,13 @@ export function describeStoreContract(
       expect(next.message.seq).toBe(2);
     });
 
+    it('finds a stored message by its clientId, as it stands now, and nothing for a clientId not stored', async () => {
+      const original = await store.append(msg('by-id', 'hello', 'client-id-7'));
+      expect(await store.byClientId('by-id', 'client-id-7')).toEqual(original.message);
+      expect(await store.byClientId('by-id', 'client-id-8')).toBeUndefined();
+      expect(await store.byClientId('other-room', 'client-id-7')).toBeUndefined();
+    });
+
     it('dedupes a clientId repeated within one concurrent burst, and against what is stored', async () => {
       const stored = await store.append(msg('burst', 'already here', 'stored-id-0'));
       const burst = [

@@ -19,6 +19,11 @@ export interface Session {
   /** The name shown beside this person's messages: an account's username, or a guest's nickname. */
   readonly nick: string;
   readonly guest: boolean;
+  /**
+   * When the session began, in ms since the epoch. A guest has one session for as long as it holds its
+   * nickname: a message of that name from before was another guest's, who gave the name up.
+   */
+  readonly since: number;
 }
 
 /** Someone with a name, as another person names them. */
@@ -363,7 +368,7 @@ export class Accounts {
     this.accountNames.delete(record.name);
     this.accountNames.set(record.name, !record.guest);
     if (this.accountNames.size > MAX_REMEMBERED_NAMES) this.accountNames.delete(this.accountNames.keys().next().value as string);
-    return { id: record.hash, userId: record.userId, nick: record.name, guest: record.guest };
+    return { id: record.hash, userId: record.userId, nick: record.name, guest: record.guest, since: record.createdAt };
   }
 
   /** Runs a password hash in one of the few hash slots; refuses with rate_limited when they and the line are full. */

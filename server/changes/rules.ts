@@ -19,16 +19,21 @@ export async function changeRightsIn(ctx: AppContext, session: Session, room: st
   return { moderator: (await roomAccess(ctx, session, room)).moderate };
 }
 
-/** Whether `session` wrote `message`: the same name, and the same kind (account or guest). */
-export function isAuthor(session: Pick<Session, 'nick' | 'guest'>, message: ChatMessage): boolean {
-  return message.author === session.nick && Boolean(message.account) === !session.guest;
+/**
+ * Whether `session` wrote `message`: the same name, the same kind (account or guest), and for a guest a
+ * message from its own time: a guest's nickname is free again once its session ends, and the next guest of
+ * that name is someone else.
+ */
+export function isAuthor(session: Pick<Session, 'nick' | 'guest' | 'since'>, message: ChatMessage): boolean {
+  if (message.author !== session.nick || Boolean(message.account) === session.guest) return false;
+  return !session.guest || message.at >= session.since;
 }
 
 /**
  * Whether `session` may delete `message`, and as whom: its author deletes it, a moderator removes anyone's
  * (their own too is a plain delete). Undefined: they may not.
  */
-export function mayDelete(session: Pick<Session, 'nick' | 'guest'>, message: ChatMessage, { moderator }: ChangeRights): DeletedBy | undefined {
+export function mayDelete(session: Pick<Session, 'nick' | 'guest' | 'since'>, message: ChatMessage, { moderator }: ChangeRights): DeletedBy | undefined {
   if (isAuthor(session, message)) return 'author';
   return moderator ? 'moderator' : undefined;
 }

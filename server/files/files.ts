@@ -113,6 +113,16 @@ export async function deleteMessageFiles(ctx: Pick<AppContext, 'store'>, message
   if (message.files && message.files.length > 0) await ctx.store.files.remove(message.files.map((file) => file.id));
 }
 
+/**
+ * A resend answered with the message stored first (`stored`): files it named that the message does not carry
+ * were attached to its clientId all the same; no message carries them, so no delete would ever remove them.
+ */
+export async function removeUncarriedFiles(ctx: Pick<AppContext, 'store'>, sent: readonly FileAttachment[], stored: Pick<ChatMessage, 'files'>): Promise<void> {
+  const carried = new Set((stored.files ?? []).map((file) => file.id));
+  const uncarried = sent.filter((file) => !carried.has(file.id)).map((file) => file.id);
+  if (uncarried.length > 0) await ctx.store.files.remove(uncarried);
+}
+
 /** Removes uploads no message took within UPLOAD_TTL_MINUTES, a batch at a time; how many it removed. */
 export function sweepExpiredUploads(ctx: Pick<AppContext, 'store' | 'config'>, now = Date.now()): Promise<number> {
   return ctx.store.files.sweepUnattached(now - ctx.config.uploadTtlMs, SWEEP_BATCH);

@@ -436,7 +436,12 @@ export class SocketSession implements SessionBound {
       if (allowed) readable.push(room);
     }
     if (turn !== this.watchTurns || this.ws.readyState !== this.ws.OPEN) return;
-    this.headWatch ??= new HeadWatch(this.ctx.hub, this.ctx.store, (heads) => this.send(heads));
+    this.headWatch ??= new HeadWatch(
+      this.ctx.hub,
+      this.ctx.store,
+      (heads) => this.send(heads),
+      this.session ? { userId: this.session.userId, rooms: this.ctx.rooms } : undefined,
+    );
     this.headWatch.set(readable);
   }
 

@@ -85,11 +85,15 @@ export class EmbeddedRoomStore implements RoomStore {
   }
 
   async privateRoomsOf(userId: string, limit: number): Promise<MemberRecord[]> {
-    return this.read(() =>
-      Array.from(this.memberships.getKeys({ start: [userId, '~'], end: [userId, '~\uffff'], limit }), ([, room]) => this.standings.get([room, userId])).filter(
-        (member): member is MemberRecord => member !== undefined,
-      ),
-    );
+    return this.read(() => {
+      const found: MemberRecord[] = [];
+      for (const [, room] of this.memberships.getKeys({ start: [userId, '~'], end: [userId, '~\uffff'] })) {
+        if (found.length >= limit) break;
+        const standing = this.standings.get([room, userId]);
+        if (standing && !standing.banned) found.push(standing);
+      }
+      return found;
+    });
   }
 
   /** Stores a room and its first members (inside a write transaction). */

@@ -94,7 +94,7 @@ export class MongoRoomStore implements RoomStore {
 
   privateRoomsOf(userId: string, limit: number): Promise<MemberRecord[]> {
     return this.guard(async () =>
-      (await this.standings.find({ userId, room: { $gte: '~', $lt: '~\uffff' } }).sort({ room: 1 }).limit(limit).toArray()).map(fromMemberDocument),
+      (await this.standings.find({ userId, room: { $gte: '~', $lt: '~\uffff' }, banned: { $ne: true } }).sort({ room: 1 }).limit(limit).toArray()).map(fromMemberDocument),
     );
   }
 

@@ -160,7 +160,9 @@ export class Rooms {
     if (!person || (access.private && !standing)) throw new ApiError(ErrorCode.notFound, `nobody called "${username}" is in this room`);
     if (person.userId === me.userId) throw new ApiError(ErrorCode.invalidRequest, 'you cannot do this to yourself');
     if (this.admins.has(person.name) && !person.guest) throw new ApiError(ErrorCode.forbidden, `${person.name} is a server admin`);
-    if (standing?.role === 'owner') throw new ApiError(ErrorCode.forbidden, `${person.name} owns this room`);
+    // A server admin may act on an owner: a public room's owner is only whoever wrote in it first.
+    if (standing?.role === 'owner' && !access.admin) throw new ApiError(ErrorCode.forbidden, `${person.name} owns this room`);
+    if (standing?.role === 'owner' && action === 'promote') throw new ApiError(ErrorCode.invalidRequest, `${person.name} owns this room already`);
     const promoting = action === 'promote' || action === 'demote';
     const mayName = access.admin || access.role === 'owner';
     if ((promoting || standing?.role === 'moderator') && !mayName) {
@@ -194,7 +196,6 @@ export class Rooms {
     const standings = await this.store.privateRoomsOf(session.userId, this.options.maxPrivateRoomsPerPerson);
     const summaries: RoomSummary[] = [];
     for (const standing of standings) {
-      if (standing.banned) continue;
       const record = await this.store.room(standing.room);
       if (record) summaries.push({ room: record.id, title: titleFor(record, session.nick), dm: record.dmKey !== undefined });
     }

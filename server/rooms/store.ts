@@ -47,6 +47,9 @@ export interface RoomStore {
   removeMember(room: string, userId: string): Promise<boolean>;
   /** Up to `limit` standings in the room, by name. */
   members(room: string, limit: number): Promise<MemberRecord[]>;
-  /** Up to `limit` of the person's standings in private rooms (bans included), by room id. */
+  /**
+   * Up to `limit` of the person's standings in private rooms, by room id; bans left out: a room one is banned
+   * from is not one of theirs, and cannot be left, so it must not count against their bound of rooms.
+   */
   privateRoomsOf(userId: string, limit: number): Promise<MemberRecord[]>;
 }

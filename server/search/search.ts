@@ -56,7 +56,20 @@ export async function searchMessages(ctx: AppContext, { session, ip }: Sender, q
     if (!hits.next) return { results };
     below = hits.next;
   }
-  return below === undefined ? { results } : { results, next: encodePosition(below) };
+  return below === undefined ? { results } : { results, next: await nextFrom(allowed, below) };
+}
+
+/**
+ * Where the next page starts, when the scan budget ran out on `position`. The scan looks at index entries of
+ * every room, so `position` may be a message of a room the searcher may not read: its room and seq are not
+ * theirs to see (they named a private room and a message of it). The next page then starts below that
+ * message's millisecond: a message of a room sorting below it, stored in that same millisecond, is skipped.
+ * The time still tells that some message the searcher cannot read matched: only a scan that never looks at
+ * such rooms' entries (an index per private room) would tell nothing.
+ */
+async function nextFrom(allowed: (room: string) => Promise<boolean>, position: SearchPosition): Promise<string> {
+  if (await allowed(position.room)) return encodePosition(position);
+  return encodePosition({ at: position.at, seq: 0, room: '0' });
 }
 
 /** `mayRead`, asked once per room within one search. */

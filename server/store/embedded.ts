@@ -122,6 +122,13 @@ export class EmbeddedStore implements Store {
     );
   }
 
+  async byClientId(room: string, clientId: string): Promise<ChatMessage | undefined> {
+    return this.read(() => {
+      const seq = this.clientIds.get([room, clientId]);
+      return seq === undefined || seq >= this.readableEnd(room) ? undefined : this.messages.get([room, seq]);
+    });
+  }
+
   async head(room: string): Promise<number> {
     return this.read(() => this.durableHeads.get(room) ?? this.heads.get(room) ?? 0);
   }

@@ -277,6 +277,11 @@ export class MongoStore implements Store {
     return newestFirst.reverse();
   }
 
+  async byClientId(room: string, clientId: string): Promise<ChatMessage | undefined> {
+    const found = await this.guard(() => this.messages.findOne({ room, clientId }, { projection: { _id: 0 }, maxTimeMS: this.operationTimeoutMs }));
+    return found ?? undefined;
+  }
+
   async head(room: string): Promise<number> {
     return this.guard(() => this.lastSeq(room));
   }

@@ -65,6 +65,8 @@ export interface MessageStore {
   readBefore(room: string, before: number | undefined, limit: number): Promise<ChatMessage[]>;
   /** The room's last seq (0 for an empty room). */
   head(room: string): Promise<number>;
+  /** The message stored (and durable) in `room` under `clientId`, as it stands now; undefined when there is none. */
+  byClientId(room: string, clientId: string): Promise<ChatMessage | undefined>;
   /** Resolves if the store answers now; rejects with StoreUnavailableError if it does not. */
   ping(): Promise<void>;
   /** Subscribes to the feed of new messages; returns the unsubscribe function. */
