@@ -6,10 +6,12 @@
 // Each term is a key whose sorted duplicate values are the positions [at, room, seq] of the messages
 // holding it (LMDB's dupsort: the term is stored once), so each term's positions lie newest first under a
 // reverse scan. Two more terms per message name its room and its author, so a filter is one more list to
-// intersect. Several terms are intersected by leapfrogging (each list seeks to the others' candidate),
-// which costs about as many seeks as the rarest list has entries in range, not a read of every message.
+// intersect. A private room's terms carry its id as a prefix: a search reads the lists of the public rooms
+// and of the private rooms the person is in, and merges them, never another room's. Several terms are
+// intersected by leapfrogging (each list seeks to the others' candidate), which costs about as many seeks
+// as the rarest list has entries in range, not a read of every message.
 import type { Database, RootDatabase } from 'lmdb';
-import type { ChatMessage } from '../protocol';
+import { isPrivateRoom, type ChatMessage } from '../protocol';
 import { StoreUnavailableError } from '../store/store';
 import { inScope } from './scope';
 import type { SearchHits, SearchPosition, SearchStore, StoreSearch } from './store';
@@ -152,33 +154,69 @@ export class EmbeddedSearchIndex implements SearchStore {
     if (query.room !== undefined) lists.push(roomTerm(query.room));
     if (query.author !== undefined) lists.push(authorTerm(query.author));
     if (lists.length === 0) return { messages: [] };
-    const floor = query.since;
-    let upper: Upper = query.below
+    // Only the lists of rooms in scope are read: the public rooms', and those of each private room the
+    // person is in. A private room's entries are never scanned for someone else, so neither the results nor
+    // where the scan budget ran out can tell anything of it.
+    const spaces =
+      query.room === undefined
+        ? ['', ...[...query.scope.privateRooms].map(privateSpace)]
+        : !isPrivateRoom(query.room)
+          ? ['']
+          : query.scope.privateRooms.has(query.room)
+            ? [privateSpace(query.room)]
+            : [];
+    const start: Upper = query.below
       ? { key: [query.below.at, query.below.room, query.below.seq], exclusive: true }
       : { key: [query.until ?? Number.MAX_SAFE_INTEGER], exclusive: false };
-    const messages: ChatMessage[] = [];
     let scanned = 0;
     const seek = (term: string, from: Upper): SearchPosition | undefined => {
       scanned++;
-      return this.seek(term, from, floor);
+      return this.seek(term, from, query.since);
     };
+    const streams = spaces.map((space) => {
+      const matches = this.matches(
+        lists.map((term) => space + term),
+        start,
+        seek,
+      );
+      return { matches, head: matches.next() };
+    });
+    const messages: ChatMessage[] = [];
     while (messages.length < query.limit) {
+      // The newest match of all the lists read, as one list would give it.
+      let newest: (typeof streams)[number] | undefined;
+      for (const stream of streams) {
+        if (!stream.head.done && (!newest || newer(stream.head.value, newest.head.value as SearchPosition))) newest = stream;
+      }
+      if (!newest || newest.head.done) return { messages };
+      const candidate = newest.head.value;
+      newest.head = newest.matches.next();
+      const message = this.readable(candidate, query);
+      if (message) messages.push(message);
+      if (scanned >= query.scanLimit && messages.length < query.limit) return { messages, next: candidate };
+    }
+    return { messages, next: messages.at(-1) };
+  }
+
+  /**
+   * The positions every one of `lists` holds, newest first from `start`: a leapfrog (each list in turn seeks
+   * to the candidate; one that holds an older entry makes that the candidate; every list agreeing in a row
+   * is a match).
+   */
+  private *matches(lists: readonly string[], start: Upper, seek: (term: string, from: Upper) => SearchPosition | undefined): Generator<SearchPosition> {
+    let upper = start;
+    for (;;) {
       let candidate = seek(lists[0]!, upper);
-      // Leapfrog: each list in turn seeks to the candidate; one that holds an older entry makes that the
-      // candidate. Every list agreeing in a row is a match.
       for (let agreed = 1, i = 1; candidate && agreed < lists.length; i++) {
         const found = seek(lists[i % lists.length]!, { key: [candidate.at, candidate.room, candidate.seq], exclusive: false });
         if (found && found.at === candidate.at && found.room === candidate.room && found.seq === candidate.seq) agreed++;
         else agreed = 1;
         candidate = found;
       }
-      if (!candidate) return { messages };
+      if (!candidate) return;
+      yield candidate;
       upper = { key: [candidate.at, candidate.room, candidate.seq], exclusive: true };
-      const message = this.readable(candidate, query);
-      if (message) messages.push(message);
-      if (scanned >= query.scanLimit && messages.length < query.limit) return { messages, next: candidate };
     }
-    return { messages, next: messages.at(-1) };
   }
 
   private flushSoon(): void {
@@ -202,9 +240,26 @@ export class EmbeddedSearchIndex implements SearchStore {
   }
 }
 
-/** What a message is indexed under: its words, its room and its author; nothing for a change entry, a deleted message or one without words. */
+/**
+ * What a message is indexed under: its words, its room and its author (in its private room's own space, for
+ * a private room's message); nothing for a change entry, a deleted message or one without words.
+ */
 function termsOf(message: ChatMessage): string[] {
   if (message.change || message.deleted) return [];
   const words = indexTerms(message.text);
-  return words.length === 0 ? [] : [...words, roomTerm(message.room), authorTerm(message.author)];
+  if (words.length === 0) return [];
+  const space = isPrivateRoom(message.room) ? privateSpace(message.room) : '';
+  return [...words, roomTerm(message.room), authorTerm(message.author)].map((term) => space + term);
+}
+
+/** The prefix of a private room's terms: its lists lie apart from the public rooms' and from each other's. */
+function privateSpace(room: string): string {
+  return `\u0002${room}\u0000`;
+}
+
+/** Whether position `a` comes before `b` newest first: a later time, then the greater room, then the greater seq (the keys' order). */
+function newer(a: SearchPosition, b: SearchPosition): boolean {
+  if (a.at !== b.at) return a.at > b.at;
+  if (a.room !== b.room) return a.room > b.room;
+  return a.seq > b.seq;
 }
