@@ -98,6 +98,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     (room, state) => hub.broadcast(room, Buffer.from(JSON.stringify({ type: 'people', ...accounts.markAccounts(state) } satisfies ServerFrame))),
   );
   const rooms = new Rooms(store.rooms, accounts, config);
+  // A guest that is gone leaves no standing behind: a ban of a name that is free again holds nobody, and
+  // would use up the room's MAX_ROOM_MEMBERS.
+  accounts.onGuestGone = (userId) => rooms.store.removeStandingsOf(userId);
   const ctx: AppContext = { config, store, hub, accounts, rooms, limits, logger, metrics, presence, writes, sockets, uploads: new UploadsUnderWay() };
 
   const app = express();

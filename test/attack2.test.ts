@@ -173,11 +173,10 @@ describe('the owner of a new public room', () => {
 });
 
 describe("a public room's standings", () => {
-  // Left failing: a ban of a guest stays in the room's standings after the guest is gone (its name free again,
-  // so the ban does not even hold), and the standings are bounded by MAX_ROOM_MEMBERS: a few waves of guest
-  // trolls, each banned, leave the moderators unable to ban or mute anyone new there. The fix belongs to the
-  // accounts sweep (which removes a departed guest) and the rooms store: drop the departed guest's standings.
-  it.fails('are not used up by bans of guests who have since gone: moderators can still ban the next troll', async () => {
+  // A ban of a guest stayed in the room's standings after the guest was gone (its name free again, so the ban
+  // did not even hold), and the standings are bounded by MAX_ROOM_MEMBERS: a few waves of guest trolls, each
+  // banned, left the moderators unable to ban or mute anyone new there. A guest that goes takes its standings.
+  it('are not used up by bans of guests who have since gone: moderators can still ban the next troll', async () => {
     const { url } = await startTestServer({ MAX_ROOM_MEMBERS: '4' });
     const owner = await signUp(url, 'Olga');
     expect((await send(url, owner, 'town', { text: 'welcome' })).status).toBe(201);

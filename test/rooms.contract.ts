@@ -44,6 +44,19 @@ export function describeRoomStoreContract(name: string, open: () => Promise<Stor
       expect(await store.rooms.members(unknown, 10)).toEqual([]);
     });
 
+    it("removes every standing of a person who is gone, in public and private rooms, and no one else's", async () => {
+      const plans = room();
+      await store.rooms.createRoom(plans, [member(plans.id, 'u1', 'owner'), member(plans.id, 'u2')]);
+      await store.rooms.putMember({ ...member('town', 'u2'), banned: true });
+      await store.rooms.putMember({ ...member('town', 'u3'), muted: true });
+      await store.rooms.removeStandingsOf('u2');
+      expect(await store.rooms.member(plans.id, 'u2')).toBeUndefined();
+      expect(await store.rooms.member('town', 'u2')).toBeUndefined();
+      expect(await store.rooms.privateRoomsOf('u2', 10)).toEqual([]);
+      expect(await store.rooms.member(plans.id, 'u1')).toEqual(member(plans.id, 'u1', 'owner'));
+      expect(await store.rooms.member('town', 'u3')).toEqual({ ...member('town', 'u3'), muted: true });
+    });
+
     it('puts, replaces, lists by name and removes standings', async () => {
       const plans = room();
       await store.rooms.createRoom(plans, [member(plans.id, 'u2', 'owner')]);

@@ -222,9 +222,17 @@ export class Accounts {
     return sessionCookie(current, req, this.options.trustProxy, Math.floor(this.options.sessionIdleMs / 1000));
   }
 
-  /** Removes a bounded batch of expired sessions and of guests left without one. */
-  sweep(): Promise<number> {
-    return this.store.sweepExpired(this.now(), SWEEP_BATCH);
+  /**
+   * Called with a guest's id once it is gone (signed out, its session over, its name taken over): what other
+   * domains keep of it (its standings in rooms) goes with it. Set once, by the app.
+   */
+  onGuestGone: (userId: string) => Promise<void> = async () => undefined;
+
+  /** Removes a bounded batch of expired sessions and of guests left without one; returns how many guests went. */
+  async sweep(): Promise<number> {
+    const guests = await this.store.sweepExpired(this.now(), SWEEP_BATCH);
+    for (const guest of guests) await this.onGuestGone(guest);
+    return guests.length;
   }
 
   /**
@@ -300,8 +308,13 @@ export class Accounts {
   /** Removes the session (and a guest's name with it) and closes its connections on this instance. */
   private async end(session: Session): Promise<void> {
     await this.store.removeSession(session.id);
-    if (session.guest) await this.store.removeGuest(session.userId);
+    if (session.guest) await this.removeGuest(session.userId);
     this.closeConnections(session.id);
+  }
+
+  private async removeGuest(userId: string): Promise<void> {
+    await this.store.removeGuest(userId);
+    await this.onGuestGone(userId);
   }
 
   private closeConnections(sessionId: string): void {
@@ -322,7 +335,7 @@ export class Accounts {
       if (!holder) return;
       const free = holder.passwordHash === undefined && (holder.id === releasing || !(await this.guestIsLive(holder)));
       if (!free) throw nameTaken(user.name, holder);
-      await this.store.removeGuest(holder.id);
+      await this.removeGuest(holder.id);
     }
     throw new ApiError(ErrorCode.nameTaken, `"${user.name}" is being taken by someone else right now: pick another name`);
   }

@@ -101,15 +101,14 @@ export class EmbeddedAccountStore implements AccountStore {
   private sessionSweepFrom = '';
   private userSweepFrom = '';
 
-  async sweepExpired(now: number, maxRecords: number): Promise<number> {
+  async sweepExpired(now: number, maxRecords: number): Promise<string[]> {
     return this.write(() => {
-      let removed = 0;
+      const guests: string[] = [];
       const sessions = Array.from(this.sessions.getRange({ start: this.sessionSweepFrom, limit: maxRecords }));
       for (const { key, value } of sessions) {
         if (value.expiresAt > now) continue;
         this.sessions.removeSync(key);
         this.userSessions.removeSync([value.userId, key]);
-        removed++;
       }
       this.sessionSweepFrom = sessions.length < maxRecords ? '' : `${sessions.at(-1)?.key ?? ''}\u0000`;
       const users = Array.from(this.users.getRange({ start: this.userSweepFrom, limit: maxRecords }));
@@ -118,10 +117,10 @@ export class EmbeddedAccountStore implements AccountStore {
         if (Array.from(this.userSessions.getKeys({ start: [key, ''], end: [key, '\uffff'], limit: 1 })).length > 0) continue;
         this.users.removeSync(key);
         if (this.nameKeys.get(value.nameKey) === key) this.nameKeys.removeSync(value.nameKey);
-        removed++;
+        guests.push(key);
       }
       this.userSweepFrom = users.length < maxRecords ? '' : `${users.at(-1)?.key ?? ''}\u0000`;
-      return removed;
+      return guests;
     });
   }
 

@@ -110,7 +110,7 @@ export class MongoAccountStore implements AccountStore {
    * Removes guests left with no live session, the oldest first, `maxRecords` at a time; the TTL index removes
    * expired sessions by itself.
    */
-  sweepExpired(now: number, maxRecords: number): Promise<number> {
+  sweepExpired(now: number, maxRecords: number): Promise<string[]> {
     return this.guard(async () => {
       const from = this.guestSweepFrom;
       const after = from ? { $or: [{ createdAt: { $gt: from.createdAt } }, { createdAt: from.createdAt, _id: { $gt: from.id } }] } : {};
@@ -122,11 +122,11 @@ export class MongoAccountStore implements AccountStore {
       const last = guests.at(-1);
       this.guestSweepFrom = guests.length < maxRecords || !last ? undefined : { createdAt: last.createdAt, id: last._id };
       const ids = guests.map(({ _id }) => _id);
-      if (ids.length === 0) return 0;
+      if (ids.length === 0) return [];
       const live = new Set(await this.sessions.distinct('userId', { userId: { $in: ids }, expiresAt: { $gt: now } }));
       const left = ids.filter((id) => !live.has(id));
-      if (left.length === 0) return 0;
-      return (await this.users.deleteMany({ _id: { $in: left }, guest: true })).deletedCount;
+      if (left.length > 0) await this.users.deleteMany({ _id: { $in: left }, guest: true });
+      return left;
     });
   }
 

@@ -58,10 +58,10 @@ export interface AccountStore {
   liveSessions(hashes: readonly string[], now: number): Promise<Set<string>>;
   /**
    * Removes sessions expired by `now` and guests left with no session (older than NEW_GUEST_GRACE_MS), looking
-   * at no more than `maxRecords` of each per call (the next call goes on from there); returns how many records
-   * it removed.
+   * at no more than `maxRecords` of each per call (the next call goes on from there); returns the ids of the
+   * guests it removed.
    */
-  sweepExpired(now: number, maxRecords: number): Promise<number>;
+  sweepExpired(now: number, maxRecords: number): Promise<string[]>;
   /**
    * Moves the user's marker in `marker.room` on to `marker.seq` (never back, within one epoch; a marker of
    * another epoch is replaced), and keeps at most `keep` markers for the user, dropping the least recently

@@ -84,6 +84,15 @@ export class EmbeddedRoomStore implements RoomStore {
     );
   }
 
+  async removeStandingsOf(userId: string): Promise<void> {
+    await this.write(() => {
+      for (const key of Array.from(this.memberships.getKeys({ start: [userId, ''], end: [userId, '\uffff'] }))) {
+        this.standings.removeSync([key[1], userId]);
+        this.memberships.removeSync(key);
+      }
+    });
+  }
+
   async privateRoomsOf(userId: string, limit: number): Promise<MemberRecord[]> {
     return this.read(() => {
       const found: MemberRecord[] = [];

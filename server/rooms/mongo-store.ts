@@ -92,6 +92,10 @@ export class MongoRoomStore implements RoomStore {
     return this.guard(async () => (await this.standings.find({ room }).sort({ name: 1 }).limit(limit).toArray()).map(fromMemberDocument));
   }
 
+  async removeStandingsOf(userId: string): Promise<void> {
+    await this.guard(() => this.standings.deleteMany({ userId }));
+  }
+
   privateRoomsOf(userId: string, limit: number): Promise<MemberRecord[]> {
     return this.guard(async () =>
       (await this.standings.find({ userId, room: { $gte: '~', $lt: '~\uffff' }, banned: { $ne: true } }).sort({ room: 1 }).limit(limit).toArray()).map(fromMemberDocument),

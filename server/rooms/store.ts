@@ -52,4 +52,6 @@ export interface RoomStore {
    * from is not one of theirs, and cannot be left, so it must not count against their bound of rooms.
    */
   privateRoomsOf(userId: string, limit: number): Promise<MemberRecord[]>;
+  /** Removes every standing of `userId` (a guest who is gone: its mutes and bans name nobody any more). */
+  removeStandingsOf(userId: string): Promise<void>;
 }
