@@ -800,7 +800,7 @@ class ResumingPoller {
     private readonly onFrame: (frame: string) => void,
   ) {}
 
-  /** Starts polling; resolves once the first answer is in. */
+  /** Starts polling; resolves once its first request is on its way (held by the server in a quiet room). */
   start(): Promise<void> {
     return new Promise((resolve) => void this.poll(resolve));
   }
@@ -820,7 +820,11 @@ class ResumingPoller {
           this.connection = new LeanHttpConnection(hostname, Number(port));
         }
         const epoch = this.epoch ? `&epoch=${this.epoch}` : '';
-        const answer = await this.connection.get(`/wait?room=${this.room}&after=${this.cursor}${epoch}`);
+        // Reading once its first request is written: a quiet room holds it until something comes (up to 29 s).
+        const answer = await this.connection.get(`/wait?room=${this.room}&after=${this.cursor}${epoch}`, () => {
+          first?.();
+          first = undefined;
+        });
         if (answer.status !== 200) {
           // A 503 while the server shuts down, say: like the page, wait and ask again.
           if (answer.status !== 503) this.errors++;
@@ -837,8 +841,6 @@ class ResumingPoller {
         this.failures = 0;
         this.cursor = body.messages?.at(-1)?.seq ?? this.cursor;
         if (body.messages?.length) this.onFrame(answer.body);
-        first?.();
-        first = undefined;
       } catch {
         if (this.stopped) return;
         this.connection?.close();
