@@ -7,7 +7,7 @@ import type { Session } from './accounts/accounts';
 import { requirePost, roomAccess } from './rooms/access';
 import { attachFiles, deleteMessageFiles, removeUncarriedFiles } from './files/files';
 import { StoreUnavailableError, type AppendResult, type MessageStore, type NewMessage } from './store/store';
-import { changeRightsIn, checkChange, targetMessage } from './changes/rules';
+import { checkChange, targetMessage } from './changes/rules';
 import type { ChangeRequest } from './validation';
 
 export interface Page {
@@ -142,7 +142,8 @@ export async function appendMessage(
 ): Promise<AppendResult> {
   const { store, config, limits, writes, metrics, presence, rooms } = ctx;
   if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before sending (POST /api/session)');
-  requirePost(await roomAccess(ctx, session, room));
+  const access = await roomAccess(ctx, session, room);
+  requirePost(access);
   const length = countCharacters(text);
   if (length > config.maxTextLength) {
     throw new ApiError(ErrorCode.tooLarge, `a message has at most ${config.maxTextLength} characters (this one has ${length})`);
@@ -159,7 +160,7 @@ export async function appendMessage(
     await targetMessage(store, room, replyTo);
     entry.replyTo = replyTo;
   }
-  const checked = change && (await checkChange(store, config, session, room, change, await changeRightsIn(ctx, session, room)));
+  const checked = change && (await checkChange(store, config, session, room, change, { moderator: access.moderate }));
   if (checked) entry.change = checked.change;
   // A room exists once a message is stored in it, and then for good (on disk): its first message is what
   // creates it, so that is what the new-room budget counts.

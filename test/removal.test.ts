@@ -1,23 +1,18 @@
 // A moderator's removal (issue 16, item 6) over real WebSocket and /wait: the delete entry with a moderator as
 // actor replaces the message by "removed by a moderator" for live readers and in history, and its text is
-// gone from the store. Who moderates is the rooms domain's answer (server/rooms/access.ts), which this branch
-// does not have: here changeRightsIn says Mod moderates.
-import { describe, expect, it, vi } from 'vitest';
+// gone from the store. Who moderates is the rooms domain's answer (server/rooms/access.ts): here Mod is a
+// server admin (ADMINS), who moderates every public room.
+import { describe, expect, it } from 'vitest';
 import type { ChatMessage, ErrorResponse, SendResponse, WaitResponse } from '../server/protocol';
-import { autoCleanup, createSession, history, http, newClientId, postMessage, startTestServer, subscribedSocket } from './helpers';
-
-vi.mock('../server/changes/rules', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../server/changes/rules')>();
-  return { ...original, changeRightsIn: async (_ctx: unknown, session: { nick: string }) => ({ moderator: session.nick === 'Mod' }) };
-});
+import { autoCleanup, createSession, history, http, newClientId, postMessage, signUp, startTestServer, subscribedSocket } from './helpers';
 
 autoCleanup();
 
 describe('a moderator removes a message', () => {
   it('reaches readers on WebSocket and /wait as a removal, and leaves no text in the store', async () => {
-    const { url, wsUrl } = await startTestServer({ WAIT_TIMEOUT_MS: '20000' });
+    const { url, wsUrl } = await startTestServer({ WAIT_TIMEOUT_MS: '20000', ADMINS: 'Mod' });
     const eve = await createSession(url, 'Eve');
-    const mod = await createSession(url, 'Mod');
+    const mod = await signUp(url, 'Mod');
     const ada = await createSession(url, 'Ada');
     const spam = await postMessage<SendResponse>(url, 'lobby', { clientId: newClientId(), text: 'buy cheap pills' }, eve);
     await postMessage<SendResponse>(url, 'lobby', { clientId: newClientId(), text: 'buy cheap pills now', change: { kind: 'edit', target: 1 } }, eve);

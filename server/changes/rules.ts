@@ -2,21 +2,14 @@
 // same send path as a message (server/roomlog.ts), so that every rule on sending applies to changes too.
 import type { Session } from '../accounts/accounts';
 import type { Config } from '../config';
-import type { AppContext } from '../context';
 import { ApiError } from '../errors';
 import { ErrorCode, type ChatMessage, type DeletedBy, type MessageChange } from '../protocol';
-import { roomAccess } from '../rooms/access';
 import type { MessageStore } from '../store/store';
 import type { ChangeRequest } from '../validation';
 
-/** What this person may do in a room, as far as changing messages goes. */
+/** What this person may do in a room, as far as changing messages goes: from roomAccess's answer (`moderate`). */
 export interface ChangeRights {
   moderator: boolean;
-}
-
-/** Whether this person moderates the room: the rooms domain's answer (server/rooms/access.ts). */
-export async function changeRightsIn(ctx: AppContext, session: Session, room: string): Promise<ChangeRights> {
-  return { moderator: (await roomAccess(ctx, session, room)).moderate };
 }
 
 /**
