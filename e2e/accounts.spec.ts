@@ -1,9 +1,8 @@
 // Accounts as a person uses them: sign up, sign in from a second browser, see both sessions, end the
 // other one and watch that browser drop its socket and return to the sign-in screen. Guests are marked.
 import type { Page, WebSocket } from '@playwright/test';
-import { expect, expectLive, joinChat, sendMessage, storedMessage, test } from './fixtures';
+import { expect, expectLive, joinChat, sendMessage, shot, storedMessage, test } from './fixtures';
 
-const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
 const PASSWORD = 'correct horse battery';
 
 /** Fills the username and password of the open tab (Sign in or Sign up) and submits. */

@@ -13,7 +13,6 @@ import { connectionStatus, expect, joinChat, sendMessage, storedMessage, test } 
 
 const BUNDLE = fileURLToPath(new URL('../dist/server.js', import.meta.url));
 
-
 test('the bundle npm start runs serves the chat over WebSocket and long-poll, and stops on SIGTERM', async ({ browser }) => {
   expect(existsSync(BUNDLE), `${BUNDLE} is missing: run npm run build first`).toBe(true);
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-bundle-'));

@@ -2,10 +2,7 @@
 // react, delete with a confirmation. Two browsers, one on WebSocket and one on long-poll, see each change
 // live and again after a reload.
 import type { Locator, Page } from '@playwright/test';
-import { expect, expectLive, joinChat, sendMessage, storedMessage, test } from './fixtures';
-
-/** Where the screenshots go: SHOTS_DIR, or the test output's screenshots folder as in the other specs. */
-const shot = (page: Page, name: string) => page.screenshot({ path: `${process.env.SHOTS_DIR ?? `${test.info().project.outputDir}/screenshots`}/${name}.png` });
+import { expect, expectLive, joinChat, sendMessage, shot, storedMessage, test } from './fixtures';
 
 /** The row of the stored message with exactly this text (its actions, quote, reactions). */
 function row(page: Page, text: string): Locator {

@@ -2,9 +2,7 @@
 // more"; a link whose host could pass for another shows the host it goes to; direction controls in or
 // around a URL cannot reorder what the link shows.
 import type { Locator, Page } from '@playwright/test';
-import { expect, joinChat, sendMessage, storedMessage, storedMessages, test } from './fixtures';
-
-const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
+import { expect, joinChat, sendMessage, shot, storedMessage, storedMessages, test } from './fixtures';
 
 /**
  * Whether the link's characters are laid out left to right as they are written: the first one left of

@@ -8,11 +8,8 @@ import { join } from 'node:path';
 import type { ConsoleMessage, Page } from '@playwright/test';
 import { startServer } from '../server/app';
 import { loadConfig } from '../server/config';
-import { deferred, expect, expectLive, joinChat, test } from './fixtures';
+import { deferred, expect, expectLive, joinChat, shotsDir, test } from './fixtures';
 import { clientDir } from './paths';
-
-/** Where the screenshots go: the run's output, or SHOTS_DIR to keep them (a note's pictures). */
-const shotsDir = () => process.env.SHOTS_DIR ?? `${test.info().project.outputDir}/screenshots`;
 
 interface Watch {
   dialogs: string[];

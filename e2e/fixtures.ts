@@ -107,6 +107,32 @@ export async function joinChat(page: Page, url: string, nick: string, room?: str
   await expectLive(page);
 }
 
+/** The password every account of the specs signs up with. */
+export const TEST_PASSWORD = 'correct horse battery';
+
+/**
+ * Opens `path` (default: the lobby), signs up as `username` there (or signs in, with `tab`), and waits until
+ * the page is live.
+ */
+export async function signUpAt(page: Page, url: string, username: string, path = '/', tab: 'Sign up' | 'Sign in' = 'Sign up'): Promise<void> {
+  await page.goto(url + path);
+  await page.getByRole('tab', { name: tab }).click();
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(TEST_PASSWORD);
+  await page.locator('#password').press('Enter');
+  await expectLive(page);
+}
+
+/** Where screenshots go: the run's output, or SHOTS_DIR to keep them (a note's pictures). */
+export function shotsDir(): string {
+  return process.env.SHOTS_DIR ?? `${test.info().project.outputDir}/screenshots`;
+}
+
+/** Saves a screenshot of `page` as `name`.png in shotsDir(). */
+export function shot(page: Page, name: string): Promise<Buffer> {
+  return page.screenshot({ path: `${shotsDir()}/${name}.png` });
+}
+
 /** The messages the server has stored, as the page shows them (not the greyed ones still on their way). */
 export function storedMessages(page: Page): Locator {
   return page.locator('.messages [data-seq]');

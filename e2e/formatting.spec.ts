@@ -1,9 +1,7 @@
 // Markdown in messages, as people type it: formatted alike on another person's page over WebSocket and over
 // long-poll, Shift+Enter for a new line, a copy button on code, and Markdown-shaped attacks left inert.
 import type { Page } from '@playwright/test';
-import { expect, expectLive, joinChat, storedMessages, test } from './fixtures';
-
-const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
+import { expect, expectLive, joinChat, shot, storedMessages, test } from './fixtures';
 
 const RELEASE_NOTE = [
   '**Release** is _today_, ~~tomorrow~~ at `v2.1`',

@@ -1,9 +1,6 @@
 // The field that joins or creates a room: it shows the name it will make as the user types, spells accented
 // letters in ASCII, and says why when what was typed makes no name, instead of only turning red.
-import type { Page } from '@playwright/test';
-import { expect, expectLive, joinChat, test } from './fixtures';
-
-const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
+import { expect, expectLive, joinChat, shot, test } from './fixtures';
 
 test('typing "Ünïcode Räum" previews #unicode-raum and opens it; "!!!" and "Чат" say why they make no name', async ({ parley, openPage }) => {
   const { page } = await openPage();

@@ -1,9 +1,6 @@
 // Links in messages: the whole URL is the link (a Wikipedia title's closing parenthesis too), the full stop
 // after it is not, bare domains link, and markup around a URL stays text.
-import type { Page } from '@playwright/test';
-import { expect, joinChat, sendMessage, storedMessage, test } from './fixtures';
-
-const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
+import { expect, joinChat, sendMessage, shot, storedMessage, test } from './fixtures';
 
 test('a link keeps its closing parenthesis, leaves the full stop out, and opens in a new tab', async ({ parley, openPage }) => {
   const { page } = await openPage();

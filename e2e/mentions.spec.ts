@@ -1,9 +1,7 @@
 // Mentions as people use them: "@" offers the room's people, the person named sees the message marked, a
 // room in the background counts the mentions apart, and a hidden page notifies when the user opted in.
 import type { Page } from '@playwright/test';
-import { expect, expectLive, joinChat, roomPath, storedMessage, test } from './fixtures';
-
-const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
+import { expect, expectLive, joinChat, roomPath, shot, signUpAt, storedMessage, test } from './fixtures';
 
 /**
  * Makes the page able to pretend it is in the background (a test cannot put a tab behind another), and
@@ -106,20 +104,12 @@ test('a room in the background counts mentions apart, and a hidden page notifies
 });
 
 test('a hidden page notifies of a mention in another room and of a direct message, which it lists at once', async ({ parley, openPage }) => {
-  const signUp = async (page: Page, name: string, path: string) => {
-    await page.goto(parley.url + path);
-    await page.getByRole('tab', { name: 'Sign up' }).click();
-    await page.locator('#username').fill(name);
-    await page.locator('#password').fill('correct horse battery');
-    await page.locator('#password').press('Enter');
-    await expect(page.locator('.me-nick')).toHaveText(name);
-  };
   const { page: ana } = await openPage();
   const bob = await openPage();
   await observeNotifications(bob.page);
   await bob.context.grantPermissions(['notifications']);
-  await signUp(ana, 'Ana', roomPath('lobby'));
-  await signUp(bob.page, 'Bob', roomPath('dev'));
+  await signUpAt(ana, parley.url, 'Ana', roomPath('lobby'));
+  await signUpAt(bob.page, parley.url, 'Bob', roomPath('dev'));
   await bob.page.getByRole('button', { name: 'Notify me of mentions' }).click();
   await expect(bob.page.getByRole('button', { name: 'Notifying you of mentions and messages' })).toHaveAttribute('aria-pressed', 'true');
   // The lobby is on Bob's list (every page lists it), so its head is watched.

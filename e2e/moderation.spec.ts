@@ -1,20 +1,8 @@
 // A moderator's removal as the room sees it: the message is replaced by "message removed by a moderator" in
 // every browser, one reading over WebSocket and one over long-poll, live and after a reload. And a session
 // ended in one tab ends in the browser's other tabs at once.
-import type { Page, WebSocket } from '@playwright/test';
-import { expect, expectLive, sendMessage, storedMessage, test } from './fixtures';
-
-const PASSWORD = 'correct horse battery';
-const shotsDir = () => process.env.SHOTS_DIR ?? `${test.info().project.outputDir}/screenshots`;
-
-async function signUpAt(page: Page, url: string, username: string, path = '/'): Promise<void> {
-  await page.goto(url + path);
-  await page.getByRole('tab', { name: 'Sign up' }).click();
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(PASSWORD);
-  await page.locator('#password').press('Enter');
-  await expectLive(page);
-}
+import type { WebSocket } from '@playwright/test';
+import { expect, expectLive, sendMessage, shotsDir, signUpAt, storedMessage, test } from './fixtures';
 
 test('a moderator removes a message: a WebSocket reader and a long-poll reader show it removed, also after a reload', async ({ parley, openPage }) => {
   const { page: olga } = await openPage();

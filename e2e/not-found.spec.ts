@@ -1,9 +1,7 @@
 // A person who opens an address that is no page (a mistyped or outdated link) sees a page that says so, in
 // the app's look, and is back in the lobby in one click; /r/ without a room name is the lobby itself.
 import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures';
-
-const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
+import { expect, shot, test } from './fixtures';
 
 /** What the Content-Security-Policy blocked on the page (Chromium reports it on the console). */
 function blockedByCsp(page: Page): string[] {

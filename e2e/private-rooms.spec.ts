@@ -3,21 +3,7 @@
 // moderator's ban takes the room away from the banned person's open page at once.
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, expectLive, sendMessage, storedMessage, test } from './fixtures';
-
-const PASSWORD = 'correct horse battery';
-/** Where the screenshots go: the run's output, or SHOTS_DIR to keep them (a note's pictures). */
-const shotsDir = () => process.env.SHOTS_DIR ?? `${test.info().project.outputDir}/screenshots`;
-
-/** Opens `path`, signs up as `username` there, and waits until the page is live. */
-async function signUpAt(page: Page, url: string, username: string, path = '/'): Promise<void> {
-  await page.goto(url + path);
-  await page.getByRole('tab', { name: 'Sign up' }).click();
-  await page.locator('#username').fill(username);
-  await page.locator('#password').fill(PASSWORD);
-  await page.locator('#password').press('Enter');
-  await expectLive(page);
-}
+import { expect, expectLive, sendMessage, shotsDir, signUpAt, storedMessage, test } from './fixtures';
 
 const privateList = (page: Page) => page.locator('.private-rooms .room-list li');
 

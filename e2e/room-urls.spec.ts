@@ -2,9 +2,8 @@
 // that cannot be a room gets a page that says why and offers a way on, instead of the lobby under a wrong URL.
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, expectLive, joinChat, sendMessage, test } from './fixtures';
+import { expect, expectLive, joinChat, sendMessage, shot, test } from './fixtures';
 
-const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
 const roomTitle = (page: Page) => page.locator('h1.room-title');
 
 test('/r/Dev opens #dev under /r/dev, fixed in place: Back goes to the page before', async ({ parley, openPage }) => {

@@ -3,9 +3,7 @@
 // screen reader can use. Each saves a screenshot under the test output folder.
 import AxeBuilder from '@axe-core/playwright';
 import type { Page, WebSocketRoute } from '@playwright/test';
-import { expect, expectLive, joinChat, sendMessage, storedMessage, storedMessages, test } from './fixtures';
-
-const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
+import { expect, expectLive, joinChat, sendMessage, shot, storedMessage, storedMessages, test } from './fixtures';
 
 const sidebarRoom = (page: Page, room: string) => page.locator('.room-list a', { hasText: `# ${room}` });
 const people = (page: Page) => page.locator('.people-list li');

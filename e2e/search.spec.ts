@@ -1,10 +1,6 @@
 // Search as a person uses it: a word typed in the top bar finds a message of another room among many, with
 // the word marked; choosing it opens that room at the message, with the messages around it loaded.
-import type { Page } from '@playwright/test';
-import { expect, expectLive, joinChat, test } from './fixtures';
-
-/** Where the screenshots go: the run's output, or SHOTS_DIR to keep them (a note's pictures). */
-const shot = (page: Page, name: string) => page.screenshot({ path: `${process.env.SHOTS_DIR ?? `${test.info().project.outputDir}/screenshots`}/${name}.png` });
+import { expect, expectLive, joinChat, shot, test } from './fixtures';
 
 test('search finds a word in another room and jumps to the message, with its context loaded', async ({ parley, openPage }) => {
   const { store } = parley.server;

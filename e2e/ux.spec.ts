@@ -1,9 +1,7 @@
 // Rough edges a new user hit (issue 13): where the keyboard goes, the phone layout, the first visit's
 // console, the nickname form, the room list, and what a server restart announces. Each acts as a user.
 import type { Page } from '@playwright/test';
-import { authorOf, expect, expectLive, joinChat, sendMessage, storedMessage, test } from './fixtures';
-
-const shot = (page: Page, name: string) => page.screenshot({ path: `${test.info().project.outputDir}/screenshots/${name}.png` });
+import { authorOf, expect, expectLive, joinChat, sendMessage, shot, storedMessage, test } from './fixtures';
 
 const sidebarRoom = (page: Page, room: string) => page.locator('.room-list a', { hasText: `# ${room}` });
 
