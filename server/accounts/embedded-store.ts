@@ -1,7 +1,7 @@
 // The accounts part of the embedded store: users and sessions in LMDB, beside the rooms' logs. A name is
 // claimed in the same transaction that checks it is free, so two sign-ups of one name cannot both win.
 import type { Database, RootDatabase } from 'lmdb';
-import { StoreUnavailableError } from '../store/store';
+import { lmdbRead, lmdbWrite } from '../store/guarded';
 import { NEW_GUEST_GRACE_MS, type AccountStore, type ReadMarker, type SessionRecord, type UserRecord } from './store';
 
 export class EmbeddedAccountStore implements AccountStore {
@@ -148,21 +148,11 @@ export class EmbeddedAccountStore implements AccountStore {
   }
 
   private read<T>(reader: () => T): T {
-    if (this.isClosed()) throw new StoreUnavailableError('the store is closed');
-    try {
-      return reader();
-    } catch (error) {
-      throw new StoreUnavailableError(`reading the embedded store failed: ${(error as Error).message}`);
-    }
+    return lmdbRead(this.isClosed, reader);
   }
 
   /** Runs `writer` in a write transaction: it sees no other write between its reads and its own writes. */
-  private async write<T>(writer: () => T): Promise<T> {
-    if (this.isClosed()) throw new StoreUnavailableError('the store is closed');
-    try {
-      return await this.root.transaction(writer);
-    } catch (error) {
-      throw new StoreUnavailableError(`writing to the embedded store failed: ${(error as Error).message}`);
-    }
+  private write<T>(writer: () => T): Promise<T> {
+    return lmdbWrite(this.root, this.isClosed, writer);
   }
 }

@@ -2,7 +2,7 @@
 // between two sign-ups of one name, on any instance; guests also indexed by age, for the sweep) and `sessions`
 // (keyed by the id's hash, indexed by user, and removed by a TTL index once expired).
 import { MongoServerError, type Collection, type CollectionOptions, type Db } from 'mongodb';
-import { StoreUnavailableError } from '../store/store';
+import { mongoOperation } from '../store/guarded';
 import { NEW_GUEST_GRACE_MS, type AccountStore, type ReadMarker, type SessionRecord, type UserRecord } from './store';
 
 const DUPLICATE_KEY = 11000;
@@ -192,13 +192,8 @@ export class MongoAccountStore implements AccountStore {
     return { id: _id, ...user };
   }
 
-  private async guard<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.isClosed()) throw new StoreUnavailableError('the store is closed');
-    try {
-      return await operation();
-    } catch (error) {
-      throw new StoreUnavailableError(`MongoDB failed: ${(error as Error).message}`);
-    }
+  private guard<T>(operation: () => Promise<T>): Promise<T> {
+    return mongoOperation(this.isClosed, operation);
   }
 }
 

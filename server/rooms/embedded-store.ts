@@ -1,7 +1,7 @@
 // The rooms part of the embedded store: private rooms and standings in LMDB, beside the rooms' logs. A DM is
 // found by its key in the same transaction that creates it, so two people opening it at once get one room.
 import type { Database, RootDatabase } from 'lmdb';
-import { StoreUnavailableError } from '../store/store';
+import { lmdbRead, lmdbWrite } from '../store/guarded';
 import type { MemberRecord, RoomRecord, RoomStore } from './store';
 
 export class EmbeddedRoomStore implements RoomStore {
@@ -115,21 +115,11 @@ export class EmbeddedRoomStore implements RoomStore {
   }
 
   private read<T>(reader: () => T): T {
-    if (this.isClosed()) throw new StoreUnavailableError('the store is closed');
-    try {
-      return reader();
-    } catch (error) {
-      throw new StoreUnavailableError(`reading the embedded store failed: ${(error as Error).message}`);
-    }
+    return lmdbRead(this.isClosed, reader);
   }
 
   /** Runs `writer` in a write transaction: it sees no other write between its reads and its own writes. */
-  private async write<T>(writer: () => T): Promise<T> {
-    if (this.isClosed()) throw new StoreUnavailableError('the store is closed');
-    try {
-      return await this.root.transaction(writer);
-    } catch (error) {
-      throw new StoreUnavailableError(`writing to the embedded store failed: ${(error as Error).message}`);
-    }
+  private write<T>(writer: () => T): Promise<T> {
+    return lmdbWrite(this.root, this.isClosed, writer);
   }
 }

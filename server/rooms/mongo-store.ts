@@ -2,7 +2,7 @@
 // so that two instances opening one DM at once make one room) and `members` (a standing per room and person,
 // keyed by both, and indexed by person for the sidebar).
 import { MongoServerError, type Collection, type CollectionOptions, type Db } from 'mongodb';
-import { StoreUnavailableError } from '../store/store';
+import { mongoOperation } from '../store/guarded';
 import type { MemberRecord, RoomRecord, RoomStore } from './store';
 
 const DUPLICATE_KEY = 11000;
@@ -106,13 +106,8 @@ export class MongoRoomStore implements RoomStore {
     if (members.length > 0) await this.standings.insertMany(members.map((member) => ({ _id: { room: member.room, userId: member.userId }, ...member })));
   }
 
-  private async guard<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.isClosed()) throw new StoreUnavailableError('the store is closed');
-    try {
-      return await operation();
-    } catch (error) {
-      throw new StoreUnavailableError(`MongoDB failed: ${(error as Error).message}`);
-    }
+  private guard<T>(operation: () => Promise<T>): Promise<T> {
+    return mongoOperation(this.isClosed, operation);
   }
 }
 
