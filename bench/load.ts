@@ -1,19 +1,31 @@
 // The load: a worker process that opens the clients of one scenario against one server (Parley or the
 // floor), measures from its own clock, and reports to bench/run.ts over IPC. Senders and readers live
 // in this one process, so "send -> receipt" latency is read off a single clock.
+import { fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { percentile, type LoadCommand, type LoadReport, type Target, type Transport } from './scenarios';
+import { percentile, type LoadCommand, type LoadReport, type Target, type ThroughputResult, type Transport } from './scenarios';
 
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
 
 /** The id and send time a bench message carries in its text: "b|<id>|<ms>". */
 const STAMP = /"text":"b\|(\d+)\|([\d.]+)"/g;
+/** A message's seq in a /wait answer. */
+const SEQ = /"seq":(\d+)/g;
+
+/**
+ * The bench's clock, ms: high-resolution and the same in every process of the machine (--split-load puts
+ * senders and readers in two), so a send time read in one and a receipt time in the other subtract.
+ */
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 function stamp(id: number): string {
-  return `b|${id}|${performance.now().toFixed(3)}`;
+  return `b|${id}|${now().toFixed(3)}`;
 }
 
 // ---- HTTP ---------------------------------------------------------------------------------------
@@ -57,6 +69,8 @@ async function sessionCookie(target: Target, nick: string): Promise<string> {
 /** Counts, per reader, each bench id it received, and the latency of each delivery. */
 class Tally {
   latencies: number[] = [];
+  /** Long-poll answers the readers got (each a round trip): how many messages each carried is the batching. */
+  answers = 0;
   lost = 0;
   duplicated = 0;
   /** Ids below this are warm-up: counted for loss, but their latency is not measured. */
@@ -223,7 +237,7 @@ class LeanHttpConnection {
 }
 
 /** A long-poll reader of `room`: GET /wait again and again from its cursor, until stopped. */
-function pollReader(target: Target, room: string, onFrame: (frame: string) => void, holding?: () => void) {
+function pollReader(target: Target, room: string, onFrame: (frame: string) => void, holding?: () => void, onAnswer?: () => void) {
   const { hostname, port } = new URL(target.url);
   const connection = new LeanHttpConnection(hostname, Number(port));
   let stopped = false;
@@ -236,9 +250,11 @@ function pollReader(target: Target, room: string, onFrame: (frame: string) => vo
       const answer = await connection.get(`/wait?room=${room}&after=${cursor}`, onSent);
       if (stopped) return;
       if (answer.status !== 200) throw new Error(`/wait answered ${answer.status}`);
-      const messages = (JSON.parse(answer.body) as { messages?: { seq: number }[] }).messages ?? [];
-      for (const message of messages) onFrame(JSON.stringify(message));
-      cursor = messages.at(-1)?.seq ?? cursor;
+      onAnswer?.();
+      // Just enough of the answer, as for Socket.IO's packets (tallied unparsed): the stamps, and the last
+      // seq for the cursor (each message's own; the bench's texts hold no "seq").
+      if (answer.body.includes('"messages":[{')) onFrame(answer.body);
+      for (const match of answer.body.matchAll(SEQ)) cursor = Math.max(cursor, Number(match[1]));
     }
   })();
   return {
@@ -270,7 +286,7 @@ function fatal(error: unknown): void {
  * namespace connect, the join, each pong) goes in POSTs on a second keep-alive connection, since the GET
  * holds the first. `joined` resolves once the server has acked the join: from then on it gets every message.
  */
-function socketIoPollReader(target: Target, room: string, onFrame: (frame: string) => void) {
+function socketIoPollReader(target: Target, room: string, onFrame: (frame: string) => void, onAnswer?: () => void) {
   const { hostname, port } = new URL(target.url);
   const polling = new LeanHttpConnection(hostname, Number(port));
   let posting: LeanHttpConnection | undefined;
@@ -296,6 +312,7 @@ function socketIoPollReader(target: Target, room: string, onFrame: (frame: strin
       const answer = await polling.get(path);
       if (stopped) return;
       if (answer.status !== 200) throw new Error(`Socket.IO poll answered ${answer.status}: ${answer.body}`);
+      onAnswer?.();
       for (const packet of answer.body.split('\x1e')) {
         if (packet.startsWith('42')) onFrame(packet);
         else if (packet === '2') post('3');
@@ -464,21 +481,116 @@ async function openReaders(target: Target, room: string, count: number, transpor
   const pollers: ReturnType<typeof pollReader>[] = [];
   const sockets = await ramp(count, async () => {
     const seen = tally.reader();
-    const onFrame = (frame: string) => tally.receive(seen, frame, performance.now());
+    const onFrame = (frame: string) => tally.receive(seen, frame, now());
     if (transport === 'ws') return socketReader(target, room, onFrame);
+    const onAnswer = () => tally.answers++;
     if (target.kind === 'socketio') {
       // Socket.IO keeps nothing: a reader not yet in the room would miss what is sent, so wait for its join.
-      const reader = socketIoPollReader(target, room, onFrame);
+      const reader = socketIoPollReader(target, room, onFrame, onAnswer);
       await reader.joined;
       pollers.push(reader);
       return undefined;
     }
     // Parley's reader asks from cursor 0: whatever was sent before its first wait, it gets.
-    pollers.push(pollReader(target, room, onFrame));
+    pollers.push(pollReader(target, room, onFrame, undefined, onAnswer));
     return undefined;
   }, 'readers');
   await new Promise((resolve) => setTimeout(resolve, 300));
   return { sockets, pollers };
+}
+
+/** What the readers of a throughput or paced run saw, once every acked message reached them (20 s at most). */
+type ReadOutcome = Pick<ThroughputResult, 'latencies' | 'deliveries' | 'behindAckP50' | 'behindAckP99' | 'lost' | 'duplicated' | 'answers' | 'complete'>;
+
+/** The readers of one room, tallied: in this process, or in a process of their own (--split-load). */
+interface Readers {
+  /** Messages from `id` on are measured; those before are warm-up, counted for loss only. */
+  measureFrom(id: number): Promise<void>;
+  /** Message `id` was acked to its sender at `at` (this process's clock, see now()). */
+  acked(id: number, at: number): void;
+  /** Waits until every message of `acked` reached every reader (20 s at most), and tallies. */
+  settle(acked: readonly number[]): Promise<ReadOutcome>;
+  close(): void;
+}
+
+async function readersHere(target: Target, room: string, count: number, transport: Transport): Promise<Readers> {
+  const tally = new Tally();
+  const { sockets, pollers } = await openReaders(target, room, count, transport, tally);
+  return {
+    measureFrom: async (id) => {
+      tally.measuredFrom = id;
+    },
+    acked: (id, at) => tally.ackedAt.set(id, at),
+    settle: async (acked) => {
+      const complete = await until(() => tally.delivered(acked), 20_000);
+      tally.check(acked);
+      return { latencies: tally.latencies, deliveries: tally.latencies.length, ...tally.behindAck(), lost: tally.lost, duplicated: tally.duplicated, answers: tally.answers, complete };
+    },
+    close: () => {
+      for (const socket of sockets) socket?.terminate();
+      for (const poller of pollers) poller.stop();
+    },
+  };
+}
+
+/** Messages between a load worker and the process holding its readers apart (--split-load). */
+type ApartMessage =
+  | { type: 'open'; target: Target; room: string; count: number; transport: Transport }
+  | { type: 'opened' }
+  | { type: 'measureFrom'; id: number }
+  | { type: 'measuring' }
+  | { type: 'settle'; acked: number[]; ackedAt: [number, number][] }
+  | { type: 'settled'; outcome: ReadOutcome };
+
+/**
+ * The readers in a process of their own, as real readers are not in their senders' process: a sender's ack
+ * then never waits behind the readers' answers in one event loop, and each server's ack path is measured alone.
+ */
+async function readersApart(target: Target, room: string, count: number, transport: Transport): Promise<Readers> {
+  const child = fork(fileURLToPath(import.meta.url), ['--readers'], { execArgv: process.execArgv, stdio: 'inherit' });
+  child.once('exit', (code, signal) => fatal(new Error(`the readers' process exited (${signal ?? code})`)));
+  const ask = <T extends ApartMessage['type']>(message: ApartMessage, answer: T) =>
+    new Promise<Extract<ApartMessage, { type: T }>>((resolve) => {
+      const listen = (reply: ApartMessage) => {
+        if (reply.type !== answer) return;
+        child.off('message', listen);
+        resolve(reply as Extract<ApartMessage, { type: T }>);
+      };
+      child.on('message', listen);
+      child.send(message);
+    });
+  await ask({ type: 'open', target, room, count, transport }, 'opened');
+  const ackedAt: [number, number][] = [];
+  return {
+    measureFrom: async (id) => {
+      await ask({ type: 'measureFrom', id }, 'measuring');
+    },
+    acked: (id, at) => ackedAt.push([id, at]),
+    settle: async (acked) => (await ask({ type: 'settle', acked: [...acked], ackedAt }, 'settled')).outcome,
+    close: () => {
+      child.removeAllListeners('exit');
+      child.kill();
+    },
+  };
+}
+
+/** The process holding a load worker's readers (readersApart): opens them, then answers its worker. */
+function holdReaders(): void {
+  let readers: Readers | undefined;
+  const answer = (message: ApartMessage) => process.send?.(message);
+  process.on('message', (message: ApartMessage) => {
+    if (message.type === 'open') {
+      void readersHere(message.target, message.room, message.count, message.transport).then((opened) => {
+        readers = opened;
+        answer({ type: 'opened' });
+      }, fatal);
+    } else if (message.type === 'measureFrom') {
+      void readers?.measureFrom(message.id).then(() => answer({ type: 'measuring' }));
+    } else if (message.type === 'settle' && readers) {
+      for (const [id, at] of message.ackedAt) readers.acked(id, at);
+      void readers.settle(message.acked).then((outcome) => answer({ type: 'settled', outcome }), fatal);
+    }
+  });
 }
 
 /**
@@ -496,8 +608,8 @@ async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Pr
   let complete = true;
   let ackLatencies: number[] = [];
   const deliver = async (id: number) => {
-    const sentAt = performance.now();
-    void send.send(id).then(() => ackLatencies.push(performance.now() - sentAt));
+    const sentAt = now();
+    void send.send(id).then(() => ackLatencies.push(now() - sentAt));
     complete = (await until(() => tally.delivered([id]), 20_000)) && complete;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   };
@@ -522,37 +634,31 @@ async function fanout(command: Extract<LoadCommand, { scenario: 'fanout' }>): Pr
 async function throughput(command: Extract<LoadCommand, { scenario: 'throughput' }>): Promise<void> {
   const { target, senders, readers, seconds, transport } = command;
   const room = `throughput-${process.pid}`;
-  const tally = new Tally();
-  const { sockets, pollers } = await openReaders(target, room, readers, transport, tally);
+  const reading = await (command.split ? readersApart : readersHere)(target, room, readers, transport);
   const sending = await Promise.all(Array.from({ length: senders }, (_, i) => sender(target, room, `sender${i}`)));
   const acked: number[] = [];
   const ackLatencies: number[] = [];
   let nextId = 1;
-  const started = performance.now();
+  const started = now();
   const stopAt = started + seconds * 1000;
   await Promise.all(
     sending.map(async (s) => {
-      while (performance.now() < stopAt) {
+      while (now() < stopAt) {
         const id = nextId++;
-        const sentAt = performance.now();
+        const sentAt = now();
         await s.send(id);
-        const ackedAt = performance.now();
-        tally.ackedAt.set(id, ackedAt);
+        const ackedAt = now();
+        reading.acked(id, ackedAt);
         ackLatencies.push(ackedAt - sentAt);
         acked.push(id);
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  const complete = await until(() => tally.delivered(acked), 20_000);
-  tally.check(acked);
-  for (const socket of sockets) socket?.terminate();
+  const elapsed = (now() - started) / 1000;
+  const outcome = await reading.settle(acked);
+  reading.close();
   for (const s of sending) s.socket.terminate();
-  for (const poller of pollers) poller.stop();
-  await report({
-    type: 'result',
-    result: { acked: acked.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, ...tally.behindAck(), lost: tally.lost, duplicated: tally.duplicated, complete },
-  });
+  await report({ type: 'result', result: { acked: acked.length, elapsed, ackLatencies, ...outcome } });
 }
 
 /** Paced messages sent before the measured ones, so that both servers are measured warm (see fanout). */
@@ -566,27 +672,27 @@ const PACED_WARM_UP_SECONDS = 0.5;
 async function paced(command: Extract<LoadCommand, { scenario: 'paced' }>): Promise<void> {
   const { target, senders, readers, seconds, transport, rate } = command;
   const room = `paced-${process.pid}`;
-  const tally = new Tally();
-  const { sockets, pollers } = await openReaders(target, room, readers, transport, tally);
+  const reading = await (command.split ? readersApart : readersHere)(target, room, readers, transport);
   const sending = await Promise.all(Array.from({ length: senders }, (_, i) => sender(target, room, `sender${i}`)));
   const acked: number[] = [];
   const ackLatencies: number[] = [];
   const warmUp = Math.round(PACED_WARM_UP_SECONDS * rate);
   const total = warmUp + Math.round(seconds * rate);
-  tally.measuredFrom = warmUp + 1;
+  const measuredFrom = warmUp + 1;
+  await reading.measureFrom(measuredFrom);
   let sent = 0;
   let lastAckAt = 0;
-  const started = performance.now();
+  const started = now();
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
-      const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000));
+      const due = Math.min(total, Math.floor(((now() - started) * rate) / 1000));
       while (sent < due) {
         const id = ++sent;
-        const sentAt = performance.now();
+        const sentAt = now();
         void (sending[id % senders] as Awaited<ReturnType<typeof sender>>).send(id).then(() => {
-          lastAckAt = performance.now();
-          tally.ackedAt.set(id, lastAckAt);
-          if (id >= tally.measuredFrom) ackLatencies.push(lastAckAt - sentAt);
+          lastAckAt = now();
+          reading.acked(id, lastAckAt);
+          if (id >= measuredFrom) ackLatencies.push(lastAckAt - sentAt);
           acked.push(id);
         });
       }
@@ -596,17 +702,13 @@ async function paced(command: Extract<LoadCommand, { scenario: 'paced' }>): Prom
       }
     }, 1);
   });
-  const complete = (await until(() => acked.length === total, 20_000)) && (await until(() => tally.delivered(acked), 20_000));
+  const allAcked = await until(() => acked.length === total, 20_000);
   // Until the last ack: a server that falls behind the schedule shows an acked rate below the offered one.
   const elapsed = (lastAckAt - started) / 1000;
-  tally.check(acked);
-  for (const socket of sockets) socket?.terminate();
+  const outcome = await reading.settle(acked);
+  reading.close();
   for (const s of sending) s.socket.terminate();
-  for (const poller of pollers) poller.stop();
-  await report({
-    type: 'result',
-    result: { acked: acked.length, elapsed, ackLatencies, latencies: tally.latencies, deliveries: tally.latencies.length, ...tally.behindAck(), lost: tally.lost, duplicated: tally.duplicated, complete },
-  });
+  await report({ type: 'result', result: { acked: acked.length, elapsed, ackLatencies, ...outcome, complete: allAcked && outcome.complete } });
 }
 
 /** A seeded generator of numbers in [0, 1) (mulberry32), so that both servers get the same rooms and sends. */
@@ -658,7 +760,7 @@ async function manyRooms(command: Extract<LoadCommand, { scenario: 'rooms' }>): 
     while (mine.size < Math.min(roomsPerClient, rooms)) mine.add(drawRoom());
     for (const room of mine) members[room] = (members[room] ?? 0) + 1;
     const seen = tally.reader((id) => mine.has(roomOf.get(id) as number));
-    return socketReader(target, [...mine].map(roomName), (frame) => tally.receive(seen, frame, performance.now()));
+    return socketReader(target, [...mine].map(roomName), (frame) => tally.receive(seen, frame, now()));
   }, 'clients', 100);
   await new Promise((resolve) => setTimeout(resolve, 300));
   let release: () => void = () => undefined;
@@ -673,17 +775,17 @@ async function manyRooms(command: Extract<LoadCommand, { scenario: 'rooms' }>): 
   const total = Math.round(seconds * rate);
   let sent = 0;
   let lastAckAt = 0;
-  const started = performance.now();
+  const started = now();
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
-      const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000));
+      const due = Math.min(total, Math.floor(((now() - started) * rate) / 1000));
       while (sent < due) {
         const id = ++sent;
         const room = drawRoom();
         roomOf.set(id, room);
-        const sentAt = performance.now();
+        const sentAt = now();
         void (sending[id % senders] as Awaited<ReturnType<typeof sender>>).send(id, roomName(room)).then(() => {
-          lastAckAt = performance.now();
+          lastAckAt = now();
           ackLatencies.push(lastAckAt - sentAt);
           acked.push(id);
         });
@@ -929,7 +1031,7 @@ async function storm(command: Extract<LoadCommand, { scenario: 'storm' }>): Prom
   const roomOf = new Map<number, number>();
   const readers = await ramp(clients, async (i) => {
     const seen = tally.reader((id) => roomOf.get(id) === i % rooms);
-    const onFrame = (frame: string) => tally.receive(seen, frame, performance.now());
+    const onFrame = (frame: string) => tally.receive(seen, frame, now());
     const reader = transport === 'ws' ? new ResumingReader(target, roomName(i % rooms), onFrame) : new ResumingPoller(target, roomName(i % rooms), onFrame);
     await reader.start();
     return reader;
@@ -944,9 +1046,9 @@ async function storm(command: Extract<LoadCommand, { scenario: 'storm' }>): Prom
   const acked: number[] = [];
   let sent = 0;
   let stopSending = false;
-  const started = performance.now();
+  const started = now();
   const tick = setInterval(() => {
-    const due = Math.floor(((performance.now() - started) * rate) / 1000);
+    const due = Math.floor(((now() - started) * rate) / 1000);
     while (!stopSending && sent < due) {
       const id = ++sent;
       roomOf.set(id, id % rooms);
@@ -958,10 +1060,10 @@ async function storm(command: Extract<LoadCommand, { scenario: 'storm' }>): Prom
   const listening = new Promise<void>((resolve) => process.on('message', (message: { type?: string }) => message.type === 'release' && resolve()));
   process.send?.({ type: 'holding' } satisfies LoadReport);
   await listening;
-  const listeningAt = performance.now();
+  const listeningAt = now();
   const before = Array.from({ length: sent }, (_, i) => i + 1);
   const caughtUp = await until(() => tally.delivered(before), 60_000);
-  const catchUpMs = performance.now() - listeningAt;
+  const catchUpMs = now() - listeningAt;
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, seconds * 1000 - catchUpMs)));
   stopSending = true;
   clearInterval(tick);
@@ -973,7 +1075,7 @@ async function storm(command: Extract<LoadCommand, { scenario: 'storm' }>): Prom
     type: 'result',
     result: {
       acked: acked.length,
-      elapsed: (performance.now() - started) / 1000,
+      elapsed: (now() - started) / 1000,
       ackLatencies: [],
       latencies: tally.latencies,
       deliveries: tally.latencies.length,
@@ -1006,7 +1108,8 @@ function run(command: LoadCommand): Promise<void> {
   }
 }
 
-process.once('message', (command: LoadCommand) => {
+if (process.argv.includes('--readers')) holdReaders();
+else process.once('message', (command: LoadCommand) => {
   run(command).then(
     () => process.exit(0),
     (error: unknown) => report({ type: 'error', message: String(error) }).finally(() => process.exit(1)),

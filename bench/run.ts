@@ -38,6 +38,7 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     'server-node-options': { type: 'string', default: '' },
     baseline: { type: 'string' },
+    'split-load': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -55,6 +56,9 @@ if (flags.help) {
   --senders=4 --readers=100 --seconds=4   throughput: senders waiting for acks, readers listening (WebSocket:
                              Parley and the floor; long-poll readers: Parley and Socket.IO polling, whose
                              senders use its websocket transport)
+  --split-load               throughput and paced: the readers in a load process of their own, apart from the
+                             senders (as real readers are): no ack waits behind the readers' answers in one
+                             event loop, so each server's ack path is measured alone
   --rate=800                 paced: the same senders and readers, sending rate msg/s in all on a schedule
   --rooms-clients=10000 --rooms-rate=100   many rooms: clients in clients/10 rooms of Zipf sizes, 3 each;
                              senders (10) send rooms-rate msg/s in all, to rooms drawn with the same weights
@@ -71,7 +75,8 @@ if (flags.help) {
   --server-node-options='--max-semi-space-size=2'   node flags for the Parley process (GC tuning, say)
   --baseline=dist-base/server.js   throughput and paced also run this other build of Parley (a before/after
                              in the same run); build it with npm run build:server -- --outfile=... on the old code
-  --profile                  run each Parley process under node --cpu-prof and each load worker (profiles in <out>/profiles, <out>/profiles/load)
+  --profile                  run each Parley process, each reference server and each load worker under node --cpu-prof
+                             (profiles in <out>/profiles, <out>/profiles/<reference>, <out>/profiles/load)
 MONGODB_URI set: Parley uses MongoDB instead of the embedded store.`);
   process.exit(0);
 }
@@ -188,7 +193,8 @@ async function startParley(bundle = 'dist/server.js', options: { port?: number; 
 
 /** A reference server (bench/floor-server.ts, bench/socketio-server.ts): it reports its port once listening. */
 async function startReference(kind: 'floor' | 'socketio'): Promise<RunningServer> {
-  const child = fork(join(root, 'bench', `${kind}-server.ts`), [], { execArgv: ['--import', 'tsx'], env: { ...process.env, PORT: '0' }, stdio: 'inherit' });
+  const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles', kind)}`] : [];
+  const child = fork(join(root, 'bench', `${kind}-server.ts`), [], { execArgv: [...profile, '--import', 'tsx'], env: { ...process.env, PORT: '0' }, stdio: 'inherit' });
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
   return { target: { kind, url: `http://127.0.0.1:${port}` }, process: child, stop: stopper(child) };
 }
@@ -238,6 +244,8 @@ interface ThroughputRow {
   rate?: number;
   ackedPerSecond: number;
   deliveriesPerSecond: number;
+  /** Long-poll: messages each answer carried, on average (its batching: each answer is a round trip). */
+  messagesPerAnswer: number;
   ackP50: number;
   ackP99: number;
   deliveryP50: number;
@@ -328,7 +336,7 @@ async function throughput(kind: Measured, transport: Transport, rate?: number): 
   const load1 = loadavg()[0] as number;
   const server = kind === 'baseline' ? await startParley(flags.baseline) : await startServer(kind);
   try {
-    const common = { target: server.target, transport, senders: sizes.senders, readers: sizes.readers, seconds: sizes.seconds };
+    const common = { target: server.target, transport, senders: sizes.senders, readers: sizes.readers, seconds: sizes.seconds, split: flags['split-load'] };
     const cpuBefore = cpuMs(server.process.pid);
     const result = await runLoad(rate === undefined ? { scenario: 'throughput', ...common } : { scenario: 'paced', ...common, rate });
     const cpuSpent = cpuMs(server.process.pid) - cpuBefore;
@@ -343,6 +351,7 @@ async function throughput(kind: Measured, transport: Transport, rate?: number): 
       ...(rate === undefined ? {} : { rate }),
       ackedPerSecond: (result.acked ?? 0) / elapsed,
       deliveriesPerSecond: (result.deliveries ?? 0) / elapsed,
+      messagesPerAnswer: transport === 'longpoll' ? (result.deliveries ?? 0) / (result.answers || Number.NaN) : Number.NaN,
       ackP50: percentile(acks, 50),
       ackP99: percentile(acks, 99),
       deliveryP50: percentile(deliveries, 50),
@@ -587,7 +596,7 @@ async function main(): Promise<void> {
   }
   if (runs('throughput', 'longpoll')) {
     for (let round = 1; round <= sizes.rounds; round++) {
-      for (const kind of ['socketio', 'parley'] as const) {
+      for (const kind of flags.baseline ? (['socketio', 'parley', 'baseline'] as const) : (['socketio', 'parley'] as const)) {
         step(`throughput: ${kind}, long-poll readers (sends over WebSocket), round ${round} of ${sizes.rounds}`);
         throughputRows.push(await throughput(kind, 'longpoll'));
       }

@@ -12,8 +12,8 @@ export type Transport = 'ws' | 'longpoll';
 export type LoadCommand =
   | { scenario: 'hold'; target: Target; transport: Transport; count: number }
   | { scenario: 'fanout'; target: Target; transport: Transport; readers: number; messages: number; intervalMs: number }
-  | { scenario: 'throughput'; target: Target; transport: Transport; senders: number; readers: number; seconds: number }
-  | { scenario: 'paced'; target: Target; transport: Transport; senders: number; readers: number; seconds: number; rate: number }
+  | { scenario: 'throughput'; target: Target; transport: Transport; senders: number; readers: number; seconds: number; split: boolean }
+  | { scenario: 'paced'; target: Target; transport: Transport; senders: number; readers: number; seconds: number; rate: number; split: boolean }
   | { scenario: 'rooms'; target: Target; clients: number; rooms: number; roomsPerClient: number; senders: number; rate: number; seconds: number }
   | { scenario: 'storm'; target: Target; transport: Transport; clients: number; senders: number; rate: number; seconds: number };
 
@@ -29,6 +29,8 @@ export interface FanoutResult {
 
 export interface ThroughputResult {
   acked: number;
+  /** Long-poll answers the readers got: messages per answer is how much the server batched. */
+  answers: number;
   elapsed: number;
   ackLatencies: number[];
   /** Send to receipt at each reader, ms. */
