@@ -108,6 +108,11 @@ const settings = {
   MAX_FILE_BYTES: { schema: integer(1, 1024 * 1024 * 1024), default: String(10 * 1024 * 1024), help: 'largest file one may upload, in bytes (refused with 413 from its Content-Length, or cut off once a body without one passes it); an upload must also arrive within REQUEST_TIMEOUT_MS' },
   MAX_FILES_PER_MESSAGE: { schema: integer(1, MAX_FILE_IDS), default: '10', help: 'files one message may carry' },
   MAX_USER_FILE_BYTES: { schema: integer(1, Number.MAX_SAFE_INTEGER), default: String(500 * 1024 * 1024), help: 'bytes of files one person (an account, or a guest) may hold in all; deleting messages frees theirs' },
+  MAX_GUEST_FILE_BYTES_PER_IP: {
+    schema: integer(0, Number.MAX_SAFE_INTEGER).optional(),
+    default: undefined,
+    help: 'bytes of files all guests of one IP may hold together, sent or waiting, also those of guests since gone (default: MAX_USER_FILE_BYTES, what one account holds; 0: guests may not upload). Accounts keep their own MAX_USER_FILE_BYTES each. Behind a reverse proxy every guest has the proxy\'s address',
+  },
   MAX_PENDING_FILES: { schema: integer(1, 10_000), default: '20', help: 'uploads one person may have waiting to be sent with a message' },
   UPLOAD_TTL_MINUTES: { schema: integer(1, 7 * 24 * 60), default: '60', help: 'an upload not sent with a message this long is removed' },
   METRICS_TOKEN: { schema: z.string().regex(/^\S{16,}$/, 'must be at least 16 characters, without spaces').optional(), default: undefined, help: 'when set, GET /metrics needs Authorization: Bearer <this token>' },
@@ -190,6 +195,8 @@ export interface Config {
   maxFileBytes: number;
   maxFilesPerMessage: number;
   maxUserFileBytes: number;
+  /** Bytes the files of all guests of one IP may hold together (MAX_GUEST_FILE_BYTES_PER_IP, else MAX_USER_FILE_BYTES). */
+  maxGuestFileBytesPerIp: number;
   maxPendingFiles: number;
   uploadTtlMs: number;
   /** The bearer token GET /metrics needs; undefined: none. */
@@ -300,6 +307,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxFileBytes: r.MAX_FILE_BYTES,
     maxFilesPerMessage: r.MAX_FILES_PER_MESSAGE,
     maxUserFileBytes: r.MAX_USER_FILE_BYTES,
+    maxGuestFileBytesPerIp: r.MAX_GUEST_FILE_BYTES_PER_IP ?? r.MAX_USER_FILE_BYTES,
     maxPendingFiles: r.MAX_PENDING_FILES,
     uploadTtlMs: r.UPLOAD_TTL_MINUTES * 60_000,
     metricsToken: r.METRICS_TOKEN,

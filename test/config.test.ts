@@ -56,6 +56,14 @@ describe('config', () => {
     expect(loadConfig({ METRICS_PORT: '9464' }).metricsListen).toEqual({ host: '127.0.0.1', port: 9464 });
   });
 
+  it("bounds the guests of one IP by MAX_USER_FILE_BYTES unless MAX_GUEST_FILE_BYTES_PER_IP says otherwise (0: no guest files)", () => {
+    expect(loadConfig({}).maxGuestFileBytesPerIp).toBe(500 * 1024 * 1024);
+    expect(loadConfig({ MAX_USER_FILE_BYTES: '1000' }).maxGuestFileBytesPerIp).toBe(1000);
+    expect(loadConfig({ MAX_USER_FILE_BYTES: '1000', MAX_GUEST_FILE_BYTES_PER_IP: '5000' })).toMatchObject({ maxUserFileBytes: 1000, maxGuestFileBytesPerIp: 5000 });
+    expect(loadConfig({ MAX_GUEST_FILE_BYTES_PER_IP: '0' }).maxGuestFileBytesPerIp).toBe(0);
+    expect(() => loadConfig({ MAX_GUEST_FILE_BYTES_PER_IP: '-1' })).toThrow(/^MAX_GUEST_FILE_BYTES_PER_IP="-1" is not valid/);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', MONGODB_URI: '' })).toMatchObject({ port: 8888, mongodbUri: undefined });
   });

@@ -24,6 +24,7 @@ describe('MongoFileStore at the driver boundary', () => {
     const files = open();
     await expect(files.get(file.id)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(files.usage('u')).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(files.guestUsage('203.0.113.7')).rejects.toBeInstanceOf(StoreUnavailableError);
     async function* body() {
       yield Buffer.from('hello');
     }

@@ -1,10 +1,11 @@
 // The contract every FileStore keeps (server/files/store.ts), as one suite that files.contract.test.ts runs
 // against each store: bytes back as stored, nothing kept of a cut upload, attach all or none and only by
-// the uploader to its room, removal of bytes and record, usage per person, the sweep of unsent uploads,
-// and files that outlive a restart.
+// the uploader to its room, removal of bytes and record, usage per person and per guests' address (with the
+// address's bound held as a file is stored, also by two racing), the sweep of unsent uploads, and files and
+// their counts that outlive a restart.
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FileStore, NewFile } from '../server/files/store';
+import { GuestAddressFull, type FileStore, type NewFile } from '../server/files/store';
 import type { Store } from '../server/store/store';
 
 /**
@@ -121,6 +122,70 @@ export function describeFileStoreContract(name: string, open: () => Promise<Stor
       expect(await files.get(unsent.id)).toBeUndefined();
       expect(await readAll(sent.id)).toEqual(Buffer.from('sent'));
       expect(await files.usage('user-a')).toEqual({ files: 1, bytes: 4, unattached: 0 });
+    });
+
+    const address = '203.0.113.7';
+    const guestFile = (over: Partial<NewFile> = {}) => newFile({ guestAddress: address, ...over });
+    const bound = { guestAddressBytes: 16 };
+
+    it("counts guests' files by their address, and keeps none that would take the address past its bound", async () => {
+      const a = await files.put(guestFile(), chunks('0123456789'), bound);
+      expect(await files.get(a.id)).toEqual(a);
+      expect(a.guestAddress).toBe(address);
+      // Another guest of the same address: its own usage is empty, the address's is not.
+      const refused = files.put(guestFile({ owner: 'user-b', session: 'session-b' }), chunks('abcdefghij'), bound);
+      await expect(refused).rejects.toBeInstanceOf(GuestAddressFull);
+      await expect(refused).rejects.toMatchObject({ held: 10 });
+      expect(await files.usage('user-b')).toEqual({ files: 0, bytes: 0, unattached: 0 });
+      expect(await files.guestUsage(address)).toEqual({ files: 1, bytes: 10, unattached: 1 });
+      // What fits is kept; another address, and a file without one (an account's, or one stored before
+      // addresses were kept), count apart.
+      await files.put(guestFile({ owner: 'user-b', session: 'session-b' }), chunks('abcdef'), bound);
+      await files.put(guestFile({ guestAddress: '2001:db8::1' }), chunks('0123456789abcdef'), bound);
+      await files.put(newFile(), chunks('0123456789abcdef'), bound);
+      expect(await files.guestUsage(address)).toEqual({ files: 2, bytes: 16, unattached: 2 });
+      expect(await files.guestUsage('2001:db8::1')).toEqual({ files: 1, bytes: 16, unattached: 1 });
+      expect(await files.usage('user-a')).toEqual({ files: 3, bytes: 42, unattached: 3 });
+
+      // Sending a file leaves it counted; removing it frees the address.
+      await files.attach([a.id], 'lobby', 'session-a', 'msg-1');
+      expect(await files.guestUsage(address)).toEqual({ files: 2, bytes: 16, unattached: 1 });
+      await files.remove([a.id]);
+      expect(await files.guestUsage(address)).toEqual({ files: 1, bytes: 6, unattached: 1 });
+      expect((await files.put(guestFile(), chunks('0123456789'), bound)).size).toBe(10);
+    });
+
+    it("lets at most one of two guests racing for their address's last bytes keep a file", async () => {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      // Both bodies are under way before either ends: each put has begun, neither record is written.
+      async function* held(part: string): AsyncGenerator<Buffer> {
+        yield Buffer.from(part);
+        await gate;
+      }
+      const racing = [
+        files.put(guestFile(), held('0123456789'), bound),
+        files.put(guestFile({ owner: 'user-b', session: 'session-b' }), held('abcdefghij'), bound),
+      ];
+      release();
+      const results = await Promise.allSettled(racing);
+      const kept = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      const refusals = results.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+      expect(kept.length).toBeLessThanOrEqual(1);
+      for (const refusal of refusals) expect(refusal).toBeInstanceOf(GuestAddressFull);
+      expect(await files.guestUsage(address)).toEqual(kept.length === 0 ? { files: 0, bytes: 0, unattached: 0 } : { files: 1, bytes: 10, unattached: 1 });
+    });
+
+    it("keeps an address's count across a restart: its guests stay bounded", async () => {
+      const a = await files.put(guestFile(), chunks('0123456789'), bound);
+      await store.close();
+      const again = await reopen(store);
+      opened.push(again);
+      expect(await again.files.get(a.id)).toEqual(a);
+      expect(await again.files.guestUsage(address)).toEqual({ files: 1, bytes: 10, unattached: 1 });
+      await expect(again.files.put(guestFile({ owner: 'user-b', session: 'session-b' }), chunks('abcdefghij'), bound)).rejects.toBeInstanceOf(GuestAddressFull);
     });
 
     it('keeps files across a restart', async () => {

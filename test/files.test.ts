@@ -1,7 +1,8 @@
 // Files in messages over real HTTP and WebSocket: an upload's type is read from its bytes, a file is served
 // inert, limits per file, per message and per person hold (a body over them refused before it is read
-// whole), only the uploader's unsent uploads to the room can be sent, a room's files are refused to whom
-// may not read it, and deleting a message deletes its files.
+// whole), the guests of one address share one bound however many guests it makes, only the uploader's
+// unsent uploads to the room can be sent, a room's files are refused to whom may not read it, and deleting a
+// message deletes its files.
 import { readdir } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { deleteMessageFiles, sweepExpiredUploads } from '../server/files/files';
 import type { ChatMessage, ErrorResponse, SendResponse, UploadResponse } from '../server/protocol';
 import { loadConfig } from '../server/config';
-import { autoCleanup, createSession, history, http, newClientId, postMessage, startTestServer, TestSocket, withTimeout, type HttpAnswer } from './helpers';
+import { autoCleanup, createSession, history, http, newClientId, postMessage, signUp, startTestServer, TestSocket, withTimeout, type HttpAnswer } from './helpers';
 
 // The one place the room's membership is asked (server/files/access.ts): "mallory" is no member of any
 // room here. The merger swaps this check for roomAccess, and this test for one with a private room.
@@ -97,6 +98,35 @@ function streamUpload(base: string, path: string, cookie: string, total: number)
     10_000,
     'the answer to a streamed upload',
   );
+}
+
+/**
+ * Starts a chunked upload that sends `first` and then waits: `finish` sends `rest`, ends the body and resolves
+ * with the answer (which may come before, if the server refuses the upload as `first` arrives).
+ */
+function heldUpload(base: string, path: string, cookie: string, first: Buffer): { finish: (rest: Buffer) => Promise<{ status: number; body: ErrorResponse }> } {
+  const req = request(new URL(path, base), { method: 'POST', agent: false, headers: { cookie, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } });
+  const answer = withTimeout(
+    new Promise<{ status: number; body: ErrorResponse }>((resolve, reject) => {
+      req.on('response', (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) as ErrorResponse }));
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') reject(error);
+      });
+    }),
+    5000,
+    'the answer to an upload held open',
+  );
+  req.write(first);
+  return {
+    finish: (rest) => {
+      if (!req.destroyed) req.end(rest);
+      return answer;
+    },
+  };
 }
 
 async function send(base: string, room: string, cookie: string, body: { text: string; files?: string[]; clientId?: string }): Promise<HttpAnswer<SendResponse & ErrorResponse>> {
@@ -198,7 +228,8 @@ describe('limits', () => {
   });
 
   it('holds each person to MAX_USER_FILE_BYTES (before reading, from the Content-Length) and MAX_PENDING_FILES', async () => {
-    const { url } = await startTestServer({ MAX_USER_FILE_BYTES: '1000', MAX_PENDING_FILES: '2' });
+    // Guests of one address, with room enough for both of them together: each is held to its own bound here.
+    const { url } = await startTestServer({ MAX_USER_FILE_BYTES: '1000', MAX_PENDING_FILES: '2', MAX_GUEST_FILE_BYTES_PER_IP: '10000' });
     const alice = await createSession(url, 'alice');
     const bob = await createSession(url, 'bob');
     const first = await uploaded(url, 'lobby', Buffer.alloc(600, 'a'), alice);
@@ -272,6 +303,74 @@ describe('who may fetch', () => {
     expect(refused.status).toBe(404);
     expect(refused.body.error.code).toBe('not_found');
     expect((await upload(url, 'lobby', PNG, mallory)).status).toBe(404);
+  });
+});
+
+describe('the guests of one address', () => {
+  const guestsRefusal = /guests on your network .*sign up for an account to have a quota of your own/;
+
+  it('share MAX_GUEST_FILE_BYTES_PER_IP (refused before the body is read), an account there keeps its own quota, and deleting frees theirs', async () => {
+    const { url } = await startTestServer({ MAX_USER_FILE_BYTES: '1000', MAX_GUEST_FILE_BYTES_PER_IP: '1500' });
+    const alice = await createSession(url, 'alice');
+    const bob = await createSession(url, 'bob');
+    const carol = await createSession(url, 'carol');
+    const first = await uploaded(url, 'lobby', Buffer.alloc(900, 'a'), alice);
+    const sent = await send(url, 'lobby', alice, { text: 'the file', files: [first.file.id] });
+    await uploaded(url, 'lobby', Buffer.alloc(500, 'b'), bob);
+
+    const over = await partialUpload(url, '/api/rooms/lobby/files?name=more.txt', carol, { 'content-length': '200' }, []);
+    expect(over).toMatchObject({ status: 413, bytesSent: 0, body: { error: { code: 'quota_exceeded' } } });
+    expect(over.body.error.message).toMatch(guestsRefusal);
+    expect((await upload(url, 'lobby', Buffer.alloc(100, 'c'), carol)).status).toBe(201);
+    const full = await upload(url, 'lobby', Buffer.alloc(1, 'c'), carol);
+    expect(full.status).toBe(413);
+    expect(full.body.error.message).toMatch(guestsRefusal);
+
+    // An account at the same address holds its own MAX_USER_FILE_BYTES.
+    const dana = await signUp(url, 'Dana');
+    expect((await upload(url, 'lobby', Buffer.alloc(1000, 'd'), dana)).status).toBe(201);
+
+    // Alice deletes her message: its file's bytes are the address's guests' again.
+    expect((await postMessage(url, 'lobby', { clientId: newClientId(), change: { kind: 'delete', target: sent.body.message.seq } }, alice)).status).toBe(201);
+    expect((await upload(url, 'lobby', Buffer.alloc(200, 'c'), carol)).status).toBe(201);
+  });
+
+  it('stay bounded after a restart: the bound is counted from the files stored', async () => {
+    const env = { MAX_USER_FILE_BYTES: '1000' };
+    const first = await startTestServer(env);
+    const alice = await createSession(first.url, 'alice');
+    const file = await uploaded(first.url, 'lobby', Buffer.alloc(1000, 'a'), alice);
+    expect((await send(first.url, 'lobby', alice, { text: 'mine', files: [file.file.id] })).status).toBe(201);
+    await first.close();
+
+    const again = await startTestServer(env, first.dataDir);
+    const bob = await createSession(again.url, 'bob');
+    const refused = await upload(again.url, 'lobby', Buffer.alloc(1, 'b'), bob);
+    expect(refused.status).toBe(413);
+    expect(refused.body.error).toMatchObject({ code: 'quota_exceeded', retryable: false });
+  });
+
+  it('cannot both pass the bound with uploads streamed side by side: the one that would pass it is refused', async () => {
+    const { url, server } = await startTestServer({ MAX_USER_FILE_BYTES: '1000' });
+    const alice = await createSession(url, 'alice');
+    const bob = await createSession(url, 'bob');
+    // Alice's upload is under way (600 bytes in, more to come) when Bob's, of 600, is stored whole.
+    const slow = heldUpload(url, '/api/rooms/lobby/files?name=slow.bin', alice, Buffer.alloc(600, 'a'));
+    const quick = await uploaded(url, 'lobby', Buffer.alloc(600, 'b'), bob);
+    const answer = await slow.finish(Buffer.alloc(100, 'a'));
+    expect(answer.status).toBe(413);
+    expect(answer.body.error.code).toBe('quota_exceeded');
+    expect(answer.body.error.message).toMatch(guestsRefusal);
+    expect((await http(url, 'GET', quick.url, { cookie: bob })).status).toBe(200);
+    expect(await server.store.files.guestUsage('127.0.0.1')).toEqual({ files: 1, bytes: 600, unattached: 1 });
+  });
+
+  it('may hold nothing with MAX_GUEST_FILE_BYTES_PER_IP=0: guests are told to sign up, accounts upload', async () => {
+    const { url } = await startTestServer({ MAX_GUEST_FILE_BYTES_PER_IP: '0' });
+    const refused = await upload(url, 'lobby', Buffer.from('hello'), await createSession(url, 'alice'));
+    expect(refused.status).toBe(413);
+    expect(refused.body.error).toMatchObject({ code: 'quota_exceeded', message: 'guests cannot upload files on this server: sign up for an account to send files' });
+    expect((await upload(url, 'lobby', Buffer.from('hello'), await signUp(url, 'Dana'))).status).toBe(201);
   });
 });
 

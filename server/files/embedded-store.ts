@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Database, RootDatabase } from 'lmdb';
 import { StoreUnavailableError } from '../store/store';
-import { refuseAttach, type AttachRefusal, type FileStore, type FileUsage, type NewFile, type StoredFile } from './store';
+import { GuestAddressFull, refuseAttach, type AttachRefusal, type FileStore, type FileUsage, type NewFile, type PutLimits, type StoredFile } from './store';
 
 const NO_USAGE: FileUsage = { files: 0, bytes: 0, unattached: 0 };
 
@@ -18,6 +18,8 @@ export class EmbeddedFileStore implements FileStore {
   private readonly records: Database<StoredFile, string>;
   /** owner -> what they hold, kept in the transactions that change it. */
   private readonly usages: Database<FileUsage, string>;
+  /** guestAddress -> what the guests of that address hold together, kept the same way. */
+  private readonly guestUsages: Database<FileUsage, string>;
   /** [createdAt, id] -> true, for each file not attached to a message: what the sweep looks at. */
   private readonly unattached: Database<true, [number, string]>;
   private readonly tmp: string;
@@ -31,6 +33,7 @@ export class EmbeddedFileStore implements FileStore {
   ) {
     this.records = root.openDB({ name: 'files' });
     this.usages = root.openDB({ name: 'fileUsage' });
+    this.guestUsages = root.openDB({ name: 'guestFileUsage' });
     this.unattached = root.openDB({ name: 'unattachedFiles' });
     this.tmp = join(dir, 'tmp');
     rmSync(this.tmp, { recursive: true, force: true });
@@ -41,7 +44,7 @@ export class EmbeddedFileStore implements FileStore {
   }
 
 
-  async put(file: NewFile, body: AsyncIterable<Buffer>): Promise<StoredFile> {
+  async put(file: NewFile, body: AsyncIterable<Buffer>, limits?: PutLimits): Promise<StoredFile> {
     this.checkOpen();
     const partial = join(this.tmp, file.id);
     let size = 0;
@@ -64,16 +67,25 @@ export class EmbeddedFileStore implements FileStore {
       throw error;
     }
     const stored: StoredFile = { ...file, size, createdAt: Date.now() };
+    let refusal: GuestAddressFull | undefined;
     try {
-      await this.write(() => {
+      // The address's bound is checked in the transaction that writes the record: writes take turns, so a
+      // file racing this one is either counted here already or counts this one.
+      refusal = await this.write(() => {
+        const held = file.guestAddress === undefined ? 0 : (this.guestUsages.get(file.guestAddress) ?? NO_USAGE).bytes;
+        if (limits && file.guestAddress !== undefined && held + size > limits.guestAddressBytes) return new GuestAddressFull(held);
         this.records.putSync(file.id, stored);
         this.unattached.putSync([stored.createdAt, file.id], true);
-        const usage = this.usages.get(file.owner) ?? NO_USAGE;
-        this.usages.putSync(file.owner, { files: usage.files + 1, bytes: usage.bytes + size, unattached: usage.unattached + 1 });
+        this.count(stored, { files: 1, bytes: size, unattached: 1 });
+        return undefined;
       });
     } catch (error) {
       await rm(this.pathOf(file.id), { force: true });
       throw error;
+    }
+    if (refusal) {
+      await rm(this.pathOf(file.id), { force: true });
+      throw refusal;
     }
     return stored;
   }
@@ -108,8 +120,7 @@ export class EmbeddedFileStore implements FileStore {
         const attached: StoredFile = { ...file, clientId };
         this.records.putSync(file.id, attached);
         this.unattached.removeSync([file.createdAt, file.id]);
-        const usage = this.usages.get(file.owner) ?? NO_USAGE;
-        this.usages.putSync(file.owner, { ...usage, unattached: Math.max(0, usage.unattached - 1) });
+        this.count(file, { files: 0, bytes: 0, unattached: -1 });
         return attached;
       });
     });
@@ -124,6 +135,10 @@ export class EmbeddedFileStore implements FileStore {
     return this.read(() => this.usages.get(owner) ?? NO_USAGE);
   }
 
+  async guestUsage(address: string): Promise<FileUsage> {
+    return this.read(() => this.guestUsages.get(address) ?? NO_USAGE);
+  }
+
   async sweepUnattached(before: number, limit: number): Promise<number> {
     const expired = await this.read(() => Array.from(this.unattached.getKeys({ start: [0, ''], end: [before, ''], limit }), ([, id]) => id));
     if (expired.length > 0) await this.remove(expired);
@@ -136,15 +151,14 @@ export class EmbeddedFileStore implements FileStore {
     if (!file) return false;
     this.records.removeSync(id);
     if (file.clientId === undefined) this.unattached.removeSync([file.createdAt, id]);
-    const usage = this.usages.get(file.owner) ?? NO_USAGE;
-    const left: FileUsage = {
-      files: Math.max(0, usage.files - 1),
-      bytes: Math.max(0, usage.bytes - file.size),
-      unattached: Math.max(0, usage.unattached - (file.clientId === undefined ? 1 : 0)),
-    };
-    if (left.files === 0) this.usages.removeSync(file.owner);
-    else this.usages.putSync(file.owner, left);
+    this.count(file, { files: -1, bytes: -file.size, unattached: file.clientId === undefined ? -1 : 0 });
     return true;
+  }
+
+  /** Adds `change` to what the file's owner holds, and its address's guests (in a write transaction). */
+  private count(file: StoredFile, change: FileUsage): void {
+    addUsage(this.usages, file.owner, change);
+    if (file.guestAddress !== undefined) addUsage(this.guestUsages, file.guestAddress, change);
   }
 
   /** Ids are random base64url (see files.ts), checked before they get here: never a path of their own. */
@@ -174,6 +188,18 @@ export class EmbeddedFileStore implements FileStore {
       throw new StoreUnavailableError(`writing to the embedded store failed: ${(error as Error).message}`);
     }
   }
+}
+
+/** Adds `change` to the usage under `key`; a usage of no files is removed. */
+function addUsage(usages: Database<FileUsage, string>, key: string, change: FileUsage): void {
+  const usage = usages.get(key) ?? NO_USAGE;
+  const sum: FileUsage = {
+    files: Math.max(0, usage.files + change.files),
+    bytes: Math.max(0, usage.bytes + change.bytes),
+    unattached: Math.max(0, usage.unattached + change.unattached),
+  };
+  if (sum.files === 0) usages.removeSync(key);
+  else usages.putSync(key, sum);
 }
 
 /** Flushes a file or directory to disk (fsync). */

@@ -1,6 +1,8 @@
 // Files in messages: an upload is stored first (its type read from its bytes, within the uploader's
 // limits), then a send names it in `files`, and the message carries what was stored. Deleting a message
-// deletes its files; an upload no message took is removed after UPLOAD_TTL_MINUTES.
+// deletes its files; an upload no message took is removed after UPLOAD_TTL_MINUTES. An account holds up to
+// MAX_USER_FILE_BYTES of files; guests, who cost nothing to make, hold theirs together per client address
+// (MAX_GUEST_FILE_BYTES_PER_IP), counted from the stored files, so a guest that goes frees nothing by going.
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Session } from '../accounts/accounts';
@@ -9,7 +11,7 @@ import { ApiError } from '../errors';
 import { ErrorCode, FILE_ID_PATTERN, INLINE_IMAGE_TYPES, MAX_FILE_NAME_LENGTH, type ChatMessage, type FileAttachment } from '../protocol';
 import { mayReadFiles, mayUploadFiles } from './access';
 import { sniffType, SNIFF_BYTES } from './sniff';
-import type { AttachRefusal, StoredFile } from './store';
+import { GuestAddressFull, type AttachRefusal, type StoredFile } from './store';
 
 /**
  * Uploads one person may stream at once. Their limits are checked as each begins, so this bounds how far
@@ -39,6 +41,12 @@ export class UploadsUnderWay {
   }
 }
 
+/** Who uploads: the session, and the address the per-IP limits count (server/limits.ts clientIp). */
+export interface Uploader {
+  session: Session | undefined;
+  ip: string;
+}
+
 export interface Upload {
   room: string;
   /** The name as given: cleaned here (see cleanFileName). */
@@ -52,10 +60,11 @@ export interface Upload {
 
 /**
  * Stores an upload of `session` to `room`, within MAX_FILE_BYTES and the person's limits (bytes held,
- * uploads waiting for a send); refused before reading when the declared length is over, cut off once the
- * bytes are. Its type is read from its first bytes.
+ * uploads waiting for a send), and for a guest within what the guests of its address hold together;
+ * refused before reading when the declared length is over, cut off once the bytes are. Its type is read
+ * from its first bytes.
  */
-export async function storeUpload(ctx: AppContext, session: Session | undefined, upload: Upload): Promise<FileAttachment> {
+export async function storeUpload(ctx: AppContext, { session, ip }: Uploader, upload: Upload): Promise<FileAttachment> {
   if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before uploading (POST /api/session)');
   if (!(await mayUploadFiles(ctx, session, upload.room))) throw new ApiError(ErrorCode.notFound, `there is no room ${upload.room}`);
   const { config, store } = ctx;
@@ -65,10 +74,15 @@ export async function storeUpload(ctx: AppContext, session: Session | undefined,
     if (usage.unattached >= config.maxPendingFiles) {
       throw new ApiError(ErrorCode.quotaExceeded, `you have ${usage.unattached} uploads waiting to be sent (at most ${config.maxPendingFiles}): send them, or wait for them to expire`);
     }
-    const left = config.maxUserFileBytes - usage.bytes;
-    if (left <= 0) throw new ApiError(ErrorCode.quotaExceeded, `you hold ${config.maxUserFileBytes} bytes of files, your limit: delete some messages with files first`);
-    const overLimit = left < config.maxFileBytes ? quotaError(config.maxUserFileBytes, left) : fileTooLarge(config.maxFileBytes);
-    const allowed = Math.min(left, config.maxFileBytes);
+    let quota = personalQuota(config.maxUserFileBytes, usage.bytes);
+    if (session.guest) {
+      const shared = guestsQuota(config.maxGuestFileBytesPerIp, (await store.files.guestUsage(ip)).bytes);
+      // The tighter bound speaks; on a tie the guests' (its refusal tells of signing up).
+      if (shared.left <= quota.left) quota = shared;
+    }
+    if (quota.left <= 0) throw quota.full();
+    const overLimit = quota.left < config.maxFileBytes ? quota.over : fileTooLarge(config.maxFileBytes);
+    const allowed = Math.min(quota.left, config.maxFileBytes);
     if (upload.declaredLength !== undefined && upload.declaredLength > allowed) throw overLimit();
     const { head, rest } = await readHead(atMost(upload.body, allowed, overLimit), SNIFF_BYTES);
     if (head.length === 0) throw new ApiError(ErrorCode.invalidRequest, 'the file is empty');
@@ -83,9 +97,15 @@ export async function storeUpload(ctx: AppContext, session: Session | undefined,
         name: cleanFileName(upload.name),
         type,
         ...(image ? { width: upload.width, height: upload.height } : {}),
+        ...(session.guest ? { guestAddress: ip } : {}),
       },
       rest,
-    );
+      { guestAddressBytes: config.maxGuestFileBytesPerIp },
+    ).catch((error: unknown) => {
+      // Other guests of the address stored files while this one streamed in.
+      if (error instanceof GuestAddressFull) throw guestsQuota(config.maxGuestFileBytesPerIp, error.held).over();
+      throw error;
+    });
     return attachmentOf(stored);
   } finally {
     end();
@@ -167,8 +187,50 @@ function fileTooLarge(maxBytes: number): () => ApiError {
   return () => new ApiError(ErrorCode.tooLarge, `a file has at most ${maxBytes} bytes`);
 }
 
-function quotaError(maxBytes: number, left: number): () => ApiError {
-  return () => new ApiError(ErrorCode.quotaExceeded, `this file would pass your limit of ${maxBytes} bytes of files (${left} left): delete some messages with files first`);
+/** The bytes of files an upload may still add under one bound, and the refusals when it is full, or passed. */
+interface Quota {
+  left: number;
+  full: () => ApiError;
+  over: () => ApiError;
+}
+
+/** A person's own bound: MAX_USER_FILE_BYTES, of which they hold `held`. */
+function personalQuota(maxBytes: number, held: number): Quota {
+  const left = maxBytes - held;
+  return {
+    left,
+    full: () => new ApiError(ErrorCode.quotaExceeded, `you hold ${sizeText(held)} of files, your limit of ${sizeText(maxBytes)}: delete some messages with files first`),
+    over: () => new ApiError(ErrorCode.quotaExceeded, `this file would pass your limit of ${sizeText(maxBytes)} of files (${sizeText(left)} left): delete some messages with files first`),
+  };
+}
+
+/** The bound the guests of one address share: MAX_GUEST_FILE_BYTES_PER_IP, of which they hold `held`. */
+function guestsQuota(maxBytes: number, held: number): Quota {
+  const left = maxBytes - held;
+  const refusal = (why: string) => () => new ApiError(ErrorCode.quotaExceeded, why);
+  const remedy = 'sign up for an account to have a quota of your own, or delete some of your messages with files';
+  if (maxBytes === 0) {
+    const off = refusal('guests cannot upload files on this server: sign up for an account to send files');
+    return { left, full: off, over: off };
+  }
+  return {
+    left,
+    full: refusal(`guests on your network already hold ${sizeText(held)} of files, all that guests of one address may hold together (${sizeText(maxBytes)}): ${remedy}`),
+    over: refusal(`this file would pass the ${sizeText(maxBytes)} of files that guests on your network may hold together (${sizeText(Math.max(0, left))} left): ${remedy}`),
+  };
+}
+
+/** A size for people: whole bytes up to 1 KiB, else KiB, MiB or GiB with one decimal at most. */
+function sizeText(bytes: number): string {
+  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number(value.toFixed(1))} ${units[unit]}`;
 }
 
 function refusedAttach({ id, reason }: AttachRefusal): ApiError {

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { GridFSBucket, ReadPreference, type Collection, type CollectionOptions, type Db, type ObjectId } from 'mongodb';
 import { StoreUnavailableError } from '../store/store';
-import { refuseAttach, type AttachRefusal, type FileStore, type FileUsage, type NewFile, type StoredFile } from './store';
+import { GuestAddressFull, refuseAttach, type AttachRefusal, type FileStore, type FileUsage, type NewFile, type PutLimits, type StoredFile } from './store';
 
 const BUCKET = 'files';
 
@@ -19,6 +19,8 @@ interface FileMetadata {
   /** Whether a message holds the file: the sweep's index looks at this, with uploadDate. */
   attached: boolean;
   clientId?: string;
+  /** A guest's upload: the address whose guests it counts for (NewFile.guestAddress). */
+  guestAddress?: string;
 }
 
 /** A GridFS files document with Parley's metadata; `_id` is the file's random id (GridFS takes any _id). */
@@ -39,6 +41,8 @@ interface ChunkDocument {
 export async function createFileIndexes(db: Db): Promise<void> {
   await db.collection(`${BUCKET}.files`).createIndexes([
     { key: { 'metadata.owner': 1 }, name: 'owner' },
+    // Sparse: accounts' files, and those stored before addresses were kept, have none.
+    { key: { 'metadata.guestAddress': 1 }, name: 'guestAddress', sparse: true },
     { key: { 'metadata.attached': 1, uploadDate: 1 }, name: 'attached_uploadDate' },
   ]);
 }
@@ -60,10 +64,18 @@ export class MongoFileStore implements FileStore {
     this.chunks = db.collection<ChunkDocument>(`${BUCKET}.chunks`, options);
   }
 
-  async put(file: NewFile, body: AsyncIterable<Buffer>): Promise<StoredFile> {
+  async put(file: NewFile, body: AsyncIterable<Buffer>, limits?: PutLimits): Promise<StoredFile> {
     this.checkOpen();
     const { id, name, ...rest } = file;
-    const metadata: FileMetadata = { room: rest.room, session: rest.session, owner: rest.owner, type: rest.type, attached: false, ...dimensions(rest) };
+    const metadata: FileMetadata = {
+      room: rest.room,
+      session: rest.session,
+      owner: rest.owner,
+      type: rest.type,
+      attached: false,
+      ...dimensions(rest),
+      ...(rest.guestAddress !== undefined ? { guestAddress: rest.guestAddress } : {}),
+    };
     // GridFS takes any _id; the driver's types name ObjectId only.
     const upload = this.bucket.openUploadStreamWithId(id as unknown as ObjectId, name, { metadata });
     try {
@@ -76,7 +88,22 @@ export class MongoFileStore implements FileStore {
     }
     const stored = await this.get(id);
     if (!stored) throw new StoreUnavailableError('GridFS did not keep the file it acknowledged');
+    if (limits && stored.guestAddress !== undefined) await this.holdToAddressBound(stored, stored.guestAddress, limits.guestAddressBytes);
     return stored;
+  }
+
+  /**
+   * GridFS writes the record as the upload ends, with no condition: the address's bound is checked after,
+   * against what is stored (majority-acknowledged writes, majority reads from the primary), and the file is
+   * removed again when it passes it. Of two files racing for the last bytes, the later to be counted sees
+   * the other (both may see each other: then neither is kept), so the bound holds across instances. If the
+   * removal fails, the unsent file goes with the sweep of UPLOAD_TTL_MINUTES.
+   */
+  private async holdToAddressBound(stored: StoredFile, address: string, maxBytes: number): Promise<void> {
+    const held = (await this.sum({ 'metadata.guestAddress': address })).bytes;
+    if (held <= maxBytes) return;
+    await this.remove([stored.id]);
+    throw new GuestAddressFull(held - stored.size);
   }
 
   async get(id: string): Promise<StoredFile | undefined> {
@@ -128,11 +155,20 @@ export class MongoFileStore implements FileStore {
   }
 
   async usage(owner: string): Promise<FileUsage> {
+    return this.sum({ 'metadata.owner': owner });
+  }
+
+  async guestUsage(address: string): Promise<FileUsage> {
+    return this.sum({ 'metadata.guestAddress': address });
+  }
+
+  /** The files, bytes and unattached files of the records that `match` (an indexed field) selects. */
+  private async sum(match: Record<string, string>): Promise<FileUsage> {
     const [sums] = await this.guard(() =>
       this.files
         .aggregate<FileUsage>(
           [
-            { $match: { 'metadata.owner': owner } },
+            { $match: match },
             {
               $group: {
                 _id: null,
@@ -188,5 +224,6 @@ function toStoredFile({ _id, length, uploadDate, filename, metadata }: FileDocum
     size: length,
     createdAt: uploadDate.getTime(),
     ...(metadata.clientId !== undefined ? { clientId: metadata.clientId } : {}),
+    ...(metadata.guestAddress !== undefined ? { guestAddress: metadata.guestAddress } : {}),
   };
 }

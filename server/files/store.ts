@@ -18,6 +18,13 @@ export interface NewFile {
   /** For images: the size the uploader's browser measured, so that a thumbnail keeps its place as it loads. */
   width?: number;
   height?: number;
+  /**
+   * A guest's upload only: the client address it came from (server/limits.ts clientIp). The files of every
+   * guest of one address count together against MAX_GUEST_FILE_BYTES_PER_IP, also once those guests are gone.
+   * Absent for an account's upload, and on files stored before addresses were kept: those count against
+   * their owner alone, as before. Never shown to anyone (a message carries a FileAttachment).
+   */
+  guestAddress?: string;
 }
 
 export interface StoredFile extends NewFile {
@@ -28,15 +35,35 @@ export interface StoredFile extends NewFile {
   clientId?: string;
 }
 
+/** What `put` holds a file to, besides the bytes its body may yield. */
+export interface PutLimits {
+  /** Bytes the files of `file.guestAddress` may hold together, this one included (MAX_GUEST_FILE_BYTES_PER_IP). */
+  guestAddressBytes: number;
+}
+
+/** `put` kept nothing: with the file, the guests of its address would hold more than PutLimits allow. */
+export class GuestAddressFull extends Error {
+  override name = 'GuestAddressFull';
+  constructor(
+    /** What the address's guests hold without this file, as the store last counted. */
+    readonly held: number,
+  ) {
+    super(`the guests of this address hold ${held} bytes of files`);
+  }
+}
+
 /** Why `attach` refused a file: it does not exist, or belongs to someone else, another room, another message. */
 export type AttachRefusal = { id: string; reason: 'missing' | 'not_yours' | 'other_room' | 'attached_elsewhere' };
 
 export interface FileStore {
   /**
    * Stores the bytes `body` yields under `file.id`, durably, then its record. If `body` throws (the upload was
-   * cut off or passed a limit), nothing is kept and the error is thrown again.
+   * cut off or passed a limit), nothing is kept and the error is thrown again. With `limits`, a guest's file
+   * (`file.guestAddress`) is kept only if its address's guests then hold at most `guestAddressBytes`; else
+   * nothing is kept and put throws GuestAddressFull. This is checked against what is stored, as the record is
+   * written: two puts racing for an address's last bytes never both pass (on MongoDB, neither may).
    */
-  put(file: NewFile, body: AsyncIterable<Buffer>): Promise<StoredFile>;
+  put(file: NewFile, body: AsyncIterable<Buffer>, limits?: PutLimits): Promise<StoredFile>;
   /** The file's record, or undefined. */
   get(id: string): Promise<StoredFile | undefined>;
   /** The file's bytes, or undefined when it does not exist (any more). */
@@ -51,6 +78,8 @@ export interface FileStore {
   remove(ids: readonly string[]): Promise<void>;
   /** What `owner` holds: files and bytes in all, and how many wait for a send (unattached). */
   usage(owner: string): Promise<FileUsage>;
+  /** What the guests of `address` hold together: the files stored with that guestAddress. */
+  guestUsage(address: string): Promise<FileUsage>;
   /** Removes up to `limit` unattached files stored before `before`; resolves with how many it removed. */
   sweepUnattached(before: number, limit: number): Promise<number>;
 }
