@@ -24,6 +24,8 @@ describe('MongoFileStore at the driver boundary', () => {
     const files = open();
     await expect(files.get(file.id)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(files.usage('u')).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(files.removeRoom('~aaaaaaaaaaaaaaaaaaaa')).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(files.privateRoomsWithFiles(undefined, 10)).rejects.toBeInstanceOf(StoreUnavailableError);
     async function* body() {
       yield Buffer.from('hello');
     }
