@@ -17,7 +17,7 @@ import { Rooms } from './rooms/rooms';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, reportRefusal, retryAfterHeader, toApiError } from './errors';
-import { sweepExpiredUploads, UploadsUnderWay } from './files/files';
+import { deleteRoomFiles, sweepDeletedRoomsFiles, sweepExpiredUploads, UploadsUnderWay } from './files/files';
 import { sendJson, type HeaderList } from './handlers/http';
 import { SessionSocket } from './handlers/socket';
 import { hostAllowed } from './hosts';
@@ -80,8 +80,8 @@ const ACCOUNT_SWEEP_MS = 60_000;
  * instance closes this one's sockets and long-polls of that session within this long.
  */
 const SESSION_RECHECK_MS = 10_000;
-/** How often uploads no message took in time are swept. */
-const UPLOAD_SWEEP_MS = 60_000;
+/** How often uploads no message took in time are swept, and a batch of deleted rooms' files. */
+const FILE_SWEEP_MS = 60_000;
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<ParleyServer> {
   const logger = options.logger ?? pino({ level: config.logLevel });
@@ -102,6 +102,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // would use up the room's MAX_ROOM_MEMBERS.
   accounts.onGuestGone = (userId) => rooms.store.removeStandingsOf(userId);
   const ctx: AppContext = { config, store, hub, accounts, rooms, limits, logger, metrics, presence, writes, sockets, uploads: new UploadsUnderWay() };
+  // A deleted private room's files go with it. The room is deleted whatever happens to them: a failure is
+  // logged, not answered, and the sweep of deleted rooms' files (below) removes them later.
+  rooms.onRoomDeleted = (room) =>
+    deleteRoomFiles(ctx, room).catch((error: unknown) => logger.warn({ err: error, room }, "removing a deleted room's files failed: the sweep will"));
 
   const app = express();
   app.disable('x-powered-by');
@@ -264,11 +268,25 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       .finally(() => (rechecking = false));
   }, SESSION_RECHECK_MS);
   sessionRecheck.unref();
-  // Uploads no message took within UPLOAD_TTL_MINUTES are removed, a batch at a time: disk stays bounded.
-  const uploadSweep = setInterval(() => {
-    sweepExpiredUploads(ctx).catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired uploads failed'));
-  }, UPLOAD_SWEEP_MS);
-  uploadSweep.unref();
+  // Uploads no message took within UPLOAD_TTL_MINUTES are removed, a batch at a time: disk stays bounded. So
+  // are the files of private rooms deleted without them (a crash between the two, found again after a
+  // restart by the first sweep, at start), a batch of rooms holding files at a time, round and round.
+  let roomSweepAfter: string | undefined;
+  let sweepingFiles = false;
+  const sweepFiles = () => {
+    if (sweepingFiles) return;
+    sweepingFiles = true;
+    void (async () => {
+      await sweepExpiredUploads(ctx).catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired uploads failed'));
+      await sweepDeletedRoomsFiles(ctx, roomSweepAfter).then(
+        ({ next }) => (roomSweepAfter = next),
+        (error: unknown) => logger.warn({ err: error }, "sweeping deleted rooms' files failed"),
+      );
+    })().finally(() => (sweepingFiles = false));
+  };
+  sweepFiles();
+  const fileSweep = setInterval(sweepFiles, FILE_SWEEP_MS);
+  fileSweep.unref();
   // One sweep closes the sockets that say nothing (see SocketSession.closeIfIdle) and those that do not read
   // (closeIfNotReading): a timer for all, not one each.
   const idleSweep = setInterval(
@@ -291,7 +309,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       clearInterval(accountSweep);
       clearInterval(roomRecheck);
       clearInterval(sessionRecheck);
-      clearInterval(uploadSweep);
+      clearInterval(fileSweep);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       metricsServer?.close();
       metricsServer?.closeAllConnections();

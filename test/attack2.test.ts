@@ -252,11 +252,10 @@ describe('files one address may hold', () => {
 });
 
 describe('a private room its last member left', () => {
-  // Left failing: leaving deletes the room (its id is not found from then on), but its log and its files stay
-  // in the store: the files keep counting against their uploaders' MAX_USER_FILE_BYTES, and nobody can delete
-  // the messages that carry them any more. The fix wants a FileStore call that removes a room's files (both
-  // stores, the contract), made when the room is deleted.
-  it.fails("frees its files: they no longer count against their uploader's quota", async () => {
+  // Leaving deletes the room (its id is not found from then on); its files kept counting against their
+  // uploaders' MAX_USER_FILE_BYTES, and nobody could delete the messages that carry them any more. They are
+  // deleted with the room now (FileStore.removeRoom; more in test/room-files.test.ts).
+  it("frees its files: they no longer count against their uploader's quota", async () => {
     const { url } = await startTestServer({ MAX_USER_FILE_BYTES: '16', MAX_FILE_BYTES: '16' });
     const eve = await signUp(url, 'Eve');
     const room = await privateRoom(url, eve);

@@ -25,6 +25,8 @@ describe('MongoFileStore at the driver boundary', () => {
     await expect(files.get(file.id)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(files.usage('u')).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(files.guestUsage('203.0.113.7')).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(files.removeRoom('~aaaaaaaaaaaaaaaaaaaa')).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(files.privateRoomsWithFiles(undefined, 10)).rejects.toBeInstanceOf(StoreUnavailableError);
     async function* body() {
       yield Buffer.from('hello');
     }

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { open as openLmdb } from 'lmdb';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openEmbeddedStore } from '../server/store/embedded';
@@ -33,6 +34,30 @@ describe('embedded store (lmdb + DATA_DIR/files)', () => {
     expect((await readdir(join(dir, 'files'))).sort()).toEqual([kept.id, 'tmp']);
     expect(await readdir(join(dir, 'files', 'tmp'))).toEqual([]);
     expect(await again.files.get(kept.id)).toEqual(kept);
+    await again.close();
+  });
+
+  it("indexes by room, when it opens, files stored before that index: a deleted room's older files go too", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-files-'));
+    const store = openEmbeddedStore(dir);
+    dirs.set(store, dir);
+    async function* body() {
+      yield Buffer.from('older');
+    }
+    const room = '~aaaaaaaaaaaaaaaaaaaa';
+    const older = await store.files.put({ id: 'AAAAAAAAAAAAAAAAAAAAAA', room, session: 's', owner: 'u', name: 'a.txt', type: 'text/plain' }, body());
+    await store.close();
+    // As a DATA_DIR from before the index: the records without their entries.
+    const root = openLmdb({ path: join(dir, 'parley.lmdb'), maxDbs: 32 });
+    root.openDB({ name: 'roomFiles' }).clearSync();
+    await root.close();
+    const again = openEmbeddedStore(dir);
+    dirs.set(again, dir);
+    expect(await again.files.privateRoomsWithFiles(undefined, 10)).toEqual([room]);
+    expect(await again.files.removeRoom(room)).toBe(1);
+    expect(await again.files.get(older.id)).toBeUndefined();
+    expect(await again.files.usage('u')).toEqual({ files: 0, bytes: 0, unattached: 0 });
+    expect(await readdir(join(dir, 'files'))).toEqual(['tmp']);
     await again.close();
   });
 

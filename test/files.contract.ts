@@ -1,8 +1,8 @@
 // The contract every FileStore keeps (server/files/store.ts), as one suite that files.contract.test.ts runs
 // against each store: bytes back as stored, nothing kept of a cut upload, attach all or none and only by
 // the uploader to its room, removal of bytes and record, usage per person and per guests' address (with the
-// address's bound held as a file is stored, also by two racing), the sweep of unsent uploads, and files and
-// their counts that outlive a restart.
+// address's bound held as a file is stored, also by two racing), the sweep of unsent uploads, a deleted room's
+// files removed all at once and the rooms holding files listed, and files and their counts that outlive a restart.
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GuestAddressFull, type FileStore, type NewFile } from '../server/files/store';
@@ -186,6 +186,43 @@ export function describeFileStoreContract(name: string, open: () => Promise<Stor
       expect(await again.files.get(a.id)).toEqual(a);
       expect(await again.files.guestUsage(address)).toEqual({ files: 1, bytes: 10, unattached: 1 });
       await expect(again.files.put(guestFile({ owner: 'user-b', session: 'session-b' }), chunks('abcdefghij'), bound)).rejects.toBeInstanceOf(GuestAddressFull);
+    });
+
+    it("removes a room's files, sent or waiting, and no other room's: bytes, records and their uploaders' usage", async () => {
+      const room = '~aaaaaaaaaaaaaaaaaaaa';
+      const sent = await files.put(newFile({ room }), chunks('sent'));
+      await files.attach([sent.id], room, 'session-a', 'msg-1');
+      const waiting = await files.put(newFile({ room }), chunks('waiting'));
+      const others = await files.put(newFile({ room, owner: 'user-b', session: 'session-b' }), chunks('b'));
+      const elsewhere = await files.put(newFile({ room: '~bbbbbbbbbbbbbbbbbbbb' }), chunks('kept'));
+      const lobby = await files.put(newFile(), chunks('lobby'));
+      expect(await files.usage('user-a')).toEqual({ files: 4, bytes: 20, unattached: 3 });
+
+      expect(await files.removeRoom(room)).toBe(3);
+      for (const id of [sent.id, waiting.id, others.id]) {
+        expect(await files.get(id)).toBeUndefined();
+        expect(await files.open(id)).toBeUndefined();
+      }
+      expect(await files.usage('user-a')).toEqual({ files: 2, bytes: 9, unattached: 2 });
+      expect(await files.usage('user-b')).toEqual({ files: 0, bytes: 0, unattached: 0 });
+      expect(await readAll(elsewhere.id)).toEqual(Buffer.from('kept'));
+      expect(await readAll(lobby.id)).toEqual(Buffer.from('lobby'));
+      // Again (a removal cut short, finished by the sweep): nothing left, nothing else touched.
+      expect(await files.removeRoom(room)).toBe(0);
+      expect(await files.usage('user-a')).toEqual({ files: 2, bytes: 9, unattached: 2 });
+      // The sweep of unsent uploads no longer finds the removed one.
+      expect(await files.sweepUnattached(Date.now() + 1, 100)).toBe(2);
+    });
+
+    it('lists the private rooms holding files, once each, in order, a page at a time; public rooms never', async () => {
+      const [a, b, c] = ['~aaaaaaaaaaaaaaaaaaaa', '~bbbbbbbbbbbbbbbbbbbb', '~cccccccccccccccccccc'];
+      for (const room of [c, a, 'lobby', a, b, 'zebra', c]) await files.put(newFile({ room }), chunks('x'));
+      expect(await files.privateRoomsWithFiles(undefined, 10)).toEqual([a, b, c]);
+      expect(await files.privateRoomsWithFiles(undefined, 2)).toEqual([a, b]);
+      expect(await files.privateRoomsWithFiles(b, 2)).toEqual([c]);
+      expect(await files.privateRoomsWithFiles(c, 2)).toEqual([]);
+      await files.removeRoom(b);
+      expect(await files.privateRoomsWithFiles(a, 10)).toEqual([c]);
     });
 
     it('keeps files across a restart', async () => {

@@ -21,7 +21,7 @@ export async function mayReadFiles(ctx: AppContext, session: Session | undefined
  * Whether `session` may upload files to `room` (to send them there): throws what a send would get (not_found
  * for a private room it is not in, banned, muted) rather than answering false.
  */
-export async function mayUploadFiles(ctx: AppContext, session: Session, room: string): Promise<boolean> {
+export async function mayUploadFiles(ctx: Pick<AppContext, 'rooms'>, session: Session, room: string): Promise<boolean> {
   requirePost(await roomAccess(ctx, session, room));
   return true;
 }

@@ -2,6 +2,7 @@
 // record in LMDB beside the rooms' logs. The bytes are written to a temporary name, flushed, then renamed,
 // and only then is the record written: a record always has its bytes. What a crash can leave behind (a
 // temporary file, bytes whose record was not yet written or already removed) is removed when the store opens.
+// A room's files are found by an index of their own, kept in the same transactions as the records.
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ export class EmbeddedFileStore implements FileStore {
   private readonly guestUsages: Database<FileUsage, string>;
   /** [createdAt, id] -> true, for each file not attached to a message: what the sweep looks at. */
   private readonly unattached: Database<true, [number, string]>;
+  /** [room, id] -> true, for each file: what removing a deleted room's files reads. */
+  private readonly roomFiles: Database<true, [string, string]>;
   private readonly tmp: string;
 
   constructor(
@@ -35,6 +38,14 @@ export class EmbeddedFileStore implements FileStore {
     this.usages = root.openDB({ name: 'fileUsage' });
     this.guestUsages = root.openDB({ name: 'guestFileUsage' });
     this.unattached = root.openDB({ name: 'unattachedFiles' });
+    this.roomFiles = root.openDB({ name: 'roomFiles' });
+    // Files stored before the index existed (every record has its entry since): indexed once, in one
+    // transaction, so that an index with entries is a whole one.
+    if (this.roomFiles.getKeysCount({ limit: 1 }) === 0 && this.records.getKeysCount({ limit: 1 }) > 0) {
+      root.transactionSync(() => {
+        for (const { key, value } of this.records.getRange()) this.roomFiles.putSync([value.room, key], true);
+      });
+    }
     this.tmp = join(dir, 'tmp');
     rmSync(this.tmp, { recursive: true, force: true });
     mkdirSync(this.tmp, { recursive: true });
@@ -76,6 +87,7 @@ export class EmbeddedFileStore implements FileStore {
         if (limits && file.guestAddress !== undefined && held + size > limits.guestAddressBytes) return new GuestAddressFull(held);
         this.records.putSync(file.id, stored);
         this.unattached.putSync([stored.createdAt, file.id], true);
+        this.roomFiles.putSync([file.room, file.id], true);
         this.count(stored, { files: 1, bytes: size, unattached: 1 });
         return undefined;
       });
@@ -131,6 +143,31 @@ export class EmbeddedFileStore implements FileStore {
     for (const id of removed) await rm(this.pathOf(id), { force: true });
   }
 
+  async removeRoom(room: string): Promise<number> {
+    const removed = await this.write(() =>
+      Array.from(this.roomFiles.getKeys({ start: [room, ''], end: [room, '\uffff'] }), ([, id]) => id).filter((id) => this.removeRecord(id)),
+    );
+    // Bytes left by a crash before these are removed when the store opens: they have no record any more.
+    for (const id of removed) await rm(this.pathOf(id), { force: true });
+    return removed.length;
+  }
+
+  async privateRoomsWithFiles(after: string | undefined, limit: number): Promise<string[]> {
+    return this.read(() => {
+      const rooms: string[] = [];
+      // From one room to the next past all its files' entries: one seek per room. A private room's id is `~`
+      // and letters, below `~\uffff`; a public room's name never starts with `~`.
+      let start: [string, string] = after === undefined ? ['~', ''] : [after, '\uffff'];
+      while (rooms.length < limit) {
+        const [next] = Array.from(this.roomFiles.getKeys({ start, end: ['~\uffff', ''], limit: 1 }));
+        if (!next) break;
+        rooms.push(next[0]);
+        start = [next[0], '\uffff'];
+      }
+      return rooms;
+    });
+  }
+
   async usage(owner: string): Promise<FileUsage> {
     return this.read(() => this.usages.get(owner) ?? NO_USAGE);
   }
@@ -150,6 +187,7 @@ export class EmbeddedFileStore implements FileStore {
     const file = this.records.get(id);
     if (!file) return false;
     this.records.removeSync(id);
+    this.roomFiles.removeSync([file.room, id]);
     if (file.clientId === undefined) this.unattached.removeSync([file.createdAt, id]);
     this.count(file, { files: -1, bytes: -file.size, unattached: file.clientId === undefined ? -1 : 0 });
     return true;

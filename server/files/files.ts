@@ -1,8 +1,9 @@
 // Files in messages: an upload is stored first (its type read from its bytes, within the uploader's
 // limits), then a send names it in `files`, and the message carries what was stored. Deleting a message
-// deletes its files; an upload no message took is removed after UPLOAD_TTL_MINUTES. An account holds up to
-// MAX_USER_FILE_BYTES of files; guests, who cost nothing to make, hold theirs together per client address
-// (MAX_GUEST_FILE_BYTES_PER_IP), counted from the stored files, so a guest that goes frees nothing by going.
+// deletes its files, deleting a private room all of the room's; an upload no message took is removed after
+// UPLOAD_TTL_MINUTES. An account holds up to MAX_USER_FILE_BYTES of files; guests, who cost nothing to make,
+// hold theirs together per client address (MAX_GUEST_FILE_BYTES_PER_IP), counted from the stored files, so a
+// guest that goes frees nothing by going.
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Session } from '../accounts/accounts';
@@ -20,6 +21,8 @@ import { GuestAddressFull, type AttachRefusal, type StoredFile } from './store';
 const UPLOADS_AT_ONCE = 3;
 /** Unsent uploads removed per sweep, at most (the next sweep goes on). */
 const SWEEP_BATCH = 1000;
+/** Private rooms holding files looked at per sweep of deleted rooms' files (the next sweep goes on). */
+const ROOM_SWEEP_BATCH = 100;
 
 /** The uploads being streamed now, per person (Session.userId). */
 export class UploadsUnderWay {
@@ -64,7 +67,7 @@ export interface Upload {
  * refused before reading when the declared length is over, cut off once the bytes are. Its type is read
  * from its first bytes.
  */
-export async function storeUpload(ctx: AppContext, { session, ip }: Uploader, upload: Upload): Promise<FileAttachment> {
+export async function storeUpload(ctx: Pick<AppContext, 'store' | 'config' | 'rooms' | 'uploads'>, { session, ip }: Uploader, upload: Upload): Promise<FileAttachment> {
   if (!session) throw new ApiError(ErrorCode.unauthenticated, 'sign in, or pick a guest nickname, before uploading (POST /api/session)');
   if (!(await mayUploadFiles(ctx, session, upload.room))) throw new ApiError(ErrorCode.notFound, `there is no room ${upload.room}`);
   const { config, store } = ctx;
@@ -106,6 +109,15 @@ export async function storeUpload(ctx: AppContext, { session, ip }: Uploader, up
       if (error instanceof GuestAddressFull) throw guestsQuota(config.maxGuestFileBytesPerIp, error.held).over();
       throw error;
     });
+    // The room may have been deleted (its last member left), or the uploader removed from it, while the bytes
+    // came in: a deletion removes the files it finds, and this one was not stored yet. Asked again now that it
+    // is, the same question goes the other way: whichever came last removes the file.
+    try {
+      await mayUploadFiles(ctx, session, upload.room);
+    } catch (error) {
+      await store.files.remove([stored.id]);
+      throw error;
+    }
     return attachmentOf(stored);
   } finally {
     end();
@@ -141,6 +153,31 @@ export async function removeUncarriedFiles(ctx: Pick<AppContext, 'store'>, sent:
   const carried = new Set((stored.files ?? []).map((file) => file.id));
   const uncarried = sent.filter((file) => !carried.has(file.id)).map((file) => file.id);
   if (uncarried.length > 0) await ctx.store.files.remove(uncarried);
+}
+
+/**
+ * Removes the files of a deleted private room, sent or waiting for a send: what deleting the room calls
+ * (Rooms.onRoomDeleted). Their bytes stop counting against their uploaders' MAX_USER_FILE_BYTES at once.
+ */
+export async function deleteRoomFiles(ctx: Pick<AppContext, 'store'>, room: string): Promise<void> {
+  await ctx.store.files.removeRoom(room);
+}
+
+/**
+ * Removes the files of private rooms that are deleted although their files are not: a crash or a store
+ * failure came between the two (see Rooms.deletedOf, which also finishes a leave cut short before it deleted
+ * the room). Looks at `batch` rooms holding files, after `after`; resolves with how many files it removed,
+ * and the room the next sweep goes on after (undefined: the next starts over from the first).
+ */
+export async function sweepDeletedRoomsFiles(
+  ctx: Pick<AppContext, 'store' | 'rooms'>,
+  after?: string,
+  batch = ROOM_SWEEP_BATCH,
+): Promise<{ removed: number; next: string | undefined }> {
+  const rooms = await ctx.store.files.privateRoomsWithFiles(after, batch);
+  let removed = 0;
+  for (const room of await ctx.rooms.deletedOf(rooms)) removed += await ctx.store.files.removeRoom(room);
+  return { removed, next: rooms.length === batch ? rooms[rooms.length - 1] : undefined };
 }
 
 /** Removes uploads no message took within UPLOAD_TTL_MINUTES, a batch at a time; how many it removed. */

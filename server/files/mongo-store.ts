@@ -8,6 +8,8 @@ import { StoreUnavailableError } from '../store/store';
 import { GuestAddressFull, refuseAttach, type AttachRefusal, type FileStore, type FileUsage, type NewFile, type PutLimits, type StoredFile } from './store';
 
 const BUCKET = 'files';
+/** Files a deleted room's removal deletes per round trip. */
+const REMOVE_BATCH = 1000;
 
 interface FileMetadata {
   room: string;
@@ -44,6 +46,7 @@ export async function createFileIndexes(db: Db): Promise<void> {
     // Sparse: accounts' files, and those stored before addresses were kept, have none.
     { key: { 'metadata.guestAddress': 1 }, name: 'guestAddress', sparse: true },
     { key: { 'metadata.attached': 1, uploadDate: 1 }, name: 'attached_uploadDate' },
+    { key: { 'metadata.room': 1 }, name: 'room' },
   ]);
 }
 
@@ -152,6 +155,37 @@ export class MongoFileStore implements FileStore {
     // The record first: once it is gone the file is not served, whatever happens to the chunks.
     await this.guard(() => this.files.deleteMany({ _id: { $in: [...ids] } }));
     await this.guard(() => this.chunks.deleteMany({ files_id: { $in: [...ids] } }));
+  }
+
+  async removeRoom(room: string): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const batch = await this.guard(() => this.files.find({ 'metadata.room': room }, { projection: { _id: 1 }, limit: REMOVE_BATCH, maxTimeMS: this.operationTimeoutMs }).toArray());
+      if (batch.length === 0) return removed;
+      const ids = batch.map((doc) => doc._id);
+      // The chunks first, then the records: a record is what finds the room's files again, so a failure
+      // between the two leaves records (of a room nobody can read) for the next call to finish, never chunks
+      // that nothing names. An upload still streaming into the room has no record yet: its chunks stay.
+      await this.guard(() => this.chunks.deleteMany({ files_id: { $in: ids } }));
+      removed += (await this.guard(() => this.files.deleteMany({ _id: { $in: ids } }))).deletedCount;
+    }
+  }
+
+  async privateRoomsWithFiles(after: string | undefined, limit: number): Promise<string[]> {
+    const rooms: string[] = [];
+    // From one room to the next on the `room` index: one seek per room. A private room's id is `~` and
+    // letters, below `~\uffff`; a public room's name never starts with `~`.
+    let from = after;
+    while (rooms.length < limit) {
+      const range = from === undefined ? { $gte: '~', $lt: '~\uffff' } : { $gt: from, $lt: '~\uffff' };
+      const next = await this.guard(() =>
+        this.files.findOne({ 'metadata.room': range }, { projection: { 'metadata.room': 1 }, sort: { 'metadata.room': 1 }, maxTimeMS: this.operationTimeoutMs }),
+      );
+      if (!next) break;
+      rooms.push(next.metadata.room);
+      from = next.metadata.room;
+    }
+    return rooms;
   }
 
   async usage(owner: string): Promise<FileUsage> {

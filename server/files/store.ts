@@ -76,6 +76,16 @@ export interface FileStore {
   attach(ids: readonly string[], room: string, session: string, clientId: string): Promise<StoredFile[] | AttachRefusal>;
   /** Removes the files, bytes and records; ids that do not exist are ignored. */
   remove(ids: readonly string[]): Promise<void>;
+  /**
+   * Removes every file uploaded to `room`, sent or waiting for a send, bytes and records: the room was
+   * deleted. Resolves with how many it removed; safe to call again (a call cut short is finished by the next).
+   */
+  removeRoom(room: string): Promise<number>;
+  /**
+   * Up to `limit` private rooms (ids starting with `~`) that hold files, in id order, after `after` when given:
+   * what the sweep of deleted rooms' files pages through.
+   */
+  privateRoomsWithFiles(after: string | undefined, limit: number): Promise<string[]>;
   /** What `owner` holds: files and bytes in all, and how many wait for a send (unattached). */
   usage(owner: string): Promise<FileUsage>;
   /** What the guests of `address` hold together: the files stored with that guestAddress. */

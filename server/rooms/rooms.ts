@@ -48,6 +48,12 @@ export class Rooms {
   private readonly moderations: TokenBuckets;
   private readonly now: () => number;
 
+  /**
+   * A private room was deleted (its last member left): what it held outside the rooms' store (its files) goes
+   * too. Awaited by the leave, so that the uploaders' quotas are back when it answers; see also deletedOf.
+   */
+  onRoomDeleted: (room: string) => Promise<void> = async () => undefined;
+
   constructor(
     readonly store: RoomStore,
     private readonly people: PersonDirectory,
@@ -132,7 +138,7 @@ export class Rooms {
   /**
    * `session` leaves the private room: its connections to the room end. An owner's room passes to a moderator,
    * or else to the member who joined first; the last member's leaving deletes the room (its id is not found
-   * from then on).
+   * from then on), and its files with it (onRoomDeleted).
    */
   async leave(session: Session | undefined, room: string): Promise<void> {
     const me = requireAccount(session, 'leave a room');
@@ -142,6 +148,7 @@ export class Rooms {
     const rest = (await this.store.members(room, this.options.maxRoomMembers)).filter((member) => !member.banned);
     if (rest.length === 0) {
       await this.store.deleteRoom(room);
+      await this.onRoomDeleted(room);
     } else if (access.role === 'owner') {
       const heir = rest.filter((member) => member.role === 'moderator').sort(bySince)[0] ?? rest.sort(bySince)[0];
       if (heir) await this.store.putMember({ ...heir, role: 'owner' });
@@ -224,6 +231,26 @@ export class Rooms {
   async giveUpClaim(room: string, session: Session): Promise<void> {
     const standing = await this.store.member(room, session.userId);
     if (standing?.role === 'owner' && !standing.muted && !standing.banned) await this.store.removeMember(room, session.userId);
+  }
+
+  /**
+   * Which of the private `rooms` are deleted: no record of them, or one that a leave cut short (a crash, a
+   * failed store) left with nobody but banned people in it, which is deleted now, as the leave would have.
+   * What the sweep of deleted rooms' files asks (server/files/files.ts), of rooms that hold files: a room being
+   * created is stored a moment before its first member (MongoDB), but holds nothing before it has one.
+   */
+  async deletedOf(rooms: readonly string[]): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const room of rooms) {
+      if (!isPrivateRoom(room)) continue;
+      if (await this.store.room(room)) {
+        const members = await this.store.members(room, this.options.maxRoomMembers);
+        if (members.some((member) => !member.banned)) continue;
+        await this.store.deleteRoom(room);
+      }
+      deleted.push(room);
+    }
+    return deleted;
   }
 
   /** `reader` reads `room` for `userId`: it ends when that person can no longer read the room. */
