@@ -43,6 +43,11 @@ const settings = {
   SESSION_IDLE_DAYS: { schema: integer(1, 3650), default: '30', help: 'a session unused this many days is over (each use moves the limit on)' },
   TRUST_PROXY: { schema: z.enum(['on', 'off']), default: 'off', help: 'on: believe X-Forwarded-Proto from the reverse proxy in front (https: Secure, __Host- session cookie); only with a proxy that sets it' },
   WAIT_TIMEOUT_MS: { schema: integer(100, 29_000), default: '25000', help: 'how long GET /wait holds before answering empty (under 30 s for proxies)' },
+  LONGPOLL_BATCH_MS: {
+    schema: integer(0, 1000),
+    default: '25',
+    help: "a room's waiting long-polls are answered at most once per this many ms: a quiet room's first message at once, a burst's gathered, each reader one round trip per this many ms instead of one per commit (0: every commit)",
+  },
   MAX_TEXT_LENGTH: { schema: integer(1, 100_000), default: String(DEFAULT_MAX_TEXT_LENGTH), help: 'longest message text, in characters' },
   MAX_REACTION_EMOJI: { schema: integer(1, 1000), default: String(DEFAULT_MAX_REACTION_EMOJI), help: 'different emoji one message can carry as reactions' },
   MAX_REACTORS_PER_EMOJI: { schema: integer(1, 10_000), default: String(DEFAULT_MAX_REACTORS_PER_EMOJI), help: 'people who can react to one message with one emoji (all are listed)' },
@@ -139,6 +144,8 @@ export interface Config {
   /** Whether X-Forwarded-Proto is believed (TRUST_PROXY). */
   trustProxy: boolean;
   waitTimeoutMs: number;
+  /** LONGPOLL_BATCH_MS: the least time between two answers to a room's waiting long-polls. */
+  longPollBatchMs: number;
   maxTextLength: number;
   /** Different emoji per message (MAX_REACTION_EMOJI). */
   maxReactionEmoji: number;
@@ -260,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionIdleMs: r.SESSION_IDLE_DAYS * 24 * 60 * 60 * 1000,
     trustProxy: r.TRUST_PROXY === 'on',
     waitTimeoutMs: r.WAIT_TIMEOUT_MS,
+    longPollBatchMs: r.LONGPOLL_BATCH_MS,
     maxTextLength: r.MAX_TEXT_LENGTH,
     maxReactionEmoji: r.MAX_REACTION_EMOJI,
     maxReactorsPerEmoji: r.MAX_REACTORS_PER_EMOJI,

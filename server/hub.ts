@@ -1,13 +1,15 @@
 // In-process fan-out. The store's feed hands new messages to the hub, those written together at once;
 // the hub serializes each room's run of them once and gives the same bytes to every socket and every
-// waiting long-poll of that room: one write per reader per group commit, not one per message.
+// waiting long-poll of that room: one write per reader per group commit, not one per message. A long-poll
+// answer costs a whole HTTP round trip per reader, so a room's waiting long-polls are answered at most once
+// per LONGPOLL_BATCH_MS: the first message after a quiet spell at once, a burst's in one answer each.
 import type { ChatMessage, ServerFrame, WaitResponse } from './protocol';
 import type { Metrics } from './metrics';
 import type { FeedGap, MessageStore } from './store/store';
 
 /**
- * A run of a room's messages with consecutive seqs (those stored together), with its wire encodings,
- * made once for all readers.
+ * A run of a room's messages with consecutive seqs (those stored together), with its WebSocket frame, made
+ * once for all readers.
  */
 export class EncodedBatch {
   readonly room: string;
@@ -15,7 +17,6 @@ export class EncodedBatch {
   readonly first: number;
   readonly last: number;
   private frameBytes: Buffer | undefined;
-  private waitBytes: Buffer | undefined;
 
   constructor(
     readonly messages: readonly ChatMessage[],
@@ -54,20 +55,6 @@ export class EncodedBatch {
     return encodeFrame(this.room, this.tailAfter(after));
   }
 
-  /**
-   * The body of a /wait answer to a reader at `after`: the shared bytes when it is just before the run,
-   * the tail when it is inside it, undefined when it is further behind (it must read the store: the hub
-   * does not hold what came before the run) or holds the whole run already.
-   */
-  waitBodyAfter(after: number): Buffer | undefined {
-    if (after < this.first - 1 || after >= this.last) return undefined;
-    if (after === this.first - 1) {
-      this.waitBytes ??= encodeWaitBody(this.room, this.epoch, this.messages);
-      return this.waitBytes;
-    }
-    return encodeWaitBody(this.room, this.epoch, this.tailAfter(after));
-  }
-
   /** The run's messages after seq `after` (which lies inside the run). */
   private tailAfter(after: number): readonly ChatMessage[] {
     return this.messages.slice(after - this.first + 1);
@@ -80,6 +67,58 @@ function encodeFrame(room: string, messages: readonly ChatMessage[]): Buffer {
 
 function encodeWaitBody(room: string, epoch: string, messages: readonly ChatMessage[]): Buffer {
   return Buffer.from(JSON.stringify({ type: 'messages', room, epoch, messages: [...messages] } satisfies WaitResponse));
+}
+
+/**
+ * The messages of a room a long-poll can be answered with from memory, with consecutive seqs: the last run
+ * published, or, while the room's waiters are held back (LONGPOLL_BATCH_MS), every run since they were last
+ * answered. Each /wait body is encoded once per cursor, for every reader at that cursor.
+ */
+class WaitWindow {
+  private readonly messages: ChatMessage[];
+  private readonly bodies = new Map<number, Buffer>();
+  /** About the bytes of JSON the window's messages take (their WebSocket frames'). */
+  bytes: number;
+
+  constructor(
+    batch: EncodedBatch,
+    private readonly epoch: string,
+  ) {
+    this.messages = [...batch.messages];
+    this.bytes = batch.frame.length;
+  }
+
+  get first(): number {
+    return this.messages[0]!.seq;
+  }
+
+  get last(): number {
+    return this.messages[this.messages.length - 1]!.seq;
+  }
+
+  /** Adds the batch that follows the window; false when it does not (a gap: the window cannot hold it). */
+  extend(batch: EncodedBatch): boolean {
+    if (batch.first !== this.last + 1) return false;
+    this.messages.push(...batch.messages);
+    this.bytes += batch.frame.length;
+    this.bodies.clear();
+    return true;
+  }
+
+  /**
+   * The body of a /wait answer to a reader at `after`: what follows it, when `after` lies just before or
+   * inside the window; undefined when it is further behind (it must read the store: the window does not
+   * hold what came before it) or holds the whole window already.
+   */
+  bodyAfter(room: string, after: number): Buffer | undefined {
+    if (after < this.first - 1 || after >= this.last) return undefined;
+    let body = this.bodies.get(after);
+    if (!body) {
+      body = encodeWaitBody(room, this.epoch, this.messages.slice(after - this.first + 1));
+      this.bodies.set(after, body);
+    }
+    return body;
+  }
 }
 
 /** A live reader of a room, such as one WebSocket subscription. */
@@ -108,10 +147,22 @@ interface Room {
   readers: Set<RoomReader>;
   waiters: Set<Waiter>;
   /**
-   * The last batch published to this room, kept to answer the long-polls that ask again just behind it,
-   * and to let those that hold it all wait without reading the store.
+   * What the room's long-polls can be answered with from memory (see WaitWindow): those that ask again just
+   * behind it, those it holds back, and those that hold it all, which wait without reading the store.
    */
-  latest?: EncodedBatch;
+  window?: WaitWindow;
+  /** When the room's waiters were last answered by a publish (ms): the next may not come before LONGPOLL_BATCH_MS. */
+  wokenAt: number;
+  /** Set while the room's waiters are held back: it answers them at wokenAt + LONGPOLL_BATCH_MS. */
+  wakeTimer?: NodeJS.Timeout;
+}
+
+/** How the hub answers long-polls (see the Hub's constructor). */
+export interface LongPollBatching {
+  /** LONGPOLL_BATCH_MS: a room's waiting long-polls are answered at most once per this many ms (0: on every publish). */
+  batchMs: number;
+  /** MAX_BUFFERED_BYTES: messages held back that reach this many bytes are answered at once, a full answer. */
+  maxHeldBytes: number;
 }
 
 export class Hub {
@@ -130,6 +181,7 @@ export class Hub {
     sweepIntervalMs = 250,
     /** Counts deliveries and fan-out latency, when given. */
     private readonly metrics?: Metrics,
+    private readonly longPoll: LongPollBatching = { batchMs: 0, maxHeldBytes: Number.POSITIVE_INFINITY },
   ) {
     this.stopFeed = store.onAppend((messages) => this.publish(messages));
     this.stopGaps = store.onFeedGap((gap) => this.feedGap(gap));
@@ -161,24 +213,34 @@ export class Hub {
   }
 
   /**
-   * The /wait body for a reader at `after` from the last batch published to the room, when `after` lies
-   * just before or inside it: a long-poll asking again right after its answer, while the next messages
-   * were being published. The same bytes for each such reader, and no read of the store. Undefined when
-   * the hub cannot answer (a cursor further behind, or nothing newer than it here).
+   * The /wait body for a reader at `after` from what the hub holds of the room (its WaitWindow), when
+   * `after` lies just before or inside it: a long-poll asking again right after its answer, while the next
+   * messages were being published. The same bytes for each such reader, and no read of the store. Undefined
+   * when the hub cannot answer (a cursor further behind, or nothing newer than it here).
    */
   latestAfter(room: string, after: number): { body: Buffer; count: number } | undefined {
-    const latest = this.rooms.get(room)?.latest;
-    const body = latest?.waitBodyAfter(after);
-    return latest && body ? { body, count: latest.last - after } : undefined;
+    const window = this.rooms.get(room)?.window;
+    const body = window?.bodyAfter(room, after);
+    return window && body ? { body, count: window.last - after } : undefined;
   }
 
   /**
-   * Whether the last batch published to the room ends at `after`: a long-poll there may wait without
+   * Whether what the hub holds of the room ends at `after`: a long-poll there may wait without
    * reading the store, since whatever is stored next reaches it through the hub. False when the hub
    * does not know (nothing published lately, or a cursor ahead of the hub, read from the store).
    */
   caughtUp(room: string, after: number): boolean {
-    return this.rooms.get(room)?.latest?.last === after;
+    return this.rooms.get(room)?.window?.last === after;
+  }
+
+  /**
+   * Whether the room's answer held back for LONGPOLL_BATCH_MS will reach a long-poll at `after` (it lies
+   * within what is held): the long-poll waits for it rather than being answered now, so that in a burst each
+   * reader gets one answer per interval, however quickly it asks again.
+   */
+  answersSoon(room: string, after: number): boolean {
+    const entry = this.rooms.get(room);
+    return entry?.wakeTimer !== undefined && entry.window !== undefined && after >= entry.window.first - 1 && after < entry.window.last;
   }
 
   /** How many /wait requests are held now, in every room. */
@@ -200,6 +262,7 @@ export class Hub {
     this.stopGaps();
     clearInterval(this.sweepTimer);
     for (const entry of this.rooms.values()) {
+      clearTimeout(entry.wakeTimer);
       for (const waiter of entry.waiters) waiter.answer(undefined);
     }
     this.rooms.clear();
@@ -211,10 +274,9 @@ export class Hub {
       const entry = this.rooms.get(run[0]!.room);
       if (!entry) continue;
       const batch = new EncodedBatch(run, this.store.epoch);
-      entry.latest = batch;
       let delivered = 0;
       for (const reader of entry.readers) delivered += reader.deliver(batch);
-      this.wakeWaiters(entry, batch);
+      this.offerWaiters(entry, batch);
       if (this.metrics) {
         // Counted once per batch, not once per reader.
         this.metrics.delivered('websocket', delivered);
@@ -225,17 +287,43 @@ export class Hub {
   }
 
   /**
-   * Answers, in one pass, the waiters whose cursor is before the end of this batch: with what follows
-   * their cursor, or empty when their cursor is behind the batch's start (they ask again and read the
+   * A run for the room's long-polls: answered now, or, when the room's waiters were answered less than
+   * LONGPOLL_BATCH_MS ago, gathered with what follows until then, so that a burst costs each reader one
+   * round trip per LONGPOLL_BATCH_MS rather than one per commit. A quiet room's first message goes at once.
+   */
+  private offerWaiters(entry: Room, batch: EncodedBatch): void {
+    if (entry.wakeTimer && entry.window?.extend(batch)) {
+      if (entry.window.bytes >= this.longPoll.maxHeldBytes) this.wakeWaiters(entry);
+      return;
+    }
+    if (entry.wakeTimer) {
+      // A gap in the feed's seqs (the window cannot hold the run): what was gathered goes now, then the run.
+      this.wakeWaiters(entry);
+    }
+    entry.window = new WaitWindow(batch, this.store.epoch);
+    if (entry.waiters.size === 0) return;
+    const wait = entry.wokenAt + this.longPoll.batchMs - Date.now();
+    if (wait <= 0) this.wakeWaiters(entry);
+    else entry.wakeTimer = setTimeout(() => this.wakeWaiters(entry), wait);
+  }
+
+  /**
+   * Answers, in one pass, the waiters whose cursor is before the end of the room's window: with what follows
+   * their cursor, or empty when their cursor is behind the window's start (they ask again and read the
    * store). Waiters at or past its end keep waiting.
    */
-  private wakeWaiters(entry: Room, batch: EncodedBatch): void {
+  private wakeWaiters(entry: Room): void {
+    clearTimeout(entry.wakeTimer);
+    entry.wakeTimer = undefined;
+    entry.wokenAt = Date.now();
+    const window = entry.window;
+    if (!window) return;
     let delivered = 0;
     for (const waiter of entry.waiters) {
-      if (waiter.after >= batch.last) continue;
+      if (waiter.after >= window.last) continue;
       entry.waiters.delete(waiter);
-      const body = batch.waitBodyAfter(waiter.after);
-      if (body) delivered += batch.last - waiter.after;
+      const body = window.bodyAfter(waiter.room, waiter.after);
+      if (body) delivered += window.last - waiter.after;
       waiter.answer(body);
     }
     this.metrics?.delivered('longpoll', delivered);
@@ -248,7 +336,9 @@ export class Hub {
    */
   private feedGap(gap: FeedGap): void {
     for (const entry of this.rooms.values()) {
-      entry.latest = undefined;
+      clearTimeout(entry.wakeTimer);
+      entry.wakeTimer = undefined;
+      entry.window = undefined;
       for (const waiter of entry.waiters) {
         entry.waiters.delete(waiter);
         waiter.answer(undefined);
@@ -265,14 +355,14 @@ export class Hub {
           waiter.answer(undefined);
         }
       }
-      if (entry.readers.size === 0 && entry.waiters.size === 0) this.rooms.delete(name);
+      if (entry.readers.size === 0 && entry.waiters.size === 0 && !entry.wakeTimer) this.rooms.delete(name);
     }
   }
 
   private room(name: string): Room {
     let entry = this.rooms.get(name);
     if (!entry) {
-      entry = { readers: new Set(), waiters: new Set() };
+      entry = { readers: new Set(), waiters: new Set(), wokenAt: 0 };
       this.rooms.set(name, entry);
     }
     return entry;

@@ -1,6 +1,6 @@
 // The hub on its own, fed by a tiny in-memory MessageStore (a fake of our interface, not of any driver).
 import { afterEach, describe, expect, it } from 'vitest';
-import { Hub, type EncodedBatch, type RoomReader, type Waiter } from '../server/hub';
+import { Hub, type EncodedBatch, type LongPollBatching, type RoomReader, type Waiter } from '../server/hub';
 import type { ChatMessage, WaitResponse } from '../server/protocol';
 import type { AppendListener, AppendResult, FeedGap, FeedGapListener, MessageStore } from '../server/store/store';
 import { withTimeout } from './helpers';
@@ -99,9 +99,9 @@ function waiter(room: string, after: number, deadline = Date.now() + 60_000) {
 describe('Hub', () => {
   let store: FakeStore;
   let hub: Hub;
-  const make = (sweepMs?: number) => {
+  const make = (sweepMs?: number, longPoll?: LongPollBatching) => {
     store = new FakeStore();
-    hub = new Hub(store, sweepMs);
+    hub = new Hub(store, sweepMs, undefined, longPoll);
     return { store, hub };
   };
   afterEach(() => hub.close());
@@ -357,5 +357,99 @@ describe('Hub', () => {
     store.emit('lobby', 1);
     expect(reader.got).toEqual([]);
     for (const w of waiters) expect(w.answers).toHaveLength(1);
+  });
+
+  describe('with LONGPOLL_BATCH_MS', () => {
+    const BATCH_MS = 40;
+    const batching: LongPollBatching = { batchMs: BATCH_MS, maxHeldBytes: 1024 * 1024 };
+
+    it("answers a quiet room's waiters at once, and a burst's once, together, when the interval is up", async () => {
+      make(undefined, batching);
+      const first = waiter('lobby', 0);
+      hub.addWaiter(first.waiter);
+      store.emit('lobby', 1);
+      expect(first.answers.map(seqsIn)).toEqual([[1]]); // nothing answered lately: at once
+      // The reader asks again at once; the next messages come before the interval is up.
+      const again = waiter('lobby', 1);
+      hub.addWaiter(again.waiter);
+      const startedAt = Date.now();
+      store.emit('lobby', 2);
+      store.emitTogether([['lobby', 3], ['lobby', 4]]);
+      expect(again.answers).toEqual([]); // held back
+      // Meanwhile a reader asking again from within what is held waits for the same answer; the hub has
+      // it in memory, for one further behind (it was answered from the store), and for what follows.
+      expect(hub.answersSoon('lobby', 1)).toBe(true);
+      expect(hub.answersSoon('lobby', 3)).toBe(true);
+      expect(hub.answersSoon('lobby', 0)).toBe(false);
+      expect(hub.answersSoon('lobby', 4)).toBe(false);
+      expect(hub.caughtUp('lobby', 4)).toBe(true);
+      expect(seqsIn(hub.latestAfter('lobby', 1)?.body)).toEqual([2, 3, 4]);
+      await withTimeout(again.answered, 2000, 'the held-back answer');
+      expect(again.answers.map(seqsIn)).toEqual([[2, 3, 4]]); // one answer, every message, in order
+      expect(hub.answersSoon('lobby', 1)).toBe(false); // answered: a reader asking now is answered at once
+      // Not before the interval since the first answer (the timer may fire a millisecond early).
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(BATCH_MS - 15);
+    });
+
+    it('answers what it held at once when the next run does not follow it, then holds that run', async () => {
+      make(undefined, batching);
+      const first = waiter('lobby', 0);
+      hub.addWaiter(first.waiter);
+      store.emit('lobby', 1);
+      const held = waiter('lobby', 1);
+      const further = waiter('lobby', 2);
+      hub.addWaiter(held.waiter);
+      hub.addWaiter(further.waiter);
+      store.emit('lobby', 2);
+      expect(held.answers).toEqual([]);
+      store.emit('lobby', 5); // seqs 3-4 never reached the hub: a gap
+      expect(held.answers.map(seqsIn)).toEqual([[2]]); // what was held, at once, without a hole
+      expect(further.answers).toEqual([]); // 2 is its cursor: it waits for what comes after
+      await withTimeout(further.answered, 2000, 'the run after the gap');
+      expect(further.answers).toEqual([undefined]); // behind seq 5's run: it reads 3-4 from the store
+    });
+
+    it('answers at once a burst that fills an answer (MAX_BUFFERED_BYTES), without waiting for the interval', () => {
+      make(undefined, { batchMs: BATCH_MS, maxHeldBytes: 10_000 });
+      hub.addWaiter(waiter('lobby', 0).waiter);
+      store.emit('lobby', 1);
+      const held = waiter('lobby', 1);
+      hub.addWaiter(held.waiter);
+      // About 100 bytes of JSON each: 10,000 bytes are reached within a hundred messages.
+      store.emitTogether(Array.from({ length: 50 }, (_, i): [string, number] => ['lobby', i + 2]));
+      expect(held.answers).toEqual([]);
+      for (let seq = 52; held.answers.length === 0 && seq < 200; seq++) store.emit('lobby', seq);
+      const answered = seqsIn(held.answers[0]) ?? [];
+      expect(answered[0]).toBe(2);
+      expect(answered.length).toBeGreaterThan(50);
+      expect(answered.length).toBeLessThan(150);
+    });
+
+    it('when the feed stops while it holds messages, answers every waiter empty, once', async () => {
+      make(undefined, batching);
+      hub.addWaiter(waiter('lobby', 0).waiter);
+      store.emit('lobby', 1);
+      const held = waiter('lobby', 1);
+      hub.addWaiter(held.waiter);
+      store.emit('lobby', 2);
+      store.gap('stopped');
+      expect(held.answers).toEqual([undefined]);
+      expect(hub.latestAfter('lobby', 1)).toBeUndefined();
+      await new Promise((resolve) => setTimeout(resolve, BATCH_MS * 2)); // past when the held answer was due
+      expect(held.answers).toEqual([undefined]);
+    });
+
+    it('on close answers every waiter empty, once, also those it held messages for', async () => {
+      make(undefined, batching);
+      hub.addWaiter(waiter('lobby', 0).waiter);
+      store.emit('lobby', 1);
+      const held = waiter('lobby', 1);
+      hub.addWaiter(held.waiter);
+      store.emit('lobby', 2);
+      hub.close();
+      expect(held.answers).toEqual([undefined]);
+      await new Promise((resolve) => setTimeout(resolve, BATCH_MS * 2));
+      expect(held.answers).toEqual([undefined]);
+    });
   });
 });

@@ -50,6 +50,27 @@ describe('GET /wait', () => {
     expect(seqs(messagesOf(await wait(url, 'room=lobby&after=0')).messages)).toEqual(range(1, 5));
   });
 
+  it("answers a quiet room's first message at once, and a burst's messages together, once per LONGPOLL_BATCH_MS", async () => {
+    const { url } = await startTestServer({ WAIT_TIMEOUT_MS: '20000', LONGPOLL_BATCH_MS: '1000' });
+    const cookie = await createSession(url);
+    const first = wait(url, 'room=lobby&after=0');
+    expect(await stillPendingAfter(first, 200)).toBe(true);
+    const started = Date.now();
+    await sendAll(url, cookie, 'lobby', 1);
+    expect(seqs(messagesOf(await first).messages)).toEqual([1]);
+    // Nothing was answered in the room before: not held for the interval (1 s).
+    expect(Date.now() - started).toBeLessThan(900);
+    // Asking again at once: the next messages come within the interval, and go in one answer, to this
+    // reader and to another asking from the same cursor meanwhile.
+    const again = wait(url, 'room=lobby&after=1');
+    expect(await stillPendingAfter(again, 100)).toBe(true);
+    await sendAll(url, cookie, 'lobby', 1);
+    const other = wait(url, 'room=lobby&after=1');
+    await sendAll(url, cookie, 'lobby', 1);
+    expect(seqs(messagesOf(await again).messages)).toEqual([2, 3]);
+    expect(seqs(messagesOf(await other).messages)).toEqual([2, 3]);
+  });
+
   it('holds while nothing follows the cursor, and answers when a message arrives', async () => {
     const { url } = await startTestServer({ WAIT_TIMEOUT_MS: '20000' });
     const cookie = await createSession(url);

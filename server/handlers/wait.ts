@@ -39,9 +39,11 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
     return;
   }
 
-  // Asking again just behind what was last published (the usual re-poll of a busy room): the hub has it.
+  // Asking again just behind what was last published (the usual re-poll of a busy room): the hub has it,
+  // unless it holds it back for the room's next answer (LONGPOLL_BATCH_MS), which this request then waits for.
   const sameEpoch = !fromAnotherEpoch(ctx.store, after, epoch);
-  if (sameEpoch) {
+  const answersSoon = sameEpoch && ctx.hub.answersSoon(room, after);
+  if (sameEpoch && !answersSoon) {
     const latest = ctx.hub.latestAfter(room, after);
     if (latest) {
       ctx.metrics.delivered('longpoll', latest.count);
@@ -55,8 +57,9 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
   // Wait first, read second: a message stored while we read still wakes us, so none slips between the two.
   ctx.hub.addWaiter(held);
   res.on('close', () => held.end());
-  // Asking again with all the hub last published (the other usual re-poll): nothing to read, just wait.
-  if (sameEpoch && ctx.hub.caughtUp(room, after)) return;
+  // Asking again with all the hub last published (the other usual re-poll), or within what it holds back:
+  // nothing to read, just wait.
+  if (answersSoon || (sameEpoch && ctx.hub.caughtUp(room, after))) return;
   // Answered by the hub, or gone, while it waited for its turn: nothing to read.
   await inReadTurn(ctx, req, res, async () => {
     try {
