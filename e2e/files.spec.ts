@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ConsoleMessage, Page } from '@playwright/test';
 import { startServer } from '../server/app';
 import { loadConfig } from '../server/config';
-import { deferred, expect, expectLive, joinChat, shotsDir, test } from './fixtures';
+import { deferred, expect, expectLive, joinChat, shotsDir, storedMessage, test } from './fixtures';
 import { clientDir } from './paths';
 
 interface Watch {
@@ -92,7 +92,8 @@ test('an image pasted and a file dropped in one browser show in another that lon
   await pasteImage(alice, 'image.png');
   const tray = alice.locator('.attachment-tray');
   await expect(tray.locator('progress')).toBeVisible();
-  await expect(alice.locator('.composer button[type=submit]')).toBeDisabled();
+  // Send is there while it uploads: a message sent now goes once its files are up (the test below).
+  await expect(alice.locator('.composer button[type=submit]')).toBeEnabled();
   await alice.screenshot({ path: `${shotsDir()}/files-uploading.png` });
   release.resolve();
   await dropFile(alice, 'meeting-notes.txt', 'text/plain', 'Agenda\n1. Files in messages\n2. Search\n'.repeat(40));
@@ -198,6 +199,41 @@ test('six files at once upload in turn; one over MAX_FILE_BYTES is refused with 
     await page.screenshot({ path: `${shotsDir()}/files-too-large.png` });
     await page.locator('#composer-input').press('Enter');
     await expect(page.locator('.messages .file-link .file-name')).toHaveText(['small-1.txt', 'small-2.txt', 'small-3.txt', 'small-4.txt', 'small-5.txt']);
+  } finally {
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a message sent while its file still uploads goes once the file is up, with it', async ({ openPage }) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'parley-e2e-'));
+  const server = await startServer(loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' }), { clientDir });
+  try {
+    const { page } = await openPage();
+    await joinChat(page, server.url, 'Alice');
+    // The upload is held until the test lets it through: the file is still on its way when Enter is pressed.
+    const uploadHeld = deferred();
+    const uploadSeen = deferred();
+    await page.route('**/api/rooms/lobby/files**', async (route) => {
+      uploadSeen.resolve();
+      await uploadHeld.promise;
+      await route.continue();
+    });
+    await page.locator('.composer input[type=file]').setInputFiles([{ name: 'plan.txt', mimeType: 'text/plain', buffer: Buffer.from('the plan') }]);
+    await uploadSeen.promise;
+    await page.locator('#composer-input').fill('here is the plan');
+    await page.locator('#composer-input').press('Enter');
+    const sendButton = page.locator('.composer button[type=submit]');
+    await expect(sendButton).toHaveText('Sending…');
+    await expect(sendButton).toBeDisabled();
+    await expect(page.locator('#composer-input')).toHaveValue('here is the plan');
+    await expect(storedMessage(page, 'here is the plan')).toHaveCount(0);
+    uploadHeld.resolve();
+    await expect(storedMessage(page, 'here is the plan')).toHaveCount(1);
+    await expect(page.locator('.messages .file-link .file-name')).toHaveText(['plan.txt']);
+    await expect(page.locator('#composer-input')).toHaveValue('');
+    await expect(sendButton).toHaveText('Send');
+    await expect(page.locator('.attachment-tray')).toHaveCount(0);
   } finally {
     await server.close();
     await rm(dataDir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 // Where you type. Enter sends, Shift+Enter starts a new line; a message sent while offline waits in
 // the outbox and goes out when the connection is back. "@" offers the room's people to mention. Files
-// attached (button, paste, drop) upload at once and go with the message.
-import { useRef, useState } from 'preact/hooks';
+// attached (button, paste, drop) upload at once and go with the message: sent while they upload, it goes
+// once they are up.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatMessage, FileAttachment } from '../../../server/protocol';
 import { useFocusOnMount } from '../focus';
 import { complete, completions, mentionAt, type MentionQuery } from '../mentions';
@@ -35,19 +36,37 @@ export function Composer({ room, label, maxLength, onSend, onTyping, names = [],
   const mention = useMentionPicker(input, names, setText);
   const attachments = useAttachments(room);
   const files = attachments.ready;
+  /** Sent while files were uploading: the message goes as soon as they are up. */
+  const [sendWhenUp, setSendWhenUp] = useState(false);
+  const failed = attachments.pending.some((item) => item.state === 'failed');
 
   const send = () => {
     // What the field holds now: Enter can come before the render that follows the last keystroke (a busy
     // page), when `text` is still one keystroke behind.
     const current = input.current?.value ?? text;
+    if ([...current].length > maxLength) return;
     // A message waits for its files to be up; a message of files alone needs no text.
-    if (attachments.uploading || (current.trim().length === 0 && files.length === 0) || [...current].length > maxLength) return;
+    if (attachments.uploading) {
+      setSendWhenUp(true);
+      return;
+    }
+    setSendWhenUp(false);
+    if (current.trim().length === 0 && files.length === 0) return;
     onSend(current, files.length > 0 ? files : undefined);
     attachments.clear();
     setText('');
     mention.close();
     input.current?.focus();
   };
+
+  // The files are up: the message that waited for them goes, unless one failed (its reason is beside it,
+  // and the person decides: remove it and send, or try another file). Another room: nothing waits.
+  useEffect(() => {
+    if (!sendWhenUp || attachments.uploading) return;
+    if (failed) setSendWhenUp(false);
+    else send();
+  }, [sendWhenUp, attachments.uploading, failed]);
+  useEffect(() => setSendWhenUp(false), [room]);
 
   return (
     <form
@@ -130,8 +149,8 @@ export function Composer({ room, label, maxLength, onSend, onTyping, names = [],
       <span id="composer-count" class={`count${tooLong ? ' over' : ''}`} aria-live="polite">
         {length > maxLength * 0.9 ? `${length} / ${maxLength}` : ''}
       </span>
-      <button type="submit" disabled={(empty && files.length === 0) || tooLong || attachments.uploading}>
-        Send
+      <button type="submit" disabled={(empty && files.length === 0 && !attachments.uploading) || tooLong || sendWhenUp} title={sendWhenUp ? 'Sends as soon as its files are up' : undefined}>
+        {sendWhenUp ? 'Sending…' : 'Send'}
       </button>
     </form>
   );
