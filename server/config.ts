@@ -250,7 +250,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // node refuses a head timeout longer than the whole request's.
   if (r.HEADERS_TIMEOUT_MS > r.REQUEST_TIMEOUT_MS) {
     throw new ConfigError(`HEADERS_TIMEOUT_MS=${r.HEADERS_TIMEOUT_MS} is longer than REQUEST_TIMEOUT_MS=${r.REQUEST_TIMEOUT_MS}`);
+  }  if (r.LONGPOLL_BATCH_MS >= r.WAIT_TIMEOUT_MS) {
+    // A request held for the room's next answer would reach its deadline first, and be answered empty.
+    throw new ConfigError(`LONGPOLL_BATCH_MS=${r.LONGPOLL_BATCH_MS} is not shorter than WAIT_TIMEOUT_MS=${r.WAIT_TIMEOUT_MS}`);
   }
+
   if (r.METRICS_PORT !== undefined && r.METRICS_PORT !== 0 && r.METRICS_PORT === r.PORT) {
     throw new ConfigError(`METRICS_PORT=${r.METRICS_PORT} is the chat's PORT: give /metrics a port of its own, or leave METRICS_PORT unset`);
   }

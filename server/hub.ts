@@ -69,6 +69,9 @@ function encodeWaitBody(room: string, epoch: string, messages: readonly ChatMess
   return Buffer.from(JSON.stringify({ type: 'messages', room, epoch, messages: [...messages] } satisfies WaitResponse));
 }
 
+/** The /wait bodies a window keeps, each for one cursor. */
+const MAX_CACHED_BODIES = 4;
+
 /**
  * The messages of a room a long-poll can be answered with from memory, with consecutive seqs: the last run
  * published, or, while the room's waiters are held back (LONGPOLL_BATCH_MS), every run since they were last
@@ -115,7 +118,9 @@ class WaitWindow {
     let body = this.bodies.get(after);
     if (!body) {
       body = encodeWaitBody(room, this.epoch, this.messages.slice(after - this.first + 1));
-      this.bodies.set(after, body);
+      // The cursors readers share (the window's start, where the last answers ended) are few; a client
+      // asking from every cursor in turn would otherwise have the room keep a tail for each.
+      if (this.bodies.size < MAX_CACHED_BODIES) this.bodies.set(after, body);
     }
     return body;
   }
@@ -151,7 +156,10 @@ interface Room {
    * behind it, those it holds back, and those that hold it all, which wait without reading the store.
    */
   window?: WaitWindow;
-  /** When the room's waiters were last answered by a publish (ms): the next may not come before LONGPOLL_BATCH_MS. */
+  /**
+   * When the room's waiters were last answered by a publish (performance.now(), ms: a monotonic clock, so
+   * that a wall clock stepping back holds nothing): the next may not come before LONGPOLL_BATCH_MS.
+   */
   wokenAt: number;
   /** Set while the room's waiters are held back: it answers them at wokenAt + LONGPOLL_BATCH_MS. */
   wakeTimer?: NodeJS.Timeout;
@@ -292,17 +300,16 @@ export class Hub {
    * round trip per LONGPOLL_BATCH_MS rather than one per commit. A quiet room's first message goes at once.
    */
   private offerWaiters(entry: Room, batch: EncodedBatch): void {
-    if (entry.wakeTimer && entry.window?.extend(batch)) {
-      if (entry.window.bytes >= this.longPoll.maxHeldBytes) this.wakeWaiters(entry);
-      return;
-    }
-    if (entry.wakeTimer) {
-      // A gap in the feed's seqs (the window cannot hold the run): what was gathered goes now, then the run.
+    if (entry.wakeTimer && entry.window) {
+      // Held messages and the run together within an answer's bytes: gathered. Else (a gap in the feed's
+      // seqs, or an answer full) what was gathered goes now, and the run starts the next window.
+      const fits = entry.window.bytes + batch.frame.length <= this.longPoll.maxHeldBytes;
+      if (fits && entry.window.extend(batch)) return;
       this.wakeWaiters(entry);
     }
     entry.window = new WaitWindow(batch, this.store.epoch);
     if (entry.waiters.size === 0) return;
-    const wait = entry.wokenAt + this.longPoll.batchMs - Date.now();
+    const wait = Math.min(this.longPoll.batchMs, entry.wokenAt + this.longPoll.batchMs - performance.now());
     if (wait <= 0) this.wakeWaiters(entry);
     else entry.wakeTimer = setTimeout(() => this.wakeWaiters(entry), wait);
   }
@@ -315,7 +322,7 @@ export class Hub {
   private wakeWaiters(entry: Room): void {
     clearTimeout(entry.wakeTimer);
     entry.wakeTimer = undefined;
-    entry.wokenAt = Date.now();
+    entry.wokenAt = performance.now();
     const window = entry.window;
     if (!window) return;
     let delivered = 0;
@@ -362,7 +369,7 @@ export class Hub {
   private room(name: string): Room {
     let entry = this.rooms.get(name);
     if (!entry) {
-      entry = { readers: new Set(), waiters: new Set(), wokenAt: 0 };
+      entry = { readers: new Set(), waiters: new Set(), wokenAt: Number.NEGATIVE_INFINITY };
       this.rooms.set(name, entry);
     }
     return entry;

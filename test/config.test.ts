@@ -22,6 +22,11 @@ describe('config', () => {
     expect(() => loadConfig({ SESSION_IDLE_DAYS: '0' })).toThrow(/^SESSION_IDLE_DAYS="0" is not valid/);
   });
 
+  it('refuses a long-poll batch interval that a held request would outlast its deadline for', () => {
+    expect(() => loadConfig({ LONGPOLL_BATCH_MS: '1000', WAIT_TIMEOUT_MS: '500' })).toThrow(/LONGPOLL_BATCH_MS=1000 is not shorter than WAIT_TIMEOUT_MS=500/);
+    expect(loadConfig({ LONGPOLL_BATCH_MS: '400', WAIT_TIMEOUT_MS: '500' }).longPollBatchMs).toBe(400);
+  });
+
   it('refuses a frame limit too small for the longest allowed message', () => {
     expect(() => loadConfig({ MAX_TEXT_LENGTH: '20000', MAX_FRAME_BYTES: '65536' })).toThrow(/MAX_FRAME_BYTES=65536 is too small for MAX_TEXT_LENGTH=20000/);
     expect(loadConfig({ MAX_TEXT_LENGTH: '20000', MAX_FRAME_BYTES: '200000' }).maxFrameBytes).toBe(200000);

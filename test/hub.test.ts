@@ -1,5 +1,5 @@
 // The hub on its own, fed by a tiny in-memory MessageStore (a fake of our interface, not of any driver).
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Hub, type EncodedBatch, type LongPollBatching, type RoomReader, type Waiter } from '../server/hub';
 import type { ChatMessage, WaitResponse } from '../server/protocol';
 import type { AppendListener, AppendResult, FeedGap, FeedGapListener, MessageStore } from '../server/store/store';
@@ -423,6 +423,25 @@ describe('Hub', () => {
       expect(answered[0]).toBe(2);
       expect(answered.length).toBeGreaterThan(50);
       expect(answered.length).toBeLessThan(150);
+      // Answered before the run that would have taken it past the bound, not after (its envelope aside).
+      expect(held.answers[0]!.length).toBeLessThanOrEqual(10_000 + 100);
+    });
+
+    it('holds nothing longer when the wall clock steps back (a long-poll room is timed on a monotonic clock)', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      try {
+        make(undefined, batching);
+        hub.addWaiter(waiter('lobby', 0).waiter);
+        store.emit('lobby', 1);
+        vi.setSystemTime(Date.now() - 60_000); // an NTP step, a VM resumed
+        const next = waiter('lobby', 1);
+        hub.addWaiter(next.waiter);
+        store.emit('lobby', 2);
+        await withTimeout(next.answered, 2000, 'the answer held for the interval, not for the minute the clock went back');
+        expect(next.answers.map(seqsIn)).toEqual([[2]]);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     /** A room answered just now, and a waiter the next message (seq 2) is held back for. */
