@@ -85,7 +85,8 @@ class WaitWindow {
 
   constructor(
     batch: EncodedBatch,
-    private readonly epoch: string,
+    /** The epoch of the log the window's messages belong to. */
+    readonly epoch: string,
   ) {
     this.messages = [...batch.messages];
     this.bytes = batch.frame.length;
@@ -300,6 +301,9 @@ export class Hub {
    * round trip per LONGPOLL_BATCH_MS rather than one per commit. A quiet room's first message goes at once.
    */
   private offerWaiters(entry: Room, batch: EncodedBatch): void {
+    // A run the hub has had already (a MongoDB change stream that reopened replays what it handed on): nothing
+    // new for the long-polls, and the room still ends where it did.
+    if (entry.window && entry.window.epoch === batch.epoch && batch.last <= entry.window.last) return;
     if (entry.wakeTimer && entry.window) {
       // Held messages and the run together within an answer's bytes: gathered. Else (a gap in the feed's
       // seqs, or an answer full) what was gathered goes now, and the run starts the next window.
