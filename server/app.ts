@@ -17,7 +17,7 @@ import { Rooms } from './rooms/rooms';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, reportRefusal, retryAfterHeader, toApiError } from './errors';
-import { deleteRoomFiles, sweepDeletedRoomsFiles, sweepExpiredUploads, UploadsUnderWay } from './files/files';
+import { sweepDeletedRoomsFiles, sweepExpiredUploads, UploadsUnderWay } from './files/files';
 import { sendJson, type HeaderList } from './handlers/http';
 import { SessionSocket } from './handlers/socket';
 import { hostAllowed } from './hosts';
@@ -102,10 +102,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // would use up the room's MAX_ROOM_MEMBERS.
   accounts.onGuestGone = (userId) => rooms.store.removeStandingsOf(userId);
   const ctx: AppContext = { config, store, hub, accounts, rooms, limits, logger, metrics, presence, writes, sockets, uploads: new UploadsUnderWay() };
-  // A deleted private room's files go with it. The room is deleted whatever happens to them: a failure is
-  // logged, not answered, and the sweep of deleted rooms' files (below) removes them later.
+  // A deleted private room's files go with it, sent or waiting, so that their uploaders' quotas are back at
+  // once. The room is deleted whatever happens to them: a failure is logged, not answered, and the sweep of
+  // deleted rooms' files (below) removes them later.
   rooms.onRoomDeleted = (room) =>
-    deleteRoomFiles(ctx, room).catch((error: unknown) => logger.warn({ err: error, room }, "removing a deleted room's files failed: the sweep will"));
+    store.files.removeRoom(room).then(
+      () => undefined,
+      (error: unknown) => logger.warn({ err: error, room }, "removing a deleted room's files failed: the sweep will"),
+    );
 
   const app = express();
   app.disable('x-powered-by');

@@ -78,18 +78,22 @@ const MAX_CACHED_BODIES = 4;
  * answered. Each /wait body is encoded once per cursor, for every reader at that cursor.
  */
 class WaitWindow {
+  /** The epoch of the log the window's messages belong to. */
+  readonly epoch: string;
   private readonly messages: ChatMessage[];
+  /** The batches the window holds: their frames measure it, encoded only when a held window asks. */
+  private readonly batches: EncodedBatch[];
   private readonly bodies = new Map<number, Buffer>();
-  /** About the bytes of JSON the window's messages take (their WebSocket frames'). */
-  bytes: number;
 
-  constructor(
-    batch: EncodedBatch,
-    /** The epoch of the log the window's messages belong to. */
-    readonly epoch: string,
-  ) {
+  constructor(batch: EncodedBatch) {
+    this.epoch = batch.epoch;
     this.messages = [...batch.messages];
-    this.bytes = batch.frame.length;
+    this.batches = [batch];
+  }
+
+  /** About the bytes of JSON the window's messages take (their WebSocket frames'). */
+  get bytes(): number {
+    return this.batches.reduce((sum, batch) => sum + batch.frame.length, 0);
   }
 
   get first(): number {
@@ -104,7 +108,7 @@ class WaitWindow {
   extend(batch: EncodedBatch): boolean {
     if (batch.first !== this.last + 1) return false;
     this.messages.push(...batch.messages);
-    this.bytes += batch.frame.length;
+    this.batches.push(batch);
     this.bodies.clear();
     return true;
   }
@@ -311,7 +315,7 @@ export class Hub {
       if (fits && entry.window.extend(batch)) return;
       this.wakeWaiters(entry);
     }
-    entry.window = new WaitWindow(batch, this.store.epoch);
+    entry.window = new WaitWindow(batch);
     if (entry.waiters.size === 0) return;
     const wait = Math.min(this.longPoll.batchMs, entry.wokenAt + this.longPoll.batchMs - performance.now());
     if (wait <= 0) this.wakeWaiters(entry);

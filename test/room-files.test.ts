@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Session } from '../server/accounts/accounts';
 import { loadConfig } from '../server/config';
-import { deleteRoomFiles, storeUpload, sweepDeletedRoomsFiles, UploadsUnderWay } from '../server/files/files';
+import { storeUpload, sweepDeletedRoomsFiles, UploadsUnderWay } from '../server/files/files';
 import { ErrorCode, type ErrorResponse, type RoomInfo, type SendResponse, type UploadResponse } from '../server/protocol';
 import { Rooms } from '../server/rooms/rooms';
 import { openEmbeddedStore, type EmbeddedStore } from '../server/store/embedded';
@@ -94,7 +94,9 @@ describe('deleting a room and its files', () => {
     const store = openEmbeddedStore(dataDir);
     deferCleanup(() => store.close());
     const rooms = new Rooms(store.rooms, { personNamed: async () => undefined, roomsChanged: () => undefined }, config);
-    rooms.onRoomDeleted = (room) => deleteRoomFiles({ store }, room);
+    rooms.onRoomDeleted = async (room) => {
+      await store.files.removeRoom(room);
+    };
     return { dir: dataDir, store, rooms };
   }
 

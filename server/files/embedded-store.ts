@@ -139,17 +139,11 @@ export class EmbeddedFileStore implements FileStore {
   }
 
   async remove(ids: readonly string[]): Promise<void> {
-    const removed = await this.write(() => ids.filter((id) => this.removeRecord(id)));
-    for (const id of removed) await rm(this.pathOf(id), { force: true });
+    await this.removeFiles(() => ids);
   }
 
   async removeRoom(room: string): Promise<number> {
-    const removed = await this.write(() =>
-      Array.from(this.roomFiles.getKeys({ start: [room, ''], end: [room, '\uffff'] }), ([, id]) => id).filter((id) => this.removeRecord(id)),
-    );
-    // Bytes left by a crash before these are removed when the store opens: they have no record any more.
-    for (const id of removed) await rm(this.pathOf(id), { force: true });
-    return removed.length;
+    return this.removeFiles(() => Array.from(this.roomFiles.getKeys({ start: [room, ''], end: [room, '\uffff'] }), ([, id]) => id));
   }
 
   async privateRoomsWithFiles(after: string | undefined, limit: number): Promise<string[]> {
@@ -191,6 +185,17 @@ export class EmbeddedFileStore implements FileStore {
     if (file.clientId === undefined) this.unattached.removeSync([file.createdAt, id]);
     this.count(file, { files: -1, bytes: -file.size, unattached: file.clientId === undefined ? -1 : 0 });
     return true;
+  }
+
+  /**
+   * Removes the records of the files `select` names (read in the write transaction), then their bytes; how
+   * many it removed. Bytes a crash leaves between the two are removed when the store opens: they have no
+   * record any more.
+   */
+  private async removeFiles(select: () => readonly string[]): Promise<number> {
+    const removed = await this.write(() => select().filter((id) => this.removeRecord(id)));
+    for (const id of removed) await rm(this.pathOf(id), { force: true });
+    return removed.length;
   }
 
   /** Adds `change` to what the file's owner holds, and its address's guests (in a write transaction). */

@@ -156,14 +156,6 @@ export async function removeUncarriedFiles(ctx: Pick<AppContext, 'store'>, sent:
 }
 
 /**
- * Removes the files of a deleted private room, sent or waiting for a send: what deleting the room calls
- * (Rooms.onRoomDeleted). Their bytes stop counting against their uploaders' MAX_USER_FILE_BYTES at once.
- */
-export async function deleteRoomFiles(ctx: Pick<AppContext, 'store'>, room: string): Promise<void> {
-  await ctx.store.files.removeRoom(room);
-}
-
-/**
  * Removes the files of private rooms that are deleted although their files are not: a crash or a store
  * failure came between the two (see Rooms.deletedOf, which also finishes a leave cut short before it deleted
  * the room). Looks at `batch` rooms holding files, after `after`; resolves with how many files it removed,
