@@ -198,6 +198,9 @@ test('a server restart does not announce that people left or joined when they on
   await expectLive(bob.page, 'live-poll');
   const people = ana.locator('.people-list li');
   await expect(people).toHaveText(['Ana guest (you)', 'Bob guest']);
+  // Bob's real arrival is news. The line is set just after the list is drawn (an effect), so it is awaited
+  // here: counted from now on, it would be taken for a notice of the restart.
+  await expect(ana.locator('.typing-line')).toHaveText('Bob joined');
 
   // Every notice Ana's page shows from now on.
   await ana.evaluate(() => {
