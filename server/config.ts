@@ -28,7 +28,7 @@ const hostList = z
 
 const settings = {
   PORT: { schema: integer(0, 65535), default: '8888', help: 'TCP port to listen on (0 picks a free one)' },
-  HOST: { schema: z.string().min(1), default: '127.0.0.1', help: 'address to listen on; 0.0.0.0 for every interface' },
+  HOST: { schema: z.string().min(1), default: '127.0.0.1', help: 'address to listen on; 0.0.0.0 for every IPv4 interface, :: for every interface, IPv4 and IPv6' },
   STORE: {
     schema: z.enum(['auto', 'embedded', 'mongodb']),
     default: 'auto',

@@ -4,6 +4,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { CloseCode } from '../server/protocol';
+import { addressGroup } from '../server/limits';
 import { OpenCounts, TokenBuckets, Turns } from '../server/rate-limit';
 import {
   autoCleanup,
@@ -217,6 +218,30 @@ describe('connection caps', () => {
     await postMessage(url, 'lobby', { clientId: newClientId(), text: 'second' }, cookie);
     expect((await Promise.all(held)).map((a) => a.status)).toEqual([200, 200]);
     expect((await http(url, 'GET', '/wait?room=lobby&after=1')).status).toBe(200);
+  });
+});
+
+describe('the client an address counts as', () => {
+  it('is an IPv4 address as such, also when it comes mapped into IPv6', () => {
+    expect(addressGroup('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressGroup('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressGroup('127.0.0.1')).toBe('127.0.0.1');
+  });
+
+  it('is the /64 an IPv6 address belongs to, however it is written: one subscriber cannot pass a per-IP cap by changing address', () => {
+    const group = '2001:db8:0:1::/64';
+    for (const address of ['2001:db8:0:1::1', '2001:DB8::1:0:0:0:2', '2001:0db8:0000:0001:ffff:ffff:ffff:ffff', '2001:db8:0:1:a:b:192.0.2.1', '2001:db8:0:1::1%eth0']) {
+      expect(addressGroup(address), address).toBe(group);
+    }
+    expect(addressGroup('2001:db8:0:2::1')).toBe('2001:db8:0:2::/64'); // the next /64 is another client
+    expect(addressGroup('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
+    expect(addressGroup('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+  });
+
+  it('keeps the loopback, and what is not an address, as written', () => {
+    expect(addressGroup('::1')).toBe('::1');
+    expect(addressGroup('::')).toBe('::');
+    expect(addressGroup('unknown')).toBe('unknown');
   });
 });
 
