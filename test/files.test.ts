@@ -347,7 +347,7 @@ describe('the guests of one address', () => {
     const bob = await createSession(again.url, 'bob');
     const refused = await upload(again.url, 'lobby', Buffer.alloc(1, 'b'), bob);
     expect(refused.status).toBe(413);
-    expect(refused.body.error).toMatchObject({ code: 'quota_exceeded', retryable: false });
+    expect(refused.body.error).toMatchObject({ code: 'quota_exceeded', retryable: false, message: expect.stringContaining('already hold 1000 bytes of files') });
   });
 
   it('cannot both pass the bound with uploads streamed side by side: the one that would pass it is refused', async () => {

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { Session } from '../accounts/accounts';
 import type { AppContext } from '../context';
 import { ApiError } from '../errors';
+import { formatBytes } from '../format';
 import { ErrorCode, FILE_ID_PATTERN, INLINE_IMAGE_TYPES, MAX_FILE_NAME_LENGTH, type ChatMessage, type FileAttachment } from '../protocol';
 import { mayReadFiles, mayUploadFiles } from './access';
 import { sniffType, SNIFF_BYTES } from './sniff';
@@ -228,8 +229,8 @@ function personalQuota(maxBytes: number, held: number): Quota {
   const left = maxBytes - held;
   return {
     left,
-    full: () => new ApiError(ErrorCode.quotaExceeded, `you hold ${sizeText(held)} of files, your limit of ${sizeText(maxBytes)}: delete some messages with files first`),
-    over: () => new ApiError(ErrorCode.quotaExceeded, `this file would pass your limit of ${sizeText(maxBytes)} of files (${sizeText(left)} left): delete some messages with files first`),
+    full: () => new ApiError(ErrorCode.quotaExceeded, `you hold ${formatBytes(held)} of files, your limit of ${formatBytes(maxBytes)}: delete some messages with files first`),
+    over: () => new ApiError(ErrorCode.quotaExceeded, `this file would pass your limit of ${formatBytes(maxBytes)} of files (${formatBytes(left)} left): delete some messages with files first`),
   };
 }
 
@@ -244,22 +245,9 @@ function guestsQuota(maxBytes: number, held: number): Quota {
   }
   return {
     left,
-    full: refusal(`guests on your network already hold ${sizeText(held)} of files, all that guests of one address may hold together (${sizeText(maxBytes)}): ${remedy}`),
-    over: refusal(`this file would pass the ${sizeText(maxBytes)} of files that guests on your network may hold together (${sizeText(Math.max(0, left))} left): ${remedy}`),
+    full: refusal(`guests on your network already hold ${formatBytes(held)} of files, all that guests of one address may hold together (${formatBytes(maxBytes)}): ${remedy}`),
+    over: refusal(`this file would pass the ${formatBytes(maxBytes)} of files that guests on your network may hold together (${formatBytes(Math.max(0, left))} left): ${remedy}`),
   };
-}
-
-/** A size for people: whole bytes up to 1 KiB, else KiB, MiB or GiB with one decimal at most. */
-function sizeText(bytes: number): string {
-  if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number(value.toFixed(1))} ${units[unit]}`;
 }
 
 function refusedAttach({ id, reason }: AttachRefusal): ApiError {

@@ -2,7 +2,8 @@
 // on the page. They upload a few at a time, each with a progress bar; the message can go once all are up.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { FileAttachment } from '../../../server/protocol';
-import { formatBytes, uploadFile } from '../uploads';
+import { formatBytes } from '../../../server/format';
+import { uploadFile } from '../uploads';
 
 interface PendingFile {
   key: number;

@@ -1,7 +1,7 @@
 // The files a message carries: images as thumbnails (the original, scaled down by CSS) that open full size,
 // other files as a link with their name and size that downloads them.
 import { fileUrl, INLINE_IMAGE_TYPES, type FileAttachment } from '../../../server/protocol';
-import { formatBytes } from '../uploads';
+import { formatBytes } from '../../../server/format';
 
 export function MessageFiles({ files }: { files: readonly FileAttachment[] }) {
   return (
