@@ -18,19 +18,23 @@ describe('embedded store (lmdb + DATA_DIR/files)', () => {
   afterAll(async () => {
     for (const dir of new Set(dirs.values())) await rm(dir, { recursive: true, force: true });
   });
+  /** A store on `dir` (a new one by default), removed with the others after the suite. */
+  const openIn = async (dir?: string) => {
+    const where = dir ?? (await mkdtemp(join(tmpdir(), 'parley-files-')));
+    const store = openEmbeddedStore(where);
+    dirs.set(store, where);
+    return { dir: where, store };
+  };
+  const body = async function* (text: string) {
+    yield Buffer.from(text);
+  };
   it('removes, when it opens, what a crash left behind: partial uploads, and bytes without a record', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-files-'));
-    const store = openEmbeddedStore(dir);
-    dirs.set(store, dir);
-    async function* body() {
-      yield Buffer.from('kept');
-    }
-    const kept = await store.files.put({ id: 'AAAAAAAAAAAAAAAAAAAAAA', room: 'lobby', session: 's', owner: 'u', name: 'a.txt', type: 'text/plain' }, body());
+    const { dir, store } = await openIn();
+    const kept = await store.files.put({ id: 'AAAAAAAAAAAAAAAAAAAAAA', room: 'lobby', session: 's', owner: 'u', name: 'a.txt', type: 'text/plain' }, body('kept'));
     await store.close();
     await writeFile(join(dir, 'files', 'tmp', 'BBBBBBBBBBBBBBBBBBBBBB'), 'half an upload');
     await writeFile(join(dir, 'files', 'CCCCCCCCCCCCCCCCCCCCCC'), 'bytes whose record never made it');
-    const again = openEmbeddedStore(dir);
-    dirs.set(again, dir);
+    const { store: again } = await openIn(dir);
     expect((await readdir(join(dir, 'files'))).sort()).toEqual([kept.id, 'tmp']);
     expect(await readdir(join(dir, 'files', 'tmp'))).toEqual([]);
     expect(await again.files.get(kept.id)).toEqual(kept);
@@ -38,21 +42,15 @@ describe('embedded store (lmdb + DATA_DIR/files)', () => {
   });
 
   it("indexes by room, when it opens, files stored before that index: a deleted room's older files go too", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-files-'));
-    const store = openEmbeddedStore(dir);
-    dirs.set(store, dir);
-    async function* body() {
-      yield Buffer.from('older');
-    }
+    const { dir, store } = await openIn();
     const room = '~aaaaaaaaaaaaaaaaaaaa';
-    const older = await store.files.put({ id: 'AAAAAAAAAAAAAAAAAAAAAA', room, session: 's', owner: 'u', name: 'a.txt', type: 'text/plain' }, body());
+    const older = await store.files.put({ id: 'AAAAAAAAAAAAAAAAAAAAAA', room, session: 's', owner: 'u', name: 'a.txt', type: 'text/plain' }, body('older'));
     await store.close();
     // As a DATA_DIR from before the index: the records without their entries.
     const root = openLmdb({ path: join(dir, 'parley.lmdb'), maxDbs: 32 });
     root.openDB({ name: 'roomFiles' }).clearSync();
     await root.close();
-    const again = openEmbeddedStore(dir);
-    dirs.set(again, dir);
+    const { store: again } = await openIn(dir);
     expect(await again.files.privateRoomsWithFiles(undefined, 10)).toEqual([room]);
     expect(await again.files.removeRoom(room)).toBe(1);
     expect(await again.files.get(older.id)).toBeUndefined();
@@ -63,18 +61,11 @@ describe('embedded store (lmdb + DATA_DIR/files)', () => {
 
   describeFileStoreContract(
     'embedded',
-    async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'parley-files-'));
-      const store = openEmbeddedStore(dir);
-      dirs.set(store, dir);
-      return store;
-    },
+    async () => (await openIn()).store,
     async (closed) => {
       const dir = dirs.get(closed);
       if (!dir) throw new Error('reopen: not a store this suite opened');
-      const store = openEmbeddedStore(dir);
-      dirs.set(store, dir);
-      return store;
+      return (await openIn(dir)).store;
     },
   );
 });
