@@ -13,11 +13,12 @@ import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { clientPages, clientRedirects, fastRoutes, httpRoutes, metricsRoutes, socketRoutes, uploadRoutes, type HttpRoute } from '../urls';
 import { Accounts } from './accounts/accounts';
+import { leftoversOf, sweepDeletedRooms, type RoomLeftovers } from './rooms/leftovers';
 import { Rooms } from './rooms/rooms';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { ApiError, errorBody, reportRefusal, retryAfterHeader, toApiError } from './errors';
-import { sweepDeletedRoomsFiles, sweepExpiredUploads, UploadsUnderWay } from './files/files';
+import { sweepExpiredUploads, UploadsUnderWay } from './files/files';
 import { sendJson, type HeaderList } from './handlers/http';
 import { SessionSocket } from './handlers/socket';
 import { hostAllowed } from './hosts';
@@ -102,14 +103,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // would use up the room's MAX_ROOM_MEMBERS.
   accounts.onGuestGone = (userId) => rooms.store.removeStandingsOf(userId);
   const ctx: AppContext = { config, store, hub, accounts, rooms, limits, logger, metrics, presence, writes, sockets, uploads: new UploadsUnderWay() };
-  // A deleted private room's files go with it, sent or waiting, so that their uploaders' quotas are back at
-  // once. The room is deleted whatever happens to them: a failure is logged, not answered, and the sweep of
-  // deleted rooms' files (below) removes them later.
-  rooms.onRoomDeleted = (room) =>
-    store.files.removeRoom(room).then(
-      () => undefined,
-      (error: unknown) => logger.warn({ err: error, room }, "removing a deleted room's files failed: the sweep will"),
-    );
+  // A deleted private room's files and messages go with it: nobody can read them any more, and the files'
+  // uploaders have their quotas back at once. The room is deleted whatever happens to them: a failure is
+  // logged, not answered, and the sweep of deleted rooms (below) removes them later.
+  const leftovers = leftoversOf(store);
+  rooms.onRoomDeleted = async (room) => {
+    for (const kind of leftovers) {
+      await kind.remove(room).catch((error: unknown) => logger.warn({ err: error, room }, `removing a deleted room's ${kind.what} failed: the sweep will`));
+    }
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -273,19 +275,21 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }, SESSION_RECHECK_MS);
   sessionRecheck.unref();
   // Uploads no message took within UPLOAD_TTL_MINUTES are removed, a batch at a time: disk stays bounded. So
-  // are the files of private rooms deleted without them (a crash between the two, found again after a
-  // restart by the first sweep, at start), a batch of rooms holding files at a time, round and round.
-  let roomSweepAfter: string | undefined;
+  // are the files and messages of private rooms deleted without them (a crash between the two, found again
+  // after a restart by the first sweep, at start), a batch of rooms holding some at a time, round and round.
+  const roomSweepAfter = new Map<RoomLeftovers, string | undefined>();
   let sweepingFiles = false;
   const sweepFiles = () => {
     if (sweepingFiles) return;
     sweepingFiles = true;
     void (async () => {
       await sweepExpiredUploads(ctx).catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired uploads failed'));
-      await sweepDeletedRoomsFiles(ctx, roomSweepAfter).then(
-        ({ next }) => (roomSweepAfter = next),
-        (error: unknown) => logger.warn({ err: error }, "sweeping deleted rooms' files failed"),
-      );
+      for (const kind of leftovers) {
+        await sweepDeletedRooms(rooms, kind, roomSweepAfter.get(kind)).then(
+          ({ next }) => roomSweepAfter.set(kind, next),
+          (error: unknown) => logger.warn({ err: error }, `sweeping deleted rooms' ${kind.what} failed`),
+        );
+      }
     })().finally(() => (sweepingFiles = false));
   };
   sweepFiles();

@@ -54,6 +54,12 @@ class LossyFeedStore implements Store {
   async byClientId(room: string, clientId: string): Promise<ChatMessage | undefined> {
     return this.epochOverride ? undefined : this.inner.byClientId(room, clientId);
   }
+  removeRoomLog(room: string): Promise<number> {
+    return this.inner.removeRoomLog(room);
+  }
+  privateRoomsWithLogs(after: string | undefined, limit: number): Promise<string[]> {
+    return this.inner.privateRoomsWithLogs(after, limit);
+  }
   ping(): Promise<void> {
     return this.inner.ping();
   }

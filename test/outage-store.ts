@@ -42,6 +42,12 @@ export class OutageStore implements Store {
   head(room: string): Promise<number> {
     return this.whenUp(() => this.inner.head(room));
   }
+  removeRoomLog(room: string): Promise<number> {
+    return this.whenUp(() => this.inner.removeRoomLog(room));
+  }
+  privateRoomsWithLogs(after: string | undefined, limit: number): Promise<string[]> {
+    return this.whenUp(() => this.inner.privateRoomsWithLogs(after, limit));
+  }
   ping(): Promise<void> {
     return this.whenUp(() => this.inner.ping());
   }

@@ -1,14 +1,15 @@
-// A private room's files, and the room's deletion: when its last member leaves, its files go with it, sent or
-// waiting for a send, and their bytes are their uploaders' to use again at once; a member removed leaves them
-// be (the room goes on); an upload racing the deletion keeps nothing; and what a crash between deleting the
-// room and its files left behind is swept after a restart.
+// A private room's files and messages, and the room's deletion: when its last member leaves, its files go with
+// it, sent or waiting for a send, and their bytes are their uploaders' to use again at once, and so does its
+// log; a member removed leaves them be (the room goes on); an upload racing the deletion keeps nothing; and
+// what a crash between deleting the room and its files or messages left behind is swept after a restart.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Session } from '../server/accounts/accounts';
 import { loadConfig } from '../server/config';
-import { storeUpload, sweepDeletedRoomsFiles, UploadsUnderWay } from '../server/files/files';
+import { storeUpload, UploadsUnderWay } from '../server/files/files';
 import { ErrorCode, type ErrorResponse, type RoomInfo, type SendResponse, type UploadResponse } from '../server/protocol';
+import { roomFiles, roomLog, sweepDeletedRooms } from '../server/rooms/leftovers';
 import { Rooms } from '../server/rooms/rooms';
 import { openEmbeddedStore, type EmbeddedStore } from '../server/store/embedded';
 import { autoCleanup, deferCleanup, http, newClientId, postMessage, signUp, startTestServer, tempDir } from './helpers';
@@ -64,6 +65,24 @@ describe("a private room's files, when its last member leaves", () => {
     // All 32 bytes are Eve's again, as soon as the leave is answered.
     const again = [await uploaded(url, eve, 'lobby'), await uploaded(url, eve, 'lobby')];
     expect((await readdir(join(dataDir, 'files'))).sort()).toEqual([...again.map(({ file }) => file.id), 'tmp'].sort());
+  });
+
+  it('go with its messages: nothing of its log is left on disk once the leave is answered', async () => {
+    const server = await startTestServer({});
+    const eve = await signUp(server.url, 'Eve');
+    const room = await privateRoom(server.url, eve);
+    for (const text of ['the plan', 'the plan, again', 'and a third']) {
+      expect((await postMessage(server.url, room, { clientId: newClientId(), text }, eve)).status).toBe(201);
+    }
+    expect((await postMessage(server.url, 'lobby', { clientId: newClientId(), text: 'a public plan' }, eve)).status).toBe(201);
+    expect((await leave(server.url, eve, room)).status).toBe(204);
+    await server.close();
+
+    const store = openEmbeddedStore(server.dataDir);
+    deferCleanup(() => store.close());
+    expect([await store.head(room), (await store.readAfter(room, 0, 10)).length]).toEqual([0, 0]);
+    expect(await store.privateRoomsWithLogs(undefined, 10)).toEqual([]);
+    expect((await store.readAfter('lobby', 0, 10)).map((message) => message.text)).toEqual(['a public plan']);
   });
 
   it("stay while the room does: a member removed keeps them counted, and gets them back when the room goes", async () => {
@@ -136,13 +155,32 @@ describe('deleting a room and its files', () => {
 
     const { store, rooms } = await setUp(first.dir);
     expect(await store.files.usage(olga.userId)).toEqual({ files: 4, bytes: 20, unattached: 4 });
-    expect(await sweepDeletedRoomsFiles({ store, rooms })).toEqual({ removed: 2, next: undefined });
+    expect(await sweepDeletedRooms(rooms, roomFiles(store))).toEqual({ removed: 2, next: undefined });
     expect(await store.files.usage(olga.userId)).toEqual({ files: 2, bytes: 9, unattached: 2 });
     expect(await store.files.privateRoomsWithFiles(undefined, 10)).toEqual([kept]);
     expect([await store.rooms.room(left), await store.rooms.member(left, 'u9')]).toEqual([undefined, undefined]);
     expect(await store.rooms.room(kept)).toBeDefined();
     expect((await readdir(join(first.dir, 'files'))).sort()).toEqual(['CCCCCCCCCCCCCCCCCCCCCC', 'DDDDDDDDDDDDDDDDDDDDDD', 'tmp']);
-    expect(await sweepDeletedRoomsFiles({ store, rooms })).toEqual({ removed: 0, next: undefined });
+    expect(await sweepDeletedRooms(rooms, roomFiles(store))).toEqual({ removed: 0, next: undefined });
+  });
+
+  it("finishes after a restart what a crash cut short: the messages of a deleted room, and of a room its last member left", async () => {
+    const first = await setUp();
+    const [deleted, left, kept] = [(await first.rooms.create(olga, 'Deleted')).room, (await first.rooms.create(olga, 'Left')).room, (await first.rooms.create(olga, 'Kept')).room];
+    for (const room of [deleted, left, kept, 'lobby']) {
+      for (const text of ['one', 'two']) await first.store.append({ room, clientId: newClientId(), author: 'Olga', text });
+    }
+    await first.store.rooms.putMember({ room: left, userId: 'u9', name: 'Mal', role: 'member', banned: true, since: 1 });
+    await first.store.rooms.deleteRoom(deleted);
+    await first.store.rooms.removeMember(left, olga.userId);
+    await first.store.close();
+
+    const { store, rooms } = await setUp(first.dir);
+    expect(await store.privateRoomsWithLogs(undefined, 10)).toEqual([deleted, left, kept].sort());
+    expect(await sweepDeletedRooms(rooms, roomLog(store))).toEqual({ removed: 4, next: undefined });
+    expect(await store.privateRoomsWithLogs(undefined, 10)).toEqual([kept]);
+    expect([await store.head(deleted), await store.head(left), await store.head(kept), await store.head('lobby')]).toEqual([0, 0, 2, 2]);
+    expect(await sweepDeletedRooms(rooms, roomLog(store))).toEqual({ removed: 0, next: undefined });
   });
 
   it('goes round the rooms holding files a batch at a time', async () => {
@@ -153,9 +191,9 @@ describe('deleting a room and its files', () => {
     for (const [i, room] of created.entries()) await store.files.put(fileIn(room, ids[i] ?? ''), bytes('x'));
     const [, b, c] = [...created].sort();
     for (const room of created) await store.rooms.deleteRoom(room);
-    expect(await sweepDeletedRoomsFiles({ store, rooms }, undefined, 2)).toEqual({ removed: 2, next: b });
+    expect(await sweepDeletedRooms(rooms, roomFiles(store), undefined, 2)).toEqual({ removed: 2, next: b });
     expect(await store.files.privateRoomsWithFiles(undefined, 10)).toEqual([c]);
-    expect(await sweepDeletedRoomsFiles({ store, rooms }, b, 2)).toEqual({ removed: 1, next: undefined });
+    expect(await sweepDeletedRooms(rooms, roomFiles(store), b, 2)).toEqual({ removed: 1, next: undefined });
     expect(await store.files.usage(olga.userId)).toEqual({ files: 0, bytes: 0, unattached: 0 });
   });
 });

@@ -6,17 +6,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { open as openLmdb, type Key } from 'lmdb';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openEmbeddedStore } from '../server/store/embedded';
 import { openMongoStore, redactUri } from '../server/store/mongo';
-import type { MessageStore } from '../server/store/store';
+import type { Store } from '../server/store/store';
 import { describeStoreContract } from './store.contract';
 
 // ---- embedded -----------------------------------------------------------------------------------
 
 describe('embedded store (lmdb)', () => {
-  const dirs = new Map<MessageStore, string>();
+  const dirs = new Map<Store, string>();
   afterAll(async () => {
     for (const dir of new Set(dirs.values())) await rm(dir, { recursive: true, force: true });
   });
@@ -57,6 +58,34 @@ describe('embedded store (lmdb)', () => {
     }
     expect(early).toEqual([]);
     await store.close();
+  });
+
+  it("leaves no entry of a deleted room's log in any of its databases: messages, resend ids, heads, edit marks, search", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-store-'));
+    const store = openEmbeddedStore(dir);
+    dirs.set(store, dir);
+    const gone = `~${'g'.repeat(20)}`;
+    const first = await store.append({ room: gone, clientId: 'gone-1-xxxx', author: 'alice', text: 'our secret plan' });
+    await store.append({ room: gone, clientId: 'gone-2-xxxx', author: 'alice', text: 'our secret plan, edited', change: { kind: 'edit', target: first.message.seq } });
+    await store.append({ room: 'lobby', clientId: 'lobby-1-xxxx', author: 'alice', text: 'a public plan' });
+    // Indexed, as a search would have it, before the room goes.
+    await store.search.search({ terms: ['plan'], scope: { privateRooms: new Set([gone]) }, limit: 5, scanLimit: 1000 });
+    // And one not indexed yet (marked to be, a moment later).
+    await store.append({ room: gone, clientId: 'gone-3-xxxx', author: 'alice', text: 'one more plan' });
+    expect(await store.removeRoomLog(gone)).toBe(3);
+    await store.close();
+
+    const root = openLmdb({ path: join(dir, 'parley.lmdb'), maxDbs: 32 });
+    const mentions: Record<string, number> = {};
+    for (const name of ['messages', 'clientIds', 'heads', 'edits', 'searchUnindexed', 'searchPostings']) {
+      const db = root.openDB<unknown, Key>({ name, ...(name === 'searchPostings' ? { dupSort: true, encoding: 'ordered-binary' as const } : {}) });
+      const entries = Array.from(db.getRange({}), ({ key, value }) => JSON.stringify([key, value]));
+      mentions[name] = entries.filter((entry) => entry.includes(gone)).length;
+      // The lobby's message is still there.
+      if (['messages', 'clientIds', 'heads', 'searchPostings'].includes(name)) expect(entries.some((entry) => entry.includes('lobby')), name).toBe(true);
+    }
+    await root.close();
+    expect(mentions).toEqual({ messages: 0, clientIds: 0, heads: 0, edits: 0, searchUnindexed: 0, searchPostings: 0 });
   });
 
   // Senders that send again on each ack keep a commit in flight at all times: readers must not wait for a
@@ -122,13 +151,13 @@ const skipReason = await mongoSkipReason();
 if (skipReason !== undefined || !mongoUri) {
   const reason = skipReason ?? 'MONGODB_URI is not set';
   console.log(`[store contract] MongoDB suite skipped: ${reason}`);
-  describe.skip(`MessageStore contract: mongodb — skipped: ${reason}`, () => {
+  describe.skip(`Store contract: mongodb — skipped: ${reason}`, () => {
     it('runs against MongoDB when one is reachable', () => undefined);
   });
 } else {
   const uri = mongoUri;
   describe('mongodb store', () => {
-    const databases = new Map<MessageStore, string>();
+    const databases = new Map<Store, string>();
     let count = 0;
     afterAll(async () => {
       await dropDatabases(new Set(databases.values()));

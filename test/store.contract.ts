@@ -1,9 +1,9 @@
-// The contract every MessageStore keeps (server/store/store.ts), as one suite that store.contract.test.ts
+// The contract every Store keeps (server/store/store.ts), as one suite that store.contract.test.ts
 // runs against each store: a room is an append-only log with gapless seq, a resend is the original,
 // the feed emits each new message once and in order, and the data and epoch outlive a restart.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../server/protocol';
-import { StoreUnavailableError, type AppendResult, type MessageStore, type NewMessage } from '../server/store/store';
+import { StoreUnavailableError, type AppendResult, type NewMessage, type Store } from '../server/store/store';
 import { newClientId, range, seqs, withTimeout } from './helpers';
 
 const FEED_TIMEOUT_MS = 10_000;
@@ -14,19 +14,19 @@ const FEED_TIMEOUT_MS = 10_000;
  */
 export function describeStoreContract(
   name: string,
-  open: () => Promise<MessageStore>,
-  reopen: (closed: MessageStore) => Promise<MessageStore>,
+  open: () => Promise<Store>,
+  reopen: (closed: Store) => Promise<Store>,
 ): void {
-  describe(`MessageStore contract: ${name}`, () => {
-    const opened: MessageStore[] = [];
-    const closed = new WeakSet<MessageStore>();
-    let store: MessageStore;
+  describe(`Store contract: ${name}`, () => {
+    const opened: Store[] = [];
+    const closed = new WeakSet<Store>();
+    let store: Store;
 
-    const track = (s: MessageStore) => {
+    const track = (s: Store) => {
       opened.push(s);
       return s;
     };
-    const closeOnce = async (s: MessageStore) => {
+    const closeOnce = async (s: Store) => {
       if (closed.has(s)) return;
       closed.add(s);
       await s.close();
@@ -40,15 +40,15 @@ export function describeStoreContract(
     });
 
     const msg = (room: string, text = 'hello', clientId = newClientId(), author = 'alice'): NewMessage => ({ room, clientId, author, text });
-    const appendAll = (s: MessageStore, messages: NewMessage[]) => Promise.all(messages.map((m) => s.append(m)));
-    const appendInOrder = async (s: MessageStore, room: string, count: number): Promise<AppendResult[]> => {
+    const appendAll = (s: Store, messages: NewMessage[]) => Promise.all(messages.map((m) => s.append(m)));
+    const appendInOrder = async (s: Store, room: string, count: number): Promise<AppendResult[]> => {
       const results: AppendResult[] = [];
       for (let i = 1; i <= count; i++) results.push(await s.append(msg(room, `message ${i}`)));
       return results;
     };
 
     /** Collects the feed until `done` says it has all it waits for (event-driven, with a timeout). */
-    const collectFeed = (s: MessageStore) => {
+    const collectFeed = (s: Store) => {
       const seen: ChatMessage[] = [];
       let check: (() => void) | undefined;
       const stop = s.onAppend((messages) => {
@@ -280,6 +280,40 @@ export function describeStoreContract(
       expect(next.message.seq).toBe(13);
     });
 
+    it("removes a deleted private room's whole log, in parts when it is long, and nothing of another room's", async () => {
+      const [gone, stays] = [`~${'a'.repeat(20)}`, `~${'b'.repeat(20)}`];
+      // More than one removal's batch (2,000), and an edit: its entry, and the mark that finds it.
+      const written = await appendAll(store, range(1, 2100).map((i) => msg(gone, `secret plan ${i}`)));
+      await store.append({ ...msg(gone, 'secret plan, edited'), change: { kind: 'edit', target: 1 } });
+      const kept = await appendInOrder(store, stays, 3);
+      const lobby = await store.append(msg('lobby', 'a public secret'));
+      const scope = { privateRooms: new Set([gone, stays]) };
+      const found = async (room?: string) =>
+        (await store.search.search({ terms: ['secret'], scope, limit: 5, scanLimit: 100_000, ...(room ? { room } : {}) })).messages.length;
+      expect(await found(gone)).toBe(5);
+      expect(await store.privateRoomsWithLogs(undefined, 10)).toEqual([gone, stays]);
+      expect(await store.privateRoomsWithLogs(undefined, 1)).toEqual([gone]);
+      expect(await store.privateRoomsWithLogs(gone, 10)).toEqual([stays]);
+
+      expect(await store.removeRoomLog(gone)).toBe(2101);
+
+      expect(await store.readAfter(gone, 0, 10)).toEqual([]);
+      expect(await store.readBefore(gone, undefined, 10)).toEqual([]);
+      expect(await store.head(gone)).toBe(0);
+      expect(await store.byClientId(gone, written[7]!.message.clientId)).toBeUndefined();
+      expect(await found(gone)).toBe(0);
+      expect(await store.privateRoomsWithLogs(undefined, 10)).toEqual([stays]);
+      expect(await store.removeRoomLog(gone)).toBe(0);
+      // The other rooms are as they were, and found as before.
+      expect(await store.readAfter(stays, 0, 10)).toEqual(kept.map((r) => r.message));
+      expect(await store.readAfter('lobby', 0, 10)).toEqual([lobby.message]);
+      expect(await found()).toBe(1);
+      // And the removal holds across a restart.
+      await closeOnce(store);
+      const again = track(await reopen(store));
+      expect([await again.head(gone), (await again.readAfter(gone, 0, 10)).length, await again.head(stays)]).toEqual([0, 0, 3]);
+    });
+
     it('finishes an append accepted before close', async () => {
       const accepted = store.append(msg('closing', 'in flight'));
       await closeOnce(store);
@@ -306,7 +340,7 @@ export function describeStoreContract(
         text: extra.text ?? '',
         change: extra.change,
       });
-      const one = async (s: MessageStore, room: string, seq: number) => (await s.readAfter(room, seq - 1, 1))[0];
+      const one = async (s: Store, room: string, seq: number) => (await s.readAfter(room, seq - 1, 1))[0];
 
       it('stores a change as an entry of its own, and the target as it now stands', async () => {
         const { message: target } = await store.append(msg('changes', 'frist'));

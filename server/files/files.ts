@@ -22,8 +22,6 @@ import { GuestAddressFull, type AttachRefusal, type StoredFile } from './store';
 const UPLOADS_AT_ONCE = 3;
 /** Unsent uploads removed per sweep, at most (the next sweep goes on). */
 const SWEEP_BATCH = 1000;
-/** Private rooms holding files looked at per sweep of deleted rooms' files (the next sweep goes on). */
-const ROOM_SWEEP_BATCH = 100;
 
 /** The uploads being streamed now, per person (Session.userId). */
 export class UploadsUnderWay {
@@ -154,23 +152,6 @@ export async function removeUncarriedFiles(ctx: Pick<AppContext, 'store'>, sent:
   const carried = new Set((stored.files ?? []).map((file) => file.id));
   const uncarried = sent.filter((file) => !carried.has(file.id)).map((file) => file.id);
   if (uncarried.length > 0) await ctx.store.files.remove(uncarried);
-}
-
-/**
- * Removes the files of private rooms that are deleted although their files are not: a crash or a store
- * failure came between the two (see Rooms.deletedOf, which also finishes a leave cut short before it deleted
- * the room). Looks at `batch` rooms holding files, after `after`; resolves with how many files it removed,
- * and the room the next sweep goes on after (undefined: the next starts over from the first).
- */
-export async function sweepDeletedRoomsFiles(
-  ctx: Pick<AppContext, 'store' | 'rooms'>,
-  after?: string,
-  batch = ROOM_SWEEP_BATCH,
-): Promise<{ removed: number; next: string | undefined }> {
-  const rooms = await ctx.store.files.privateRoomsWithFiles(after, batch);
-  let removed = 0;
-  for (const room of await ctx.rooms.deletedOf(rooms)) removed += await ctx.store.files.removeRoom(room);
-  return { removed, next: rooms.length === batch ? rooms[rooms.length - 1] : undefined };
 }
 
 /** Removes uploads no message took within UPLOAD_TTL_MINUTES, a batch at a time; how many it removed. */

@@ -76,6 +76,12 @@ export class EmbeddedSearchIndex implements SearchStore {
     for (const term of now) this.postings.putSync(term, [after.at, after.room, after.seq]);
   }
 
+  /** Forgets a message being removed from the log (its room was deleted); inside the transaction that removes it. */
+  remove(message: ChatMessage): void {
+    this.unindexed.removeSync([message.room, message.seq]);
+    for (const term of termsOf(message)) this.postings.removeSync(term, [message.at, message.room, message.seq]);
+  }
+
   /**
    * Indexes every marked message, and a batch more of the backfill while it lasts (the rest follows on a
    * timer: a search does not wait for the whole of an old log); resolves once that is written.

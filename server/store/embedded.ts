@@ -11,7 +11,7 @@ import { EmbeddedAccountStore } from '../accounts/embedded-store';
 import { EmbeddedRoomStore } from '../rooms/embedded-store';
 import { applyChange } from '../changes/apply';
 import { EmbeddedFileStore } from '../files/embedded-store';
-import type { ChatMessage } from '../protocol';
+import { isPrivateRoom, type ChatMessage } from '../protocol';
 import { EmbeddedSearchIndex } from '../search/embedded-index';
 import { lockDataDir, type DataDirLock } from './data-dir-lock';
 import {
@@ -28,6 +28,9 @@ interface QueuedAppend {
   resolve: (result: AppendResult) => void;
   reject: (error: Error) => void;
 }
+
+/** Messages (or edit marks) a deleted room's log loses per transaction: a big room goes in parts, sends between them. */
+const REMOVE_BATCH = 2000;
 
 /** Opens (or creates) the store under `dir`, which no other process may use meanwhile (see data-dir-lock.ts). */
 export function openEmbeddedStore(dir: string): EmbeddedStore {
@@ -137,6 +140,42 @@ export class EmbeddedStore implements Store {
     this.read(() => this.heads.getStats());
   }
 
+  async removeRoomLog(room: string): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      let count = 0;
+      await this.write(() => {
+        // Read first, then removed: a cursor is not walked while its own entries go.
+        const batch = Array.from(this.messages.getRange({ start: [room, 0], end: [room, Number.MAX_SAFE_INTEGER], limit: REMOVE_BATCH }));
+        for (const { key, value } of batch) {
+          this.search.remove(value);
+          this.clientIds.removeSync([room, value.clientId]);
+          this.messages.removeSync(key);
+        }
+        count = batch.length;
+        if (count > 0) return;
+        const edits = Array.from(this.edits.getKeys({ start: [room, 0, 0], end: [room, Number.MAX_SAFE_INTEGER, 0], limit: REMOVE_BATCH }));
+        for (const key of edits) this.edits.removeSync(key);
+        if (edits.length === 0) this.heads.removeSync(room);
+        else count = -1;
+      });
+      if (count === 0) break;
+      removed += Math.max(0, count);
+    }
+    this.durableHeads.delete(room);
+    return removed;
+  }
+
+  async privateRoomsWithLogs(after: string | undefined, limit: number): Promise<string[]> {
+    // Every room written has a head, removed last with its log. A private room's id is `~` and letters, below
+    // `~\uffff`; a public room's name never starts with `~`.
+    return this.read(() =>
+      Array.from(this.heads.getKeys({ start: after ?? '~', end: '~\uffff', limit: limit + 1 }))
+        .filter((room) => room !== after && isPrivateRoom(room))
+        .slice(0, limit),
+    );
+  }
+
   onAppend(listener: AppendListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -169,6 +208,16 @@ export class EmbeddedStore implements Store {
   private readableEnd(room: string): number {
     const durable = this.durableHeads.get(room);
     return durable === undefined ? Number.MAX_SAFE_INTEGER : durable + 1;
+  }
+
+  /** Runs `writer` in a transaction of its own (not the appends' group commit), unless the store is closed. */
+  private async write(writer: () => void): Promise<void> {
+    if (this.closed) throw new StoreUnavailableError('the store is closed');
+    try {
+      await this.root.transaction(writer);
+    } catch (error) {
+      throw new StoreUnavailableError(`writing to the embedded store failed: ${(error as Error).message}`);
+    }
   }
 
   private read<T>(reader: () => T): T {

@@ -49,6 +49,8 @@ const FOREIGN_WRITER_WARNING_MS = 60_000;
 /** The events the feed follows: new messages, and every way the collection can go away. */
 /** How often a change is applied again to a message that other changes keep changing, before the append fails (and is resent). */
 const MATERIALIZE_ATTEMPTS = 20;
+/** Messages a deleted room's log loses per delete: a window of this many seqs. */
+const REMOVE_BATCH = 2000;
 /** How many rooms' heads are cached; a room not written for a while reads its head again. */
 const CACHED_HEADS = 10_000;
 const FEED_PIPELINE = [
@@ -284,6 +286,38 @@ export class MongoStore implements Store {
 
   async head(room: string): Promise<number> {
     return this.guard(() => this.lastSeq(room));
+  }
+
+  async removeRoomLog(room: string): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      // A window of seqs at a time from the first left, on the room_seq index: each delete bounded, its
+      // majority wait too. The search terms are fields of the messages: they go with them.
+      const first = await this.guard(() =>
+        this.messages.findOne({ room }, { projection: { _id: 0, seq: 1 }, sort: { seq: 1 }, maxTimeMS: this.operationTimeoutMs }),
+      );
+      if (!first) break;
+      removed += (await this.guard(() => this.messages.deleteMany({ room, seq: { $lt: first.seq + REMOVE_BATCH } }))).deletedCount;
+    }
+    this.heads.delete(room);
+    return removed;
+  }
+
+  async privateRoomsWithLogs(after: string | undefined, limit: number): Promise<string[]> {
+    const rooms: string[] = [];
+    // From one room to the next on the room_seq index: one seek per room. A private room's id is `~` and
+    // letters, below `~\uffff`; a public room's name never starts with `~`.
+    let from = after;
+    while (rooms.length < limit) {
+      const range = from === undefined ? { $gte: '~', $lt: '~\uffff' } : { $gt: from, $lt: '~\uffff' };
+      const next = await this.guard(() =>
+        this.messages.findOne({ room: range }, { projection: { _id: 0, room: 1 }, sort: { room: 1, seq: 1 }, maxTimeMS: this.operationTimeoutMs }),
+      );
+      if (!next) break;
+      rooms.push(next.room);
+      from = next.room;
+    }
+    return rooms;
   }
 
   /**

@@ -84,6 +84,17 @@ export interface Store extends MessageStore {
   readonly files: FileStore;
   /** The messages holding some words, across rooms (server/search/). */
   readonly search: SearchStore;
+  /**
+   * Removes `room`'s whole log, its messages with what finds them (resend ids, edit marks, search entries):
+   * the private room was deleted. Resolves with how many messages it removed; safe to call again (a call cut
+   * short is finished by the next).
+   */
+  removeRoomLog(room: string): Promise<number>;
+  /**
+   * Up to `limit` private rooms (ids starting with `~`) that have a log, in id order, after `after` when
+   * given: what the sweep of deleted rooms pages through.
+   */
+  privateRoomsWithLogs(after: string | undefined, limit: number): Promise<string[]>;
 }
 
 /** The store failed or is unreachable; the request may be retried. */
