@@ -24,7 +24,7 @@ import { SessionSocket } from './handlers/socket';
 import { hostAllowed } from './hosts';
 import { capConnectionsPerIp, connectionTimeouts, RequestGuard, unknownHost, type BodyLimit } from './http-guard';
 import { Hub } from './hub';
-import { clientIp, ClientLimits } from './limits';
+import { ClientLimits } from './limits';
 import { Metrics } from './metrics';
 import { OpenSockets } from './open-sockets';
 import { originAllowed } from './origin';
@@ -201,7 +201,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       refuseUpgrade(socket, foreignOrigin(req.headers.origin), metrics);
       return;
     }
-    const ip = clientIp(req);
+    const ip = ctx.limits.clientIp(req);
     const overLimit = limits.openSocket(ip);
     if (overLimit) {
       refuseUpgrade(socket, overLimit, metrics);

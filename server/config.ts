@@ -2,6 +2,7 @@
 // A bad value stops the start with one line naming the variable.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { parseProxyEntry } from './client-address';
 import { DEFAULT_MAX_REACTION_EMOJI, DEFAULT_MAX_REACTORS_PER_EMOJI, DEFAULT_MAX_TEXT_LENGTH, MAX_FILE_IDS } from './protocol';
 import type { BucketRate } from './rate-limit';
 
@@ -26,6 +27,12 @@ const hostList = z
   .transform((list) => list.split(',').map((item) => item.trim().toLowerCase()).filter((item) => item.length > 0))
   .pipe(z.array(z.string().regex(/^(\*|[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/, 'each is a host name without scheme or port, such as chat.example.com, or * for any')));
 
+/** "10.0.0.0/8, ::1, loopback" -> each entry; empty -> none. Each is an address, a network or `loopback`. */
+const proxyList = z
+  .string()
+  .transform((list) => list.split(',').map((item) => item.trim().toLowerCase()).filter((item) => item.length > 0))
+  .pipe(z.array(z.string().refine((entry) => parseProxyEntry(entry) !== undefined, 'each is an IP address, a network such as 10.0.0.0/8 or fd00::/8, or loopback')));
+
 const settings = {
   PORT: { schema: integer(0, 65535), default: '8888', help: 'TCP port to listen on (0 picks a free one)' },
   HOST: { schema: z.string().min(1), default: '127.0.0.1', help: 'address to listen on; 0.0.0.0 for every IPv4 interface, :: for every interface, IPv4 and IPv6' },
@@ -41,6 +48,11 @@ const settings = {
   LOG_FORMAT: { schema: z.enum(['auto', 'json', 'pretty']), default: 'auto', help: 'auto: human-readable lines in a terminal, JSON lines otherwise (systemd, Docker, files)' },
   GUESTS: { schema: z.enum(['on', 'off']), default: 'on', help: 'on: a visitor may chat as a guest under a nickname, shown as a guest; off: only signed-in accounts may send' },
   SESSION_IDLE_DAYS: { schema: integer(1, 3650), default: '30', help: 'a session unused this many days is over (each use moves the limit on)' },
+  TRUSTED_PROXIES: {
+    schema: proxyList,
+    default: '',
+    help: 'comma-separated addresses or networks (10.0.0.0/8, ::1, loopback) of the reverse proxies in front: a request from one counts, for the per-IP limits, as from the client its X-Forwarded-For names (the last address that is not a trusted proxy), and its connections are not capped per IP',
+  },
   TRUST_PROXY: { schema: z.enum(['on', 'off']), default: 'off', help: 'on: believe X-Forwarded-Proto from the reverse proxy in front (https: Secure, __Host- session cookie); only with a proxy that sets it' },
   WAIT_TIMEOUT_MS: { schema: integer(100, 29_000), default: '25000', help: 'how long GET /wait holds before answering empty (under 30 s for proxies)' },
   LONGPOLL_BATCH_MS: {
@@ -143,6 +155,8 @@ export interface Config {
   sessionIdleMs: number;
   /** Whether X-Forwarded-Proto is believed (TRUST_PROXY). */
   trustProxy: boolean;
+  /** TRUSTED_PROXIES: whose X-Forwarded-For names the client the per-IP limits count. */
+  trustedProxies: readonly string[];
   waitTimeoutMs: number;
   /** LONGPOLL_BATCH_MS: the least time between two answers to a room's waiting long-polls. */
   longPollBatchMs: number;
@@ -270,6 +284,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     guests: r.GUESTS === 'on',
     sessionIdleMs: r.SESSION_IDLE_DAYS * 24 * 60 * 60 * 1000,
     trustProxy: r.TRUST_PROXY === 'on',
+    trustedProxies: r.TRUSTED_PROXIES,
     waitTimeoutMs: r.WAIT_TIMEOUT_MS,
     longPollBatchMs: r.LONGPOLL_BATCH_MS,
     maxTextLength: r.MAX_TEXT_LENGTH,

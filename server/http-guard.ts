@@ -8,7 +8,7 @@ import type { Config } from './config';
 import { ApiError, errorBody, reportRefusal } from './errors';
 import { sendJson, type HeaderList } from './handlers/http';
 import { hostAllowed, hostName } from './hosts';
-import { peerIp, type ClientLimits } from './limits';
+import type { ClientLimits } from './limits';
 import type { Metrics } from './metrics';
 import { ErrorCode } from './protocol';
 
@@ -27,10 +27,12 @@ export function connectionTimeouts(config: Config): ServerOptions {
 /**
  * Counts every TCP connection (plain HTTP, long-poll, WebSocket) against MAX_TCP_CONNECTIONS_PER_IP. One past
  * the cap is closed at once, unanswered: an answer would mean reading its request, which is what the cap spares.
+ * A trusted proxy's connections are not counted: they carry many clients', each counted by what it asks for.
  */
 export function capConnectionsPerIp(server: Server, limits: ClientLimits, metrics: Metrics): void {
   server.on('connection', (socket: Socket) => {
-    const ip = peerIp(socket);
+    if (limits.addresses.fromProxy(socket)) return;
+    const ip = limits.addresses.peer(socket);
     if (!limits.openConnection(ip)) {
       metrics.connectionDropped();
       socket.destroy();

@@ -4,7 +4,7 @@
 // rate_limited ApiError with the time to wait. Answers read from the store are not refused but take turns,
 // one IP at a time.
 import type { IncomingMessage } from 'node:http';
-import { isIPv4, isIPv6, type Socket } from 'node:net';
+import { ClientAddresses } from './client-address';
 import type { Config } from './config';
 import { ApiError } from './errors';
 import { ErrorCode } from './protocol';
@@ -35,7 +35,11 @@ export class ClientLimits {
   /** Rooms known to hold a message, the most recently used KNOWN_ROOMS (see takeNewRoom). */
   private readonly existingRooms = new RecentMap<string, true>(KNOWN_ROOMS);
 
+  /** Who a request or connection comes from, as these limits count it (TRUSTED_PROXIES, IPv6 /64s). */
+  readonly addresses: ClientAddresses;
+
   constructor(config: Config) {
+    this.addresses = new ClientAddresses(config.trustedProxies);
     this.sends = new TokenBuckets(config.sendRate);
     this.ipSends = new TokenBuckets(config.ipSendRate);
     this.newRooms = new TokenBuckets(config.newRoomRate);
@@ -50,6 +54,11 @@ export class ClientLimits {
     this.longPolls = new OpenCounts(config.maxLongPollsPerIp);
     this.connections = new OpenCounts(config.maxTcpConnectionsPerIp);
     this.reads = new Turns();
+  }
+
+  /** The client `req` comes from, as the per-IP limits count it (see server/client-address.ts). */
+  clientIp(req: IncomingMessage): string {
+    return this.addresses.of(req);
   }
 
   /** A new TCP connection from `ip`: whether it may stay (call `connectionClosed` when it closes). */
@@ -175,50 +184,6 @@ export class ClientLimits {
     this.ipSearches.sweep();
     this.connects.sweep();
   }
-}
-
-/**
- * The address a request came from, as the per-IP limits count it (see peerIp). Behind a reverse proxy every
- * client has the proxy's address: raise the per-IP caps there, or let the proxy enforce them.
- */
-export function clientIp(req: IncomingMessage): string {
-  return peerIp(req.socket);
-}
-
-/**
- * The client at the other end of a TCP connection, as the per-IP limits count it: an IPv4 address as such
- * (also when it comes as ::ffff:a.b.c.d), an IPv6 address as its /64 network, written `2001:db8:0:1::/64`.
- * One IPv6 subscriber is given a /64 (or more) to pick addresses from, so counting each address apart would let
- * one client take a fresh address for each guest, room or connection and pass every per-IP cap.
- */
-export function peerIp(socket: Socket): string {
-  return addressGroup(socket.remoteAddress ?? 'unknown');
-}
-
-export function addressGroup(address: string): string {
-  if (address.startsWith('::ffff:') && isIPv4(address.slice('::ffff:'.length))) return address.slice('::ffff:'.length);
-  const hextets = isIPv6(address) ? expandIPv6(address) : undefined;
-  if (!hextets || hextets.every((h) => h === 0)) return address;
-  // The loopback (::1) is one host, and is kept as it is written.
-  if (hextets.slice(0, 7).every((h) => h === 0) && hextets[7] === 1) return '::1';
-  return `${hextets.slice(0, 4).map((h) => h.toString(16)).join(':')}::/64`;
-}
-
-/** The eight 16-bit groups of an IPv6 address (which net.isIPv6 has accepted), a zone (`%eth0`) dropped. */
-function expandIPv6(address: string): number[] | undefined {
-  let text = address.split('%')[0] ?? '';
-  // An IPv4 tail (::ffff:1.2.3.4, 64:ff9b::1.2.3.4) is two groups.
-  const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const [a = 0, b = 0, c = 0, d = 0] = (dotted[2] ?? '').split('.').map(Number);
-    text = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const parse = (part: string) => (part === '' ? [] : part.split(':').map((h) => parseInt(h, 16)));
-  const front = parse(head);
-  const back = tail === undefined ? [] : parse(tail);
-  const groups = tail === undefined ? front : [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
-  return groups.length === 8 && groups.every((h) => Number.isInteger(h) && h >= 0 && h <= 0xffff) ? groups : undefined;
 }
 
 function seconds(ms: number): string {

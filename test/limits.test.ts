@@ -2,9 +2,11 @@
 // with rate_limited and a time to wait while another client is served as before; oversize frames and bodies
 // are refused; sockets that say nothing are dropped; connection and long-poll caps hold.
 import { describe, expect, it, vi } from 'vitest';
+import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { CloseCode } from '../server/protocol';
-import { addressGroup } from '../server/limits';
+import { addressGroup } from '../server/client-address';
+import { loadConfig } from '../server/config';
 import { OpenCounts, TokenBuckets, Turns } from '../server/rate-limit';
 import {
   autoCleanup,
@@ -242,6 +244,62 @@ describe('the client an address counts as', () => {
     expect(addressGroup('::1')).toBe('::1');
     expect(addressGroup('::')).toBe('::');
     expect(addressGroup('unknown')).toBe('unknown');
+  });
+
+  /** Starts a guest session (IP_GUEST_BURST 1: one per client) as a request forwarded for `forwardedFor`. */
+  const guestVia = (url: string, forwardedFor: string | undefined) =>
+    http(url, 'POST', '/api/session', { json: { nick: `guest${Math.random().toString(36).slice(2, 8)}` }, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} }).then((answer) => answer.status);
+  const oneGuestEach = { IP_GUEST_BURST: '1', IP_GUESTS_PER_MINUTE: '1' };
+
+  it('is the client a trusted proxy forwards for (TRUSTED_PROXIES): each client has its own limits, and cannot pass for another', async () => {
+    const { url } = await startTestServer({ ...oneGuestEach, TRUSTED_PROXIES: 'loopback' });
+    expect(await guestVia(url, '203.0.113.1')).toBe(200);
+    expect(await guestVia(url, '203.0.113.1')).toBe(429);
+    // Another client behind the same proxy is not held back by the first.
+    expect(await guestVia(url, '203.0.113.2')).toBe(200);
+    // What the client wrote itself (left of what the proxy appended) is not believed; nor is a trusted hop.
+    expect(await guestVia(url, '198.51.100.7, 203.0.113.1')).toBe(429);
+    expect(await guestVia(url, '198.51.100.8, 203.0.113.3, 127.0.0.1')).toBe(200);
+    expect(await guestVia(url, '203.0.113.3:51234')).toBe(429);
+    // IPv6 clients count by their /64, also through a proxy.
+    expect(await guestVia(url, '2001:db8:0:1::1')).toBe(200);
+    expect(await guestVia(url, '[2001:db8:0:1::2]:443')).toBe(429);
+    // No X-Forwarded-For, or one no proxy would write: the proxy itself is the client.
+    expect(await guestVia(url, undefined)).toBe(200);
+    expect(await guestVia(url, 'not-an-address')).toBe(429);
+  });
+
+  it('is the TCP peer when the peer is no trusted proxy: X-Forwarded-For from anyone else is not believed', async () => {
+    const { url } = await startTestServer({ ...oneGuestEach, TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8' });
+    expect(await guestVia(url, '203.0.113.1')).toBe(200);
+    expect(await guestVia(url, '203.0.113.2')).toBe(429);
+  });
+
+  it("does not cap a trusted proxy's TCP connections per IP: they carry many clients'", async () => {
+    const { url } = await startTestServer({ MAX_TCP_CONNECTIONS_PER_IP: '2', TRUSTED_PROXIES: '127.0.0.1' });
+    const { port } = new URL(url);
+    const closed: boolean[] = [];
+    const sockets = await Promise.all(
+      [0, 1, 2].map(
+        (i) =>
+          new Promise<Socket>((resolve, reject) => {
+            const socket = connect(Number(port), '127.0.0.1', () => resolve(socket));
+            closed[i] = false;
+            socket.on('close', () => (closed[i] = true));
+            socket.on('error', reject);
+          }),
+      ),
+    );
+    // Three held, and a request more is answered: past the cap of 2, none was closed.
+    expect((await http(url, 'GET', '/healthz')).status).toBe(200);
+    expect(closed).toEqual([false, false, false]);
+    for (const socket of sockets) socket.destroy();
+  });
+
+  it('refuses a TRUSTED_PROXIES entry that is no address or network, naming the setting', () => {
+    expect(() => loadConfig({ TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/TRUSTED_PROXIES/);
+    expect(() => loadConfig({ TRUSTED_PROXIES: 'proxy.example.com' })).toThrow(/TRUSTED_PROXIES/);
+    expect(loadConfig({ TRUSTED_PROXIES: ' 10.0.0.0/8 , ::1,LOOPBACK' }).trustedProxies).toEqual(['10.0.0.0/8', '::1', 'loopback']);
   });
 });
 

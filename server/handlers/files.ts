@@ -6,7 +6,6 @@ import { pipeline } from 'node:stream/promises';
 import { validate } from '../errors';
 import { openFile, storeUpload } from '../files/files';
 import type { StoredFile } from '../files/store';
-import { clientIp } from '../limits';
 import { fileUrl, INLINE_IMAGE_TYPES, type UploadResponse } from '../protocol';
 import { RoomName, UploadQuery } from '../validation';
 import type { HttpHandler } from './http';
@@ -17,7 +16,7 @@ export const uploadFile: HttpHandler = async (ctx, req, res) => {
   const query = validate(UploadQuery, req.query);
   const session = await ctx.accounts.sessionOf(req);
   const length = req.headers['content-length'];
-  const file = await storeUpload(ctx, { session, ip: clientIp(req) }, { room, ...query, ...(length === undefined ? {} : { declaredLength: Number(length) }), body: req });
+  const file = await storeUpload(ctx, { session, ip: ctx.limits.clientIp(req) }, { room, ...query, ...(length === undefined ? {} : { declaredLength: Number(length) }), body: req });
   res.status(201).json({ file, url: fileUrl(file) } satisfies UploadResponse);
 };
 

@@ -3,7 +3,6 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
 import type { Request, Response } from 'express';
 import type { AppContext } from '../context';
-import { clientIp } from '../limits';
 
 export type HttpHandler = (ctx: AppContext, req: Request, res: Response) => Promise<void> | void;
 
@@ -37,7 +36,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
  * or dropped while it waited.
  */
 export async function inReadTurn(ctx: AppContext, req: IncomingMessage, res: ServerResponse, answer: () => Promise<void>): Promise<void> {
-  const end = await ctx.limits.readTurn(clientIp(req));
+  const end = await ctx.limits.readTurn(ctx.limits.clientIp(req));
   try {
     if (res.writableEnded || req.socket.destroyed) return;
     await answer();

@@ -2,7 +2,6 @@
 import { validate } from '../errors';
 import type { HistoryResponse, SendResponse } from '../protocol';
 import { HistoryQuery, RoomName, SendRequest } from '../validation';
-import { clientIp } from '../limits';
 import { appendMessage, readBefore } from '../roomlog';
 import { roomAccess } from '../rooms/access';
 import { inReadTurn, type HttpHandler } from './http';
@@ -12,7 +11,7 @@ export const sendMessage: HttpHandler = async (ctx, req, res) => {
   const room = validate(RoomName, req.params.room);
   const { clientId, text, files, replyTo, change } = validate(SendRequest, req.body);
   const session = await ctx.accounts.sessionOf(req);
-  const { message, duplicate } = await appendMessage(ctx, { session, ip: clientIp(req) }, room, clientId, text ?? '', { files, replyTo, change });
+  const { message, duplicate } = await appendMessage(ctx, { session, ip: ctx.limits.clientIp(req) }, room, clientId, text ?? '', { files, replyTo, change });
   res.status(duplicate ? 200 : 201).json({ message, duplicate } satisfies SendResponse);
 };
 

@@ -1,6 +1,5 @@
 // Search across the rooms one may read.
 import { validate } from '../errors';
-import { clientIp } from '../limits';
 import type { SearchResponse } from '../protocol';
 import { searchMessages } from '../search/search';
 import { SearchQuery } from '../validation';
@@ -11,6 +10,6 @@ export const search: HttpHandler = async (ctx, req, res) => {
   const query = validate(SearchQuery, req.query);
   const session = await ctx.accounts.sessionOf(req);
   await inReadTurn(ctx, req, res, async () => {
-    res.json((await searchMessages(ctx, { session, ip: clientIp(req) }, query)) satisfies SearchResponse);
+    res.json((await searchMessages(ctx, { session, ip: ctx.limits.clientIp(req) }, query)) satisfies SearchResponse);
   });
 };

@@ -1,7 +1,6 @@
 // Who this browser is: a guest under a nickname, or an account signed in with a password; signing up,
 // signing out, and the signed-in person's list of sessions, any of which they may end.
 import { ApiError, validate } from '../errors';
-import { clientIp } from '../limits';
 import { ErrorCode, type SessionListResponse, type SessionLookupResponse, type SessionResponse } from '../protocol';
 import type { Request } from 'express';
 import type { Accounts, Session } from '../accounts/accounts';
@@ -26,9 +25,9 @@ export const startSession: HttpHandler = async (ctx, req, res) => {
   let started;
   if (typeof body === 'object' && body !== null && 'username' in body) {
     const { username, password } = validate(PasswordRequest, body);
-    started = await ctx.accounts.signIn(username, password, req, clientIp(req));
+    started = await ctx.accounts.signIn(username, password, req, ctx.limits.clientIp(req));
   } else {
-    ctx.limits.takeGuest(clientIp(req));
+    ctx.limits.takeGuest(ctx.limits.clientIp(req));
     started = await ctx.accounts.startGuest(validate(GuestRequest, body).nick, req, await ctx.accounts.sessionOf(req));
   }
   res.setHeader('Set-Cookie', started.cookie);
@@ -45,7 +44,7 @@ export const endSession: HttpHandler = async (ctx, req, res) => {
 /** POST /api/accounts: a new account, signed in at once (201). */
 export const signUp: HttpHandler = async (ctx, req, res) => {
   const { username, password } = validate(PasswordRequest, req.body);
-  const started = await ctx.accounts.signUp(username, password, req, clientIp(req));
+  const started = await ctx.accounts.signUp(username, password, req, ctx.limits.clientIp(req));
   res.setHeader('Set-Cookie', started.cookie);
   res.status(201).json(sessionAnswer(started.session, ctx.config.maxTextLength));
 };

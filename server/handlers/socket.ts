@@ -14,7 +14,6 @@ import { CloseCode, ErrorCode, type AccessEndedReason, type RoomRead, type Serve
 import { roomAccess } from '../rooms/access';
 import type { RoomReader as RoomAccessReader } from '../rooms/rooms';
 import { ClientFrame, ClientId, RoomName, type SubscribeFrame } from '../validation';
-import { clientIp } from '../limits';
 import { TokenBucket } from '../rate-limit';
 import { appendMessage, checkCursor, peopleIn, readAfter, readLatest, signalTyping, type Page } from '../roomlog';
 
@@ -696,5 +695,5 @@ function namedInSend(json: unknown): Named {
 
 /** Serves the WebSocket path: one SocketSession per connection, for the session its cookie names (looked up before the upgrade). */
 export function acceptSocket(ctx: AppContext, ws: SessionSocket, req: IncomingMessage, session: Session | undefined): SocketSession {
-  return new SocketSession(ctx, ws, session, clientIp(req));
+  return new SocketSession(ctx, ws, session, ctx.limits.clientIp(req));
 }

@@ -9,7 +9,6 @@ import type { Session, SessionBound } from '../accounts/accounts';
 import type { AppContext } from '../context';
 import { ApiError, errorBody, validate } from '../errors';
 import type { Waiter } from '../hub';
-import { clientIp } from '../limits';
 import { ErrorCode, type AccessEndedReason, type WaitResponse } from '../protocol';
 import { roomAccess } from '../rooms/access';
 import type { RoomReader } from '../rooms/rooms';
@@ -53,7 +52,7 @@ export const waitForMessages: FastHandler = async (ctx, req, res, query, headers
   }
 
   // A held request is a connection kept open: MAX_LONGPOLLS_PER_IP bounds them (429 rate_limited past it).
-  const held = new HeldWait(ctx, res, headers, room, after, clientIp(req), session);
+  const held = new HeldWait(ctx, res, headers, room, after, ctx.limits.clientIp(req), session);
   // Wait first, read second: a message stored while we read still wakes us, so none slips between the two.
   ctx.hub.addWaiter(held);
   res.on('close', () => held.end());
