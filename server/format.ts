@@ -1,7 +1,7 @@
 // How the page and the server's own messages write a size, so that a file listed as "1.5 KB" beside the
 // composer and a quota refusal speak the same units.
 
-/** "512 bytes", "3.4 KB", "12 MB": a size as people read it (1 KB = 1,024 bytes, as file managers count). */
+/** "512 bytes", "2 KB", "3.4 KB", "12 MB": a size as people read it (1 KB = 1,024 bytes, as file managers count). */
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} ${bytes === 1 ? 'byte' : 'bytes'}`;
   const units = ['KB', 'MB', 'GB', 'TB'];
@@ -11,5 +11,5 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+  return `${value < 10 ? Number(value.toFixed(1)) : Math.round(value)} ${units[unit]}`;
 }

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { formatBytes } from '../../server/format';
 
 describe('a size, as people read it', () => {
-  it('counts bytes, then KB, MB and GB of 1,024, with a decimal only below 10', () => {
+  it('counts bytes, then KB, MB and GB of 1,024, with a decimal only below 10 (and none when it is 0)', () => {
     expect([0, 1, 548, 1023].map(formatBytes)).toEqual(['0 bytes', '1 byte', '548 bytes', '1023 bytes']);
-    expect([1024, 1536, 12.3 * 1024, 500 * 1024 ** 2, 10 * 1024 ** 3].map(formatBytes)).toEqual(['1.0 KB', '1.5 KB', '12 KB', '500 MB', '10 GB']);
+    expect([1024, 1536, 12.3 * 1024, 500 * 1024 ** 2, 10 * 1024 ** 3].map(formatBytes)).toEqual(['1 KB', '1.5 KB', '12 KB', '500 MB', '10 GB']);
   });
 });
