@@ -49,28 +49,40 @@ export class ClientAddresses {
   }
 }
 
+type ProxyNetwork = { address: string; prefix: number; family: 'ipv4' | 'ipv6' };
+
 /**
- * A TRUSTED_PROXIES entry: an address, a network (address/prefix) or `loopback`; undefined when it is none
- * of those (config.ts refuses it then).
+ * A TRUSTED_PROXIES entry: an address, a network (address/prefix) or `loopback`; or, when it is none of those
+ * or would trust every address, why not (config.ts refuses it with that reason). An IPv4-mapped IPv6 entry
+ * (`::ffff:10.0.0.0/104`) is the IPv4 network it maps, as the addresses it is checked against are.
  */
-export function parseProxyEntry(entry: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' }[] | undefined {
+export function parseProxyEntry(entry: string): ProxyNetwork[] | string {
   if (entry === 'loopback') {
     return [
       { address: '127.0.0.0', prefix: 8, family: 'ipv4' },
       { address: '::1', prefix: 128, family: 'ipv6' },
     ];
   }
-  const [address = '', prefixText, ...rest] = entry.split('/');
-  const version = isIP(address);
-  if (version === 0 || rest.length > 0) return undefined;
-  const family = version === 4 ? 'ipv4' : 'ipv6';
-  const max = version === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  return Number.isInteger(prefix) && prefix >= 0 && prefix <= max ? [{ address, prefix, family }] : undefined;
+  const notOne = `${entry} is not an IP address, a network such as 10.0.0.0/8 or fd00::/8, or loopback`;
+  const [written = '', prefixText, ...rest] = entry.split('/');
+  if (isIP(written) === 0 || rest.length > 0) return notOne;
+  const address = unmapped(written);
+  const mapped = address !== written;
+  const family = isIPv4(address) ? 'ipv4' : 'ipv6';
+  const max = isIPv4(written) ? 32 : 128;
+  const given = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!Number.isInteger(given) || given < 0 || given > max) return notOne;
+  // A mapped network is the IPv4 one under it; one wider than the mapped range reaches past IPv4.
+  const prefix = mapped ? given - 96 : given;
+  if (prefix < 0) return `${entry} reaches past the IPv4-mapped range; write the IPv4 network (such as 10.0.0.0/8)`;
+  if (prefix === 0) return `${entry} trusts every address: any client could name itself in X-Forwarded-For and pass every per-IP limit; name the proxies' own addresses or network`;
+  return [{ address, prefix, family }];
 }
 
 function addProxy(list: BlockList, entry: string): void {
-  for (const { address, prefix, family } of parseProxyEntry(entry) ?? []) list.addSubnet(address, prefix, family);
+  const networks = parseProxyEntry(entry);
+  if (typeof networks === 'string') throw new Error(`TRUSTED_PROXIES: ${networks}`);
+  for (const { address, prefix, family } of networks) list.addSubnet(address, prefix, family);
 }
 
 /** An X-Forwarded-For hop as proxies write it: an address, an IPv4 address with a port, or [IPv6] with one. */
@@ -84,9 +96,21 @@ function hopAddress(hop: string): string | undefined {
   return undefined;
 }
 
-/** An IPv4 address written as such, not as ::ffff:a.b.c.d. */
+/**
+ * An IPv4 address written as such: an IPv4-mapped IPv6 address in any spelling (`::ffff:1.2.3.4`,
+ * `::FFFF:1.2.3.4`, `::ffff:102:304`, `0:0:0:0:0:ffff:…`) and one that a stateless NAT64 translated into the
+ * well-known prefix 64:ff9b::/96 are the IPv4 client they carry, and count as that client, not as one /64
+ * shared by every IPv4 user.
+ */
 function unmapped(address: string): string {
-  return address.startsWith('::ffff:') && isIPv4(address.slice('::ffff:'.length)) ? address.slice('::ffff:'.length) : address;
+  if (!isIPv6(address)) return address;
+  const h = expandIPv6(address);
+  if (!h) return address;
+  const mapped = h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff;
+  const nat64 = h[0] === 0x64 && h[1] === 0xff9b && h.slice(2, 6).every((x) => x === 0);
+  if (!mapped && !nat64) return address;
+  const [hi = 0, lo = 0] = h.slice(6);
+  return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
 }
 
 /**

@@ -31,7 +31,14 @@ const hostList = z
 const proxyList = z
   .string()
   .transform((list) => list.split(',').map((item) => item.trim().toLowerCase()).filter((item) => item.length > 0))
-  .pipe(z.array(z.string().refine((entry) => parseProxyEntry(entry) !== undefined, 'each is an IP address, a network such as 10.0.0.0/8 or fd00::/8, or loopback')));
+  .pipe(
+    z.array(
+      z.string().superRefine((entry, check) => {
+        const networks = parseProxyEntry(entry);
+        if (typeof networks === 'string') check.addIssue({ code: 'custom', message: networks });
+      }),
+    ),
+  );
 
 const settings = {
   PORT: { schema: integer(0, 65535), default: '8888', help: 'TCP port to listen on (0 picks a free one)' },

@@ -226,8 +226,13 @@ describe('connection caps', () => {
 describe('the client an address counts as', () => {
   it('is an IPv4 address as such, also when it comes mapped into IPv6', () => {
     expect(addressGroup('203.0.113.7')).toBe('203.0.113.7');
-    expect(addressGroup('::ffff:203.0.113.7')).toBe('203.0.113.7');
     expect(addressGroup('127.0.0.1')).toBe('127.0.0.1');
+    // Mapped into IPv6 in any spelling, or translated by a stateless NAT64 (64:ff9b::/96): each IPv4 client
+    // is still itself, not one /64 that every IPv4 user would share.
+    for (const address of ['::ffff:203.0.113.7', '::FFFF:203.0.113.7', '::ffff:cb00:7107', '0:0:0:0:0:ffff:cb00:7107', '64:ff9b::203.0.113.7', '64:ff9b::cb00:7107']) {
+      expect(addressGroup(address), address).toBe('203.0.113.7');
+    }
+    expect(addressGroup('::ffff:203.0.113.8')).toBe('203.0.113.8');
   });
 
   it('is the /64 an IPv6 address belongs to, however it is written: one subscriber cannot pass a per-IP cap by changing address', () => {
@@ -236,7 +241,7 @@ describe('the client an address counts as', () => {
       expect(addressGroup(address), address).toBe(group);
     }
     expect(addressGroup('2001:db8:0:2::1')).toBe('2001:db8:0:2::/64'); // the next /64 is another client
-    expect(addressGroup('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
+    expect(addressGroup('64:ff9b:1::192.0.2.1')).toBe('64:ff9b:1:0::/64'); // a local NAT64 prefix is an IPv6 network like any
     expect(addressGroup('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
   });
 
@@ -300,6 +305,20 @@ describe('the client an address counts as', () => {
     expect(() => loadConfig({ TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/TRUSTED_PROXIES/);
     expect(() => loadConfig({ TRUSTED_PROXIES: 'proxy.example.com' })).toThrow(/TRUSTED_PROXIES/);
     expect(loadConfig({ TRUSTED_PROXIES: ' 10.0.0.0/8 , ::1,LOOPBACK' }).trustedProxies).toEqual(['10.0.0.0/8', '::1', 'loopback']);
+  });
+
+  it('refuses an entry that would trust every address, or more than the IPv4 network it maps, saying why', () => {
+    expect(() => loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 0.0.0.0/0' })).toThrow(/0\.0\.0\.0\/0 trusts every address/);
+    expect(() => loadConfig({ TRUSTED_PROXIES: '::/0' })).toThrow(/trusts every address/);
+    // ::ffff:127.0.0.1/8 would be ::/8 to a subnet check, not 127.0.0.0/8.
+    expect(() => loadConfig({ TRUSTED_PROXIES: '::ffff:127.0.0.1/8' })).toThrow(/reaches past the IPv4-mapped range/);
+  });
+
+  it('takes an IPv4-mapped entry as the IPv4 network it maps', async () => {
+    const { url } = await startTestServer({ ...oneGuestEach, TRUSTED_PROXIES: '::ffff:127.0.0.0/104' });
+    expect(await guestVia(url, '203.0.113.1')).toBe(200);
+    expect(await guestVia(url, '203.0.113.2')).toBe(200);
+    expect(await guestVia(url, '203.0.113.1')).toBe(429);
   });
 });
 
