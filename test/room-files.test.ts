@@ -183,6 +183,24 @@ describe('deleting a room and its files', () => {
     expect(await sweepDeletedRooms(rooms, roomLog(store))).toEqual({ removed: 0, next: undefined });
   });
 
+  it('keeps a room, and its log, while members are left past a full list of banned names (MAX_ROOM_MEMBERS lowered since)', async () => {
+    const first = await setUp();
+    const { room } = await first.rooms.create(olga, 'Plans');
+    await first.store.append({ room, clientId: newClientId(), author: 'Olga', text: 'still here' });
+    // Listed by name: two banned people come first, then Zed, who is still a member.
+    for (const [userId, name] of [['u7', 'Abe'], ['u8', 'Bea']] as const) await first.store.rooms.putMember({ room, userId, name, role: 'member', banned: true, since: 1 });
+    await first.store.rooms.putMember({ room, userId: 'u9', name: 'Zed', role: 'member', since: 2 });
+    await first.store.close();
+
+    const store = openEmbeddedStore(first.dir);
+    deferCleanup(() => store.close());
+    const rooms = new Rooms(store.rooms, { personNamed: async () => undefined, roomsChanged: () => undefined }, loadConfig({ MAX_ROOM_MEMBERS: '2' }));
+    await rooms.leave(olga, room);
+    expect(await sweepDeletedRooms(rooms, roomLog(store))).toEqual({ removed: 0, next: undefined });
+    expect(await store.rooms.member(room, 'u9')).toMatchObject({ name: 'Zed' });
+    expect((await store.readAfter(room, 0, 10)).map((message) => message.text)).toEqual(['still here']);
+  });
+
   it('goes round the rooms holding files a batch at a time', async () => {
     const { store, rooms } = await setUp();
     const created: string[] = [];
