@@ -29,8 +29,12 @@ interface QueuedAppend {
   reject: (error: Error) => void;
 }
 
-/** Messages (or edit marks) a deleted room's log loses per transaction: a big room goes in parts, sends between them. */
-const REMOVE_BATCH = 2000;
+/**
+ * Messages (or edit marks) a deleted room's log loses per transaction: a big room goes in parts, sends between
+ * them. Each message's search postings go with it, which is most of the work: 500 hold the event loop about
+ * 25 ms (2,000 held it 87 ms, a pause every reader of every room felt) in the same total time.
+ */
+const REMOVE_BATCH = 500;
 
 /** Opens (or creates) the store under `dir`, which no other process may use meanwhile (see data-dir-lock.ts). */
 export function openEmbeddedStore(dir: string): EmbeddedStore {
