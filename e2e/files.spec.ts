@@ -193,7 +193,7 @@ test('six files at once upload in turn; one over MAX_FILE_BYTES is refused with 
     const failed = page.locator('.attachment-tray .attachment.failed');
     await expect(failed).toHaveCount(1);
     await expect(failed).toContainText('video.bin');
-    await expect(failed.locator('.attachment-error')).toHaveText('a file has at most 1000000 bytes');
+    await expect(failed.locator('.attachment-error')).toHaveText('a file has at most 977 KB');
     // More files than the server takes at once from one person (3): the page sends them in turn, none refused.
     await expect(page.locator('.attachment-tray .attachment.ready')).toHaveCount(5);
     await page.screenshot({ path: `${shotsDir()}/files-too-large.png` });

@@ -7,9 +7,11 @@ export function formatBytes(bytes: number): string {
   const units = ['KB', 'MB', 'GB', 'TB'];
   let value = bytes / 1024;
   let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+  // Rounded as it will be written: 1,048,575 bytes is "1 MB", not "1024 KB".
+  const shown = (v: number) => (v < 10 ? Number(v.toFixed(1)) : Math.round(v));
+  while (shown(value) >= 1024 && unit < units.length - 1) {
     value /= 1024;
     unit++;
   }
-  return `${value < 10 ? Number(value.toFixed(1)) : Math.round(value)} ${units[unit]}`;
+  return `${shown(value)} ${units[unit]}`;
 }

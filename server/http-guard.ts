@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { ApiError, errorBody, reportRefusal } from './errors';
+import { formatBytes } from './format';
 import { sendJson, type HeaderList } from './handlers/http';
 import { hostAllowed, hostName } from './hosts';
 import type { ClientLimits } from './limits';
@@ -81,7 +82,7 @@ export class RequestGuard {
   bodyWithinLimit(req: IncomingMessage, res: ServerResponse, { maxBytes, what }: BodyLimit = { maxBytes: this.config.maxFrameBytes, what: 'a request body' }): boolean {
     const length = req.headers['content-length'];
     if (length === undefined && req.headers['transfer-encoding'] === undefined) return true; // no body
-    const tooLarge = () => new ApiError(ErrorCode.tooLarge, `${what} has at most ${maxBytes} bytes`);
+    const tooLarge = () => new ApiError(ErrorCode.tooLarge, `${what} has at most ${formatBytes(maxBytes)}`);
     if (Number(length) > maxBytes) {
       this.refuse(req, res, tooLarge());
       return false;

@@ -195,7 +195,7 @@ function attachmentOf({ id, name, size, type, width, height }: StoredFile): File
 }
 
 function fileTooLarge(maxBytes: number): () => ApiError {
-  return () => new ApiError(ErrorCode.tooLarge, `a file has at most ${maxBytes} bytes`);
+  return () => new ApiError(ErrorCode.tooLarge, `a file has at most ${formatBytes(maxBytes)}`);
 }
 
 /** The bytes of files an upload may still add under one bound, and the refusals when it is full, or passed. */
