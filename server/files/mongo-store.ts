@@ -4,6 +4,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { GridFSBucket, ReadPreference, type Collection, type CollectionOptions, type Db, type ObjectId } from 'mongodb';
+import { privateRoomsAfter } from '../store/mongo-private-rooms';
 import { StoreUnavailableError } from '../store/store';
 import { GuestAddressFull, refuseAttach, type AttachRefusal, type FileStore, type FileUsage, type NewFile, type PutLimits, type StoredFile } from './store';
 
@@ -171,21 +172,14 @@ export class MongoFileStore implements FileStore {
     }
   }
 
-  async privateRoomsWithFiles(after: string | undefined, limit: number): Promise<string[]> {
-    const rooms: string[] = [];
-    // From one room to the next on the `room` index: one seek per room. A private room's id is `~` and
-    // letters, below `~\uffff`; a public room's name never starts with `~`.
-    let from = after;
-    while (rooms.length < limit) {
-      const range = from === undefined ? { $gte: '~', $lt: '~\uffff' } : { $gt: from, $lt: '~\uffff' };
-      const next = await this.guard(() =>
-        this.files.findOne({ 'metadata.room': range }, { projection: { 'metadata.room': 1 }, sort: { 'metadata.room': 1 }, maxTimeMS: this.operationTimeoutMs }),
-      );
-      if (!next) break;
-      rooms.push(next.metadata.room);
-      from = next.metadata.room;
-    }
-    return rooms;
+  privateRoomsWithFiles(after: string | undefined, limit: number): Promise<string[]> {
+    // From one room to the next on the `room` index.
+    return privateRoomsAfter(
+      async (range) =>
+        (await this.guard(() => this.files.findOne({ 'metadata.room': range }, { projection: { 'metadata.room': 1 }, sort: { 'metadata.room': 1 }, maxTimeMS: this.operationTimeoutMs })))?.metadata.room,
+      after,
+      limit,
+    );
   }
 
   async usage(owner: string): Promise<FileUsage> {

@@ -29,6 +29,7 @@ import { MongoSearch, SEARCH_INDEX, searchFields, WITHOUT_SEARCH_FIELDS } from '
 import { ChangeFeedState, type FeedRecovery, type MessageDocument } from './mongo-feed';
 import { classifyWriteError, collisionDelayMs, deploymentOf, describeError, describeStartupError, READING_URI, type Deployment } from './mongo-errors';
 import { databaseNameOf, redactUri } from './mongo-uri';
+import { privateRoomsAfter } from './mongo-private-rooms';
 import { RecentMap } from './recent-map';
 import {
   StoreUnavailableError,
@@ -303,21 +304,14 @@ export class MongoStore implements Store {
     return removed;
   }
 
-  async privateRoomsWithLogs(after: string | undefined, limit: number): Promise<string[]> {
-    const rooms: string[] = [];
-    // From one room to the next on the room_seq index: one seek per room. A private room's id is `~` and
-    // letters, below `~\uffff`; a public room's name never starts with `~`.
-    let from = after;
-    while (rooms.length < limit) {
-      const range = from === undefined ? { $gte: '~', $lt: '~\uffff' } : { $gt: from, $lt: '~\uffff' };
-      const next = await this.guard(() =>
-        this.messages.findOne({ room: range }, { projection: { _id: 0, room: 1 }, sort: { room: 1, seq: 1 }, maxTimeMS: this.operationTimeoutMs }),
-      );
-      if (!next) break;
-      rooms.push(next.room);
-      from = next.room;
-    }
-    return rooms;
+  privateRoomsWithLogs(after: string | undefined, limit: number): Promise<string[]> {
+    // From one room to the next on the room_seq index.
+    return privateRoomsAfter(
+      async (range) =>
+        (await this.guard(() => this.messages.findOne({ room: range }, { projection: { _id: 0, room: 1 }, sort: { room: 1, seq: 1 }, maxTimeMS: this.operationTimeoutMs })))?.room,
+      after,
+      limit,
+    );
   }
 
   /**
