@@ -1,6 +1,7 @@
 // Private rooms and direct messages as people use them: two people sign up and talk in a DM that a third
 // cannot see in the sidebar nor open by its address (the same page as a room that does not exist); a
-// moderator's ban takes the room away from the banned person's open page at once.
+// moderator's ban takes the room away from the banned person's open page at once; leaving asks first, and the
+// last member is told the room goes with its messages.
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { expect, expectLive, sendMessage, shotsDir, signUpAt, storedMessage, test } from './fixtures';
@@ -127,4 +128,42 @@ test('a private room: create, invite by name, a muted member is told so, a remov
   await olga.getByRole('group', { name: 'Actions on Mia' }).getByRole('button', { name: 'Remove from room' }).click();
   await expect(mia.getByRole('heading', { name: 'You are no longer in this room' })).toBeVisible();
   await expect(olga.locator('.members li')).toHaveText([/^Olga/]);
+});
+
+test('leaving a private room: a member who leaves is asked, and the room goes on; the last is told it goes with its messages, and its address finds nothing after', async ({ parley, openPage }) => {
+  const { page: olga } = await openPage();
+  const { page: mia } = await openPage();
+  await signUpAt(olga, parley.url, 'Olga');
+  await signUpAt(mia, parley.url, 'Mia');
+  await olga.getByRole('button', { name: 'New private room' }).click();
+  await olga.getByLabel('Title of the new private room').fill('Trip');
+  await olga.getByLabel('Title of the new private room').press('Enter');
+  await expect(olga.locator('.room-title')).toHaveText('🔒Private room Trip');
+  await olga.getByRole('button', { name: 'Invite' }).click();
+  await olga.getByLabel('Username to invite').fill('mia');
+  await olga.getByLabel('Username to invite').press('Enter');
+  await expect(olga.locator('.members li')).toHaveText([/^Mia/, /^Olga \(you\) owner/]);
+  await expectLive(olga);
+  await sendMessage(olga, 'Flights are booked');
+  const roomUrl = olga.url();
+
+  /** Leaves the open room, answering the page's question with Yes; resolves with the question. */
+  const leave = async (page: Page): Promise<string> => {
+    const asked = new Promise<string>((resolve) => page.once('dialog', (dialog) => void dialog.accept().then(() => resolve(dialog.message()))));
+    await page.locator('.room-actions').getByRole('button', { name: 'Leave' }).click();
+    return asked;
+  };
+
+  await mia.goto(roomUrl);
+  await expect(storedMessage(mia, 'Flights are booked')).toBeVisible();
+  expect(await leave(mia)).toBe('Leave Trip? You need an invitation to come back.');
+  await expect(mia.locator('.room-title')).toHaveText('#lobby');
+  await expect(privateList(mia)).toHaveCount(0);
+
+  expect(await leave(olga)).toBe('Leave Trip? You are its last member: the room is deleted, with its messages and files, for good.');
+  await expect(olga.locator('.room-title')).toHaveText('#lobby');
+  await expect(privateList(olga)).toHaveCount(0);
+  await olga.goto(roomUrl);
+  await expect(olga.getByRole('heading', { name: 'No such room' })).toBeVisible();
+  await expect(storedMessage(olga, 'Flights are booked')).toHaveCount(0);
 });
