@@ -76,7 +76,17 @@ export function parseProxyEntry(entry: string): ProxyNetwork[] | string {
   const prefix = mapped ? given - 96 : given;
   if (prefix < 0) return `${entry} reaches past the IPv4-mapped range; write the IPv4 network (such as 10.0.0.0/8)`;
   if (prefix === 0) return `${entry} trusts every address: any client could name itself in X-Forwarded-For and pass every per-IP limit; name the proxies' own addresses or network`;
+  // BlockList checks an IPv4 address against the IPv6 networks too, as ::ffff:a.b.c.d: an IPv6 network holding
+  // ::ffff:0:0/96 (::/64, or ::1/64, loopback mistyped) would trust every IPv4 client.
+  if (family === 'ipv6' && holdsEveryIPv4(address, prefix)) return `${entry} holds every IPv4 address (as ::ffff:0:0/96): any IPv4 client could name itself in X-Forwarded-For and pass every per-IP limit; name the proxies' own addresses or network`;
   return [{ address, prefix, family }];
+}
+
+/** Whether the IPv6 network `address`/`prefix` holds the IPv4-mapped range, as BlockList checks it. */
+function holdsEveryIPv4(address: string, prefix: number): boolean {
+  const network = new BlockList();
+  network.addSubnet(address, prefix, 'ipv6');
+  return network.check('0.0.0.0', 'ipv4');
 }
 
 function addProxy(list: BlockList, entry: string): void {

@@ -314,6 +314,16 @@ describe('the client an address counts as', () => {
     expect(() => loadConfig({ TRUSTED_PROXIES: '::ffff:127.0.0.1/8' })).toThrow(/reaches past the IPv4-mapped range/);
   });
 
+  it('refuses an IPv6 network that holds the IPv4-mapped range: every IPv4 client would be a trusted proxy', async () => {
+    // ::1/64 (loopback, mistyped) is ::/64, which holds ::ffff:0:0/96: an IPv4 peer is checked as ::ffff:a.b.c.d.
+    for (const entry of ['::1/64', '::/80', '::/8', '::/1']) {
+      expect(() => loadConfig({ TRUSTED_PROXIES: entry }), entry).toThrow(/TRUSTED_PROXIES.* holds every IPv4 address/);
+    }
+    await expect(startTestServer({ TRUSTED_PROXIES: '::1/64' })).rejects.toThrow(/TRUSTED_PROXIES/);
+    // Networks beside the mapped range are taken.
+    expect(loadConfig({ TRUSTED_PROXIES: '::/96, ::1/128, fd00::/8, 2001:db8::/32' }).trustedProxies).toHaveLength(4);
+  });
+
   it('takes an IPv4-mapped entry as the IPv4 network it maps', async () => {
     const { url } = await startTestServer({ ...oneGuestEach, TRUSTED_PROXIES: '::ffff:127.0.0.0/104' });
     expect(await guestVia(url, '203.0.113.1')).toBe(200);
