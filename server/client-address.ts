@@ -107,18 +107,17 @@ function hopAddress(hop: string): string | undefined {
 }
 
 /**
- * An IPv4 address written as such: an IPv4-mapped IPv6 address in any spelling (`::ffff:1.2.3.4`,
- * `::FFFF:1.2.3.4`, `::ffff:102:304`, `0:0:0:0:0:ffff:…`) and one that a stateless NAT64 translated into the
- * well-known prefix 64:ff9b::/96 are the IPv4 client they carry, and count as that client, not as one /64
- * shared by every IPv4 user.
+ * An IPv4 address written as such, not mapped into IPv6 in any spelling (`::ffff:1.2.3.4`, `::FFFF:1.2.3.4`,
+ * `::ffff:102:304`, `0:0:0:0:0:ffff:…`): how a dual-stack socket reports an IPv4 peer, and what TRUSTED_PROXIES
+ * and the per-IP limits compare.
  */
 function unmapped(address: string): string {
-  if (!isIPv6(address)) return address;
-  const h = expandIPv6(address);
-  if (!h) return address;
-  const mapped = h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff;
-  const nat64 = h[0] === 0x64 && h[1] === 0xff9b && h.slice(2, 6).every((x) => x === 0);
-  if (!mapped && !nat64) return address;
+  const h = isIPv6(address) ? expandIPv6(address) : undefined;
+  return h && h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff ? ipv4Tail(h) : address;
+}
+
+/** The IPv4 address in the last 32 bits of an IPv6 address's groups. */
+function ipv4Tail(h: readonly number[]): string {
   const [hi = 0, lo = 0] = h.slice(6);
   return `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
 }
@@ -134,6 +133,9 @@ export function addressGroup(address: string): string {
   if (plain !== address) return plain;
   const hextets = isIPv6(address) ? expandIPv6(address) : undefined;
   if (!hextets || hextets.every((h) => h === 0)) return address;
+  // A stateless NAT64 writes each IPv4 client into 64:ff9b::/96: it counts as that client, not as one /64
+  // every IPv4 user would share. (Only for counting: no trust is given on such an address.)
+  if (hextets[0] === 0x64 && hextets[1] === 0xff9b && hextets.slice(2, 6).every((h) => h === 0)) return ipv4Tail(hextets);
   // The loopback (::1) is one host, and is kept as it is written.
   if (hextets.slice(0, 7).every((h) => h === 0) && hextets[7] === 1) return '::1';
   return `${hextets.slice(0, 4).map((h) => h.toString(16)).join(':')}::/64`;

@@ -2,10 +2,11 @@
 // with rate_limited and a time to wait while another client is served as before; oversize frames and bodies
 // are refused; sockets that say nothing are dropped; connection and long-poll caps hold.
 import { describe, expect, it, vi } from 'vitest';
+import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { CloseCode } from '../server/protocol';
-import { addressGroup } from '../server/client-address';
+import { addressGroup, ClientAddresses } from '../server/client-address';
 import { loadConfig } from '../server/config';
 import { OpenCounts, TokenBuckets, Turns } from '../server/rate-limit';
 import {
@@ -243,6 +244,13 @@ describe('the client an address counts as', () => {
     expect(addressGroup('2001:db8:0:2::1')).toBe('2001:db8:0:2::/64'); // the next /64 is another client
     expect(addressGroup('64:ff9b:1::192.0.2.1')).toBe('64:ff9b:1:0::/64'); // a local NAT64 prefix is an IPv6 network like any
     expect(addressGroup('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+  });
+
+  it('gives no trust to an address a NAT64 translated: 64:ff9b::7f00:1 counts as 127.0.0.1 but is no loopback proxy', () => {
+    const addresses = new ClientAddresses(['loopback']);
+    const from = (remoteAddress: string) => ({ socket: { remoteAddress }, headers: { 'x-forwarded-for': '203.0.113.9' } }) as unknown as IncomingMessage;
+    expect(addresses.of(from('::ffff:127.0.0.1'))).toBe('203.0.113.9');
+    expect(addresses.of(from('64:ff9b::7f00:1'))).toBe('127.0.0.1');
   });
 
   it('keeps the loopback, and what is not an address, as written', () => {
