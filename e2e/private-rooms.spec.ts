@@ -8,6 +8,21 @@ import { expect, expectLive, sendMessage, shotsDir, signUpAt, storedMessage, tes
 
 const privateList = (page: Page) => page.locator('.private-rooms .room-list li');
 
+/** `page` creates a private room titled `title` and opens it; resolves once it shows as that room. */
+async function createPrivateRoom(page: Page, title: string): Promise<void> {
+  await page.getByRole('button', { name: 'New private room' }).click();
+  await page.getByLabel('Title of the new private room').fill(title);
+  await page.getByLabel('Title of the new private room').press('Enter');
+  await expect(page.locator('.room-title')).toHaveText(`🔒Private room ${title}`);
+}
+
+/** Invites `username` into the open private room through the header's Invite form. */
+async function inviteByName(page: Page, username: string): Promise<void> {
+  await page.getByRole('button', { name: 'Invite' }).click();
+  await page.getByLabel('Username to invite').fill(username);
+  await page.getByLabel('Username to invite').press('Enter');
+}
+
 test('two people talk in a DM; a third sees it nowhere and gets the no-such-room page at its address', async ({ parley, openPage }) => {
   const { page: ana } = await openPage();
   const { page: bo } = await openPage();
@@ -95,13 +110,8 @@ test('a private room: create, invite by name, a muted member is told so, a remov
   await expect(gus.locator('.private-rooms')).toContainText('Guests cannot join private rooms or send direct messages');
   await expect(gus.getByRole('button', { name: 'New private room' })).toHaveCount(0);
 
-  await olga.getByRole('button', { name: 'New private room' }).click();
-  await olga.getByLabel('Title of the new private room').fill('Launch plans');
-  await olga.getByLabel('Title of the new private room').press('Enter');
-  await expect(olga.locator('.room-title')).toHaveText('🔒Private room Launch plans');
-  await olga.getByRole('button', { name: 'Invite' }).click();
-  await olga.getByLabel('Username to invite').fill('nobody');
-  await olga.getByLabel('Username to invite').press('Enter');
+  await createPrivateRoom(olga, 'Launch plans');
+  await inviteByName(olga, 'nobody');
   await expect(olga.locator('#invite-error')).toHaveText('No account is called "nobody" (guests cannot join private rooms).');
   await olga.getByLabel('Username to invite').fill('mia');
   await olga.getByLabel('Username to invite').press('Enter');
@@ -135,13 +145,8 @@ test('leaving a private room: a member who leaves is asked, and the room goes on
   const { page: mia } = await openPage();
   await signUpAt(olga, parley.url, 'Olga');
   await signUpAt(mia, parley.url, 'Mia');
-  await olga.getByRole('button', { name: 'New private room' }).click();
-  await olga.getByLabel('Title of the new private room').fill('Trip');
-  await olga.getByLabel('Title of the new private room').press('Enter');
-  await expect(olga.locator('.room-title')).toHaveText('🔒Private room Trip');
-  await olga.getByRole('button', { name: 'Invite' }).click();
-  await olga.getByLabel('Username to invite').fill('mia');
-  await olga.getByLabel('Username to invite').press('Enter');
+  await createPrivateRoom(olga, 'Trip');
+  await inviteByName(olga, 'mia');
   await expect(olga.locator('.members li')).toHaveText([/^Mia/, /^Olga \(you\) owner/]);
   await expectLive(olga);
   await sendMessage(olga, 'Flights are booked');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { open as openLmdb, type Key } from 'lmdb';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { openEmbeddedStore } from '../server/store/embedded';
+import { openEmbeddedStore, type EmbeddedStore } from '../server/store/embedded';
 import { openMongoStore, redactUri } from '../server/store/mongo';
 import type { Store } from '../server/store/store';
 import { range } from './helpers';
@@ -22,14 +22,16 @@ describe('embedded store (lmdb)', () => {
   afterAll(async () => {
     for (const dir of new Set(dirs.values())) await rm(dir, { recursive: true, force: true });
   });
+  /** A new store in a directory of its own, removed after the suite. */
+  async function newStore(): Promise<{ dir: string; store: EmbeddedStore }> {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-store-'));
+    const store = openEmbeddedStore(dir);
+    dirs.set(store, dir);
+    return { dir, store };
+  }
   describeStoreContract(
     'embedded',
-    async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'parley-store-'));
-      const store = openEmbeddedStore(dir);
-      dirs.set(store, dir);
-      return store;
-    },
+    async () => (await newStore()).store,
     async (closed) => {
       const dir = dirs.get(closed);
       if (!dir) throw new Error('reopen: not a store this suite opened');
@@ -41,9 +43,7 @@ describe('embedded store (lmdb)', () => {
 
   // LMDB shows a commit to reads before its flush: a reader must not get a message before its sender's ack.
   it('shows no read a message before its append resolves (when it is on disk)', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-store-'));
-    const store = openEmbeddedStore(dir);
-    dirs.set(store, dir);
+    const { store } = await newStore();
     const early: string[] = [];
     for (let i = 1; i <= 30; i++) {
       let acked = false;
@@ -65,9 +65,7 @@ describe('embedded store (lmdb)', () => {
   // transaction held the event loop 580-750 ms, where 500 short ones hold it 27 (measured apart, not here).
   // What a user notices is a send elsewhere waiting for it: the send goes between two parts of the removal.
   it("removes a deleted room's long messages in parts: a send to another room is stored while most of them are still there", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-store-'));
-    const store = openEmbeddedStore(dir);
-    dirs.set(store, dir);
+    const { store } = await newStore();
     const room = `~${'l'.repeat(20)}`;
     const longText = (i: number) => Array.from({ length: 700 }, (_, j) => `w${i}x${j}`).join(' ').slice(0, 4000);
     // Fewer than one part of short messages (500): only the bound on text splits them.
@@ -82,9 +80,7 @@ describe('embedded store (lmdb)', () => {
   });
 
   it("leaves no entry of a deleted room's log in any of its databases: messages, resend ids, heads, edit marks, search", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-store-'));
-    const store = openEmbeddedStore(dir);
-    dirs.set(store, dir);
+    const { dir, store } = await newStore();
     const gone = `~${'g'.repeat(20)}`;
     const first = await store.append({ room: gone, clientId: 'gone-1-xxxx', author: 'alice', text: 'our secret plan' });
     await store.append({ room: gone, clientId: 'gone-2-xxxx', author: 'alice', text: 'our secret plan, edited', change: { kind: 'edit', target: first.message.seq } });
@@ -112,9 +108,7 @@ describe('embedded store (lmdb)', () => {
   // Senders that send again on each ack keep a commit in flight at all times: readers must not wait for a
   // pause in the sending (issue 19: 1% of deliveries 70-210 ms late while acks stayed under 10 ms).
   it('hands readers each acked message on the next turn, while commits keep overlapping', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'parley-store-'));
-    const store = openEmbeddedStore(dir);
-    dirs.set(store, dir);
+    const { store } = await newStore();
     const fed = new Set<string>();
     store.onAppend((messages) => messages.forEach((m) => fed.add(m.clientId)));
     const late: string[] = [];
