@@ -183,6 +183,18 @@ describe('deleting a room and its files', () => {
     expect(await sweepDeletedRooms(rooms, roomLog(store))).toEqual({ removed: 0, next: undefined });
   });
 
+  it("ends the last member's connections to the room before its files and log go, not after (a long log takes seconds)", async () => {
+    const { rooms } = await setUp();
+    const { room } = await rooms.create(olga, 'Plans');
+    const seen: string[] = [];
+    rooms.watch(room, olga.userId, { accessEnded: (_room, reason) => seen.push(`connection ended: ${reason}`) });
+    rooms.onRoomDeleted = async () => {
+      seen.push('leftovers removed');
+    };
+    await rooms.leave(olga, room);
+    expect(seen).toEqual(['connection ended: left', 'leftovers removed']);
+  });
+
   it('keeps a room, and its log, while members are left past a full list of banned names (MAX_ROOM_MEMBERS lowered since)', async () => {
     const first = await setUp();
     const { room } = await first.rooms.create(olga, 'Plans');

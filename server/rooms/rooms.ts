@@ -145,6 +145,8 @@ export class Rooms {
     if (!isPrivateRoom(room)) throw new ApiError(ErrorCode.invalidRequest, 'a public room has no members to leave: take it off your list instead');
     const access = await this.access(me, room);
     await this.store.removeMember(room, me.userId);
+    // The leaver's other pages learn it now, not once a deleted room's log is gone (seconds, for a long one).
+    this.endReading(room, me.userId, 'left');
     const standings = await this.store.members(room, this.options.maxRoomMembers);
     const rest = standings.filter((member) => !member.banned);
     if (!someoneIn(standings, this.options.maxRoomMembers)) {
@@ -154,7 +156,6 @@ export class Rooms {
       const heir = rest.filter((member) => member.role === 'moderator').sort(bySince)[0] ?? rest.sort(bySince)[0];
       if (heir) await this.store.putMember({ ...heir, role: 'owner' });
     }
-    this.endReading(room, me.userId, 'left');
   }
 
   /** A moderator's action on `username` in the room. */
