@@ -18,7 +18,9 @@ export class ClientAddresses {
 
   /** The client `req` comes from, as the per-IP limits count it. */
   of(req: IncomingMessage): string {
-    const peer = unmapped(req.socket.remoteAddress ?? 'unknown');
+    const remote = req.socket.remoteAddress ?? 'unknown';
+    if (!this.proxies) return addressGroup(remote);
+    const peer = unmapped(remote);
     if (!this.isProxy(peer)) return addressGroup(peer);
     const forwarded = req.headers['x-forwarded-for'];
     const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',');
@@ -34,12 +36,12 @@ export class ClientAddresses {
 
   /** The TCP peer of `socket`, as the per-IP limits count it (before any request says more). */
   peer(socket: Socket): string {
-    return addressGroup(unmapped(socket.remoteAddress ?? 'unknown'));
+    return addressGroup(socket.remoteAddress ?? 'unknown');
   }
 
   /** Whether `socket` comes from a trusted proxy: its connections carry many clients', and are not capped per IP. */
   fromProxy(socket: Socket): boolean {
-    return this.isProxy(unmapped(socket.remoteAddress ?? 'unknown'));
+    return this.proxies !== undefined && this.isProxy(unmapped(socket.remoteAddress ?? 'unknown'));
   }
 
   private isProxy(address: string): boolean {
@@ -113,7 +115,12 @@ function hopAddress(hop: string): string | undefined {
  */
 function unmapped(address: string): string {
   const h = isIPv6(address) ? expandIPv6(address) : undefined;
-  return h && h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff ? ipv4Tail(h) : address;
+  return h && isMapped(h) ? ipv4Tail(h) : address;
+}
+
+/** Whether an IPv6 address's groups are an IPv4 address mapped into ::ffff:0:0/96. */
+function isMapped(h: readonly number[]): boolean {
+  return h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff;
 }
 
 /** The IPv4 address in the last 32 bits of an IPv6 address's groups. */
@@ -129,13 +136,13 @@ function ipv4Tail(h: readonly number[]): string {
  * per-IP cap.
  */
 export function addressGroup(address: string): string {
-  const plain = unmapped(address);
-  if (plain !== address) return plain;
   const hextets = isIPv6(address) ? expandIPv6(address) : undefined;
   if (!hextets || hextets.every((h) => h === 0)) return address;
-  // A stateless NAT64 writes each IPv4 client into 64:ff9b::/96: it counts as that client, not as one /64
-  // every IPv4 user would share. (Only for counting: no trust is given on such an address.)
-  if (hextets[0] === 0x64 && hextets[1] === 0xff9b && hextets.slice(2, 6).every((h) => h === 0)) return ipv4Tail(hextets);
+  // Mapped (how a dual-stack socket reports an IPv4 peer), or written by a stateless NAT64 into 64:ff9b::/96:
+  // the IPv4 client it carries, not one /64 every IPv4 user would share. (A NAT64 address is only counted so:
+  // no trust is given on it, see unmapped.)
+  const nat64 = hextets[0] === 0x64 && hextets[1] === 0xff9b && hextets.slice(2, 6).every((h) => h === 0);
+  if (nat64 || isMapped(hextets)) return ipv4Tail(hextets);
   // The loopback (::1) is one host, and is kept as it is written.
   if (hextets.slice(0, 7).every((h) => h === 0) && hextets[7] === 1) return '::1';
   return `${hextets.slice(0, 4).map((h) => h.toString(16)).join(':')}::/64`;
